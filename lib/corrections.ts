@@ -1,0 +1,64 @@
+/**
+ * Corrections made by people become fixtures. The same inputs corrected twice update one fixture.
+ */
+import { InputError } from './errors';
+import { canonicalJson, sha256 } from './hash';
+import { coerceToSchema } from './coerce';
+import { validateValue } from './schema';
+import { resolvePrompt } from './registry/resolve';
+import type { RegistryStore } from './registry/store';
+import type { Fixture, OutputValue, PromptSpec } from './types';
+
+export interface CorrectionInput {
+	promptId: string;
+	/** The version that produced the answer (from the item's trace); 'draft' or undefined reads the draft. */
+	version?: number | 'draft';
+	variables: Record<string, unknown>;
+	/** What the model answered (value or raw text), kept as evidence. */
+	modelOutput: unknown;
+	/** The right answer; strings from forms are converted to the declared type. */
+	corrected: unknown;
+	segment?: string;
+	note?: string;
+	now?: Date;
+}
+
+/** Keep only the prompt's declared inputs, so extra item fields do not split one case into many. */
+export function declaredInputs(spec: PromptSpec, variables: Record<string, unknown>): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	for (const name of Object.keys(spec.inputs)) if (variables[name] !== undefined) out[name] = variables[name];
+	return out;
+}
+
+export function correctionFixtureId(inputs: Record<string, unknown>): string {
+	return `correction-${sha256(canonicalJson(inputs)).slice(0, 16)}`;
+}
+
+export async function recordCorrection(store: RegistryStore, input: CorrectionInput): Promise<{ fixture: Fixture; created: boolean }> {
+	const resolved = await resolvePrompt(store, input.promptId, { version: input.version ?? 'draft' });
+	const spec = resolved.spec;
+	const inputs = declaredInputs(spec, input.variables);
+	for (const [name, decl] of Object.entries(spec.inputs)) {
+		if (decl.required && inputs[name] === undefined) {
+			throw new InputError(`correction for "${input.promptId}": the trace has no value for required input "${name}". Pass the item's variables (the trace from Extract Signal / Run Prompt Release).`);
+		}
+	}
+	const expected = coerceToSchema(spec.output, input.corrected);
+	const check = validateValue(spec.output, expected);
+	if (!check.ok) {
+		throw new InputError(`correction for "${input.promptId}": corrected value ${JSON.stringify(input.corrected)} ${check.reason}. Enter a value of the declared type.`);
+	}
+	const id = correctionFixtureId(inputs);
+	const existing = await store.readFixture(input.promptId, id);
+	const fixture: Fixture = {
+		id,
+		inputs,
+		expected: check.value as OutputValue,
+		...((input.segment ?? existing?.segment) ? { segment: input.segment ?? existing?.segment } : {}),
+		source: 'correction',
+		...((input.note ?? existing?.note) ? { note: input.note ?? existing?.note } : {}),
+		recorded: { version: resolved.version, modelOutput: input.modelOutput ?? null, at: (input.now ?? new Date()).toISOString() },
+	};
+	await store.writeFixture(input.promptId, fixture);
+	return { fixture, created: existing === undefined };
+}

@@ -1,0 +1,128 @@
+/**
+ * `fixtures import`: JSONL or CSV rows become fixture files. Every row is checked first;
+ * when any row is bad nothing is written.
+ *
+ * JSONL: one object per line: {"id"?, "inputs": {...}, "expected": ..., "segment"?, "note"?}
+ * CSV:   a header row; columns `id`, `expected`, `segment`, `note` are fixture fields, `expected.<prop>`
+ *        fills an object output, every other column (optionally written `inputs.<name>`) is an input.
+ *        Cells are converted to the declared input/output types.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { ConfigError, ConfigErrors } from './errors';
+import { canonicalJson, sha256 } from './hash';
+import { coerceInput, coerceToSchema } from './coerce';
+import { checkFixture } from './registry/formats';
+import type { RegistryStore } from './registry/store';
+import type { LoadedFile } from './yaml-io';
+import type { Fixture, PromptSpec } from './types';
+
+interface RawRow {
+	line: number;
+	data: Record<string, unknown>;
+}
+
+const FIXTURE_FIELDS = new Set(['id', 'expected', 'segment', 'note', 'source']);
+
+function readJsonl(text: string, file: string): RawRow[] {
+	const rows: RawRow[] = [];
+	text.split(/\r?\n/).forEach((line, i) => {
+		if (!line.trim()) return;
+		let data: unknown;
+		try {
+			data = JSON.parse(line);
+		} catch (error) {
+			throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { file, line: i + 1 });
+		}
+		if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+			throw new ConfigError('each line must be a JSON object {inputs, expected, segment}', { file, line: i + 1 });
+		}
+		rows.push({ line: i + 1, data: data as Record<string, unknown> });
+	});
+	return rows;
+}
+
+function readCsv(text: string, file: string, spec: PromptSpec): RawRow[] {
+	let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
+	try {
+		records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: false, bom: true, info: true }) as typeof records;
+	} catch (error) {
+		throw new ConfigError(`not valid CSV: ${(error as Error).message}`, { file });
+	}
+	return records.map(({ record, info }) => {
+		const inputs: Record<string, unknown> = {};
+		const data: Record<string, unknown> = { inputs };
+		const expectedObject: Record<string, unknown> = {};
+		for (const [column, cell] of Object.entries(record)) {
+			if (FIXTURE_FIELDS.has(column)) {
+				if (cell !== '' || column === 'expected') data[column] = cell;
+			} else if (column.startsWith('expected.')) {
+				expectedObject[column.slice('expected.'.length)] = cell;
+			} else {
+				const name = column.startsWith('inputs.') ? column.slice('inputs.'.length) : column;
+				const decl = spec.inputs[name];
+				if (decl && cell === '' && !decl.required) continue;
+				inputs[name] = decl ? coerceInput(decl.type, cell) : cell;
+			}
+		}
+		if (Object.keys(expectedObject).length) data.expected = expectedObject;
+		return { line: info.lines, data };
+	});
+}
+
+export interface ImportResult {
+	created: string[];
+	updated: string[];
+}
+
+export async function importFixtures(store: RegistryStore, promptId: string, file: string): Promise<ImportResult> {
+	const spec = await store.readDraft(promptId);
+	let text: string;
+	try {
+		text = await fs.readFile(file, 'utf8');
+	} catch (error) {
+		throw new ConfigError(`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file });
+	}
+	const ext = path.extname(file).toLowerCase();
+	if (ext !== '.jsonl' && ext !== '.csv' && ext !== '.ndjson') {
+		throw new ConfigError('unknown file type: use a .jsonl (one JSON object per line) or .csv file', { file });
+	}
+	const rows = ext === '.csv' ? readCsv(text, file, spec) : readJsonl(text, file);
+	if (rows.length === 0) throw new ConfigError('no rows to import', { file });
+
+	const errors: ConfigError[] = [];
+	const fixtures: Fixture[] = [];
+	const seen = new Map<string, number>();
+	for (const row of rows) {
+		const data = { ...row.data };
+		if ('expected' in data) data.expected = coerceToSchema(spec.output, data.expected);
+		const inputs = (typeof data.inputs === 'object' && data.inputs) || {};
+		if (data.id === undefined) data.id = `import-${sha256(canonicalJson(inputs)).slice(0, 16)}`;
+		data.source ??= 'import';
+		if (typeof data.segment === 'number') data.segment = String(data.segment);
+		const loaded: LoadedFile = { file, data, lineOf: () => row.line };
+		try {
+			const fixture = checkFixture(loaded, undefined, spec, data);
+			const dup = seen.get(fixture.id);
+			if (dup !== undefined) {
+				errors.push(new ConfigError(`fixture id "${fixture.id}" repeats the row at line ${dup} (same id or same inputs)`, { file, line: row.line }));
+			}
+			seen.set(fixture.id, row.line);
+			fixtures.push(fixture);
+		} catch (error) {
+			if (error instanceof ConfigErrors) errors.push(...error.errors);
+			else if (error instanceof ConfigError) errors.push(error);
+			else throw error;
+		}
+	}
+	if (errors.length) throw errors.length === 1 ? errors[0] : new ConfigErrors(errors);
+
+	const result: ImportResult = { created: [], updated: [] };
+	for (const fixture of fixtures) {
+		const existing = await store.readFixture(promptId, fixture.id);
+		await store.writeFixture(promptId, fixture);
+		(existing ? result.updated : result.created).push(fixture.id);
+	}
+	return result;
+}

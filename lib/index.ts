@@ -1,0 +1,21 @@
+/** The framework-free core of n8n-nodes-prompt-release, shared by the CLI and the n8n nodes. */
+export * from './types';
+export * from './errors';
+export { contentHash, canonicalJson } from './hash';
+export { parseOutputSchema, toZod, toWireJsonSchema, parseModelOutput, validateValue, valuesEqual } from './schema';
+export { placeholders, renderPrompt, checkVariables } from './template';
+export type { RegistryStore, PriceTable } from './registry/store';
+export { FileRegistryStore } from './registry/file-store';
+export { assertPromptId } from './registry/formats';
+export { resolvePrompt, parseRef, type PromptRef } from './registry/resolve';
+export { commitDraft } from './registry/commit';
+export { runPrompt } from './run-prompt';
+export { runFixtures, summarize, findRegressions, percentile, DEFAULT_SEGMENT } from './runner';
+export { evaluateGate, releaseVersion, rollbackChannel, baselineRun, channelStack, currentUser } from './release';
+export { recordCorrection, correctionFixtureId, declaredInputs } from './corrections';
+export { importFixtures } from './fixtures-import';
+export { promptStatus, type PromptStatus } from './status';
+export { validateRegistry } from './validate-registry';
+export { ReleaseCache, sharedReleaseCache, DEFAULT_CACHE_TTL_MS } from './release-cache';
+export { costUsd, DEFAULT_PRICES } from './pricing';
+export { coerceToSchema } from './coerce';

@@ -1,0 +1,37 @@
+import { ConfigError } from '../errors';
+import { contentHash } from '../hash';
+import type { RegistryStore } from './store';
+import type { FrozenVersion } from '../types';
+
+export interface CommitOptions {
+	message?: string;
+	author?: string;
+	now?: Date;
+}
+
+/** Freeze the draft into the next version. Refuses when the draft equals the last version. */
+export async function commitDraft(store: RegistryStore, promptId: string, options: CommitOptions = {}): Promise<FrozenVersion> {
+	const spec = await store.readDraft(promptId);
+	const hash = contentHash(spec);
+	// A few attempts in case another process commits at the same moment.
+	for (let attempt = 0; attempt < 5; attempt++) {
+		const versions = await store.listVersions(promptId);
+		const last = versions[versions.length - 1];
+		if (last !== undefined) {
+			const previous = await store.readVersion(promptId, last);
+			if (previous.contentHash === hash) {
+				throw new ConfigError(`nothing to commit: the draft of "${promptId}" equals version ${last} (${hash}). Edit prompt.yaml first.`);
+			}
+		}
+		const frozen: FrozenVersion = {
+			version: (last ?? 0) + 1,
+			contentHash: hash,
+			createdAt: (options.now ?? new Date()).toISOString(),
+			...(options.author ? { author: options.author } : {}),
+			...(options.message ? { message: options.message } : {}),
+			prompt: spec,
+		};
+		if (await store.createVersion(promptId, frozen)) return frozen;
+	}
+	throw new ConfigError(`could not commit "${promptId}": versions kept appearing concurrently; try again`);
+}

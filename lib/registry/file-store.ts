@@ -1,0 +1,221 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as lockfile from 'proper-lockfile';
+import { ConfigError } from '../errors';
+import { createFileExclusive, parseYaml, readYamlFile, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
+import { assertPromptId, checkFixture, checkPromptSpec, checkReleases, checkVersionFile } from './formats';
+import type { PriceTable, RegistryStore } from './store';
+import type { Fixture, FrozenVersion, PromptSpec, ReleasesState, RunReport } from '../types';
+
+const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+async function exists(p: string): Promise<boolean> {
+	try {
+		await fs.access(p);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+async function listDir(dir: string): Promise<string[]> {
+	try {
+		return await fs.readdir(dir);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+		throw error;
+	}
+}
+
+/** Drop undefined values so YAML output stays clean. */
+function clean<T>(value: T): T {
+	return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** The registry as files in a folder (the format documented in README.md). */
+export class FileRegistryStore implements RegistryStore {
+	readonly root: string;
+
+	constructor(root: string) {
+		this.root = path.resolve(root);
+	}
+
+	get location(): string {
+		return this.root;
+	}
+
+	/** Paths relative to the current directory read better in messages. */
+	private shown(p: string): string {
+		const rel = path.relative(process.cwd(), p);
+		return rel && !rel.startsWith('..') ? rel : p;
+	}
+
+	promptDir(promptId: string): string {
+		assertPromptId(promptId);
+		return path.join(this.root, promptId);
+	}
+
+	private async load(file: string): Promise<LoadedFile> {
+		const loaded = await readYamlFile(file);
+		return { ...loaded, file: this.shown(file) };
+	}
+
+	async listPrompts(): Promise<string[]> {
+		if (!(await exists(this.root))) {
+			throw new ConfigError(`registry folder not found. Create one with "prompt-release init ${this.shown(this.root)}" or point --registry / PROMPT_RELEASE_REGISTRY at it.`, { file: this.shown(this.root) });
+		}
+		const out: string[] = [];
+		for (const name of (await listDir(this.root)).sort()) {
+			if (await exists(path.join(this.root, name, 'prompt.yaml'))) out.push(name);
+		}
+		return out;
+	}
+
+	async readDraft(promptId: string): Promise<PromptSpec> {
+		const file = path.join(this.promptDir(promptId), 'prompt.yaml');
+		if (!(await exists(file))) {
+			const known = await this.listPrompts().catch(() => [] as string[]);
+			throw new ConfigError(`prompt "${promptId}" not found in registry ${this.shown(this.root)}${known.length ? ` (prompts: ${known.join(', ')})` : ''}`, { file: this.shown(file) });
+		}
+		return checkPromptSpec(await this.load(file), promptId);
+	}
+
+	async writeDraft(spec: PromptSpec): Promise<void> {
+		await writeFileAtomic(path.join(this.promptDir(spec.id), 'prompt.yaml'), toYaml(clean(spec)));
+	}
+
+	async listVersions(promptId: string): Promise<number[]> {
+		return (await listDir(path.join(this.promptDir(promptId), 'versions')))
+			.map((f) => /^([1-9][0-9]*)\.yaml$/.exec(f))
+			.filter((m): m is RegExpExecArray => m !== null)
+			.map((m) => Number(m[1]))
+			.sort((a, b) => a - b);
+	}
+
+	async readVersion(promptId: string, version: number): Promise<FrozenVersion> {
+		const file = path.join(this.promptDir(promptId), 'versions', `${version}.yaml`);
+		if (!(await exists(file))) {
+			const versions = await this.listVersions(promptId);
+			throw new ConfigError(`prompt "${promptId}" has no version ${version} (versions: ${versions.join(', ') || 'none yet — run "prompt-release commit ' + promptId + '"'})`, { file: this.shown(file) });
+		}
+		return checkVersionFile(await this.load(file), promptId, version);
+	}
+
+	async createVersion(promptId: string, frozen: FrozenVersion): Promise<boolean> {
+		const file = path.join(this.promptDir(promptId), 'versions', `${frozen.version}.yaml`);
+		const text = `# Frozen version ${frozen.version} of "${promptId}". Do not edit: the content hash below guards it.\n${toYaml(clean(frozen))}`;
+		// Check what we are about to write parses back to the same content.
+		checkVersionFile(parseYaml(text, this.shown(file)), promptId, frozen.version);
+		return createFileExclusive(file, text);
+	}
+
+	private fixturesDir(promptId: string): string {
+		return path.join(this.promptDir(promptId), 'fixtures');
+	}
+
+	async listFixtures(promptId: string, spec?: PromptSpec): Promise<Fixture[]> {
+		const dir = this.fixturesDir(promptId);
+		const names = (await listDir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+		const out: Fixture[] = [];
+		for (const name of names) {
+			const loaded = await this.load(path.join(dir, name));
+			out.push(checkFixture(loaded, name.slice(0, -'.yaml'.length), spec));
+		}
+		return out;
+	}
+
+	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
+		assertPromptId(fixtureId, 'fixture id');
+		const file = path.join(this.fixturesDir(promptId), `${fixtureId}.yaml`);
+		if (!(await exists(file))) return undefined;
+		return checkFixture(await this.load(file), fixtureId, spec);
+	}
+
+	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
+		assertPromptId(fixture.id, 'fixture id');
+		await writeFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
+	}
+
+	private releasesFile(promptId: string): string {
+		return path.join(this.promptDir(promptId), 'releases.yaml');
+	}
+
+	async readReleases(promptId: string): Promise<ReleasesState> {
+		const file = this.releasesFile(promptId);
+		if (!(await exists(file))) return { channels: {}, history: [] };
+		return checkReleases(await this.load(file));
+	}
+
+	async updateReleases(promptId: string, mutate: (state: ReleasesState) => ReleasesState | Promise<ReleasesState>): Promise<ReleasesState> {
+		const file = this.releasesFile(promptId);
+		await fs.mkdir(path.dirname(file), { recursive: true });
+		let release: () => Promise<void>;
+		try {
+			release = await lockfile.lock(file, {
+				realpath: false,
+				stale: 15_000,
+				retries: { retries: 100, minTimeout: 10, maxTimeout: 200, factor: 1.5 },
+			});
+		} catch (error) {
+			throw new ConfigError(`could not lock ${this.shown(file)} for update: ${(error as Error).message}. Another release or rollback may be running; try again.`);
+		}
+		try {
+			const next = await mutate(await this.readReleases(promptId));
+			await writeFileAtomic(file, `# Channel pointers and release history of "${promptId}". Written by prompt-release.\n${toYaml(clean(next))}`);
+			return next;
+		} finally {
+			await release();
+		}
+	}
+
+	private runsDir(promptId: string): string {
+		return path.join(this.promptDir(promptId), 'runs');
+	}
+
+	async writeRun(report: RunReport): Promise<void> {
+		if (!RUN_ID.test(report.runId)) throw new ConfigError(`run id "${report.runId}" is invalid`);
+		const file = path.join(this.runsDir(report.promptId), `${report.runId}.json`);
+		if (!(await createFileExclusive(file, `${JSON.stringify(report, null, 2)}\n`))) {
+			throw new ConfigError(`run ${report.runId} already exists`, { file: this.shown(file) });
+		}
+	}
+
+	async readRun(promptId: string, runId: string): Promise<RunReport> {
+		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
+		const file = path.join(this.runsDir(promptId), `${runId}.json`);
+		let text: string;
+		try {
+			text = await fs.readFile(file, 'utf8');
+		} catch {
+			throw new ConfigError(`run "${runId}" not found for prompt "${promptId}"`, { file: this.shown(file) });
+		}
+		try {
+			return JSON.parse(text) as RunReport;
+		} catch (error) {
+			throw new ConfigError(`stored run is not valid JSON (${(error as Error).message}); restore it from git`, { file: this.shown(file) });
+		}
+	}
+
+	async listRuns(promptId: string): Promise<string[]> {
+		return (await listDir(this.runsDir(promptId)))
+			.filter((f) => f.endsWith('.json'))
+			.map((f) => f.slice(0, -'.json'.length))
+			.filter((id) => RUN_ID.test(id))
+			.sort();
+	}
+
+	async readPricing(): Promise<PriceTable> {
+		const file = path.join(this.root, 'pricing.yaml');
+		if (!(await exists(file))) return {};
+		const loaded = await this.load(file);
+		const data = loaded.data as { models?: Record<string, { input?: unknown; output?: unknown }> } | null;
+		const out: PriceTable = {};
+		for (const [key, price] of Object.entries(data?.models ?? {})) {
+			if (typeof price?.input !== 'number' || typeof price?.output !== 'number') {
+				throw new ConfigError('each model needs numeric input and output prices (USD per million tokens)', { file: loaded.file, field: `models.${key}`, line: loaded.lineOf(['models', key]) });
+			}
+			out[key] = { input: price.input, output: price.output };
+		}
+		return out;
+	}
+}

@@ -1,0 +1,243 @@
+/**
+ * The registry's file formats (a public contract, documented in README.md) and their checks.
+ * Every problem becomes a ConfigError naming file, field and line.
+ */
+import { z } from 'zod';
+import { ConfigError, ConfigErrors } from '../errors';
+import { contentHash } from '../hash';
+import { parseOutputSchema, validateValue, type SchemaIssue } from '../schema';
+import { templateIssues, isVariableName } from '../template';
+import { fieldName, type FieldPath, type LoadedFile } from '../yaml-io';
+import type { Fixture, FrozenVersion, OutputSchema, PromptSpec, ReleasesState } from '../types';
+
+export const PROMPT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+
+/** Throws a ConfigError for ids that could escape the registry folder or are not portable file names. */
+export function assertPromptId(id: string, what = 'prompt id'): void {
+	if (typeof id !== 'string' || !PROMPT_ID.test(id)) {
+		throw new ConfigError(
+			`${what} ${JSON.stringify(id)} is invalid: use letters, digits, "-" and "_" only (no "/", "." or ".."), starting with a letter or digit, at most 64 characters`,
+		);
+	}
+}
+
+const modelSchema = z
+	.object({
+		provider: z.enum(['openai', 'anthropic', 'openai-compatible'], {
+			errorMap: () => ({ message: 'must be one of openai, anthropic, openai-compatible' }),
+		}),
+		name: z.string().min(1, 'must name the model, e.g. gpt-4o-mini'),
+		temperature: z.number().min(0).max(2).default(0),
+		maxTokens: z.number().int().positive().default(256),
+		baseUrl: z.string().url('must be a URL such as http://127.0.0.1:11434/v1').optional(),
+		api: z.enum(['chat', 'responses']).optional(),
+	})
+	.strict();
+
+const inputSchema = z
+	.object({
+		type: z.enum(['string', 'number', 'boolean'], { errorMap: () => ({ message: 'must be string, number or boolean' }) }),
+		required: z.boolean().default(true),
+		description: z.string().optional(),
+	})
+	.strict();
+
+const promptFileSchema = z
+	.object({
+		id: z.string(),
+		description: z.string().default(''),
+		model: modelSchema,
+		inputs: z.record(inputSchema).default({}),
+		instructions: z.string().min(1, 'must not be empty: the system text of the prompt'),
+		template: z.string().min(1, 'must not be empty: the user message with {{variables}}'),
+		output: z.unknown(),
+		limitations: z.string().default(''),
+		tools: z.unknown().optional(),
+		retrieval: z.unknown().optional(),
+	})
+	.strict();
+
+const fixtureFileSchema = z
+	.object({
+		id: z.string(),
+		inputs: z.record(z.unknown()),
+		expected: z.unknown(),
+		segment: z.string().optional(),
+		source: z.enum(['manual', 'correction', 'import']).default('manual'),
+		note: z.string().optional(),
+		recorded: z
+			.object({
+				version: z.union([z.number().int().positive(), z.literal('draft')]),
+				modelOutput: z.unknown(),
+				at: z.string(),
+			})
+			.strict()
+			.optional(),
+	})
+	.strict();
+
+const historySchema = z
+	.object({
+		at: z.string(),
+		action: z.enum(['release', 'rollback']),
+		channel: z.string(),
+		version: z.number().int().positive(),
+		from: z.number().int().positive().optional(),
+		by: z.string(),
+		reason: z.string().optional(),
+		runId: z.string().optional(),
+		contentHash: z.string().optional(),
+	})
+	.strict();
+
+const releasesFileSchema = z
+	.object({
+		channels: z
+			.record(
+				z
+					.object({
+						version: z.number().int().positive(),
+						contentHash: z.string(),
+						since: z.string(),
+						runId: z.string().optional(),
+					})
+					.strict(),
+			)
+			.default({}),
+		history: z.array(historySchema).default([]),
+	})
+	.strict();
+
+const versionFileSchema = z
+	.object({
+		version: z.number().int().positive(),
+		contentHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>'),
+		createdAt: z.string(),
+		author: z.string().optional(),
+		message: z.string().optional(),
+		prompt: z.unknown(),
+	})
+	.strict();
+
+function issueError(loaded: LoadedFile, path: FieldPath, message: string): ConfigError {
+	return new ConfigError(message, {
+		file: loaded.file,
+		field: path.length ? fieldName(path) : undefined,
+		line: loaded.lineOf(path),
+	});
+}
+
+function zodMessage(issue: z.ZodIssue): string {
+	if (issue.code === 'invalid_type' && issue.received === 'undefined') return 'is required';
+	if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove or rename`;
+	return issue.message;
+}
+
+function parseWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, loaded: LoadedFile, prefix: FieldPath = [], data: unknown = loaded.data): { value?: T; errors: ConfigError[] } {
+	const result = schema.safeParse(data);
+	if (result.success) return { value: result.data, errors: [] };
+	return { errors: result.error.issues.map((i) => issueError(loaded, [...prefix, ...i.path], zodMessage(i))) };
+}
+
+function throwIfAny(errors: ConfigError[]): void {
+	if (errors.length === 1) throw errors[0];
+	if (errors.length > 1) throw new ConfigErrors(errors);
+}
+
+/** Check a prompt spec (the draft file, or the `prompt:` of a frozen version at `prefix`). */
+export function checkPromptSpec(loaded: LoadedFile, expectedId: string, prefix: FieldPath = [], data: unknown = loaded.data): PromptSpec {
+	if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+		throw issueError(loaded, prefix, 'must be a mapping with id, model, inputs, instructions, template, output');
+	}
+	const { value, errors } = parseWith(promptFileSchema, loaded, prefix, data);
+	const raw = data as Record<string, unknown>;
+	const schemaIssues: SchemaIssue[] = [];
+	const output = 'output' in raw ? parseOutputSchema(raw.output, [...prefix, 'output'], schemaIssues) : undefined;
+	if (!('output' in raw)) schemaIssues.push({ path: [...prefix, 'output'], message: 'is required: the declared schema, e.g. {type: boolean}' });
+	errors.push(...schemaIssues.map((i) => issueError(loaded, i.path, i.message)));
+	if (value) {
+		if (value.id !== expectedId) {
+			errors.push(issueError(loaded, [...prefix, 'id'], `is "${value.id}" but the folder is "${expectedId}": they must be equal`));
+		}
+		for (const name of Object.keys(value.inputs)) {
+			if (!isVariableName(name)) errors.push(issueError(loaded, [...prefix, 'inputs', name], `"${name}" is not a variable name (letters, digits, "_")`));
+		}
+		for (const t of templateIssues(value)) errors.push(issueError(loaded, [...prefix, t.field], t.message));
+	}
+	throwIfAny(errors);
+	const spec = { ...value!, output: output as OutputSchema };
+	// Drop absent optional keys so the content hash does not depend on them.
+	if (spec.tools === undefined) delete spec.tools;
+	if (spec.retrieval === undefined) delete spec.retrieval;
+	if (spec.model.baseUrl === undefined) delete spec.model.baseUrl;
+	if (spec.model.api === undefined) delete spec.model.api;
+	return spec as PromptSpec;
+}
+
+/** Check a frozen version file, including that its content still hashes to the recorded hash. */
+export function checkVersionFile(loaded: LoadedFile, promptId: string, expectedVersion: number): FrozenVersion {
+	const { value, errors } = parseWith(versionFileSchema, loaded);
+	throwIfAny(errors);
+	const v = value!;
+	if (v.version !== expectedVersion) {
+		throw issueError(loaded, ['version'], `is ${v.version} but the file is named ${expectedVersion}.yaml`);
+	}
+	const prompt = checkPromptSpec(loaded, promptId, ['prompt'], v.prompt);
+	const actual = contentHash(prompt);
+	if (actual !== v.contentHash) {
+		throw issueError(
+			loaded,
+			['contentHash'],
+			`content hash mismatch: the file records ${v.contentHash} but its content hashes to ${actual}. Frozen versions are immutable: restore the file from git (git checkout -- ${loaded.file}) and put changes in prompt.yaml, then commit a new version.`,
+		);
+	}
+	return { ...v, prompt } as FrozenVersion;
+}
+
+/** Check a fixture file; `spec` (when known) checks inputs and expected against the prompt. */
+export function checkFixture(loaded: LoadedFile, expectedId: string | undefined, spec?: PromptSpec, data: unknown = loaded.data, prefix: FieldPath = []): Fixture {
+	if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+		throw issueError(loaded, prefix, 'a fixture must be a mapping with id, inputs, expected');
+	}
+	const raw = data as Record<string, unknown>;
+	const { value, errors } = parseWith(fixtureFileSchema, loaded, prefix, data);
+	if (!('expected' in raw)) {
+		errors.length = 0;
+		errors.push(issueError(loaded, [...prefix, 'expected'], 'is required: the value the prompt must return for these inputs (use null for "not stated" when the output is nullable)'));
+	}
+	if (value && 'expected' in raw) {
+		try {
+			assertPromptId(value.id, 'fixture id');
+		} catch (e) {
+			errors.push(issueError(loaded, [...prefix, 'id'], (e as Error).message));
+		}
+		if (expectedId !== undefined && value.id !== expectedId) {
+			errors.push(issueError(loaded, [...prefix, 'id'], `is "${value.id}" but the file is named ${expectedId}.yaml: they must be equal`));
+		}
+		if (spec) {
+			for (const name of Object.keys(value.inputs)) {
+				if (!(name in spec.inputs)) errors.push(issueError(loaded, [...prefix, 'inputs', name], `"${name}" is not an input of prompt "${spec.id}" (declared: ${Object.keys(spec.inputs).join(', ') || 'none'})`));
+			}
+			for (const [name, input] of Object.entries(spec.inputs)) {
+				const v = value.inputs[name];
+				if (v === undefined || v === null) {
+					if (input.required) errors.push(issueError(loaded, [...prefix, 'inputs'], `required input "${name}" is missing`));
+				} else if (typeof v !== input.type) {
+					errors.push(issueError(loaded, [...prefix, 'inputs', name], `must be a ${input.type}`));
+				}
+			}
+			const check = validateValue(spec.output, value.expected);
+			if (!check.ok) errors.push(issueError(loaded, [...prefix, 'expected'], `${check.reason} (the prompt's output schema)`));
+		}
+	}
+	throwIfAny(errors);
+	const f = value! as Fixture;
+	return f;
+}
+
+export function checkReleases(loaded: LoadedFile): ReleasesState {
+	const data = loaded.data ?? {};
+	const { value, errors } = parseWith(releasesFileSchema, loaded, [], data);
+	throwIfAny(errors);
+	return value as ReleasesState;
+}

@@ -1,0 +1,41 @@
+import type { Fixture, FrozenVersion, PromptSpec, ReleasesState, RunReport } from '../types';
+
+/** Prices in USD per million tokens, keyed `provider:model` or just `model`. */
+export type PriceTable = Record<string, { input: number; output: number }>;
+
+/**
+ * The seam between the registry logic and where the registry lives.
+ * Files in a folder now (FileRegistryStore); a database for n8n queue mode later.
+ * Every read validates what it returns; every write is atomic.
+ */
+export interface RegistryStore {
+	/** Where the registry lives, for messages (a folder path or a connection label). */
+	readonly location: string;
+
+	listPrompts(): Promise<string[]>;
+	readDraft(promptId: string): Promise<PromptSpec>;
+	writeDraft(spec: PromptSpec): Promise<void>;
+
+	listVersions(promptId: string): Promise<number[]>;
+	/** Throws ConfigError when the content no longer matches its hash. */
+	readVersion(promptId: string, version: number): Promise<FrozenVersion>;
+	/** Create-only: returns false (writing nothing) when that version already exists. */
+	createVersion(promptId: string, frozen: FrozenVersion): Promise<boolean>;
+
+	/** Fixtures, validated against `spec` when given (inputs and expected). */
+	listFixtures(promptId: string, spec?: PromptSpec): Promise<Fixture[]>;
+	readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined>;
+	writeFixture(promptId: string, fixture: Fixture): Promise<void>;
+
+	readReleases(promptId: string): Promise<ReleasesState>;
+	/** Read-modify-write under a lock, so concurrent releases/rollbacks never lose an entry. */
+	updateReleases(promptId: string, mutate: (state: ReleasesState) => ReleasesState | Promise<ReleasesState>): Promise<ReleasesState>;
+
+	writeRun(report: RunReport): Promise<void>;
+	readRun(promptId: string, runId: string): Promise<RunReport>;
+	/** Run ids, oldest first. */
+	listRuns(promptId: string): Promise<string[]>;
+
+	/** The registry's price table overrides (`pricing.yaml`), empty when none. */
+	readPricing(): Promise<PriceTable>;
+}

@@ -1,0 +1,99 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LineCounter, parseDocument, stringify, isNode, type Document } from 'yaml';
+import { ConfigError } from './errors';
+
+export type FieldPath = ReadonlyArray<string | number>;
+
+/** A parsed YAML/JSON file that can say on which line a field stands. */
+export interface LoadedFile {
+	file: string;
+	data: unknown;
+	lineOf(field: FieldPath): number | undefined;
+}
+
+/** Render a field path the way users write it: `model.name`, `inputs.subject.type`, `rules[2]`. */
+export function fieldName(field: FieldPath): string {
+	let out = '';
+	for (const part of field) {
+		if (typeof part === 'number') out += `[${part}]`;
+		else out += out ? `.${part}` : part;
+	}
+	return out;
+}
+
+export function parseYaml(text: string, file: string): LoadedFile {
+	const lineCounter = new LineCounter();
+	const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+	if (doc.errors.length > 0) {
+		const err = doc.errors[0];
+		const line = err.linePos?.[0]?.line ?? lineCounter.linePos(err.pos[0]).line;
+		throw new ConfigError(`invalid YAML: ${err.message.split('\n')[0]}. Fix the syntax at that line.`, {
+			file,
+			line,
+		});
+	}
+	return {
+		file,
+		data: doc.toJS({ maxAliasCount: 100 }) as unknown,
+		lineOf(field: FieldPath): number | undefined {
+			// Walk up to the nearest existing node, so a missing field points at its parent.
+			for (let n = field.length; n >= 0; n--) {
+				const node = n === 0 ? doc.contents : doc.getIn(field.slice(0, n), true);
+				if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+			}
+			return undefined;
+		},
+	};
+}
+
+export async function readYamlFile(file: string): Promise<LoadedFile> {
+	let text: string;
+	try {
+		text = await fs.readFile(file, 'utf8');
+	} catch (error) {
+		throw new ConfigError(`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file });
+	}
+	return parseYaml(text, file);
+}
+
+export function toYaml(value: unknown): string {
+	return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+function tempName(file: string): string {
+	return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Write a file so readers see either the old or the new content, never a torn one. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+	await fs.mkdir(path.dirname(file), { recursive: true });
+	const tmp = tempName(file);
+	try {
+		await fs.writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
+		await fs.rename(tmp, file);
+	} catch (error) {
+		await fs.rm(tmp, { force: true });
+		throw error;
+	}
+}
+
+/**
+ * Create a file that must not exist yet (frozen versions, stored runs).
+ * Returns false, writing nothing, when the file already exists.
+ */
+export async function createFileExclusive(file: string, content: string): Promise<boolean> {
+	await fs.mkdir(path.dirname(file), { recursive: true });
+	const tmp = tempName(file);
+	await fs.writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
+	try {
+		await fs.link(tmp, file);
+		return true;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+		throw error;
+	} finally {
+		await fs.rm(tmp, { force: true });
+	}
+}
