@@ -7,4 +7,5 @@ module.exports = {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }],
 	},
 	testTimeout: 30000,
+	globalSetup: '<rootDir>/test/support/global-setup.js',
 };
