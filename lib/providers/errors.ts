@@ -1,0 +1,147 @@
+/**
+ * Turns whatever an SDK call threw into a ProviderError a user can act on:
+ * it names the provider, the base URL, the model and the HTTP status, and says what to check.
+ */
+import {
+	APIConnectionError as OpenAIConnectionError,
+	APIConnectionTimeoutError as OpenAITimeoutError,
+	APIError as OpenAIAPIError,
+	APIUserAbortError as OpenAIAbortError,
+} from 'openai';
+import {
+	APIConnectionError as AnthropicConnectionError,
+	APIConnectionTimeoutError as AnthropicTimeoutError,
+	APIError as AnthropicAPIError,
+	APIUserAbortError as AnthropicAbortError,
+} from '@anthropic-ai/sdk';
+import { ProviderError } from '../errors';
+import type { ProviderName } from '../types';
+
+export interface ProviderErrorContext {
+	provider: ProviderName;
+	model: string;
+	baseURL: string;
+	/** Where the key comes from, e.g. `OPENAI_API_KEY or the API key of the n8n credential`. */
+	keyHint: string;
+	timeoutMs: number;
+	maxRetries: number;
+	/** How long the call took, when known: tells a timeout from a refused connection if the SDK could not. */
+	elapsedMs?: number;
+}
+
+type SdkAPIError = OpenAIAPIError | AnthropicAPIError;
+
+function isAbort(err: unknown): boolean {
+	return err instanceof OpenAIAbortError || err instanceof AnthropicAbortError || field(err, 'name') === 'AbortError';
+}
+
+function isTimeout(err: unknown): boolean {
+	return err instanceof OpenAITimeoutError || err instanceof AnthropicTimeoutError;
+}
+
+function isConnectionError(err: unknown): err is Error {
+	return err instanceof OpenAIConnectionError || err instanceof AnthropicConnectionError;
+}
+
+function isStatusError(err: unknown): err is SdkAPIError & { status: number } {
+	return (err instanceof OpenAIAPIError || err instanceof AnthropicAPIError) && typeof err.status === 'number';
+}
+
+function field(value: unknown, key: string): unknown {
+	return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** The server's own explanation: OpenAI puts `{message, code}` in `err.error`, Anthropic the whole `{error: {type, message}}` body. */
+function serverDetail(err: SdkAPIError): { message: string; code?: string } {
+	const body: unknown = err.error;
+	const inner = field(body, 'error') ?? body;
+	const message = field(inner, 'message') ?? field(body, 'message');
+	const code = field(inner, 'code') ?? field(inner, 'type');
+	const text = typeof message === 'string' ? message : err.message.replace(/^\d{3}\s+/, '');
+	return { message: text, code: typeof code === 'string' ? code : undefined };
+}
+
+/** The first `code` (ECONNREFUSED, ENOTFOUND, …) found along the error's cause chain. */
+function causeCode(err: unknown): string | undefined {
+	let current: unknown = err;
+	for (let i = 0; i < 6 && current !== null && typeof current === 'object'; i++) {
+		const code = field(current, 'code');
+		if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+		current = field(current, 'cause');
+	}
+	return undefined;
+}
+
+function retriesNote(maxRetries: number): string {
+	return maxRetries > 0 ? ` after ${maxRetries} ${maxRetries === 1 ? 'retry' : 'retries'}` : '';
+}
+
+function fromStatus(err: SdkAPIError & { status: number }, ctx: ProviderErrorContext): ProviderError {
+	const { status } = err;
+	const detail = serverDetail(err);
+	const at = `${ctx.provider} (${ctx.baseURL})`;
+	const tail = `(HTTP ${status}: ${detail.message})`;
+	if (status === 404 || detail.code === 'model_not_found') {
+		return new ProviderError(
+			`model "${ctx.model}" is not available at ${at}: check model.name in the prompt or the provider's model list ${tail}`,
+			status,
+		);
+	}
+	if (status === 401) {
+		return new ProviderError(`${at} rejected the API key: set a valid key in ${ctx.keyHint} ${tail}`, status);
+	}
+	if (status === 403) {
+		return new ProviderError(
+			`${at} refused access to model "${ctx.model}": check that the key in ${ctx.keyHint} may use it ${tail}`,
+			status,
+		);
+	}
+	if (status === 429) {
+		return new ProviderError(
+			`rate limited by ${at}${retriesNote(ctx.maxRetries)}: wait, lower the concurrency or raise the account's limits ${tail}`,
+			status,
+		);
+	}
+	if (status >= 500) {
+		return new ProviderError(`${at} failed with a server error${retriesNote(ctx.maxRetries)}: try again later ${tail}`, status);
+	}
+	if (status === 400 || status === 422) {
+		return new ProviderError(`${at} rejected the request for model "${ctx.model}" ${tail}`, status);
+	}
+	return new ProviderError(`${at} request for model "${ctx.model}" failed ${tail}`, status);
+}
+
+/** Map anything an SDK call threw to a ProviderError. A ProviderError passes through unchanged. */
+export function toProviderError(err: unknown, ctx: ProviderErrorContext): ProviderError {
+	if (err instanceof ProviderError) return err;
+	const at = `${ctx.provider} (${ctx.baseURL})`;
+	// A connection error without a socket error code that took at least the timeout is a timeout
+	// (the OpenAI SDK cannot recognise an AbortError from another realm, e.g. under Jest).
+	const lateConnectionError = isConnectionError(err) && !causeCode(err) && (ctx.elapsedMs ?? 0) >= ctx.timeoutMs;
+	if (isTimeout(err) || lateConnectionError) {
+		const attempts = ctx.maxRetries + 1;
+		return new ProviderError(
+			`request to ${at} for model "${ctx.model}" timed out after ${ctx.timeoutMs} ms` +
+				(attempts > 1 ? ` (${attempts} attempts)` : '') +
+				': raise the timeout or check that the server answers',
+		);
+	}
+	if (isAbort(err)) return new ProviderError(`request to ${at} for model "${ctx.model}" was aborted`);
+	if (isStatusError(err)) return fromStatus(err, ctx);
+	if (isConnectionError(err)) {
+		const code = causeCode(err);
+		return new ProviderError(
+			`could not connect to ${ctx.provider} at ${ctx.baseURL}${code ? ` (${code})` : ''}: check that the server is running and the base URL is right`,
+		);
+	}
+	// Name checks, not instanceof: under a test runner's sandbox the error may come from another realm.
+	const name = typeof field(err, 'name') === 'string' ? (field(err, 'name') as string) : '';
+	const message = typeof field(err, 'message') === 'string' ? (field(err, 'message') as string) : String(err);
+	if (name === 'SyntaxError') {
+		return new ProviderError(`${at} returned a response that is not valid JSON: ${message}`);
+	}
+	if (name === 'TypeError' && /terminated|socket|other side closed/i.test(`${message} ${String(field(err, 'cause'))}`)) {
+		return new ProviderError(`${at} closed the connection before the response was complete: try again`);
+	}
+	return new ProviderError(`request to ${at} for model "${ctx.model}" failed: ${message}`);
+}

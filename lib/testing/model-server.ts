@@ -1,0 +1,423 @@
+/**
+ * A real HTTP model server on the loopback interface that speaks the wire formats of the official SDKs:
+ *
+ * - `POST /v1/chat/completions` (OpenAI Chat Completions; also `/chat/completions`)
+ * - `POST /v1/responses`        (OpenAI Responses API; also `/responses`)
+ * - `POST /v1/messages`         (Anthropic Messages; the Anthropic SDK appends `/v1/messages` to its base URL)
+ * - `GET  /v1/models`           (OpenAI list shape, or Anthropic's when the request has `anthropic-version`)
+ *
+ * Any number of leading `/v1` segments is accepted, so a base URL given with or without `/v1` works.
+ * Every request is recorded (method, path, headers, parsed body) for assertions.
+ *
+ * What it answers, in order:
+ * 1. the scripted queue (`enqueue`), one behaviour per completion request — for tests;
+ * 2. otherwise the rules (see model-rules.ts for the YAML format) — the deterministic test model for demos and e2e.
+ *
+ * Token counts are a deterministic estimate: ceil(characters / 4).
+ *
+ * Run it by hand: `node dist/lib/testing/model-server.js --port 8787 --rules test-model.yaml`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { loadRules, ModelRules, type RulesFile } from './model-rules';
+
+export { loadRules, ModelRules, validateRules, type Rule, type RulesFile, type CaptureType } from './model-rules';
+
+export type Behaviour =
+	/** A normal answer: the message content (OpenAI) or the tool input (Anthropic; non-JSON text becomes a text block). */
+	| { kind: 'answer'; text: string }
+	/** The model refuses: `message.refusal` / a `refusal` output part / `stop_reason: 'refusal'`. */
+	| { kind: 'refusal'; text: string }
+	/** An HTTP error; without `body`, the API's own error shape for that status. */
+	| { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+	/** Never answers: the client times out. */
+	| { kind: 'hang' }
+	/** 200 with a body that is not JSON. */
+	| { kind: 'malformed' }
+	/** 200 whose JSON body is cut in the middle: the connection drops after half of the announced length. */
+	| { kind: 'truncated' }
+	/** Exactly this body. */
+	| { kind: 'raw'; body: string; status?: number; headers?: Record<string, string> };
+
+export interface RecordedRequest {
+	method: string;
+	path: string;
+	headers: Record<string, string>;
+	/** Parsed JSON; the raw text when it is not JSON; undefined when empty. */
+	body: unknown;
+}
+
+export interface ModelServer {
+	/** e.g. http://127.0.0.1:PORT */
+	url: string;
+	/** `${url}/v1`: the OpenAI SDK's baseURL. */
+	openaiBaseUrl: string;
+	/** `url`: the Anthropic SDK appends `/v1/messages` itself. */
+	anthropicBaseUrl: string;
+	requests: RecordedRequest[];
+	enqueue(...behaviours: Behaviour[]): void;
+	/** Forget recorded requests and queued behaviours. */
+	reset(): void;
+	close(): Promise<void>;
+}
+
+export interface ModelServerOptions {
+	port?: number;
+	host?: string;
+	/** A rules object, or the path of a rules YAML file. */
+	rules?: RulesFile | string;
+}
+
+type Api = 'chat' | 'responses' | 'messages';
+
+interface Completion {
+	api: Api;
+	model: string;
+	body: Record<string, unknown>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function get(value: unknown, ...keys: Array<string | number>): unknown {
+	let current = value;
+	for (const key of keys) {
+		if (current === null || typeof current !== 'object') return undefined;
+		current = (current as Record<string | number, unknown>)[key];
+	}
+	return current;
+}
+
+function estimateTokens(text: string): number {
+	return Math.ceil(text.length / 4);
+}
+
+/** The text of a message `content`: a string, or the `text` of its parts. */
+function textOf(content: unknown): string {
+	if (typeof content === 'string') return content;
+	if (Array.isArray(content)) return content.map((part) => (typeof get(part, 'text') === 'string' ? (get(part, 'text') as string) : '')).join('');
+	return '';
+}
+
+function turnsOf(call: Completion): Array<{ role: string; content: unknown }> {
+	const list = call.api === 'responses' ? call.body.input : call.body.messages;
+	if (typeof list === 'string') return [{ role: 'user', content: list }];
+	if (!Array.isArray(list)) return [];
+	return list.filter(isRecord).map((turn) => ({ role: String(turn.role ?? 'user'), content: turn.content }));
+}
+
+function firstUserMessage(call: Completion): string {
+	return textOf(turnsOf(call).find((turn) => turn.role === 'user')?.content);
+}
+
+function inputText(call: Completion): string {
+	const system = call.api === 'chat' ? '' : textOf(call.api === 'responses' ? call.body.instructions : call.body.system);
+	return system + turnsOf(call).map((turn) => textOf(turn.content)).join('');
+}
+
+/** The prompt id: the json_schema name (OpenAI) or the forced tool's name (Anthropic). */
+function promptIdOf(call: Completion): string {
+	const name =
+		call.api === 'chat'
+			? get(call.body, 'response_format', 'json_schema', 'name')
+			: call.api === 'responses'
+				? get(call.body, 'text', 'format', 'name')
+				: (get(call.body, 'tool_choice', 'name') ?? get(call.body, 'tools', 0, 'name'));
+	return typeof name === 'string' ? name : '';
+}
+
+function id(prefix: string): string {
+	return `${prefix}${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+	try {
+		const value: unknown = JSON.parse(text);
+		return isRecord(value) ? value : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** The 200 body of an answer (or a refusal) in the API's own shape. */
+function successBody(call: Completion, text: string, refusal: boolean): Record<string, unknown> {
+	const inputTokens = estimateTokens(inputText(call));
+	const outputTokens = estimateTokens(text);
+	const created = Math.floor(Date.now() / 1000);
+	if (call.api === 'chat') {
+		return {
+			id: id('chatcmpl-'),
+			object: 'chat.completion',
+			created,
+			model: call.model,
+			choices: [
+				{
+					index: 0,
+					message: { role: 'assistant', content: refusal ? null : text, refusal: refusal ? text : null, annotations: [] },
+					logprobs: null,
+					finish_reason: 'stop',
+				},
+			],
+			usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+			system_fingerprint: 'fp_test_model',
+		};
+	}
+	if (call.api === 'responses') {
+		const part = refusal ? { type: 'refusal', refusal: text } : { type: 'output_text', text, annotations: [], logprobs: [] };
+		return {
+			id: id('resp_'),
+			object: 'response',
+			created_at: created,
+			status: 'completed',
+			error: null,
+			incomplete_details: null,
+			instructions: call.body.instructions ?? null,
+			max_output_tokens: call.body.max_output_tokens ?? null,
+			model: call.model,
+			output: [{ type: 'message', id: id('msg_'), status: 'completed', role: 'assistant', content: [part] }],
+			parallel_tool_calls: true,
+			temperature: call.body.temperature ?? null,
+			text: call.body.text ?? { format: { type: 'text' } },
+			tool_choice: 'auto',
+			tools: [],
+			top_p: null,
+			usage: {
+				input_tokens: inputTokens,
+				input_tokens_details: { cached_tokens: 0 },
+				output_tokens: outputTokens,
+				output_tokens_details: { reasoning_tokens: 0 },
+				total_tokens: inputTokens + outputTokens,
+			},
+		};
+	}
+	const input = refusal ? undefined : parseObject(text);
+	const tool = promptIdOf(call);
+	const content =
+		input && tool
+			? [{ type: 'tool_use', id: id('toolu_'), name: tool, input, caller: { type: 'direct' } }]
+			: text
+				? [{ type: 'text', text, citations: null }]
+				: [];
+	return {
+		id: id('msg_'),
+		type: 'message',
+		role: 'assistant',
+		model: call.model,
+		content,
+		stop_reason: refusal ? 'refusal' : content[0]?.type === 'tool_use' ? 'tool_use' : 'end_turn',
+		stop_sequence: null,
+		usage: { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+	};
+}
+
+const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
+	400: 'invalid_request_error',
+	401: 'authentication_error',
+	403: 'permission_error',
+	404: 'not_found_error',
+	413: 'request_too_large',
+	429: 'rate_limit_error',
+	500: 'api_error',
+	529: 'overloaded_error',
+};
+
+/** An error body in the API's own shape. */
+function errorBody(api: Api | 'other', status: number, model: string, message?: string): Record<string, unknown> {
+	if (api === 'messages') {
+		const type = ANTHROPIC_ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+		const text: Record<number, string> = {
+			401: 'invalid x-api-key',
+			404: `model: ${model}`,
+			429: 'Number of request tokens has exceeded your per-minute rate limit',
+			500: 'Internal server error',
+			529: 'Overloaded',
+		};
+		return { type: 'error', error: { type, message: message ?? text[status] ?? `test model server: HTTP ${status}` } };
+	}
+	const [type, code, text] =
+		status === 404
+			? ['invalid_request_error', 'model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`]
+			: status === 401
+				? ['invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.']
+				: status === 429
+					? ['requests', 'rate_limit_exceeded', `Rate limit reached for ${model}. Please try again later.`]
+					: status >= 500
+						? ['server_error', null, 'The server had an error while processing your request.']
+						: ['invalid_request_error', null, `test model server: HTTP ${status}`];
+	return { error: { message: message ?? text, type, param: null, code } };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+	const text = typeof body === 'string' ? body : JSON.stringify(body);
+	res.writeHead(status, {
+		'content-type': 'application/json',
+		'content-length': String(Buffer.byteLength(text)),
+		'x-request-id': id('req_'),
+		'request-id': id('req_'),
+		...headers,
+	});
+	res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (chunk: Buffer) => chunks.push(chunk));
+		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.on('error', reject);
+	});
+}
+
+function parseJson(text: string): unknown {
+	if (!text) return undefined;
+	try {
+		return JSON.parse(text) as unknown;
+	} catch {
+		return text;
+	}
+}
+
+/** `/v1/v1/chat/completions?x` → `/chat/completions` */
+function routeOf(url: string): string {
+	const path = url.split('?')[0];
+	return path.replace(/^(\/v1)+(?=\/)/, '').replace(/\/+$/, '') || '/';
+}
+
+const ROUTES: Record<string, Api> = { '/chat/completions': 'chat', '/responses': 'responses', '/messages': 'messages' };
+
+export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
+	const rulesFile = typeof opts.rules === 'string' ? loadRules(opts.rules) : opts.rules;
+	const rules = new ModelRules(rulesFile ?? { rules: [] }, typeof opts.rules === 'string' ? opts.rules : '<rules>');
+	const queue: Behaviour[] = [];
+	const requests: RecordedRequest[] = [];
+	const sockets = new Set<Socket>();
+
+	const act = (call: Completion, behaviour: Behaviour, res: ServerResponse): void => {
+		switch (behaviour.kind) {
+			case 'answer':
+			case 'refusal':
+				return send(res, 200, successBody(call, behaviour.text, behaviour.kind === 'refusal'));
+			case 'status':
+				return send(res, behaviour.status, behaviour.body ?? errorBody(call.api, behaviour.status, call.model), behaviour.headers);
+			case 'raw':
+				return send(res, behaviour.status ?? 200, behaviour.body, behaviour.headers);
+			case 'malformed':
+				return send(res, 200, '<html><body>502 Bad Gateway: upstream sent garbage</body></html> not json');
+			case 'truncated': {
+				const full = JSON.stringify(successBody(call, '{"value": true}', false));
+				res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(full)) });
+				res.write(full.slice(0, Math.floor(full.length / 2)), () => res.socket?.destroy());
+				return;
+			}
+			case 'hang':
+				return; // the socket stays open until the client gives up or the server closes
+		}
+	};
+
+	const fromRules = (call: Completion): Behaviour => {
+		if (!rules.accepts(call.model)) return { kind: 'status', status: 404 };
+		return { kind: 'answer', text: rules.answer(promptIdOf(call), firstUserMessage(call)) };
+	};
+
+	const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+		const raw = await readBody(req);
+		const body = parseJson(raw);
+		const headers: Record<string, string> = {};
+		for (const [name, value] of Object.entries(req.headers)) {
+			if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+		}
+		const method = req.method ?? 'GET';
+		const path = req.url ?? '/';
+		requests.push({ method, path, headers, body });
+		const route = routeOf(path);
+
+		if (method === 'GET' && route === '/models') {
+			const names = rules.models ?? ['test-model'];
+			const listing = headers['anthropic-version']
+				? {
+						data: names.map((name) => ({ type: 'model', id: name, display_name: name, created_at: '2025-01-01T00:00:00Z' })),
+						has_more: false,
+						first_id: names[0] ?? null,
+						last_id: names[names.length - 1] ?? null,
+					}
+				: { object: 'list', data: names.map((name) => ({ id: name, object: 'model', created: 0, owned_by: 'test-model-server' })) };
+			return send(res, 200, listing);
+		}
+		const api = ROUTES[route];
+		if (method !== 'POST' || !api) {
+			return send(res, 404, errorBody('other', 404, '', `test model server: no route for ${method} ${path}`));
+		}
+		if (!isRecord(body)) {
+			return send(res, 400, errorBody(api, 400, '', 'test model server: the request body is not a JSON object'));
+		}
+		const call: Completion = { api, model: typeof body.model === 'string' ? body.model : '', body };
+		act(call, queue.shift() ?? fromRules(call), res);
+	};
+
+	const server: Server = createServer((req, res) => {
+		handle(req, res).catch((error: unknown) => {
+			if (!res.headersSent) send(res, 500, errorBody('other', 500, '', `test model server: ${String(error)}`));
+			else res.destroy();
+		});
+	});
+	server.on('connection', (socket: Socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
+
+	const host = opts.host ?? '127.0.0.1';
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(opts.port ?? 0, host, () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	const { port } = server.address() as AddressInfo;
+	const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+	return {
+		url,
+		openaiBaseUrl: `${url}/v1`,
+		anthropicBaseUrl: url,
+		requests,
+		enqueue: (...behaviours: Behaviour[]) => {
+			queue.push(...behaviours);
+		},
+		reset: () => {
+			queue.length = 0;
+			requests.length = 0;
+		},
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				for (const socket of sockets) socket.destroy();
+				server.closeAllConnections();
+			}),
+	};
+}
+
+/** `node model-server.js [--port N] [--host H] [--rules file.yaml]` */
+async function main(argv: string[]): Promise<void> {
+	const arg = (name: string): string | undefined => {
+		const at = argv.indexOf(`--${name}`);
+		return at >= 0 ? argv[at + 1] : undefined;
+	};
+	const port = arg('port');
+	const server = await startModelServer({ port: port ? Number(port) : 8787, host: arg('host'), rules: arg('rules') });
+	process.stdout.write(`test model server on ${server.url}\n  OPENAI_BASE_URL=${server.openaiBaseUrl}\n  ANTHROPIC_BASE_URL=${server.anthropicBaseUrl}\n`);
+	const stop = (): void => {
+		void server.close().then(() => process.exit(0));
+	};
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+	main(process.argv.slice(2)).catch((error: unknown) => {
+		process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+		process.exit(2);
+	});
+}
