@@ -1,0 +1,185 @@
+/**
+ * `prompt-release test <prompt>`: run every fixture against a version, store the run, report.
+ * Exit 1 when a fixture failed or a fixture that passed in production's run fails now.
+ */
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import {
+	baselineRun,
+	ConfigError,
+	contentHash,
+	resolvePrompt,
+	runFixtures,
+	type FileRegistryStore,
+	type FixtureResult,
+	type ResolvedPrompt,
+	type RunReport,
+	type RunSummary,
+} from '../../lib';
+import { priceOf } from '../../lib/pricing';
+import { action, EXIT_FAILED, EXIT_OK } from '../shared/exit';
+import { loadFixturesForRun } from '../shared/fixtures';
+import { junitXml, writeFileAtomic } from '../shared/junit';
+import { parseModelOption, withModel } from '../shared/model';
+import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
+import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath } from '../shared/registry';
+
+interface TestOptions {
+	version?: string;
+	model?: string;
+	concurrency?: string;
+	json?: boolean;
+	junit?: string;
+}
+
+interface Target {
+	resolved: ResolvedPrompt;
+	/** What is tested and why, e.g. "version 3 (on production)". */
+	label: string;
+}
+
+/** `--version` when given; else what production serves; else the latest version; else the draft. */
+async function chooseTarget(store: FileRegistryStore, promptId: string, version: string | undefined): Promise<Target> {
+	if (version !== undefined) {
+		const v = parseVersion(version, true);
+		const resolved = await resolvePrompt(store, promptId, { version: v });
+		return { resolved, label: v === 'draft' ? 'the draft' : `version ${v}` };
+	}
+	const releases = await store.readReleases(promptId);
+	if (releases.channels.production) {
+		const resolved = await resolvePrompt(store, promptId, { channel: 'production' });
+		return { resolved, label: `version ${resolved.version} (on production)` };
+	}
+	const versions = await store.listVersions(promptId);
+	if (versions.length) {
+		const latest = versions[versions.length - 1];
+		const resolved = await resolvePrompt(store, promptId, { version: latest });
+		return { resolved, label: `version ${latest} (the latest; nothing is on production yet)` };
+	}
+	const resolved = await resolvePrompt(store, promptId, { version: 'draft' });
+	return { resolved, label: 'the draft (no version committed yet)' };
+}
+
+/** The summary with exactly the documented keys, in the documented order. */
+export function summaryJson(s: RunSummary): RunSummary {
+	return {
+		total: s.total,
+		passed: s.passed,
+		failed: s.failed,
+		passRate: s.passRate,
+		segments: s.segments,
+		regressions: s.regressions,
+		latencyMs: { p50: s.latencyMs.p50, p95: s.latencyMs.p95 },
+		tokens: { input: s.tokens.input, output: s.tokens.output },
+		costUsd: s.costUsd,
+		runId: s.runId,
+	};
+}
+
+function resultLine(r: FixtureResult, idWidth: number, segWidth: number, regression: boolean): string {
+	const detail = r.passed ? `expected ${shown(r.expected)}, got ${shown(r.actual)}` : oneLine(r.reason ?? 'failed');
+	return `${r.passed ? '✓' : '✗'} ${pad(r.fixtureId, idWidth)}  ${pad(r.segment, segWidth)}  ${detail}  (${ms(r.latencyMs)})${regression ? '  [regression]' : ''}`;
+}
+
+function printReport(report: RunReport, runFile: string, baseline: RunReport | undefined, costKnown: boolean): void {
+	const s = report.summary;
+	const regressions = new Set(s.regressions);
+	const idWidth = Math.max(...report.results.map((r) => r.fixtureId.length));
+	const segWidth = Math.max(...report.results.map((r) => r.segment.length));
+	for (const r of report.results) out(resultLine(r, idWidth, segWidth, regressions.has(r.fixtureId)));
+	out();
+	out(`${plural(s.total, 'fixture')}: ${s.passed} passed, ${s.failed} failed, pass rate ${percent(s.passRate)}`);
+	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
+	const segNameWidth = Math.max(...segments.map(([name]) => name.length));
+	for (const [name, seg] of segments) out(`  segment ${pad(name, segNameWidth)}  ${seg.passed}/${seg.total}  ${percent(seg.passRate)}`);
+	if (!baseline) out('regressions: not checked (no stored run behind production)');
+	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (production, version ${baseline.version}): ${s.regressions.join(', ')}`);
+	else out(`regressions: none against run ${baseline.runId} (production, version ${baseline.version})`);
+	out(`latency: p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}`);
+	out(`tokens: ${s.tokens.input} in, ${s.tokens.output} out; cost ${usd(s.costUsd)}${costKnown ? '' : ` (no price known for ${report.model.provider}:${report.model.name}: add it to pricing.yaml)`}`);
+	out(`run: ${s.runId} (${runFile})`);
+	if (s.failed || s.regressions.length) {
+		out(`FAILED: ${plural(s.failed, 'fixture')} failed${s.regressions.length ? `, ${plural(s.regressions.length, 'regression')}` : ''}`);
+	} else {
+		out(`passed: all ${plural(s.total, 'fixture')}`);
+	}
+}
+
+async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<number> {
+	const store = openStore(cmd);
+	await requirePrompt(store, promptId);
+	const concurrency = opts.concurrency !== undefined ? parsePositiveInt(opts.concurrency, '--concurrency') : 4;
+	const override = opts.model !== undefined ? parseModelOption(opts.model) : undefined;
+	const say = opts.json ? note : out;
+
+	const target = await chooseTarget(store, promptId, opts.version);
+	let resolved = target.resolved;
+	const original = resolved.spec.model;
+	const notes: string[] = [];
+	if (override) {
+		const spec = withModel(resolved.spec, override);
+		const hash = contentHash(spec);
+		const which = resolved.version === 'draft' ? 'the draft' : `version ${resolved.version}`;
+		notes.push(
+			`model override: ${override.provider}:${override.name} instead of ${original.provider}:${original.name}. ` +
+				`This run records content hash ${hash} (${which} is ${resolved.contentHash}), so it can never serve as release evidence for ${which}.`,
+		);
+		resolved = { ...resolved, spec, contentHash: hash };
+	}
+	if (resolved.version === 'draft') notes.push('a run of the draft cannot be released: commit it ("prompt-release commit") and test that version.');
+
+	const fixtures = await loadFixturesForRun(store, promptId, resolved.spec);
+	if (fixtures.length === 0) {
+		throw new ConfigError(
+			`no fixtures: add some under ${path.join(shownPath(store.root), promptId, 'fixtures')} or import them ("prompt-release fixtures import ${promptId} FILE.jsonl")`,
+		);
+	}
+	const model = resolved.spec.model;
+	say(`testing ${promptId} ${target.label} with ${model.provider}:${model.name}: ${plural(fixtures.length, 'fixture')}, concurrency ${concurrency}`);
+	for (const line of notes) say(line);
+
+	const { createProvider } = await import('../../lib/providers');
+	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
+	const provider = createProvider(model, {});
+	const baseline = await baselineRun(store, promptId);
+	const pricing = await store.readPricing();
+	const progress = !opts.json && process.stderr.isTTY;
+	let done = 0;
+	const report = await runFixtures({
+		resolved,
+		fixtures,
+		provider,
+		concurrency,
+		pricing,
+		baseline,
+		onResult: () => {
+			done++;
+			if (progress) process.stderr.write(`\r  ${done}/${fixtures.length}`);
+		},
+	});
+	if (progress) process.stderr.write('\r\x1b[K');
+	await store.writeRun(report);
+	const runFile = path.join(shownPath(store.root), promptId, 'runs', `${report.runId}.json`);
+
+	if (opts.json) out(JSON.stringify(summaryJson(report.summary), null, 2));
+	else printReport(report, runFile, baseline, priceOf(pricing, model.provider, model.name) !== undefined);
+	if (opts.junit) {
+		await writeFileAtomic(opts.junit, junitXml(report));
+		say(`junit: ${shownPath(opts.junit)}`);
+	}
+	return report.summary.failed > 0 || report.summary.regressions.length > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+export function register(program: Command): void {
+	program
+		.command('test')
+		.description("run every fixture against a version, store the run and compare it with production's run")
+		.argument('<prompt>', 'prompt id')
+		.option('--version <n>', 'version number or "draft" (default: the version on production, else the latest, else the draft)')
+		.option('--model <provider:name>', 'use another model, e.g. openai-compatible:llama3 or anthropic:claude-haiku-4-5 (such a run is never release evidence)')
+		.option('--concurrency <n>', 'fixtures run at the same time', '4')
+		.option('--json', 'print only the summary as one JSON object')
+		.option('--junit <file>', 'also write a JUnit XML report to this file')
+		.addOption(registryOption())
+		.action(action(test));
+}

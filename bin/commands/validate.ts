@@ -1,0 +1,27 @@
+/** `prompt-release validate`: check every file of the registry and list every problem. */
+import type { Command } from 'commander';
+import { validateRegistry } from '../../lib';
+import { action, EXIT_OK, EXIT_USAGE } from '../shared/exit';
+import { out, plural } from '../shared/output';
+import { openStore, registryOption, shownPath } from '../shared/registry';
+
+async function validate(_opts: unknown, cmd: Command): Promise<number> {
+	const store = openStore(cmd);
+	const report = await validateRegistry(store);
+	const counts = `${report.prompts} prompts, ${report.versions} versions, ${report.fixtures} fixtures`;
+	if (report.errors.length) {
+		for (const error of report.errors) process.stderr.write(`${error.message}\n`);
+		process.stderr.write(`prompt-release: ${plural(report.errors.length, 'error')} in ${shownPath(store.root)} (${counts} checked)\n`);
+		return EXIT_USAGE;
+	}
+	out(`ok: ${counts}`);
+	return EXIT_OK;
+}
+
+export function register(program: Command): void {
+	program
+		.command('validate')
+		.description('check every prompt, version, fixture and release file; list every problem')
+		.addOption(registryOption())
+		.action(action(validate));
+}

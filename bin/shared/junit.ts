@@ -1,0 +1,83 @@
+/** JUnit XML for CI: one testsuite per prompt, one testcase per fixture (classname = segment). */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { FixtureResult, RunReport } from '../../lib';
+
+/** Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/U+FFFF). */
+const INVALID_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+export function escapeXmlText(text: string): string {
+	return text.replace(INVALID_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function escapeXmlAttr(text: string): string {
+	return escapeXmlText(text).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+}
+
+function attrs(values: Record<string, string | number>): string {
+	return Object.entries(values)
+		.map(([k, v]) => ` ${k}="${escapeXmlAttr(String(v))}"`)
+		.join('');
+}
+
+function seconds(ms: number): string {
+	return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+function failureType(r: FixtureResult, regression: boolean): string {
+	if (regression) return 'regression';
+	if (r.valid) return 'mismatch';
+	return /^(provider|input) error:/.test(r.reason ?? '') ? 'error' : 'invalid-output';
+}
+
+function testcase(r: FixtureResult, regression: boolean): string {
+	const head = `    <testcase${attrs({ name: r.fixtureId, classname: r.segment, time: seconds(r.latencyMs) })}`;
+	if (r.passed) return `${head}/>`;
+	const message = `${regression ? 'regression: ' : ''}${r.reason ?? 'failed'}`;
+	const details = [`expected: ${JSON.stringify(r.expected)}`, `actual: ${JSON.stringify(r.actual)}`, `valid: ${r.valid}`];
+	if (r.rawOutput !== null) details.push(`raw output: ${r.rawOutput}`);
+	return `${head}>\n      <failure${attrs({ message, type: failureType(r, regression) })}>${escapeXmlText(details.join('\n'))}</failure>\n    </testcase>`;
+}
+
+export function junitXml(report: RunReport): string {
+	const { summary } = report;
+	const regressions = new Set(summary.regressions);
+	const time = seconds(Date.parse(report.finishedAt) - Date.parse(report.startedAt));
+	const counts = { tests: summary.total, failures: summary.failed, errors: 0, skipped: 0, time };
+	const properties = {
+		version: String(report.version),
+		contentHash: report.contentHash,
+		model: `${report.model.provider}:${report.model.name}`,
+		runId: report.runId,
+		passRate: String(summary.passRate),
+		regressions: summary.regressions.join(','),
+		...(report.baselineRunId ? { baselineRunId: report.baselineRunId } : {}),
+	};
+	return [
+		'<?xml version="1.0" encoding="UTF-8"?>',
+		`<testsuites${attrs({ name: 'prompt-release', ...counts })}>`,
+		`  <testsuite${attrs({ name: report.promptId, ...counts, timestamp: report.startedAt })}>`,
+		'    <properties>',
+		...Object.entries(properties).map(([name, value]) => `      <property${attrs({ name, value })}/>`),
+		'    </properties>',
+		...report.results.map((r) => testcase(r, regressions.has(r.fixtureId))),
+		'  </testsuite>',
+		'</testsuites>',
+		'',
+	].join('\n');
+}
+
+/** Write so a CI reader never sees a half-written file. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+	const target = path.resolve(file);
+	await fs.mkdir(path.dirname(target), { recursive: true });
+	const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+	try {
+		await fs.writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
+		await fs.rename(tmp, target);
+	} catch (error) {
+		await fs.rm(tmp, { force: true });
+		throw error;
+	}
+}

@@ -1,0 +1,66 @@
+/** The global `--registry` option and the checks every prompt-taking command shares. */
+import * as path from 'node:path';
+import { Option, type Command } from 'commander';
+import { assertPromptId, FileRegistryStore, InputError } from '../../lib';
+import { UsageError } from './exit';
+
+export const DEFAULT_REGISTRY = './prompts';
+export const REGISTRY_ENV = 'PROMPT_RELEASE_REGISTRY';
+
+/** Accepted on the program and on every command, so it may come before or after the command name. */
+export function registryOption(): Option {
+	return new Option('--registry <dir>', `registry folder (default: $${REGISTRY_ENV} or ${DEFAULT_REGISTRY})`);
+}
+
+/** The registry folder: the nearest `--registry`, else $PROMPT_RELEASE_REGISTRY, else ./prompts. */
+export function registryDir(cmd: Command): string {
+	for (let c: Command | null = cmd; c; c = c.parent) {
+		const value = c.opts<{ registry?: string }>().registry;
+		if (value) return value;
+	}
+	const env = process.env[REGISTRY_ENV]?.trim();
+	return env || DEFAULT_REGISTRY;
+}
+
+export function openStore(cmd: Command): FileRegistryStore {
+	return new FileRegistryStore(registryDir(cmd));
+}
+
+/** A path as users read it: relative to the current directory when inside it. */
+export function shownPath(p: string): string {
+	const rel = path.relative(process.cwd(), path.resolve(p));
+	return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(p);
+}
+
+/** Check the id (no "/", "..") and that the registry holds that prompt. */
+export async function requirePrompt(store: FileRegistryStore, promptId: string): Promise<void> {
+	assertPromptId(promptId);
+	const prompts = await store.listPrompts();
+	if (!prompts.includes(promptId)) {
+		throw new InputError(
+			`prompt "${promptId}" not found in registry ${shownPath(store.root)} (${prompts.length ? `prompts: ${prompts.join(', ')}` : 'it has no prompts yet'})`,
+		);
+	}
+}
+
+const CHANNEL = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function parseChannel(value: string): string {
+	if (!CHANNEL.test(value)) {
+		throw new UsageError(`channel "${value}" is invalid: use letters, digits, "-" and "_" (e.g. production, staging)`);
+	}
+	return value;
+}
+
+/** `3` or `v3` → 3; with `allowDraft`, `draft` → 'draft'. */
+export function parseVersion(value: string, allowDraft: boolean): number | 'draft' {
+	const t = value.trim();
+	if (allowDraft && t === 'draft') return 'draft';
+	if (/^v?[1-9][0-9]*$/.test(t)) return Number(t.replace(/^v/, ''));
+	throw new UsageError(`--version "${value}" is invalid: give a version number such as 3${allowDraft ? ' or "draft"' : ''}`);
+}
+
+export function parsePositiveInt(value: string, option: string): number {
+	if (!/^[1-9][0-9]*$/.test(value.trim())) throw new UsageError(`${option} "${value}" is invalid: give a whole number of at least 1`);
+	return Number(value);
+}

@@ -1,0 +1,69 @@
+/** `fixtures import`: JSONL and CSV rows become fixture files; one bad row writes nothing. */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { cli, listFiles, makeRegistry, write } from './helpers';
+
+async function fixture(promptDir: string, id: string): Promise<Record<string, unknown>> {
+	return parseYaml(await fs.readFile(path.join(promptDir, 'fixtures', `${id}.yaml`), 'utf8')) as Record<string, unknown>;
+}
+
+test('JSONL rows are created, then updated on a second import', async () => {
+	const { cwd, promptDir } = await makeRegistry({ fixtures: [] });
+	const rows = [
+		{ id: 'surcharge', inputs: { subject: 'Energy surcharge', body: 'From May we add a 2% energy surcharge.' }, expected: true, segment: 'surcharge' },
+		{ inputs: { subject: 'Invoice 77', body: 'Please find invoice 77 attached.' }, expected: 'no' },
+	];
+	await write(cwd, 'rows.jsonl', rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+	const first = await cli(['fixtures', 'import', 'price-change', 'rows.jsonl'], cwd);
+	expect(first.stderr).toBe('');
+	expect(first.code).toBe(0);
+	expect(first.stdout.trim()).toBe('imported 2 fixtures into price-change: 2 created, 0 updated');
+	const files = await listFiles(path.join(promptDir, 'fixtures'));
+	expect(files).toHaveLength(2);
+	expect(files).toContain('surcharge.yaml');
+	const generated = files.find((f) => f.startsWith('import-'))!;
+	expect(generated).toMatch(/^import-[0-9a-f]{16}\.yaml$/);
+	expect(await fixture(promptDir, 'surcharge')).toEqual({ ...rows[0], source: 'import' });
+	expect(await fixture(promptDir, generated.replace('.yaml', ''))).toMatchObject({ expected: false, source: 'import' });
+
+	await write(cwd, 'rows.jsonl', JSON.stringify({ ...rows[0], expected: false }) + '\n');
+	const second = await cli(['fixtures', 'import', 'price-change', 'rows.jsonl'], cwd);
+	expect(second.stdout.trim()).toBe('imported 1 fixture into price-change: 0 created, 1 updated');
+	expect(await fixture(promptDir, 'surcharge')).toMatchObject({ expected: false });
+});
+
+test('CSV columns become inputs, expected and segment, converted to the declared types', async () => {
+	const { cwd, promptDir } = await makeRegistry({ fixtures: [] });
+	await write(cwd, 'rows.csv', 'id,subject,body,expected,segment\nnew-list,Catalogue,"New price list, valid from June",yes,catalogue\nthanks,Thank you,"Thanks for your order",false,\n');
+	const result = await cli(['fixtures', 'import', 'price-change', 'rows.csv'], cwd);
+	expect(result.code).toBe(0);
+	expect(result.stdout.trim()).toBe('imported 2 fixtures into price-change: 2 created, 0 updated');
+	expect(await fixture(promptDir, 'new-list')).toEqual({
+		id: 'new-list',
+		inputs: { subject: 'Catalogue', body: 'New price list, valid from June' },
+		expected: true,
+		segment: 'catalogue',
+		source: 'import',
+	});
+	expect(await fixture(promptDir, 'thanks')).toEqual({ id: 'thanks', inputs: { subject: 'Thank you', body: 'Thanks for your order' }, expected: false, source: 'import' });
+});
+
+test('a bad row exits 2 naming file and line, and no fixture is written', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	const before = await listFiles(promptDir);
+	await write(cwd, 'rows.csv', 'id,subject,body,expected\ngood-row,Prices,New prices from May,true\nbad-row,Hello,Just saying hello,maybe\n');
+	const csv = await cli(['fixtures', 'import', 'price-change', 'rows.csv'], cwd);
+	expect(csv.code).toBe(2);
+	expect(csv.stdout).toBe('');
+	expect(csv.stderr.trim()).toMatch(/^prompt-release: rows\.csv:3 field "expected": does not match the declared schema: value: Expected boolean, received string/);
+
+	await write(cwd, 'rows.jsonl', '{"id": "fine", "inputs": {"subject": "a", "body": "b"}, "expected": true}\n{"inputs": {"subject": "a"\n');
+	const jsonl = await cli(['fixtures', 'import', 'price-change', 'rows.jsonl'], cwd);
+	expect(jsonl.code).toBe(2);
+	expect(jsonl.stderr).toMatch(/^prompt-release: rows\.jsonl:2: not valid JSON/);
+
+	const unknownType = await cli(['fixtures', 'import', 'price-change', 'rows.txt'], cwd);
+	expect(unknownType.code).toBe(2);
+	expect(await listFiles(promptDir)).toEqual(before);
+});

@@ -1,0 +1,152 @@
+/** `prompt-release test` against the real loopback model server (started in this process). */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { contentHash } from '../../lib/hash';
+import { FileRegistryStore } from '../../lib/registry/file-store';
+import { startModelServer, type ModelServer, type RecordedRequest } from '../../lib/testing/model-server';
+import type { RunReport } from '../../lib/types';
+import { cli, FIXTURES, makeRegistry, readJson, RULES, serverEnv, write } from './helpers';
+
+let server: ModelServer;
+
+beforeAll(async () => {
+	server = await startModelServer({ rules: RULES });
+});
+
+afterAll(async () => {
+	await server.close();
+});
+
+beforeEach(() => server.reset());
+
+/** The server's own token estimate (ceil(characters / 4)) of what a chat request sent. */
+function inputTokens(r: RecordedRequest): number {
+	const messages = (r.body as { messages: Array<{ content: string }> }).messages;
+	return Math.ceil(messages.map((m) => m.content).join('').length / 4);
+}
+
+function completions(): RecordedRequest[] {
+	return server.requests.filter((r) => r.method === 'POST');
+}
+
+test('--json prints exactly the summary; the numbers are those of the server; --junit writes the report', async () => {
+	const fixtures = FIXTURES.map((f) => (f.id === 'delay' ? { ...f, segment: 'a<b & "c"' } : f));
+	const { cwd, promptDir } = await makeRegistry({ fixtures });
+	// A price table with round numbers: $1 per input token, $2 per output token.
+	await write(cwd, 'prompts/pricing.yaml', 'models:\n  "openai:gpt-4o-mini": {input: 1000000, output: 2000000}\n');
+	const result = await cli(['test', 'price-change', '--json', '--junit', 'reports/junit.xml', '--concurrency', '2'], cwd, serverEnv(server));
+
+	expect(result.code).toBe(1); // `tricky` fails
+	const summary = JSON.parse(result.stdout) as Record<string, any>;
+	expect(Object.keys(summary)).toEqual(['total', 'passed', 'failed', 'passRate', 'segments', 'regressions', 'latencyMs', 'tokens', 'costUsd', 'runId']);
+	expect(summary).toMatchObject({ total: 4, passed: 3, failed: 1, passRate: 0.75, regressions: [] });
+	expect(summary.segments).toEqual({
+		announcement: { total: 2, passed: 2, failed: 0, passRate: 1 },
+		'a<b & "c"': { total: 1, passed: 1, failed: 0, passRate: 1 },
+		logistics: { total: 1, passed: 0, failed: 1, passRate: 0 },
+	});
+	const requests = completions();
+	expect(requests).toHaveLength(4);
+	expect(requests.every((r) => r.path === '/v1/chat/completions')).toBe(true);
+	const input = requests.reduce((sum, r) => sum + inputTokens(r), 0);
+	const output = 4 * Math.ceil('{"value":true}'.length / 4); // every answer is {"value":true|false}: 4 tokens
+	expect(summary.tokens).toEqual({ input, output });
+	expect(summary.costUsd).toBe(input * 1 + output * 2);
+	expect(Object.keys(summary.latencyMs)).toEqual(['p50', 'p95']);
+	expect(summary.latencyMs.p50).toBeGreaterThanOrEqual(0);
+	expect(summary.latencyMs.p95).toBeGreaterThanOrEqual(summary.latencyMs.p50);
+	expect(result.stderr).toContain('testing price-change the draft (no version committed yet) with openai:gpt-4o-mini: 4 fixtures, concurrency 2');
+
+	// The stored run is the same run.
+	const run = await readJson<RunReport>(path.join(promptDir, 'runs', `${summary.runId}.json`));
+	expect(run.summary).toEqual(summary);
+	expect(run.version).toBe('draft');
+	expect(run.results.find((r) => r.fixtureId === 'tricky')).toMatchObject({ passed: false, expected: false, actual: true });
+
+	const xml = await fs.readFile(path.join(cwd, 'reports/junit.xml'), 'utf8');
+	expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites')).toBe(true);
+	expect(xml).toMatch(/<testsuite name="price-change" tests="4" failures="1" errors="0" skipped="0" time="[0-9.]+" timestamp="[^"]+">/);
+	expect(xml.match(/<testcase /g)).toHaveLength(4);
+	expect(xml).toMatch(/<testcase name="tricky" classname="logistics" time="[0-9.]+">\s*<failure message="expected false, got true" type="mismatch">expected: false\nactual: true/);
+	expect(xml).toMatch(/<testcase name="delay" classname="a&lt;b &amp; &quot;c&quot;" time="[0-9.]+"\/>/);
+	expect(xml).toContain(`<property name="runId" value="${summary.runId}"/>`);
+	expect((await fs.readdir(path.join(cwd, 'reports'))).sort()).toEqual(['junit.xml']); // no temp file left
+});
+
+test('human output: one line per fixture and the summary; a missing variable fails only its fixture', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	await write(promptDir, 'fixtures/no-body.yaml', 'id: no-body\ninputs:\n  subject: Price increase\nexpected: true\n');
+	const result = await cli(['test', 'price-change', '--concurrency', '1'], cwd, serverEnv(server));
+	expect(result.code).toBe(1);
+	const lines = result.stdout.split('\n');
+	expect(lines[0]).toBe('testing price-change the draft (no version committed yet) with openai:gpt-4o-mini: 5 fixtures, concurrency 1');
+	expect(lines).toContainEqual(expect.stringMatching(/^✓ increase +announcement +expected true, got true +\(\d+ ms\)$/));
+	expect(lines).toContainEqual(expect.stringMatching(/^✓ delay +logistics +expected false, got false +\(\d+ ms\)$/));
+	expect(lines).toContainEqual(expect.stringMatching(/^✗ tricky +logistics +expected false, got true +\(\d+ ms\)$/));
+	expect(lines).toContainEqual(expect.stringMatching(/^✗ no-body +default +input error: prompt "price-change": required variable "body" is missing/));
+	expect(result.stdout).toContain('5 fixtures: 3 passed, 2 failed, pass rate 60.0%');
+	expect(result.stdout).toMatch(/segment announcement +2\/2 +100\.0%/);
+	expect(result.stdout).toMatch(/segment default +0\/1 +0\.0%/);
+	expect(result.stdout).toMatch(/segment logistics +1\/2 +50\.0%/);
+	expect(result.stdout).toContain('regressions: not checked (no stored run behind production)');
+	expect(result.stdout).toMatch(/latency: p50 \d+ ms, p95 \d+ ms/);
+	expect(result.stdout).toMatch(/tokens: \d+ in, 16 out; cost \$[0-9.e-]+\n/);
+	expect(result.stdout).toMatch(/run: \S+ \(prompts\/price-change\/runs\/\S+\.json\)/);
+	expect(result.stdout).toContain('FAILED: 2 fixtures failed');
+	// The fixture without its variable never reached the model.
+	expect(completions()).toHaveLength(4);
+});
+
+test('an unknown model (404 at the provider) fails every fixture naming the model; the run is no release evidence', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	expect((await cli(['commit', 'price-change'], cwd)).code).toBe(0);
+	const result = await cli(['test', 'price-change', '--model', 'openai:no-such-model'], cwd, serverEnv(server));
+	expect(result.code).toBe(1);
+	expect(result.stdout).toContain('testing price-change version 1 (the latest; nothing is on production yet) with openai:no-such-model');
+	expect(result.stdout).toMatch(/model override: openai:no-such-model instead of openai:gpt-4o-mini\. This run records content hash sha256:[0-9a-f]{64} \(version 1 is sha256:[0-9a-f]{64}\), so it can never serve as release evidence for version 1\./);
+	const failures = result.stdout.split('\n').filter((l) => l.startsWith('✗ '));
+	expect(failures).toHaveLength(4);
+	for (const line of failures) expect(line).toContain(`provider error: model "no-such-model" is not available at openai (${server.openaiBaseUrl})`);
+	expect(completions().map((r) => (r.body as { model: string }).model)).toEqual(Array(4).fill('no-such-model'));
+
+	const [runFile] = await fs.readdir(path.join(promptDir, 'runs'));
+	const run = await readJson<RunReport>(path.join(promptDir, 'runs', runFile));
+	const frozen = await fs.readFile(path.join(promptDir, 'versions/1.yaml'), 'utf8');
+	expect(run.model).toEqual({ provider: 'openai', name: 'no-such-model' });
+	expect(run.version).toBe(1);
+	expect(frozen).not.toContain(run.contentHash);
+	expect(run.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+});
+
+test('--model anthropic:… goes through the Anthropic API with a recomputed hash', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	const result = await cli(['test', 'price-change', '--model', 'anthropic:claude-haiku-4-5', '--json'], cwd, serverEnv(server));
+	expect(result.code).toBe(1);
+	expect(JSON.parse(result.stdout)).toMatchObject({ total: 4, passed: 3, failed: 1 });
+	expect(result.stderr).toContain('model override: anthropic:claude-haiku-4-5 instead of openai:gpt-4o-mini');
+	expect(completions().every((r) => r.path === '/v1/messages')).toBe(true);
+	const [runFile] = await fs.readdir(path.join(promptDir, 'runs'));
+	const run = await readJson<RunReport>(path.join(promptDir, 'runs', runFile));
+	const draft = await new FileRegistryStore(path.dirname(promptDir)).readDraft('price-change');
+	expect(run.contentHash).toBe(contentHash({ ...draft, model: { ...draft.model, provider: 'anthropic', name: 'claude-haiku-4-5' } }));
+	expect(run.contentHash).not.toBe(contentHash(draft));
+});
+
+test('zero fixtures and bad options exit 2 before any model call', async () => {
+	const { cwd } = await makeRegistry({ fixtures: [] });
+	const env = serverEnv(server);
+	const [none, badModel, badVersion, badConcurrency] = await Promise.all([
+		cli(['test', 'price-change'], cwd, env),
+		cli(['test', 'price-change', '--model', 'mistral:large'], cwd, env),
+		cli(['test', 'price-change', '--version', 'latest'], cwd, env),
+		cli(['test', 'price-change', '--concurrency', '0'], cwd, env),
+	]);
+	expect(none.code).toBe(2);
+	expect(none.stderr.trim()).toBe('prompt-release: no fixtures: add some under prompts/price-change/fixtures or import them ("prompt-release fixtures import price-change FILE.jsonl")');
+	expect(badModel.code).toBe(2);
+	expect(badModel.stderr).toContain('--model "mistral:large" is invalid: write provider:name');
+	expect(badVersion.code).toBe(2);
+	expect(badVersion.stderr).toContain('--version "latest" is invalid');
+	expect(badConcurrency.code).toBe(2);
+	expect(completions()).toHaveLength(0);
+});
