@@ -1,0 +1,61 @@
+// n8n's community-node lint rules, as @n8n/node-cli's `configWithoutCloudSupport` sets them up
+// (this package has runtime dependencies and reads a registry folder on the n8n host, so it is a
+// self-hosted community node, not an n8n Cloud verified one).
+import js from '@eslint/js';
+import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
+import { globalIgnores } from 'eslint/config';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
+import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
+import tseslint from 'typescript-eslint';
+
+const communityNodes = n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport;
+
+export default tseslint.config(
+	globalIgnores(['dist', 'node_modules', 'coverage', '.tmp', '.demo', '**/*.js', '**/*.mjs']),
+	{
+		files: ['**/*.ts'],
+		extends: [js.configs.recommended, tseslint.configs.recommended, communityNodes, importX.configs['flat/recommended']],
+		rules: {
+			'prefer-spread': 'off',
+			'no-console': 'error',
+		},
+	},
+	{
+		plugins: { 'n8n-nodes-base': n8nNodesBase },
+		settings: { 'import-x/resolver-next': [createTypeScriptImportResolver()] },
+	},
+	{
+		files: ['package.json'],
+		extends: [communityNodes],
+		rules: { ...n8nNodesBase.configs.community.rules },
+		languageOptions: { parser: tseslint.parser, parserOptions: { extraFileExtensions: ['.json'] } },
+	},
+	{
+		files: ['credentials/**/*.ts'],
+		rules: {
+			...n8nNodesBase.configs.credentials.rules,
+			'n8n-nodes-base/cred-class-field-documentation-url-miscased': 'off',
+			'n8n-nodes-base/cred-class-field-type-options-password-missing': 'off',
+		},
+	},
+	{
+		files: ['nodes/**/*.ts'],
+		rules: {
+			...n8nNodesBase.configs.nodes.rules,
+			'n8n-nodes-base/node-class-description-inputs-wrong-regular-node': 'off',
+			'n8n-nodes-base/node-class-description-outputs-wrong': 'off',
+			'n8n-nodes-base/node-param-type-options-max-value-present': 'off',
+		},
+	},
+	{
+		// The CLI, the benchmarks and the test model server talk to a terminal.
+		files: ['bin/**/*.ts', 'bench/**/*.ts', 'lib/testing/**/*.ts'],
+		rules: { 'no-console': 'off' },
+	},
+	{
+		// Tests may use non-null assertions and loose fixtures freely.
+		files: ['test/**/*.ts'],
+		rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+	},
+);
