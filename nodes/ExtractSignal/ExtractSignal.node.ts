@@ -1,0 +1,254 @@
+import pLimit from 'p-limit';
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import type { PriceTable } from '../../lib/registry/store';
+import type { ResolvedPrompt } from '../../lib/types';
+import { concurrencyOf, mapLimited } from '../shared/concurrency';
+import { byDisplayName, cacheTtlMs, callOptions, concurrencyOption, modelCallOptions, variableProperties, type ModelCallOptionValues } from '../shared/descriptions';
+import { toNodeError } from '../shared/errors';
+import { ProviderPool } from '../shared/model-credentials';
+import { callPrompt, metaJson, prepareVariables, resolveRelease, traceOf, type CallEnvironment } from '../shared/prompt-call';
+import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
+import { getRegistryStore } from '../shared/registry';
+import { parseReleaseText } from '../shared/release-ref';
+import { readVariables } from '../shared/variables';
+
+interface SignalParameter {
+	field?: unknown;
+	prompt?: unknown;
+	release?: unknown;
+}
+
+interface Signal {
+	field: string;
+	promptId: string;
+	release: string;
+}
+
+type SignalOutcome =
+	| { kind: 'valid'; field: string; value: unknown; info: IDataObject }
+	| { kind: 'invalid'; field: string; entry: IDataObject };
+
+const FIELD_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+export class ExtractSignal implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Extract Signal',
+		name: 'extractSignal',
+		icon: { light: 'file:extractSignal.svg', dark: 'file:extractSignal.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ ($parameter["signals"]["signal"] || []).length + " signal(s)" }}',
+		description: 'Extract schema-checked signals (prices, dates, flags) from each item with released prompts; invalid answers go to a second output',
+		defaults: { name: 'Extract Signal' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['valid', 'invalid'],
+		credentials: [
+			{ name: 'promptRegistryApi', required: true, testedBy: 'promptRegistryTest' },
+			// Deliberate: n8n's own model credentials, picked at run time by the prompt's model.provider, so a team keeps
+			// one OpenAI / Anthropic credential for all its AI nodes. (Self-hosted package: n8n Cloud verification forbids this.)
+			// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
+			{ name: 'openAiApi', required: false, displayName: 'OpenAI (for prompts with provider openai or openai-compatible)' },
+			// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
+			{ name: 'anthropicApi', required: false, displayName: 'Anthropic (for prompts with provider anthropic)' },
+		],
+		properties: [
+			{
+				displayName: 'Signals',
+				name: 'signals',
+				placeholder: 'Add Signal',
+				type: 'fixedCollection',
+				typeOptions: { multipleValues: true, sortable: true },
+				default: {},
+				required: true,
+				description: 'Each signal runs one prompt and stores its checked value in a field of the item',
+				options: [
+					{
+						displayName: 'Signal',
+						name: 'signal',
+						values: [
+							{
+								displayName: 'Field Name',
+								name: 'field',
+								type: 'string',
+								default: '',
+								required: true,
+								placeholder: 'e.g. newUnitPrice',
+								description: 'Name of the output field that receives the value',
+							},
+							{
+								displayName: 'Prompt Name or ID',
+								name: 'prompt',
+								type: 'options',
+								typeOptions: { loadOptionsMethod: 'getPrompts' },
+								default: '',
+								required: true,
+								description: 'The prompt that extracts this signal. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+							},
+							{
+								displayName: 'Release',
+								name: 'release',
+								type: 'string',
+								default: 'production',
+								placeholder: 'e.g. production, 3 or draft',
+								description: 'A channel name (follows releases and rollbacks), a pinned version number, or "draft"',
+							},
+						],
+					},
+				],
+			},
+			...variableProperties,
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: byDisplayName([{ ...concurrencyOption, description: 'How many model calls run at the same time (across items and signals)' }, ...modelCallOptions]),
+			},
+		],
+	};
+
+	methods = {
+		listSearch: { searchPrompts },
+		loadOptions: { getPrompts },
+		credentialTest: { promptRegistryTest },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const options = this.getNodeParameter('options', 0, {}) as ModelCallOptionValues;
+		const store = await getRegistryStore(this);
+		let prices: Promise<PriceTable> | undefined;
+		const env: CallEnvironment = {
+			node: this.getNode(),
+			store,
+			providers: new ProviderPool(this, callOptions(options)),
+			cacheTtlMs: cacheTtlMs(options),
+			pricing: () => (prices ??= store.readPricing()),
+		};
+		const continueOnFail = this.continueOnFail();
+		const node = this.getNode();
+		const concurrency = concurrencyOf(options.concurrency);
+		/** Bounds the model calls in flight over all items and signals. */
+		const calls = pLimit(concurrency);
+
+		const readSignals = (i: number): Signal[] => {
+			const raw = (this.getNodeParameter('signals.signal', i, []) as SignalParameter[]) ?? [];
+			if (!raw.length) {
+				throw new NodeOperationError(node, 'No signals configured', { itemIndex: i, description: 'Add at least one signal under "Signals": a field name and the prompt that fills it.' });
+			}
+			const seen = new Set<string>();
+			return raw.map((s, position) => {
+				const field = typeof s.field === 'string' ? s.field.trim() : '';
+				const promptId = typeof s.prompt === 'string' ? s.prompt.trim() : '';
+				const where = `Signals: signal ${position + 1}${field ? ` ("${field}")` : ''}`;
+				if (!field || !FIELD_NAME.test(field)) {
+					throw new NodeOperationError(node, `${where} needs a Field Name made of letters, digits and "_" (not starting with a digit)`, { itemIndex: i });
+				}
+				if (field === '_signals' || field === '_invalid') throw new NodeOperationError(node, `${where}: the field name "${field}" is reserved`, { itemIndex: i });
+				if (seen.has(field)) throw new NodeOperationError(node, `${where}: two signals write the field "${field}"; give each signal its own Field Name`, { itemIndex: i });
+				seen.add(field);
+				if (!promptId) throw new NodeOperationError(node, `${where} has no prompt: choose one in "Prompt Name or ID"`, { itemIndex: i });
+				return { field, promptId, release: typeof s.release === 'string' ? s.release : String(s.release ?? '') };
+			});
+		};
+
+		const runSignal = async (i: number, signal: Signal, resolved: ResolvedPrompt, raw: Record<string, unknown>, abort: AbortSignal): Promise<SignalOutcome> => {
+			let variables: Record<string, unknown> = {};
+			try {
+				variables = prepareVariables(resolved, raw);
+				const result = await calls(() => {
+					if (abort.aborted) throw abort.reason;
+					return callPrompt({ ...env, signal: abort }, resolved, variables);
+				});
+				const trace = traceOf(resolved, variables, result);
+				if (result.valid) return { kind: 'valid', field: signal.field, value: result.value, info: { ...metaJson(result.meta), trace } };
+				return {
+					kind: 'invalid',
+					field: signal.field,
+					entry: { field: signal.field, prompt: resolved.promptId, version: resolved.version, reason: result.reason, rawOutput: result.rawOutput, trace },
+				};
+			} catch (error) {
+				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: resolved.promptId });
+				if (!continueOnFail || abort.aborted) throw wrapped;
+				return {
+					kind: 'invalid',
+					field: signal.field,
+					entry: {
+						field: signal.field,
+						prompt: resolved.promptId,
+						version: resolved.version,
+						reason: wrapped.message,
+						rawOutput: null,
+						trace: traceOf(resolved, variables),
+					},
+				};
+			}
+		};
+
+		/** Resolve a signal's release; with continueOnFail a failure becomes the signal's invalid entry. */
+		const resolveSignal = async (i: number, signal: Signal): Promise<ResolvedPrompt | SignalOutcome> => {
+			try {
+				return await resolveRelease(env, signal.promptId, parseReleaseText(this, signal.release, i, `Signals: "${signal.field}" release`));
+			} catch (error) {
+				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: signal.promptId });
+				if (!continueOnFail) throw wrapped;
+				return { kind: 'invalid', field: signal.field, entry: { field: signal.field, prompt: signal.promptId, version: null, reason: wrapped.message, rawOutput: null, trace: null } };
+			}
+		};
+
+		const runItem = async (i: number, abort: AbortSignal): Promise<{ valid: boolean; item: INodeExecutionData }> => {
+			const json: IDataObject = { ...items[i].json };
+			const invalid: IDataObject[] = [];
+			const details: IDataObject = {};
+			try {
+				const signals = readSignals(i);
+				const resolvedList = await Promise.all(signals.map(async (signal) => await resolveSignal(i, signal)));
+				const isResolved = (r: ResolvedPrompt | SignalOutcome): r is ResolvedPrompt => 'spec' in r;
+				const declared = new Set(resolvedList.flatMap((r) => (isResolved(r) ? Object.keys(r.spec.inputs) : [])));
+				const raw = readVariables(this, i, declared);
+				const outcomes = await mapLimited(
+					node,
+					signals.length,
+					signals.length,
+					async (s, signal) => {
+						const resolved = resolvedList[s];
+						return isResolved(resolved) ? await runSignal(i, signals[s], resolved, raw, signal) : resolved;
+					},
+					abort,
+				);
+				for (const outcome of outcomes) {
+					if (outcome.kind === 'valid') {
+						json[outcome.field] = outcome.value as IDataObject[string];
+						details[outcome.field] = outcome.info;
+					} else {
+						invalid.push(outcome.entry);
+					}
+				}
+			} catch (error) {
+				if (!continueOnFail || abort.aborted) throw toNodeError(node, error, { itemIndex: i });
+				const reason = toNodeError(node, error, { itemIndex: i }).message;
+				invalid.push({ field: null, prompt: null, version: null, reason, rawOutput: null, trace: null });
+			}
+			// A previous Extract Signal node's details stay (its fields stay too); its invalid list does not.
+			const previous = json._signals;
+			json._signals = previous && typeof previous === 'object' && !Array.isArray(previous) ? { ...(previous as IDataObject), ...details } : details;
+			delete json._invalid;
+			if (invalid.length) json._invalid = invalid;
+			return { valid: invalid.length === 0, item: { json, pairedItem: { item: i } } };
+		};
+
+		const results = await mapLimited(this.getNode(), items.length, concurrency, runItem, this.getExecutionCancelSignal());
+		return [results.filter((r) => r.valid).map((r) => r.item), results.filter((r) => !r.valid).map((r) => r.item)];
+	}
+}

@@ -1,0 +1,289 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INode,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { recordCorrection } from '../../lib/corrections';
+import { concurrencyOf, KeyedSerializer, mapLimited } from '../shared/concurrency';
+import { concurrencyOption, promptLocator } from '../shared/descriptions';
+import { toNodeError } from '../shared/errors';
+import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
+import { getRegistryStore } from '../shared/registry';
+
+type Source = 'extractSignal' | 'runPromptRelease' | 'trace' | 'manual';
+
+/** The part of a trace a correction needs. */
+interface CorrectionTrace {
+	prompt: string;
+	version?: number | 'draft';
+	variables: Record<string, unknown>;
+	modelOutput: unknown;
+}
+
+function isObject(value: unknown): value is IDataObject {
+	return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A `json` parameter: an object from an expression, or JSON text. */
+function objectParameter(ctx: IExecuteFunctions, name: string, label: string, itemIndex: number): IDataObject {
+	const value = ctx.getNodeParameter(name, itemIndex, {}) as unknown;
+	if (isObject(value)) return value;
+	if (typeof value === 'string') {
+		const text = value.trim();
+		if (!text) return {};
+		try {
+			const parsed: unknown = JSON.parse(text);
+			if (isObject(parsed)) return parsed;
+		} catch {
+			// reported below
+		}
+	}
+	throw new NodeOperationError(ctx.getNode(), `${label} must be an object, got ${JSON.stringify(value)?.slice(0, 80)}`, { itemIndex });
+}
+
+function parseVersion(node: INode, value: unknown, itemIndex: number, label: string): number | 'draft' | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	if (value === 'draft') return 'draft';
+	const n = typeof value === 'string' ? Number(value.trim().replace(/^v/i, '')) : Number(value);
+	if (Number.isInteger(n) && n >= 1) return n;
+	throw new NodeOperationError(node, `${label} must be a version number or "draft", got ${JSON.stringify(value)}`, { itemIndex });
+}
+
+function checkTrace(node: INode, value: unknown, itemIndex: number, from: string): CorrectionTrace {
+	const fix = 'Point the node at an item from Run Prompt Release or Extract Signal (its "trace"), or use Source "Manual Fields".';
+	if (!isObject(value)) throw new NodeOperationError(node, `no trace found ${from}`, { itemIndex, description: fix });
+	if (typeof value.prompt !== 'string' || !value.prompt) throw new NodeOperationError(node, `the trace ${from} names no prompt ("prompt" is missing)`, { itemIndex, description: fix });
+	if (value.variables !== undefined && !isObject(value.variables)) {
+		throw new NodeOperationError(node, `the trace ${from} has "variables" that are not an object`, { itemIndex, description: fix });
+	}
+	return {
+		prompt: value.prompt,
+		version: parseVersion(node, value.version, itemIndex, `the trace's version ${from}`),
+		variables: (value.variables as Record<string, unknown> | undefined) ?? {},
+		modelOutput: value.modelOutput ?? value.value ?? null,
+	};
+}
+
+function traceFromSignalItem(node: INode, source: IDataObject, field: string, itemIndex: number): CorrectionTrace {
+	const invalid = Array.isArray(source._invalid) ? (source._invalid as unknown[]).filter(isObject) : [];
+	const signals = isObject(source._signals) ? source._signals : {};
+	if (field) {
+		const entry = invalid.find((e) => e.field === field) ?? (isObject(signals[field]) ? (signals[field] as IDataObject) : undefined);
+		if (!entry) {
+			const known = [...invalid.map((e) => String(e.field)), ...Object.keys(signals)];
+			throw new NodeOperationError(node, `the item has no signal "${field}"`, {
+				itemIndex,
+				description: known.length ? `Signals on this item: ${[...new Set(known)].join(', ')}. Fix "Signal Field Name".` : 'The item carries no Extract Signal output (_invalid / _signals). Check "Source Item".',
+			});
+		}
+		return checkTrace(node, entry.trace, itemIndex, `for signal "${field}"`);
+	}
+	const first = invalid.find((e) => isObject(e.trace));
+	if (!first) {
+		throw new NodeOperationError(node, 'the item has no invalid signal to correct', {
+			itemIndex,
+			description: 'Connect the "invalid" output of Extract Signal, or enter the signal to correct in "Signal Field Name" (valid signals can be corrected too).',
+		});
+	}
+	return checkTrace(node, first.trace, itemIndex, `for signal "${String(first.field)}"`);
+}
+
+function optionalText(value: unknown): string | undefined {
+	if (value === undefined || value === null) return undefined;
+	const text = String(value).trim();
+	return text ? text : undefined;
+}
+
+export class RecordCorrection implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Record Correction',
+		name: 'recordCorrection',
+		icon: { light: 'file:recordCorrection.svg', dark: 'file:recordCorrection.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ "from " + { extractSignal: "Extract Signal", runPromptRelease: "Run Prompt Release", trace: "trace", manual: "manual fields" }[$parameter["source"]] }}',
+		description: 'Turn a reviewed answer into a regression fixture of the prompt (the same inputs update one fixture)',
+		defaults: { name: 'Record Correction' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'promptRegistryApi', required: true, testedBy: 'promptRegistryTest' }],
+		properties: [
+			{
+				displayName: 'Source',
+				name: 'source',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Extract Signal Item', value: 'extractSignal', description: 'An item from Extract Signal (usually its invalid output): pick the signal by field name' },
+					{ name: 'Manual Fields', value: 'manual', description: 'Prompt, version and variables entered here' },
+					{ name: 'Run Prompt Release Item', value: 'runPromptRelease', description: 'An item from Run Prompt Release: uses its trace' },
+					{ name: 'Trace Object', value: 'trace', description: 'A trace object given by an expression' },
+				],
+				default: 'extractSignal',
+			},
+			{
+				displayName: 'Source Item',
+				name: 'sourceItem',
+				type: 'json',
+				default: '={{ $json }}',
+				description: 'The item that carries the trace: by default the input item. When a form or wait node sits in between, refer to the item of the Extract Signal or Run Prompt Release node with an expression (see the hint).',
+				hint: "For example {{ $('Extract Signal').item.json }}",
+				displayOptions: { show: { source: ['extractSignal', 'runPromptRelease'] } },
+			},
+			{
+				displayName: 'Signal Field Name',
+				name: 'signalField',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. newUnitPrice',
+				description: 'The signal to correct (its Field Name in Extract Signal). Empty: the first invalid signal of the item.',
+				displayOptions: { show: { source: ['extractSignal'] } },
+			},
+			{
+				displayName: 'Trace',
+				name: 'trace',
+				type: 'json',
+				default: '={{ $json._invalid ? $json._invalid[0].trace : $json.trace }}',
+				description: 'A trace object as Run Prompt Release (trace) and Extract Signal (_invalid[].trace, _signals[field].trace) output it',
+				displayOptions: { show: { source: ['trace'] } },
+			},
+			promptLocator({ displayOptions: { show: { source: ['manual'] } } }),
+			{
+				displayName: 'Prompt Version',
+				name: 'promptVersion',
+				type: 'string',
+				default: 'draft',
+				placeholder: 'e.g. 3 or draft',
+				description: 'The version whose inputs and output schema the correction is checked against',
+				displayOptions: { show: { source: ['manual'] } },
+			},
+			{
+				displayName: 'Variables (JSON)',
+				name: 'variablesJson',
+				type: 'json',
+				default: '{}',
+				description: 'The inputs the prompt was called with, as an object, e.g. {"email_body": "..."}',
+				displayOptions: { show: { source: ['manual'] } },
+			},
+			{
+				displayName: 'Model Output',
+				name: 'modelOutput',
+				type: 'string',
+				default: '',
+				description: 'What the model answered (kept as evidence in the fixture)',
+				displayOptions: { show: { source: ['manual'] } },
+			},
+			{
+				displayName: 'Corrected Value',
+				name: 'correctedValue',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'e.g. {{ $json.correctPrice }}',
+				description: 'The right answer. Text such as "12.50", "true" or "null" is converted to the prompt\'s output type; for object outputs give an object or JSON text.',
+			},
+			{
+				displayName: 'Segment',
+				name: 'segment',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. supplier-acme',
+				description: 'Optional group for pass rates (e.g. supplier or language). Empty keeps the fixture\'s segment.',
+			},
+			{
+				displayName: 'Note',
+				name: 'note',
+				type: 'string',
+				default: '',
+				description: 'Optional note stored with the fixture, e.g. why the answer was wrong',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [{ ...concurrencyOption, description: 'How many items are recorded at the same time (corrections of one prompt are written one after another)' }],
+			},
+		],
+	};
+
+	methods = {
+		listSearch: { searchPrompts },
+		loadOptions: { getPrompts },
+		credentialTest: { promptRegistryTest },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const options = this.getNodeParameter('options', 0, {}) as { concurrency?: number };
+		const store = await getRegistryStore(this);
+		const node = this.getNode();
+		const continueOnFail = this.continueOnFail();
+		const perPrompt = new KeyedSerializer();
+
+		const readTrace = (i: number): CorrectionTrace => {
+			const source = this.getNodeParameter('source', i, 'extractSignal') as Source;
+			switch (source) {
+				case 'extractSignal':
+					return traceFromSignalItem(node, objectParameter(this, 'sourceItem', 'Source Item', i), String(this.getNodeParameter('signalField', i, '') ?? '').trim(), i);
+				case 'runPromptRelease':
+					return checkTrace(node, objectParameter(this, 'sourceItem', 'Source Item', i).trace, i, 'in the Run Prompt Release item ("trace")');
+				case 'trace':
+					return checkTrace(node, this.getNodeParameter('trace', i, undefined) as unknown, i, 'in "Trace"');
+				case 'manual': {
+					const prompt = String(this.getNodeParameter('prompt', i, '', { extractValue: true }) ?? '').trim();
+					if (!prompt) throw new NodeOperationError(node, 'No prompt selected', { itemIndex: i, description: 'Choose the prompt in "Prompt".' });
+					const modelOutput = this.getNodeParameter('modelOutput', i, '') as unknown;
+					return {
+						prompt,
+						version: parseVersion(node, this.getNodeParameter('promptVersion', i, 'draft'), i, 'Prompt Version'),
+						variables: objectParameter(this, 'variablesJson', 'Variables (JSON)', i),
+						modelOutput: modelOutput === '' ? null : modelOutput,
+					};
+				}
+				default:
+					throw new NodeOperationError(node, `Unknown Source "${String(source)}"`, { itemIndex: i });
+			}
+		};
+
+		const runItem = async (i: number): Promise<INodeExecutionData> => {
+			let promptId: string | undefined;
+			try {
+				const trace = readTrace(i);
+				promptId = trace.prompt;
+				const corrected = this.getNodeParameter('correctedValue', i, undefined) as unknown;
+				if (corrected === undefined) {
+					throw new NodeOperationError(node, 'Corrected Value is empty', { itemIndex: i, description: 'Map the right answer, e.g. {{ $json.correctPrice }} from a review form.' });
+				}
+				const { fixture, created } = await perPrompt.run(trace.prompt, async () =>
+					await recordCorrection(store, {
+						promptId: trace.prompt,
+						version: trace.version,
+						variables: trace.variables,
+						modelOutput: trace.modelOutput,
+						corrected,
+						segment: optionalText(this.getNodeParameter('segment', i, '')),
+						note: optionalText(this.getNodeParameter('note', i, '')),
+					}),
+				);
+				return {
+					json: { ...items[i].json, fixture: { id: fixture.id, created, promptId: trace.prompt, expected: fixture.expected, ...(fixture.segment ? { segment: fixture.segment } : {}) } },
+					pairedItem: { item: i },
+				};
+			} catch (error) {
+				const wrapped = toNodeError(node, error, { itemIndex: i, promptId });
+				if (!continueOnFail) throw wrapped;
+				return { json: { ...items[i].json, error: wrapped.message }, pairedItem: { item: i } };
+			}
+		};
+
+		return [await mapLimited(node, items.length, concurrencyOf(options.concurrency), async (i) => await runItem(i), this.getExecutionCancelSignal())];
+	}
+}

@@ -1,0 +1,156 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import type { PriceTable } from '../../lib/registry/store';
+import type { ResolvedPrompt } from '../../lib/types';
+import { concurrencyOf, mapLimited } from '../shared/concurrency';
+import {
+	byDisplayName,
+	cacheTtlMs,
+	callOptions,
+	concurrencyOption,
+	modelCallOptions,
+	promptLocator,
+	releaseProperties,
+	variableProperties,
+	type ModelCallOptionValues,
+} from '../shared/descriptions';
+import { toNodeError } from '../shared/errors';
+import { ProviderPool } from '../shared/model-credentials';
+import { callPrompt, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf, type CallEnvironment } from '../shared/prompt-call';
+import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
+import { getRegistryStore } from '../shared/registry';
+import { readReleaseRef } from '../shared/release-ref';
+import { readVariables } from '../shared/variables';
+
+function truncate(text: string, max: number): string {
+	return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+}
+
+interface RunOptions extends ModelCallOptionValues {
+	includeInputFields?: boolean;
+}
+
+export class RunPromptRelease implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Run Prompt Release',
+		name: 'runPromptRelease',
+		icon: { light: 'file:runPromptRelease.svg', dark: 'file:runPromptRelease.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ ($parameter["prompt"].cachedResultName || $parameter["prompt"].value || "") + " @ " + ($parameter["release"] === "version" ? "v" + $parameter["version"] : $parameter["release"] === "draft" ? "draft" : $parameter["channel"]) }}',
+		description: 'Call a released, versioned prompt and get a schema-checked value',
+		defaults: { name: 'Run Prompt Release' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'promptRegistryApi', required: true, testedBy: 'promptRegistryTest' },
+			// Deliberate: n8n's own model credentials, picked at run time by the prompt's model.provider, so a team keeps
+			// one OpenAI / Anthropic credential for all its AI nodes. (Self-hosted package: n8n Cloud verification forbids this.)
+			// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
+			{ name: 'openAiApi', required: false, displayName: 'OpenAI (for prompts with provider openai or openai-compatible)' },
+			// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
+			{ name: 'anthropicApi', required: false, displayName: 'Anthropic (for prompts with provider anthropic)' },
+		],
+		properties: [
+			promptLocator(),
+			...releaseProperties,
+			...variableProperties,
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: byDisplayName([
+					{
+						displayName: 'Include Input Fields',
+						name: 'includeInputFields',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to keep the input item\'s fields next to the result (the result\'s fields win on a name clash)',
+					},
+					concurrencyOption,
+					...modelCallOptions,
+				]),
+			},
+		],
+	};
+
+	methods = {
+		listSearch: { searchPrompts },
+		loadOptions: { getPrompts },
+		credentialTest: { promptRegistryTest },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const options = this.getNodeParameter('options', 0, {}) as RunOptions;
+		const store = await getRegistryStore(this);
+		let prices: Promise<PriceTable> | undefined;
+		const env: CallEnvironment = {
+			node: this.getNode(),
+			store,
+			providers: new ProviderPool(this, callOptions(options)),
+			cacheTtlMs: cacheTtlMs(options),
+			pricing: () => (prices ??= store.readPricing()),
+		};
+		const continueOnFail = this.continueOnFail();
+		const node = this.getNode();
+
+		const runItem = async (i: number, signal: AbortSignal): Promise<INodeExecutionData> => {
+			const base: IDataObject = options.includeInputFields ? { ...items[i].json } : {};
+			let resolved: ResolvedPrompt | undefined;
+			let variables: Record<string, unknown> = {};
+			let promptId: string | undefined;
+			try {
+				promptId = String(this.getNodeParameter('prompt', i, '', { extractValue: true }) ?? '').trim() || undefined;
+				if (!promptId) {
+					throw new NodeOperationError(node, 'No prompt selected', { itemIndex: i, description: 'Choose a prompt from the list or enter its ID in "Prompt".' });
+				}
+				resolved = await resolveRelease(env, promptId, readReleaseRef(this, i));
+				variables = prepareVariables(resolved, readVariables(this, i, Object.keys(resolved.spec.inputs)));
+				const result = await callPrompt({ ...env, signal }, resolved, variables);
+				const trace = traceOf(resolved, variables, result);
+				if (result.valid) {
+					return { json: { ...base, value: result.value, valid: true, ...metaJson(result.meta), trace }, pairedItem: { item: i } };
+				}
+				const version = resolved.version === 'draft' ? 'draft' : `v${resolved.version}`;
+				const message = `prompt "${promptId}" ${version} returned an invalid answer: ${result.reason}`;
+				if (!continueOnFail) {
+					throw new NodeOperationError(node, message, {
+						itemIndex: i,
+						description: `Raw model output: ${truncate(result.rawOutput ?? '(none)', 2000)}\n\nThe answer did not match the prompt's output schema, even after one repair attempt. Improve the prompt and release a new version, or set the node's "On Error" setting to continue so such items flow on with valid: false.`,
+					});
+				}
+				return {
+					json: { ...base, error: message, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...metaJson(result.meta), trace },
+					pairedItem: { item: i },
+				};
+			} catch (error) {
+				if (!continueOnFail || signal.aborted) throw toNodeError(node, error, { itemIndex: i, promptId });
+				const message = toNodeError(node, error, { itemIndex: i, promptId }).message;
+				return {
+					json: {
+						...base,
+						error: message,
+						valid: false,
+						reason: message,
+						rawOutput: null,
+						...(resolved ? { ...metaOfResolved(resolved, (error as { meta?: object }).meta), trace: traceOf(resolved, variables) } : {}),
+					},
+					pairedItem: { item: i },
+				};
+			}
+		};
+
+		return [await mapLimited(this.getNode(), items.length, concurrencyOf(options.concurrency), runItem, this.getExecutionCancelSignal())];
+	}
+}

@@ -1,0 +1,54 @@
+/** Core errors → n8n node errors that tell the user what to fix. */
+import { NodeApiError, NodeError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
+import { ConfigError, ConfigErrors, InputError, PromptReleaseError, ProviderError } from '../../lib/errors';
+
+export interface ErrorContext {
+	itemIndex?: number;
+	/** Prefix naming what failed, e.g. `item 0, signal "newPrice"`. */
+	subject?: string;
+	/** The prompt involved: named in the message unless the message already names it. */
+	promptId?: string;
+	/** Extra help shown under the message. */
+	description?: string;
+}
+
+function hintFor(error: unknown): string | undefined {
+	if (error instanceof InputError) return 'Check the node\'s Variables: every required input of the prompt needs a value of the declared type.';
+	if (error instanceof ConfigError || error instanceof ConfigErrors) return 'Check the prompt registry (the Prompt Registry credential\'s folder) and the prompt/release chosen in this node.';
+	if (error instanceof ProviderError) return 'Check the model credential (API key, Base URL), the prompt\'s model name, or raise Timeout / Max Retries in the node options.';
+	return undefined;
+}
+
+/** Wrap anything thrown while handling an item into a NodeOperationError / NodeApiError with itemIndex. */
+export function toNodeError(node: INode, error: unknown, context: ErrorContext = {}): NodeError {
+	const { itemIndex, promptId } = context;
+	const message = error instanceof Error ? error.message : String(error);
+	const names = [context.subject, promptId && !message.includes(`"${promptId}"`) ? `prompt "${promptId}"` : undefined].filter(Boolean);
+	const prefix = names.length ? `${names.join(', ')}: ` : '';
+	if (error instanceof NodeError) {
+		if (itemIndex !== undefined && error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
+		if (context.subject && !error.message.startsWith(context.subject)) error.message = `${context.subject}: ${error.message}`;
+		return error;
+	}
+	const description = [context.description, hintFor(error)].filter(Boolean).join(' ') || undefined;
+	if (error instanceof ProviderError) {
+		const httpCode = error.status !== undefined ? String(error.status) : undefined;
+		const response: JsonObject = { message, ...(httpCode ? { httpCode } : {}) };
+		return new NodeApiError(node, response, { message: `${prefix}${message}`, description, itemIndex, httpCode });
+	}
+	if (error instanceof PromptReleaseError) {
+		return new NodeOperationError(node, `${prefix}${message}`, { itemIndex, description });
+	}
+	const wrapped = new NodeOperationError(node, error instanceof Error ? error : message, { itemIndex, description });
+	if (prefix) wrapped.message = `${prefix}${wrapped.message}`;
+	return wrapped;
+}
+
+/** The message to put in an output item when continueOnFail() is on. */
+export function errorMessage(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+export function isAbortError(error: unknown): boolean {
+	return error instanceof Error && (error.name === 'AbortError' || /aborted/i.test(error.message));
+}

@@ -1,0 +1,108 @@
+/**
+ * One call of a released prompt for one item: resolve the release (through the shared TTL cache),
+ * check and convert variables, pick the provider from the model credentials, run, and describe the result.
+ */
+import type { IDataObject, INode } from 'n8n-workflow';
+import { declaredInputs } from '../../lib/corrections';
+import { ConfigError } from '../../lib/errors';
+import { sharedReleaseCache } from '../../lib/release-cache';
+import type { PromptRef } from '../../lib/registry/resolve';
+import type { PriceTable, RegistryStore } from '../../lib/registry/store';
+import { runPrompt } from '../../lib/run-prompt';
+import type { CallMeta, CallResult, ResolvedPrompt } from '../../lib/types';
+import { toNodeError } from './errors';
+import type { ProviderPool } from './model-credentials';
+import { coerceVariables } from './variables';
+
+export interface CallEnvironment {
+	node: INode;
+	store: RegistryStore;
+	providers: ProviderPool;
+	cacheTtlMs: number;
+	pricing: () => Promise<PriceTable>;
+	signal?: AbortSignal;
+}
+
+/** The release the node calls, through the shared TTL cache. Throws a node error that says what to fix. */
+export async function resolveRelease(env: CallEnvironment, promptId: string, ref: PromptRef): Promise<ResolvedPrompt> {
+	try {
+		return await sharedReleaseCache.resolve(env.store, promptId, ref, env.cacheTtlMs);
+	} catch (error) {
+		throw toNodeError(env.node, await explainResolveError(env.store, promptId, error));
+	}
+}
+
+/** A channel lookup of a prompt that does not exist reads as "nothing released": say what is wrong instead. */
+async function explainResolveError(store: RegistryStore, promptId: string, error: unknown): Promise<unknown> {
+	if (!(error instanceof ConfigError)) return error;
+	const known = await store.listPrompts().catch(() => undefined);
+	if (!known || known.includes(promptId)) return error;
+	return new ConfigError(`prompt "${promptId}" not found in registry ${store.location}${known.length ? ` (prompts: ${known.join(', ')})` : ' (it holds no prompts)'}`);
+}
+
+/** The prompt's declared inputs from an item's raw variables, converted towards the declared types. */
+export function prepareVariables(resolved: ResolvedPrompt, rawVariables: Record<string, unknown>): Record<string, unknown> {
+	return declaredInputs(resolved.spec, coerceVariables(resolved.spec.inputs, rawVariables));
+}
+
+/** Throws InputError (variables), ProviderError (model, after retries) or NodeOperationError (credential missing). */
+export async function callPrompt(env: CallEnvironment, resolved: ResolvedPrompt, variables: Record<string, unknown>): Promise<CallResult> {
+	const provider = await env.providers.get(resolved.spec.model, resolved.promptId);
+	return await runPrompt(resolved, variables, provider, { pricing: await env.pricing(), signal: env.signal });
+}
+
+/** The metadata every output carries. */
+export function metaJson(meta: CallMeta): IDataObject {
+	return {
+		prompt: meta.prompt,
+		version: meta.version,
+		contentHash: meta.contentHash,
+		channel: meta.channel ?? null,
+		model: meta.model,
+		provider: meta.provider,
+		latencyMs: meta.latencyMs,
+		inputTokens: meta.inputTokens,
+		outputTokens: meta.outputTokens,
+		costUsd: meta.costUsd,
+		repaired: meta.repaired,
+	};
+}
+
+/** What Record Correction needs to turn a reviewed answer into a fixture. */
+export interface Trace extends IDataObject {
+	prompt: string;
+	version: number | 'draft';
+	channel: string | null;
+	variables: IDataObject;
+	modelOutput: string | null;
+	value: IDataObject | string | number | boolean | null;
+}
+
+export function traceOf(resolved: ResolvedPrompt, variables: Record<string, unknown>, result?: CallResult): Trace {
+	return {
+		prompt: resolved.promptId,
+		version: resolved.version,
+		channel: resolved.channel ?? null,
+		variables: variables as IDataObject,
+		modelOutput: result?.rawOutput ?? null,
+		value: result?.valid ? (result.value as Trace['value']) : null,
+	};
+}
+
+/** Metadata for a call that never produced a result (provider error): what is known from the resolution. */
+export function metaOfResolved(resolved: ResolvedPrompt, partial?: Partial<CallMeta>): IDataObject {
+	return metaJson({
+		prompt: resolved.promptId,
+		version: resolved.version,
+		contentHash: resolved.contentHash,
+		...(resolved.channel ? { channel: resolved.channel } : {}),
+		model: resolved.spec.model.name,
+		provider: resolved.spec.model.provider,
+		latencyMs: partial?.latencyMs ?? 0,
+		inputTokens: partial?.inputTokens ?? 0,
+		outputTokens: partial?.outputTokens ?? 0,
+		costUsd: partial?.costUsd ?? 0,
+		calls: partial?.calls ?? 0,
+		repaired: false,
+	});
+}

@@ -1,0 +1,55 @@
+/** The test registry: supplier-email prompts with fixtures that pass against the test model rules. */
+import type { Fixture } from '../../../lib/types';
+import type { ModelServer } from '../../../lib/testing/model-server';
+import { emails } from './workflow';
+import { addPrompt, commitAndRelease, openaiModel, promptSpec, tempRegistry, type TempRegistry } from './registry';
+
+function fixture(id: string, email: string, expected: Fixture['expected']): Fixture {
+	return { id, inputs: { email_body: email }, expected, source: 'manual' };
+}
+
+/**
+ * price-change (boolean), new-unit-price (number|null), delivery-delay-days (integer|null, optional input
+ * `supplier`), claude-price-change (anthropic): each committed and released to production as v1.
+ */
+export async function supplierRegistry(server: ModelServer): Promise<TempRegistry> {
+	const registry = await tempRegistry();
+	const { store } = registry;
+	await addPrompt(store, promptSpec('price-change', { description: 'Does the email announce a price change?' }), [
+		fixture('increase', emails.increase, true),
+		fixture('shipped', emails.noChange, false),
+	]);
+	await addPrompt(
+		store,
+		promptSpec('new-unit-price', { description: 'The new unit price, if stated', output: { type: 'number', minimum: 0, nullable: true } }),
+		[fixture('increase', emails.increase, 12.5), fixture('shipped', emails.noChange, null)],
+	);
+	await addPrompt(
+		store,
+		promptSpec('delivery-delay-days', {
+			description: 'Delivery delay in days',
+			inputs: { email_body: { type: 'string', required: true }, supplier: { type: 'string', required: false } },
+			template: 'Supplier: {{supplier}}\nEmail:\n{{email_body}}',
+			output: { type: 'integer', minimum: 0, nullable: true },
+		}),
+		[fixture('delay', emails.delay, 14)],
+	);
+	await addPrompt(
+		store,
+		promptSpec('claude-price-change', { description: 'Price change, answered by Claude', model: openaiModel({ provider: 'anthropic', name: 'claude-test' }) }),
+		[fixture('increase', emails.increase, true)],
+	);
+	await addPrompt(
+		store,
+		promptSpec('order-quantity', {
+			description: 'Ordered quantity check',
+			inputs: { email_body: { type: 'string', required: true }, minimum: { type: 'number', required: true }, urgent: { type: 'boolean', required: false } },
+			template: 'Minimum {{minimum}}, urgent {{urgent}}:\n{{email_body}}',
+			output: { type: 'integer', nullable: true },
+		}),
+	);
+	for (const id of ['price-change', 'new-unit-price', 'delivery-delay-days', 'claude-price-change', 'order-quantity']) {
+		await commitAndRelease(store, server, id);
+	}
+	return registry;
+}
