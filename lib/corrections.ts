@@ -5,6 +5,7 @@ import { InputError } from './errors';
 import { canonicalJson, sha256 } from './hash';
 import { coerceToSchema } from './coerce';
 import { validateValue } from './schema';
+import { checkVariables } from './template';
 import { resolvePrompt } from './registry/resolve';
 import type { RegistryStore } from './registry/store';
 import type { Fixture, OutputValue, PromptSpec } from './types';
@@ -26,7 +27,7 @@ export interface CorrectionInput {
 /** Keep only the prompt's declared inputs, so extra item fields do not split one case into many. */
 export function declaredInputs(spec: PromptSpec, variables: Record<string, unknown>): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
-	for (const name of Object.keys(spec.inputs)) if (variables[name] !== undefined) out[name] = variables[name];
+	for (const name of Object.keys(spec.inputs)) if (Object.hasOwn(variables, name) && variables[name] !== undefined) out[name] = variables[name];
 	return out;
 }
 
@@ -42,6 +43,13 @@ export async function recordCorrection(store: RegistryStore, input: CorrectionIn
 		if (decl.required && inputs[name] === undefined) {
 			throw new InputError(`correction for "${input.promptId}": the trace has no value for required input "${name}". Pass the item's variables (the trace from Extract Signal / Run Prompt Release).`);
 		}
+	}
+	// The fixture must load and run later: a wrong-typed input would break every test of the prompt.
+	try {
+		checkVariables(input.promptId, spec.inputs, inputs);
+	} catch (error) {
+		if (error instanceof InputError) throw new InputError(`correction for "${input.promptId}": ${error.message.replace(/^prompt "[^"]*": /, '')}`);
+		throw error;
 	}
 	const expected = coerceToSchema(spec.output, input.corrected);
 	const check = validateValue(spec.output, expected);

@@ -10,7 +10,8 @@ import type { ResolvedPrompt } from './types';
 export const DEFAULT_CACHE_TTL_MS = 30_000;
 
 interface Entry {
-	expires: number;
+	/** When the value was fetched: each caller's own TTL bounds the age it accepts. */
+	at: number;
 	value: Promise<ResolvedPrompt>;
 }
 
@@ -23,9 +24,9 @@ export class ReleaseCache {
 		const key = JSON.stringify([store.location, promptId, ref.channel ?? null, ref.version ?? null]);
 		const hit = this.entries.get(key);
 		const t = this.now();
-		if (hit && hit.expires > t) return hit.value;
+		if (hit && t - hit.at < ttlMs) return hit.value;
 		const value = resolvePrompt(store, promptId, ref);
-		this.entries.set(key, { expires: t + Math.max(0, ttlMs), value });
+		this.entries.set(key, { at: t, value });
 		// A failed resolution is not cached: the next call tries again.
 		value.catch(() => {
 			if (this.entries.get(key)?.value === value) this.entries.delete(key);

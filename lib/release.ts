@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import { ConfigError, GateRefusal } from './errors';
 import { valuesEqual } from './schema';
-import { findRegressions } from './runner';
+import { findRegressions, fixtureInputsHash } from './runner';
 import type { RegistryStore } from './registry/store';
 import type { Fixture, HistoryEntry, ReleasesState, RunReport } from './types';
 
@@ -57,7 +57,13 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	}
 	const reasons: string[] = [];
 	const byId = new Map(run.results.map((r) => [r.fixtureId, r]));
-	const missing = fixtures.filter((f) => !byId.has(f.id) || !valuesEqual(f.expected, byId.get(f.id)!.expected)).map((f) => f.id);
+	const stale = (f: Fixture): boolean => {
+		const r = byId.get(f.id);
+		if (!r || !valuesEqual(f.expected, r.expected)) return true;
+		// Runs stored before results carried an inputs hash are judged by expected values only.
+		return r.inputsHash !== undefined && r.inputsHash !== fixtureInputsHash(f);
+	};
+	const missing = fixtures.filter(stale).map((f) => f.id);
 	if (missing.length) {
 		reasons.push(`run ${run.runId} is out of date: fixtures added or changed since: ${missing.join(', ')}. Run "prompt-release test ${promptId} --version ${version}" again.`);
 	}

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { InputError, ProviderError } from './errors';
+import { canonicalJson, sha256 } from './hash';
 import { runPrompt } from './run-prompt';
 import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
@@ -16,11 +17,16 @@ export function newRunId(now: Date = new Date()): string {
 	return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Identifies the inputs a fixture was run with (stored in each result; compared by the release gate). */
+export function fixtureInputsHash(fixture: Pick<Fixture, 'inputs'>): string {
+	return `sha256:${sha256(canonicalJson(fixture.inputs))}`;
+}
+
 /** Nearest-rank percentile; 0 for an empty list. */
 export function percentile(values: number[], p: number): number {
 	if (values.length === 0) return 0;
 	const sorted = [...values].sort((a, b) => a - b);
-	const rank = Math.ceil((p / 100) * sorted.length);
+	const rank = Math.ceil((p * sorted.length) / 100); // not (p / 100) * n: 0.07 * 100 is 7.000000000000001
 	return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
@@ -75,7 +81,7 @@ export interface RunFixturesOptions {
 }
 
 async function runOne(fixture: Fixture, options: RunFixturesOptions): Promise<FixtureResult> {
-	const base = { fixtureId: fixture.id, segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
+	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing });
 		const { meta } = result;

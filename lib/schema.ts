@@ -28,7 +28,7 @@ function allowedKeys(raw: Record<string, unknown>, allowed: string[], at: FieldP
 	}
 }
 
-function parseScalar(raw: unknown, at: FieldPath, issues: SchemaIssue[]): ScalarSchema | undefined {
+function parseScalar(raw: unknown, at: FieldPath, issues: SchemaIssue[], topLevel = false): ScalarSchema | undefined {
 	if (!isRecord(raw)) {
 		issues.push({ path: at, message: 'must be a mapping such as {type: boolean}' });
 		return undefined;
@@ -45,7 +45,7 @@ function parseScalar(raw: unknown, at: FieldPath, issues: SchemaIssue[]): Scalar
 		const hint = rawType === 'object' ? ' (objects may only appear at the top level)' : '';
 		issues.push({
 			path: [...at, 'type'],
-			message: `unknown schema type ${JSON.stringify(rawType)}${hint}: use boolean, integer, number, string${at.length === 1 ? ' or object' : ''}`,
+			message: `unknown schema type ${JSON.stringify(rawType)}${hint}: use boolean, integer, number, string${topLevel ? ' or object' : ''}`,
 		});
 		return undefined;
 	}
@@ -120,14 +120,15 @@ export function parseOutputSchema(raw: unknown, at: FieldPath, issues: SchemaIss
 		if (typeof raw.description === 'string') out.description = raw.description;
 		return out;
 	}
-	return parseScalar(raw, at, issues);
+	return parseScalar(raw, at, issues, true);
 }
 
 function isValidDate(s: string): boolean {
 	const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
 	if (!m) return false;
 	const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-	const date = new Date(Date.UTC(y, mo - 1, d));
+	const date = new Date(0);
+	date.setUTCFullYear(y, mo - 1, d); // not Date.UTC: it maps years 0–99 to 1900–1999
 	return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 

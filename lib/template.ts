@@ -40,7 +40,7 @@ function typeOf(value: unknown): string {
 export function checkVariables(promptId: string, inputs: Record<string, InputSpec>, vars: Record<string, unknown>): Record<string, string | number | boolean> {
 	const out: Record<string, string | number | boolean> = {};
 	for (const [name, spec] of Object.entries(inputs)) {
-		const value = vars[name];
+		const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
 		if (value === undefined || value === null || (spec.type === 'string' && value === '' && spec.required)) {
 			if (spec.required) {
 				throw new InputError(
@@ -61,7 +61,7 @@ export function checkVariables(promptId: string, inputs: Record<string, InputSpe
 }
 
 function fill(text: string, vars: Record<string, string | number | boolean>): string {
-	return text.replace(PLACEHOLDER, (_all, name: string) => (name in vars ? String(vars[name]) : ''));
+	return text.replace(PLACEHOLDER, (_all, name: string) => (Object.hasOwn(vars, name) ? String(vars[name]) : ''));
 }
 
 export interface RenderedPrompt {

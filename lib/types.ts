@@ -154,6 +154,8 @@ export type CallResult =
 
 export interface FixtureResult {
 	fixtureId: string;
+	/** sha256 of the fixture's inputs (canonical JSON) as run, so the gate sees fixtures edited after the run. */
+	inputsHash?: string;
 	segment: string;
 	passed: boolean;
 	expected: OutputValue;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LineCounter, parseDocument, stringify, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import { ConfigError } from './errors';
 
 export type FieldPath = ReadonlyArray<string | number>;
@@ -34,16 +34,33 @@ export function parseYaml(text: string, file: string): LoadedFile {
 			line,
 		});
 	}
+	let data: unknown;
+	try {
+		data = doc.toJS({ maxAliasCount: 100 });
+	} catch (error) {
+		// An unresolved alias (`*name` before `&name`) or an alias bomb.
+		throw new ConfigError(`invalid YAML: ${(error as Error).message}`, { file });
+	}
 	return {
 		file,
-		data: doc.toJS({ maxAliasCount: 100 }) as unknown,
+		data,
 		lineOf(field: FieldPath): number | undefined {
-			// Walk up to the nearest existing node, so a missing field points at its parent.
-			for (let n = field.length; n >= 0; n--) {
-				const node = n === 0 ? doc.contents : doc.getIn(field.slice(0, n), true);
-				if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+			const lineAt = (node: unknown) => (isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined);
+			// Walk up to the nearest existing field, so a missing field points at its parent. A field in a
+			// mapping is located by its key, so `model:` points at its own line, not at its first child.
+			for (let n = field.length; n > 0; n--) {
+				const parent = n === 1 ? doc.contents : doc.getIn(field.slice(0, n - 1), true);
+				const key = field[n - 1];
+				if (isMap(parent)) {
+					const pair = parent.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(key));
+					const line = pair && (lineAt(pair.key) ?? lineAt(pair.value));
+					if (line !== undefined) return line;
+				} else if (isSeq(parent) && typeof key === 'number') {
+					const line = lineAt(parent.items[key]);
+					if (line !== undefined) return line;
+				}
 			}
-			return undefined;
+			return lineAt(doc.contents);
 		},
 	};
 }

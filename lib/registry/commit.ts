@@ -13,8 +13,9 @@ export interface CommitOptions {
 export async function commitDraft(store: RegistryStore, promptId: string, options: CommitOptions = {}): Promise<FrozenVersion> {
 	const spec = await store.readDraft(promptId);
 	const hash = contentHash(spec);
-	// A few attempts in case another process commits at the same moment.
-	for (let attempt = 0; attempt < 5; attempt++) {
+	// Retry when another process commits at the same moment. Every lost race means another commit
+	// succeeded, so the bound only guards against a broken folder, not against many committers.
+	for (let attempt = 0; attempt < 100; attempt++) {
 		const versions = await store.listVersions(promptId);
 		const last = versions[versions.length - 1];
 		if (last !== undefined) {

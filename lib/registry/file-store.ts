@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
 import { createFileExclusive, parseYaml, readYamlFile, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
-import { assertPromptId, checkFixture, checkPromptSpec, checkReleases, checkVersionFile } from './formats';
+import { assertPromptId, checkFixture, checkPromptSpec, checkReleases, checkRun, checkVersionFile } from './formats';
 import type { PriceTable, RegistryStore } from './store';
 import type { Fixture, FrozenVersion, PromptSpec, ReleasesState, RunReport } from '../types';
 
@@ -71,12 +71,17 @@ export class FileRegistryStore implements RegistryStore {
 		return out;
 	}
 
-	async readDraft(promptId: string): Promise<PromptSpec> {
+	private async assertPromptExists(promptId: string): Promise<string> {
 		const file = path.join(this.promptDir(promptId), 'prompt.yaml');
 		if (!(await exists(file))) {
 			const known = await this.listPrompts().catch(() => [] as string[]);
 			throw new ConfigError(`prompt "${promptId}" not found in registry ${this.shown(this.root)}${known.length ? ` (prompts: ${known.join(', ')})` : ''}`, { file: this.shown(file) });
 		}
+		return file;
+	}
+
+	async readDraft(promptId: string): Promise<PromptSpec> {
+		const file = await this.assertPromptExists(promptId);
 		return checkPromptSpec(await this.load(file), promptId);
 	}
 
@@ -148,7 +153,8 @@ export class FileRegistryStore implements RegistryStore {
 
 	async updateReleases(promptId: string, mutate: (state: ReleasesState) => ReleasesState | Promise<ReleasesState>): Promise<ReleasesState> {
 		const file = this.releasesFile(promptId);
-		await fs.mkdir(path.dirname(file), { recursive: true });
+		// A mistyped prompt id must not leave a stray folder (and lock) behind.
+		await this.assertPromptExists(promptId);
 		let release: () => Promise<void>;
 		try {
 			release = await lockfile.lock(file, {
@@ -189,11 +195,13 @@ export class FileRegistryStore implements RegistryStore {
 		} catch {
 			throw new ConfigError(`run "${runId}" not found for prompt "${promptId}"`, { file: this.shown(file) });
 		}
+		let data: unknown;
 		try {
-			return JSON.parse(text) as RunReport;
+			data = JSON.parse(text);
 		} catch (error) {
 			throw new ConfigError(`stored run is not valid JSON (${(error as Error).message}); restore it from git`, { file: this.shown(file) });
 		}
+		return checkRun(data, this.shown(file), { promptId, runId });
 	}
 
 	async listRuns(promptId: string): Promise<string[]> {

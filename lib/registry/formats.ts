@@ -8,7 +8,7 @@ import { contentHash } from '../hash';
 import { parseOutputSchema, validateValue, type SchemaIssue } from '../schema';
 import { templateIssues, isVariableName } from '../template';
 import { fieldName, type FieldPath, type LoadedFile } from '../yaml-io';
-import type { Fixture, FrozenVersion, OutputSchema, PromptSpec, ReleasesState } from '../types';
+import type { Fixture, FrozenVersion, OutputSchema, PromptSpec, ReleasesState, RunReport } from '../types';
 
 export const PROMPT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
@@ -202,7 +202,6 @@ export function checkFixture(loaded: LoadedFile, expectedId: string | undefined,
 	const raw = data as Record<string, unknown>;
 	const { value, errors } = parseWith(fixtureFileSchema, loaded, prefix, data);
 	if (!('expected' in raw)) {
-		errors.length = 0;
 		errors.push(issueError(loaded, [...prefix, 'expected'], 'is required: the value the prompt must return for these inputs (use null for "not stated" when the output is nullable)'));
 	}
 	if (value && 'expected' in raw) {
@@ -220,8 +219,9 @@ export function checkFixture(loaded: LoadedFile, expectedId: string | undefined,
 			}
 			for (const [name, input] of Object.entries(spec.inputs)) {
 				const v = value.inputs[name];
-				if (v === undefined || v === null) {
-					if (input.required) errors.push(issueError(loaded, [...prefix, 'inputs'], `required input "${name}" is missing`));
+				// The same rule as checkVariables at run time: an empty required string is missing.
+				if (v === undefined || v === null || (v === '' && input.type === 'string' && input.required)) {
+					if (input.required) errors.push(issueError(loaded, [...prefix, 'inputs'], `required input "${name}" is missing${v === '' ? ' (empty)' : ''}`));
 				} else if (typeof v !== input.type) {
 					errors.push(issueError(loaded, [...prefix, 'inputs', name], `must be a ${input.type}`));
 				}
@@ -240,4 +240,27 @@ export function checkReleases(loaded: LoadedFile): ReleasesState {
 	const { value, errors } = parseWith(releasesFileSchema, loaded, [], data);
 	throwIfAny(errors);
 	return value as ReleasesState;
+}
+
+const runFileSchema = z
+	.object({
+		runId: z.string(),
+		promptId: z.string(),
+		version: z.union([z.number().int().positive(), z.literal('draft')]),
+		contentHash: z.string(),
+		summary: z.object({ total: z.number(), passed: z.number(), passRate: z.number(), regressions: z.array(z.string()) }).passthrough(),
+		results: z.array(z.object({ fixtureId: z.string(), passed: z.boolean() }).passthrough()),
+	})
+	.passthrough();
+
+/** Check the fields of a stored run (`runs/<id>.json`) that the gate and status rely on. */
+export function checkRun(data: unknown, file: string, expected: { promptId: string; runId: string }): RunReport {
+	const loaded: LoadedFile = { file, data, lineOf: () => undefined };
+	const { value, errors } = parseWith(runFileSchema, loaded);
+	if (value) {
+		if (value.runId !== expected.runId) errors.push(issueError(loaded, ['runId'], `is "${value.runId}" but the file is named ${expected.runId}.json`));
+		if (value.promptId !== expected.promptId) errors.push(issueError(loaded, ['promptId'], `is "${value.promptId}" but the run is stored under prompt "${expected.promptId}"`));
+	}
+	throwIfAny(errors);
+	return value as unknown as RunReport;
 }

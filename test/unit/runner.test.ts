@@ -1,0 +1,222 @@
+import { ProviderError } from '../../lib/errors';
+import { findRegressions, fixtureInputsHash, newRunId, percentile, runFixtures, summarize } from '../../lib/runner';
+import type { FixtureResult, RunReport } from '../../lib/types';
+import { answering, fixture, makeSpec, resolvedOf, runReport, ScriptedProvider } from './helpers';
+
+function result(fixtureId: string, passed: boolean, over: Partial<FixtureResult> = {}): FixtureResult {
+	return {
+		fixtureId,
+		segment: 'default',
+		passed,
+		expected: true,
+		actual: passed ? true : false,
+		valid: true,
+		rawOutput: null,
+		latencyMs: 10,
+		inputTokens: 1,
+		outputTokens: 1,
+		costUsd: 0,
+		repaired: false,
+		...over,
+	};
+}
+
+describe('percentile (nearest rank)', () => {
+	test('p50 and p95 of known lists', () => {
+		const ten = [10, 1, 9, 2, 8, 3, 7, 4, 6, 5];
+		expect(percentile(ten, 50)).toBe(5);
+		expect(percentile(ten, 95)).toBe(10);
+		const twenty = Array.from({ length: 20 }, (_, i) => i + 1);
+		expect(percentile(twenty, 50)).toBe(10);
+		expect(percentile(twenty, 95)).toBe(19);
+		expect(percentile([7], 50)).toBe(7);
+		expect(percentile([7], 95)).toBe(7);
+		expect(percentile([], 50)).toBe(0);
+		expect(percentile([3, 1, 2], 0)).toBe(1);
+		expect(percentile([3, 1, 2], 100)).toBe(3);
+	});
+
+	test('exact ranks are not pushed up by floating-point error', () => {
+		const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
+		for (const p of [7, 14, 28, 29, 57, 58]) expect(percentile(hundred, p)).toBe(p);
+	});
+
+	test('does not reorder its input', () => {
+		const values = [3, 1, 2];
+		percentile(values, 50);
+		expect(values).toEqual([3, 1, 2]);
+	});
+});
+
+describe('summarize / findRegressions', () => {
+	test('counts, pass rates, per segment, tokens, cost', () => {
+		const results = [
+			result('a', true, { segment: 'de', latencyMs: 5, inputTokens: 10, outputTokens: 2, costUsd: 0.1 }),
+			result('b', false, { segment: 'de', latencyMs: 50, inputTokens: 20, outputTokens: 4, costUsd: 0.2 }),
+			result('c', true, { segment: 'en', latencyMs: 20, inputTokens: 30, outputTokens: 6, costUsd: 0.000000001 }),
+		];
+		const s = summarize('r1', results);
+		expect(s).toEqual({
+			total: 3,
+			passed: 2,
+			failed: 1,
+			passRate: 0.6667,
+			segments: {
+				de: { total: 2, passed: 1, failed: 1, passRate: 0.5 },
+				en: { total: 1, passed: 1, failed: 0, passRate: 1 },
+			},
+			regressions: [],
+			latencyMs: { p50: 20, p95: 50 },
+			tokens: { input: 60, output: 12 },
+			costUsd: 0.3,
+			runId: 'r1',
+		});
+	});
+
+	test('an empty run', () => {
+		expect(summarize('r', [])).toMatchObject({ total: 0, passed: 0, failed: 0, passRate: 0, segments: {}, latencyMs: { p50: 0, p95: 0 } });
+	});
+
+	test('regressions: passed in the baseline, failing now; new failures are not regressions', () => {
+		const baseline = runReport({ runId: 'base', results: [
+			{ fixtureId: 'a', passed: true, expected: true },
+			{ fixtureId: 'b', passed: false, expected: true },
+			{ fixtureId: 'c', passed: true, expected: true },
+		] });
+		const now = [result('a', false), result('b', false), result('c', true), result('d', false)];
+		expect(findRegressions(now, baseline)).toEqual(['a']);
+		expect(findRegressions(now, undefined)).toEqual([]);
+		expect(summarize('r', now, baseline).regressions).toEqual(['a']);
+	});
+});
+
+describe('runFixtures', () => {
+	const spec = makeSpec({ output: { type: 'integer', nullable: true } });
+	const resolved = resolvedOf(spec, 4);
+	const days = (text: string) => {
+		const m = /(\d+) days/.exec(text);
+		return m ? Number(m[1]) : null;
+	};
+
+	test('a full report: pass, fail, invalid; order preserved; summary consistent', async () => {
+		const fixtures = [
+			fixture('f-pass', { subject: 's', body: 'delay of 14 days' }, 14, { segment: 'de' }),
+			fixture('f-wrong', { subject: 's', body: 'delay of 3 days' }, 5),
+			fixture('f-null', { subject: 's', body: 'no delay' }, null, { segment: 'de' }),
+		];
+		let clock = Date.parse('2026-03-01T12:00:00.000Z');
+		const report = await runFixtures({ resolved, fixtures, provider: answering(days), now: () => new Date((clock += 1000)) });
+		expect(report).toMatchObject({
+			promptId: 'price-change',
+			version: 4,
+			contentHash: resolved.contentHash,
+			model: { provider: 'openai', name: 'gpt-4o-mini' },
+			startedAt: '2026-03-01T12:00:01.000Z',
+			finishedAt: '2026-03-01T12:00:02.000Z',
+		});
+		expect(report.runId).toMatch(/^20260301T120001000Z-[0-9a-f]{6}$/);
+		expect(report.summary.runId).toBe(report.runId);
+		expect(report.baselineRunId).toBeUndefined();
+		expect(report.results.map((r) => [r.fixtureId, r.passed, r.actual, r.segment])).toEqual([
+			['f-pass', true, 14, 'de'],
+			['f-wrong', false, 3, 'default'],
+			['f-null', true, null, 'de'],
+		]);
+		expect(report.results[1].reason).toBe('expected 5, got 3');
+		expect(report.results.map((r) => r.inputsHash)).toEqual(fixtures.map((f) => fixtureInputsHash(f)));
+		expect(fixtureInputsHash({ inputs: { a: 1, b: 2 } })).toBe(fixtureInputsHash({ inputs: { b: 2, a: 1 } }));
+		expect(fixtureInputsHash({ inputs: { a: 1 } })).not.toBe(fixtureInputsHash({ inputs: { a: 2 } }));
+		expect(report.results[0].reason).toBeUndefined();
+		expect(report.summary).toMatchObject({
+			total: 3,
+			passed: 2,
+			failed: 1,
+			segments: { de: { total: 2, passed: 2, failed: 0, passRate: 1 }, default: { total: 1, passed: 0, failed: 1, passRate: 0 } },
+			tokens: { input: 30, output: 6 },
+		});
+	});
+
+	test('an invalid answer is a failed, invalid fixture with the raw output', async () => {
+		const provider = new ScriptedProvider(['fourteen']);
+		const report = await runFixtures({ resolved, fixtures: [fixture('f', { subject: 's', body: 'b' }, 14)], provider });
+		expect(report.results[0]).toMatchObject({ passed: false, valid: false, actual: null, rawOutput: 'fourteen', reason: expect.stringMatching(/after one repair attempt/) });
+	});
+
+	test('a provider error fails that fixture only, with the message; the run goes on', async () => {
+		const provider = new ScriptedProvider([
+			(req) => {
+				if (req.messages[0].content.includes('boom')) throw new ProviderError('server error (HTTP 500)', 500);
+				return '{"value": 1}';
+			},
+		]);
+		const fixtures = [fixture('a', { subject: 's', body: 'ok' }, 1), fixture('b', { subject: 's', body: 'boom' }, 1), fixture('c', { subject: 's', body: 'ok' }, 1)];
+		const report = await runFixtures({ resolved, fixtures, provider });
+		expect(report.results.map((r) => r.passed)).toEqual([true, false, true]);
+		expect(report.results[1]).toMatchObject({ valid: false, actual: null, rawOutput: null, reason: 'provider error: server error (HTTP 500)' });
+		expect(report.summary.failed).toBe(1);
+	});
+
+	test('a fixture with a missing input fails as an input error without a model call', async () => {
+		const provider = answering(() => 1);
+		const report = await runFixtures({ resolved, fixtures: [fixture('a', { subject: 's' }, 1)], provider });
+		expect(report.results[0]).toMatchObject({ passed: false, reason: expect.stringMatching(/^input error: .*"body" is missing/) });
+		expect(provider.requests).toHaveLength(0);
+	});
+
+	test('unexpected errors are not swallowed', async () => {
+		const provider = new ScriptedProvider([new RangeError('bug')]);
+		await expect(runFixtures({ resolved, fixtures: [fixture('a', { subject: 's', body: 'b' }, 1)], provider })).rejects.toThrow(RangeError);
+	});
+
+	test('concurrency is bounded and results keep the fixtures order', async () => {
+		const fixtures = Array.from({ length: 12 }, (_, i) => fixture(`f${String(i).padStart(2, '0')}`, { subject: 's', body: `${i} days` }, i));
+		// Later fixtures answer faster, so completion order differs from fixture order.
+		const provider = new ScriptedProvider([
+			async (req) => {
+				const n = days(req.messages[0].content)!;
+				await new Promise((r) => setTimeout(r, 2 + (12 - n) * 2));
+				return JSON.stringify({ value: n });
+			},
+		]);
+		const seen: string[] = [];
+		const report = await runFixtures({ resolved, fixtures, provider, concurrency: 3, onResult: (r) => seen.push(r.fixtureId) });
+		expect(provider.maxInFlight).toBeLessThanOrEqual(3);
+		expect(provider.maxInFlight).toBe(3);
+		expect(report.results.map((r) => r.fixtureId)).toEqual(fixtures.map((f) => f.id));
+		expect(report.summary.passed).toBe(12);
+		expect(seen.sort()).toEqual(fixtures.map((f) => f.id));
+	});
+
+	test('concurrency below 1 runs one at a time', async () => {
+		const provider = answering(() => 1, 2);
+		const fixtures = Array.from({ length: 4 }, (_, i) => fixture(`f${i}`, { subject: 's', body: 'b' }, 1));
+		await runFixtures({ resolved, fixtures, provider, concurrency: 0 });
+		expect(provider.maxInFlight).toBe(1);
+	});
+
+	test('regressions against a baseline run are reported and the baseline is named', async () => {
+		const baseline: RunReport = runReport({ runId: 'base-run', results: [
+			{ fixtureId: 'a', passed: true, expected: 1 },
+			{ fixtureId: 'b', passed: true, expected: 2 },
+		] });
+		const fixtures = [fixture('a', { subject: 's', body: '1 days' }, 1), fixture('b', { subject: 's', body: '3 days' }, 2)];
+		const report = await runFixtures({ resolved, fixtures, provider: answering(days), baseline });
+		expect(report.baselineRunId).toBe('base-run');
+		expect(report.summary.regressions).toEqual(['b']);
+	});
+
+	test('pricing is applied per fixture and summed', async () => {
+		const provider = new ScriptedProvider(['{"value": 1}'], 'openai', { inputTokens: 1_000_000, outputTokens: 0 });
+		const fixtures = [fixture('a', { subject: 's', body: 'b' }, 1), fixture('b', { subject: 's', body: 'b' }, 1)];
+		const report = await runFixtures({ resolved, fixtures, provider, pricing: { 'gpt-4o-mini': { input: 1.5, output: 0 } } });
+		expect(report.results.map((r) => r.costUsd)).toEqual([1.5, 1.5]);
+		expect(report.summary.costUsd).toBe(3);
+	});
+
+	test('newRunId sorts by time', () => {
+		const a = newRunId(new Date('2026-01-02T03:04:05.006Z'));
+		const b = newRunId(new Date('2026-01-02T03:04:05.007Z'));
+		expect(a).toMatch(/^20260102T030405006Z-[0-9a-f]{6}$/);
+		expect([b, a].sort()).toEqual([a, b]);
+	});
+});
