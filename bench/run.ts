@@ -14,7 +14,7 @@ import { runFixtures } from '../lib/runner';
 import { FileRegistryStore } from '../lib/registry/file-store';
 import { resolvePrompt } from '../lib/registry/resolve';
 import { ReleaseCache } from '../lib/release-cache';
-import type { Provider, ProviderRequest, ProviderResponse } from '../lib/providers/types';
+import type { Provider, ProviderResponse } from '../lib/providers/types';
 import type { Fixture, OutputSchema, ResolvedPrompt } from '../lib/types';
 
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
@@ -57,7 +57,7 @@ async function validationOverhead() {
 
 class LatencyProvider implements Provider {
 	readonly name = 'openai' as const;
-	async complete(_req: ProviderRequest): Promise<ProviderResponse> {
+	async complete(): Promise<ProviderResponse> {
 		await new Promise((r) => setTimeout(r, 20));
 		return { text: '{"value": true}', usage: { inputTokens: 10, outputTokens: 3 } };
 	}
