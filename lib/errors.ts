@@ -1,3 +1,5 @@
+import type { CallMeta } from './types';
+
 /**
  * Errors the core raises. Every message says where (file, field, line, item) and what to do.
  * The CLI maps them to exit codes: UsageError/ConfigError/ValidationError → 2, GateRefusal → 1.
@@ -48,6 +50,8 @@ export class InputError extends PromptReleaseError {}
 /** A model/provider call failed (after the SDK's retries). */
 export class ProviderError extends PromptReleaseError {
 	readonly status?: number;
+	/** What the failed call had used so far (tokens, latency, calls), when known. */
+	meta?: CallMeta;
 	constructor(message: string, status?: number) {
 		super(message);
 		this.status = status;

@@ -46,7 +46,15 @@ export interface GateVerdict {
 /** Evaluate the gate for a version without changing anything. */
 export async function evaluateGate(store: RegistryStore, promptId: string, version: number, channel = 'production'): Promise<GateVerdict> {
 	const frozen = await store.readVersion(promptId, version);
-	const fixtures: Fixture[] = await store.listFixtures(promptId, frozen.prompt);
+	// Structure only: a fixture whose inputs no longer fit the prompt fails in the run and is named there.
+	const fixtures: Fixture[] = await store.listFixtures(promptId);
+	if (fixtures.length === 0) {
+		return {
+			ok: false,
+			reasons: [`prompt "${promptId}" has no fixtures: nothing ships untested. Add fixtures under ${promptId}/fixtures/ (or import them), then test version ${version}`],
+			failingFixtures: [],
+		};
+	}
 	const run = await latestRunOf(store, promptId, version, frozen.contentHash);
 	if (!run) {
 		return {

@@ -89,7 +89,7 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 		};
 	} catch (error) {
 		finish();
-		if (error instanceof ProviderError) throw Object.assign(error, { meta });
+		if (error instanceof ProviderError) error.meta = meta;
 		throw error;
 	}
 }

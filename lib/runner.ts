@@ -9,7 +9,7 @@ import { runPrompt } from './run-prompt';
 import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
 import type { PriceTable } from './registry/store';
-import type { CallMeta, Fixture, FixtureResult, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
+import type { Fixture, FixtureResult, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
 
 export const DEFAULT_SEGMENT = 'default';
 
@@ -101,7 +101,7 @@ async function runOne(fixture: Fixture, options: RunFixturesOptions): Promise<Fi
 		};
 	} catch (error) {
 		if (!(error instanceof ProviderError) && !(error instanceof InputError)) throw error;
-		const meta = (error as { meta?: CallMeta }).meta;
+		const meta = error instanceof ProviderError ? error.meta : undefined;
 		const kind = error instanceof ProviderError ? 'provider error' : 'input error';
 		return {
 			...base,

@@ -156,6 +156,18 @@ function scalarZod(s: ScalarSchema): z.ZodTypeAny {
 	return s.nullable ? t.nullable() : t;
 }
 
+const validators = new WeakMap<OutputSchema, z.ZodTypeAny>();
+
+/** toZod, built once per schema object (schemas of resolved prompts are long-lived). */
+function validatorOf(schema: OutputSchema): z.ZodTypeAny {
+	let v = validators.get(schema);
+	if (!v) {
+		v = toZod(schema);
+		validators.set(schema, v);
+	}
+	return v;
+}
+
 /** The run-time validator of a user-facing value (unwrapped). Never coerces: "12" is not an integer. */
 export function toZod(schema: OutputSchema): z.ZodTypeAny {
 	if (schema.type === 'object') {
@@ -230,7 +242,7 @@ function formatZodIssues(error: z.ZodError): string {
 
 /** Check a user-facing value against the declared schema. */
 export function validateValue(schema: OutputSchema, value: unknown): ParseResult {
-	const result = toZod(schema).safeParse(value);
+	const result = validatorOf(schema).safeParse(value);
 	if (result.success) return { ok: true, value: result.data as OutputValue };
 	return { ok: false, reason: `does not match the declared schema: ${formatZodIssues(result.error)}` };
 }

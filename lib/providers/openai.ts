@@ -48,8 +48,11 @@ export class OpenAIProvider implements Provider {
 	/** Options first, then the prompt's `model.baseUrl`, then the SDK's own environment variables. */
 	private settings(model: ModelSpec): ClientSettings {
 		const baseURL = this.options.baseUrl ?? model.baseUrl ?? env('OPENAI_BASE_URL');
-		const apiKey = this.options.apiKey ?? env('OPENAI_API_KEY');
 		if (this.name === 'openai-compatible') {
+			// The host's OpenAI key goes only where the host's own OPENAI_BASE_URL points, never to a
+			// server a prompt file names; such servers get OPENAI_COMPATIBLE_API_KEY or a placeholder.
+			const fromHostEnv = !this.options.baseUrl && !model.baseUrl;
+			const apiKey = this.options.apiKey ?? env('OPENAI_COMPATIBLE_API_KEY') ?? (fromHostEnv ? env('OPENAI_API_KEY') : undefined);
 			if (!baseURL) {
 				throw new ProviderError(
 					`provider "openai-compatible" needs a base URL for model "${model.name}": set model.baseUrl in the prompt, OPENAI_BASE_URL or the base URL of the n8n credential`,
@@ -57,6 +60,7 @@ export class OpenAIProvider implements Provider {
 			}
 			return { baseURL, apiKey: apiKey ?? PLACEHOLDER_KEY };
 		}
+		const apiKey = this.options.apiKey ?? env('OPENAI_API_KEY');
 		if (!apiKey) {
 			throw new ProviderError(`no OpenAI API key for model "${model.name}": set ${KEY_HINT}`);
 		}

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
-import { createFileExclusive, parseYaml, readYamlFile, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
+import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
 import { assertPromptId, checkFixture, checkPromptSpec, checkReleases, checkRun, checkVersionFile } from './formats';
 import type { PriceTable, RegistryStore } from './store';
 import type { Fixture, FrozenVersion, PromptSpec, ReleasesState, RunReport } from '../types';
@@ -56,13 +56,18 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	private async load(file: string): Promise<LoadedFile> {
-		const loaded = await readYamlFile(file);
-		return { ...loaded, file: this.shown(file) };
+		let text: string;
+		try {
+			text = await fs.readFile(file, 'utf8');
+		} catch (error) {
+			throw new ConfigError(`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file: this.shown(file) });
+		}
+		return parseYaml(text, this.shown(file));
 	}
 
 	async listPrompts(): Promise<string[]> {
 		if (!(await exists(this.root))) {
-			throw new ConfigError(`registry folder not found. Create one with "prompt-release init ${this.shown(this.root)}" or point --registry / PROMPT_RELEASE_REGISTRY at it.`, { file: this.shown(this.root) });
+			throw new ConfigError(`registry folder not found. Create one with "prompt-release init ${this.shown(this.root)}", or point the registry location at an existing one (CLI: --registry or PROMPT_RELEASE_REGISTRY; n8n: the Prompt Registry credential's folder).`, { file: this.shown(this.root) });
 		}
 		const out: string[] = [];
 		for (const name of (await listDir(this.root)).sort()) {

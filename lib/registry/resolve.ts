@@ -33,6 +33,7 @@ export async function resolvePrompt(store: RegistryStore, promptId: string, ref:
 	const releases = await store.readReleases(promptId);
 	const pointer = releases.channels[channel];
 	if (!pointer) {
+		await store.readDraft(promptId); // an unknown prompt gets "not found", naming the prompts there are
 		const versions = await store.listVersions(promptId);
 		const hint = versions.length
 			? `release one with "prompt-release release ${promptId} --version ${versions[versions.length - 1]} --channel ${channel}", or pin a version`

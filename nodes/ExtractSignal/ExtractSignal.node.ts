@@ -38,6 +38,7 @@ type SignalOutcome =
 
 const FIELD_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
+// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool -- as a tool only the "valid" output would reach the agent and invalid results would be dropped; Run Prompt Release is the tool form
 export class ExtractSignal implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Extract Signal',
@@ -48,7 +49,6 @@ export class ExtractSignal implements INodeType {
 		subtitle: '={{ ($parameter["signals"]["signal"] || []).length + " signal(s)" }}',
 		description: 'Extract schema-checked signals (prices, dates, flags) from each item with released prompts; invalid answers go to a second output',
 		defaults: { name: 'Extract Signal' },
-		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['valid', 'invalid'],

@@ -111,7 +111,7 @@ test('rollback points production back at the previous release and records why', 
 	expect(status.code).toBe(0);
 	expect(status.stdout).toMatch(/^price-change — Does a supplier email announce a price change\?/);
 	expect(status.stdout).toMatch(/versions +1, 2, 3\n/);
-	expect(status.stdout).toMatch(/draft +\= v3\n/);
+	expect(status.stdout).toMatch(/draft += v3\n/);
 	expect(status.stdout).toMatch(/channels +production=v2 \(since \d{4}-\d\d-\d\d \d\d:\d\dZ\)\n/);
 	expect(status.stdout).toMatch(/fixtures +4 \(manual 4\)\n/);
 	expect(status.stdout).toMatch(/last run +v3 2\/4 50\.0%, 2 regressions \(run \S+\)\n/);

@@ -114,9 +114,12 @@ describe('Run Prompt Release', () => {
 		expect(JSON.stringify(completions()[0].body)).toContain('Minimum 10, urgent true');
 	});
 
+	/** The gate wants at least one fixture; these prompts answer true to anything. */
+	const anyEmail = { id: 'any', inputs: { email_body: 'hello' }, expected: true, source: 'manual' as const };
+
 	it('calls the channel, a pinned version or the draft', async () => {
 		const { store } = registry;
-		await addPrompt(store, promptSpec('switch', { description: 'Channel test', template: 'v-one {{email_body}}' }));
+		await addPrompt(store, promptSpec('switch', { description: 'Channel test', template: 'v-one {{email_body}}' }), [anyEmail]);
 		await commitAndRelease(store, server, 'switch', 'production');
 		await store.writeDraft(promptSpec('switch', { description: 'Channel test', template: 'v-two {{email_body}}' }));
 		await commitAndRelease(store, server, 'switch', 'staging');
@@ -140,7 +143,7 @@ describe('Run Prompt Release', () => {
 
 	it('reaches a rollback after the release cache TTL, not before', async () => {
 		const { store } = registry;
-		await addPrompt(store, promptSpec('rollme', { description: 'Rollback test', template: 'first {{email_body}}' }));
+		await addPrompt(store, promptSpec('rollme', { description: 'Rollback test', template: 'first {{email_body}}' }), [anyEmail]);
 		await commitAndRelease(store, server, 'rollme');
 		await store.writeDraft(promptSpec('rollme', { description: 'Rollback test', template: 'second {{email_body}}' }));
 		await commitAndRelease(store, server, 'rollme');

@@ -48,6 +48,33 @@ async function refusal(p: Promise<unknown>): Promise<GateRefusal> {
 }
 
 describe('release gate', () => {
+	test('a prompt without fixtures is refused: nothing ships untested', async () => {
+		const { store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		await commitDraft(store, 'price-change');
+		const resolved = await resolvePrompt(store, 'price-change', { version: 1 });
+		await store.writeRun(await runFixtures({ resolved, fixtures: [], provider: model(), now: tick }));
+		const err = await refusal(releaseVersion(store, 'price-change', 1, { by: 'ann' }));
+		expect(err.message).toMatch(/has no fixtures: nothing ships untested/);
+		expect(await store.readReleases('price-change')).toEqual({ channels: {}, history: [] });
+	});
+
+	test('a fixture whose inputs no longer fit the prompt is named as failing, not a crash', async () => {
+		const store = await setup();
+		await store.writeFixture('price-change', fixture('no-body', { subject: 's' }, false));
+		const resolved = await resolvePrompt(store, 'price-change', { version: 1 });
+		const fixtures = await store.listFixtures('price-change');
+		await store.writeRun(await runFixtures({ resolved, fixtures, provider: model(), now: tick }));
+		const err = await refusal(releaseVersion(store, 'price-change', 1, { by: 'ann' }));
+		expect(err.failingFixtures).toEqual(['no-body']);
+		expect(err.message).toMatch(/no-body \(input error: .*required variable "body" is missing/);
+	});
+
+	test('resolving a channel of an unknown prompt says "not found"', async () => {
+		const store = await setup();
+		await expect(resolvePrompt(store, 'no-such-prompt', { channel: 'production' })).rejects.toThrow(/prompt "no-such-prompt" not found in registry .*\(prompts: price-change\)/);
+	});
+
 	test('no stored run → refused, and nothing written', async () => {
 		const store = await setup();
 		const err = await refusal(releaseVersion(store, 'price-change', 1, { by: 'ann' }));

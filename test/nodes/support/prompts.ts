@@ -47,6 +47,7 @@ export async function supplierRegistry(server: ModelServer): Promise<TempRegistr
 			template: 'Minimum {{minimum}}, urgent {{urgent}}:\n{{email_body}}',
 			output: { type: 'integer', nullable: true },
 		}),
+		[{ id: 'quantity', inputs: { email_body: 'Please ship quantity 40 of item 7.', minimum: 10 }, expected: 40, source: 'manual' }],
 	);
 	for (const id of ['price-change', 'new-unit-price', 'delivery-delay-days', 'claude-price-change', 'order-quantity']) {
 		await commitAndRelease(store, server, id);
