@@ -39,7 +39,7 @@ export function coerceToSchema(schema: OutputSchema, value: unknown): unknown {
 		}
 		if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
 		const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
-		for (const [k, prop] of Object.entries(schema.properties)) if (k in out) out[k] = coerceScalar(prop, out[k]);
+		for (const [k, prop] of Object.entries(schema.properties)) if (Object.hasOwn(out, k)) out[k] = coerceScalar(prop, out[k]);
 		return out;
 	}
 	return coerceScalar(schema, value);

@@ -1,5 +1,6 @@
 /**
- * Corrections made by people become fixtures. The same inputs corrected twice update one fixture.
+ * Corrections made by people become fixtures. A correction of inputs that a fixture already covers
+ * (corrected before, written by hand or imported) updates that fixture.
  */
 import { InputError } from './errors';
 import { canonicalJson, sha256 } from './hash';
@@ -35,12 +36,24 @@ export function correctionFixtureId(inputs: Record<string, unknown>): string {
 	return `correction-${sha256(canonicalJson(inputs)).slice(0, 16)}`;
 }
 
+/**
+ * The fixture that already covers exactly these inputs, whatever its source (manual, import,
+ * correction): a correction updates it rather than adding a second fixture that contradicts it.
+ * An earlier correction of these inputs (its id is derived from them) wins over other matches.
+ */
+async function fixtureWithInputs(store: RegistryStore, promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
+	const own = await store.readFixture(promptId, correctionFixtureId(inputs));
+	if (own) return own;
+	const key = canonicalJson(inputs);
+	return (await store.listFixtures(promptId)).find((f) => canonicalJson(f.inputs) === key);
+}
+
 export async function recordCorrection(store: RegistryStore, input: CorrectionInput): Promise<{ fixture: Fixture; created: boolean }> {
 	const resolved = await resolvePrompt(store, input.promptId, { version: input.version ?? 'draft' });
 	const spec = resolved.spec;
 	const inputs = declaredInputs(spec, input.variables);
 	for (const [name, decl] of Object.entries(spec.inputs)) {
-		if (decl.required && inputs[name] === undefined) {
+		if (decl.required && !Object.hasOwn(inputs, name)) {
 			throw new InputError(`correction for "${input.promptId}": the trace has no value for required input "${name}". Pass the item's variables (the trace from Extract Signal / Run Prompt Release).`);
 		}
 	}
@@ -56,10 +69,9 @@ export async function recordCorrection(store: RegistryStore, input: CorrectionIn
 	if (!check.ok) {
 		throw new InputError(`correction for "${input.promptId}": corrected value ${JSON.stringify(input.corrected)} ${check.reason}. Enter a value of the declared type.`);
 	}
-	const id = correctionFixtureId(inputs);
-	const existing = await store.readFixture(input.promptId, id);
+	const existing = await fixtureWithInputs(store, input.promptId, inputs);
 	const fixture: Fixture = {
-		id,
+		id: existing?.id ?? correctionFixtureId(inputs),
 		inputs,
 		expected: check.value as OutputValue,
 		...((input.segment ?? existing?.segment) ? { segment: input.segment ?? existing?.segment } : {}),

@@ -50,11 +50,18 @@ export class InputError extends PromptReleaseError {}
 /** A model/provider call failed (after the SDK's retries). */
 export class ProviderError extends PromptReleaseError {
 	readonly status?: number;
+	/**
+	 * True when retrying cannot help: no/invalid key, model not found, connection refused, missing
+	 * base URL. A test run stops at such an error instead of failing every fixture with it.
+	 * Set by the constructor option or by assignment where the error is mapped.
+	 */
+	fatal?: boolean;
 	/** What the failed call had used so far (tokens, latency, calls), when known. */
 	meta?: CallMeta;
-	constructor(message: string, status?: number) {
+	constructor(message: string, status?: number, options: { fatal?: boolean } = {}) {
 		super(message);
 		this.status = status;
+		if (options.fatal !== undefined) this.fatal = options.fatal;
 	}
 }
 

@@ -2,10 +2,15 @@
  * `fixtures import`: JSONL or CSV rows become fixture files. Every row is checked first;
  * when any row is bad nothing is written.
  *
- * JSONL: one object per line: {"id"?, "inputs": {...}, "expected": ..., "segment"?, "note"?}
- * CSV:   a header row; columns `id`, `expected`, `segment`, `note` are fixture fields, `expected.<prop>`
- *        fills an object output, every other column (optionally written `inputs.<name>`) is an input.
- *        Cells are converted to the declared input/output types.
+ * JSONL: one object per line: {"id"?, "inputs": {...}, "expected": ..., "segment"?, "note"?, "source"?}
+ *        `expected` is converted to the declared output type ("14" → 14, "yes" → true); inputs are
+ *        taken as written.
+ * CSV:   a header row; columns `id`, `expected`, `segment`, `note`, `source` are fixture fields,
+ *        `expected.<prop>` fills an object output, every other column (optionally written
+ *        `inputs.<name>`) is an input. Cells are converted to the declared input/output types.
+ *
+ * `source` may be manual or import (the default). Rows cannot claim `source: correction` or carry
+ * `recorded`: corrections are recorded by the Record Correction node, with their evidence.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +28,8 @@ interface RawRow {
 	data: Record<string, unknown>;
 }
 
-const FIXTURE_FIELDS = new Set(['id', 'expected', 'segment', 'note', 'source']);
+const FIXTURE_FIELDS = new Set(['id', 'expected', 'segment', 'note', 'source', 'recorded']);
+const IMPORT_SOURCES = ['manual', 'import'];
 
 function readJsonl(text: string, file: string): RawRow[] {
 	const rows: RawRow[] = [];
@@ -61,7 +67,7 @@ function readCsv(text: string, file: string, spec: PromptSpec): RawRow[] {
 				expectedObject[column.slice('expected.'.length)] = cell;
 			} else {
 				const name = column.startsWith('inputs.') ? column.slice('inputs.'.length) : column;
-				const decl = spec.inputs[name];
+				const decl = Object.hasOwn(spec.inputs, name) ? spec.inputs[name] : undefined;
 				if (decl && cell === '' && !decl.required) continue;
 				inputs[name] = decl ? coerceInput(decl.type, cell) : cell;
 			}
@@ -69,6 +75,21 @@ function readCsv(text: string, file: string, spec: PromptSpec): RawRow[] {
 		if (Object.keys(expectedObject).length) data.expected = expectedObject;
 		return { line: info.lines, data };
 	});
+}
+
+/** Imported rows are manual or import fixtures; corrections come only from the Record Correction node. */
+function sourceError(data: Record<string, unknown>, file: string, line: number): ConfigError | undefined {
+	const corrections = 'corrections are recorded by the Record Correction node, not imported';
+	if (Object.hasOwn(data, 'recorded')) {
+		return new ConfigError(`${corrections}: remove "recorded" (source may be manual or import)`, { file, line, field: 'recorded' });
+	}
+	if (data.source === 'correction') {
+		return new ConfigError(`${corrections}: use source manual or import (the default)`, { file, line, field: 'source' });
+	}
+	if (data.source !== undefined && !IMPORT_SOURCES.includes(data.source as string)) {
+		return new ConfigError(`must be manual or import (the default), not ${JSON.stringify(data.source)}`, { file, line, field: 'source' });
+	}
+	return undefined;
 }
 
 export interface ImportResult {
@@ -96,6 +117,11 @@ export async function importFixtures(store: RegistryStore, promptId: string, fil
 	const seen = new Map<string, number>();
 	for (const row of rows) {
 		const data = { ...row.data };
+		const claimed = sourceError(data, file, row.line);
+		if (claimed) {
+			errors.push(claimed);
+			continue;
+		}
 		if ('expected' in data) data.expected = coerceToSchema(spec.output, data.expected);
 		const inputs = (typeof data.inputs === 'object' && data.inputs) || {};
 		if (data.id === undefined) data.id = `import-${sha256(canonicalJson(inputs)).slice(0, 16)}`;

@@ -10,7 +10,7 @@ export { assertPromptId } from './registry/formats';
 export { resolvePrompt, parseRef, type PromptRef } from './registry/resolve';
 export { commitDraft } from './registry/commit';
 export { runPrompt } from './run-prompt';
-export { runFixtures, summarize, findRegressions, fixtureInputsHash, percentile, DEFAULT_SEGMENT } from './runner';
+export { runFixtures, summarize, findRegressions, fixtureInputsHash, isFatalProviderError, percentile, DEFAULT_SEGMENT } from './runner';
 export { evaluateGate, releaseVersion, rollbackChannel, baselineRun, channelStack, currentUser } from './release';
 export { recordCorrection, correctionFixtureId, declaredInputs } from './corrections';
 export { importFixtures } from './fixtures-import';

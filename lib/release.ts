@@ -3,7 +3,7 @@
  * a stored run of exactly that content that passed every current fixture, with no regressions.
  */
 import * as os from 'node:os';
-import { ConfigError, GateRefusal } from './errors';
+import { ConfigError, ConfigErrors, GateRefusal } from './errors';
 import { valuesEqual } from './schema';
 import { findRegressions, fixtureInputsHash } from './runner';
 import type { RegistryStore } from './registry/store';
@@ -18,11 +18,26 @@ export function currentUser(): string {
 	}
 }
 
-/** The run behind the channel's current release, if any (the baseline for regressions). */
+/**
+ * The run behind the channel's current release, if any (the baseline for regressions).
+ * Undefined when the channel has no release or its pointer records no run. When the pointer names a
+ * run that cannot be read, throws a ConfigError naming the file: regressions must not go unchecked.
+ */
 export async function baselineRun(store: RegistryStore, promptId: string, channel = 'production'): Promise<RunReport | undefined> {
 	const pointer = (await store.readReleases(promptId)).channels[channel];
 	if (!pointer?.runId) return undefined;
-	return store.readRun(promptId, pointer.runId).catch(() => undefined);
+	try {
+		return await store.readRun(promptId, pointer.runId);
+	} catch (error) {
+		const problems = error instanceof ConfigErrors ? error.errors : error instanceof ConfigError ? [error] : undefined;
+		if (!problems) throw error;
+		const file = problems[0].location.file ?? `${promptId}/runs/${pointer.runId}.json`;
+		const why = problems.map((p) => (p.message.startsWith(file) ? p.message.slice(file.length).replace(/^(:\d+)?:? */, '') : p.message)).join('; ');
+		throw new ConfigError(
+			`channel "${channel}" of "${promptId}" was released with run ${pointer.runId}, but that run cannot be read: ${why}. Regressions cannot be checked without it: restore runs/${pointer.runId}.json from git.`,
+			{ file },
+		);
+	}
 }
 
 /** The newest stored run of exactly this version and content hash. */

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { InputError, ProviderError } from './errors';
 import { canonicalJson, sha256 } from './hash';
 import { runPrompt } from './run-prompt';
-import { valuesEqual } from './schema';
+import { validateValue, valuesEqual } from './schema';
 import type { Provider } from './providers/types';
 import type { PriceTable } from './registry/store';
 import type { Fixture, FixtureResult, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
@@ -80,16 +80,23 @@ export interface RunFixturesOptions {
 	onResult?: (result: FixtureResult) => void;
 }
 
-async function runOne(fixture: Fixture, options: RunFixturesOptions): Promise<FixtureResult> {
+/** A provider error that retrying cannot fix (no key, model not found, …): it ends the whole run. */
+export function isFatalProviderError(error: unknown): error is ProviderError {
+	return error instanceof ProviderError && error.fatal === true;
+}
+
+async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: AbortSignal): Promise<FixtureResult> {
 	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
 	try {
-		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing });
+		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal });
 		const { meta } = result;
 		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired };
 		if (!result.valid) {
 			return { ...base, passed: false, actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...usage };
 		}
-		const passed = valuesEqual(fixture.expected, result.value);
+		// Compare like with like: an expected object may leave out nullable properties (they are null).
+		const normalised = validateValue(options.resolved.spec.output, fixture.expected);
+		const passed = valuesEqual(normalised.ok ? normalised.value : fixture.expected, result.value);
 		return {
 			...base,
 			passed,
@@ -100,6 +107,9 @@ async function runOne(fixture: Fixture, options: RunFixturesOptions): Promise<Fi
 			...usage,
 		};
 	} catch (error) {
+		// Fatal provider errors end the run (see runFixtures); transient ones (429 after retries, 5xx,
+		// timeouts, malformed answers) fail only this fixture.
+		if (isFatalProviderError(error)) throw error;
 		if (!(error instanceof ProviderError) && !(error instanceof InputError)) throw error;
 		const meta = error instanceof ProviderError ? error.meta : undefined;
 		const kind = error instanceof ProviderError ? 'provider error' : 'input error';
@@ -119,21 +129,42 @@ async function runOne(fixture: Fixture, options: RunFixturesOptions): Promise<Fi
 	}
 }
 
-/** Run all fixtures with bounded concurrency; results keep the fixtures' order. */
+/**
+ * Run all fixtures with bounded concurrency; results keep the fixtures' order.
+ * A fatal ProviderError (`fatal === true`: retrying cannot help) stops the run: fixtures not started
+ * yet are skipped, calls in flight are aborted, and the error is thrown, so no report exists.
+ */
 export async function runFixtures(options: RunFixturesOptions): Promise<RunReport> {
 	const now = options.now ?? (() => new Date());
 	const started = now();
 	const runId = newRunId(started);
 	const limit = pLimit(Math.max(1, options.concurrency ?? 4));
-	const results = await Promise.all(
+	const abort = new AbortController();
+	let fatal: ProviderError | undefined;
+	const settled = await Promise.allSettled(
 		options.fixtures.map((f) =>
 			limit(async () => {
-				const r = await runOne(f, options);
-				options.onResult?.(r);
-				return r;
+				if (fatal) return undefined;
+				try {
+					const r = await runOne(f, options, abort.signal);
+					if (!fatal) options.onResult?.(r);
+					return r;
+				} catch (error) {
+					if (isFatalProviderError(error) && !fatal) {
+						fatal = error;
+						abort.abort();
+					}
+					throw error;
+				}
 			}),
 		),
 	);
+	if (fatal) throw fatal;
+	const results: FixtureResult[] = [];
+	for (const s of settled) {
+		if (s.status === 'rejected') throw s.reason;
+		results.push(s.value!);
+	}
 	const { resolved } = options;
 	return {
 		runId,

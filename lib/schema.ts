@@ -15,6 +15,8 @@ export interface SchemaIssue {
 
 const SCALAR_TYPES = ['boolean', 'integer', 'number', 'string'] as const;
 const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Names that would clash with JavaScript object internals (`__proto__` would even vanish silently). */
+const RESERVED_PROPERTY_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
 	return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -112,6 +114,10 @@ export function parseOutputSchema(raw: unknown, at: FieldPath, issues: SchemaIss
 				issues.push({ path: [...at, 'properties', name], message: `property name "${name}" must start with a letter or "_" and contain only letters, digits and "_"` });
 				continue;
 			}
+			if (RESERVED_PROPERTY_NAMES.has(name)) {
+				issues.push({ path: [...at, 'properties', name], message: `property name "${name}" is reserved (__proto__, constructor and prototype clash with JavaScript objects): choose another name` });
+				continue;
+			}
 			const prop = parseScalar(propRaw, [...at, 'properties', name], issues);
 			if (prop) properties[name] = prop;
 		}
@@ -168,11 +174,14 @@ function validatorOf(schema: OutputSchema): z.ZodTypeAny {
 	return v;
 }
 
-/** The run-time validator of a user-facing value (unwrapped). Never coerces: "12" is not an integer. */
+/**
+ * The run-time validator of a user-facing value (unwrapped). Never coerces: "12" is not an integer.
+ * Object properties are all required unless nullable; a missing nullable property becomes null.
+ */
 export function toZod(schema: OutputSchema): z.ZodTypeAny {
 	if (schema.type === 'object') {
 		const shape: Record<string, z.ZodTypeAny> = {};
-		for (const [k, v] of Object.entries(schema.properties)) shape[k] = scalarZod(v);
+		for (const [k, v] of Object.entries(schema.properties)) shape[k] = v.nullable ? scalarZod(v).default(null) : scalarZod(v);
 		return z.object(shape).strict();
 	}
 	return scalarZod(schema);
@@ -202,7 +211,8 @@ function scalarJsonSchema(s: ScalarSchema): Record<string, unknown> {
 
 /**
  * JSON Schema of the wire object sent as structured output. Always an object with every property
- * required and no others (what OpenAI strict mode demands); a scalar travels as `{"value": …}`.
+ * required and no others (what OpenAI strict mode demands; a nullable property is typed [t, "null"]);
+ * a scalar travels as `{"value": …}`.
  */
 export function toWireJsonSchema(schema: OutputSchema): Record<string, unknown> {
 	const properties: Record<string, unknown> = {};

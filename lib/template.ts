@@ -22,7 +22,7 @@ export function templateIssues(spec: Pick<PromptSpec, 'inputs' | 'instructions' 
 		for (const name of placeholders(spec[field] ?? '')) {
 			if (!isVariableName(name)) {
 				issues.push({ field, message: `placeholder {{${name}}} is not a variable name (letters, digits, "_")` });
-			} else if (!(name in (spec.inputs ?? {}))) {
+			} else if (!Object.hasOwn(spec.inputs ?? {}, name)) {
 				issues.push({ field, message: `placeholder {{${name}}} has no declared input: add inputs.${name} or remove the placeholder` });
 			}
 		}

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
 import type { FileRegistryStore } from './registry/file-store';
+import { readYamlFile } from './yaml-io';
 import type { PromptSpec } from './types';
 
 export interface ValidationReport {
@@ -24,6 +25,12 @@ async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promi
 	}
 }
 
+/** A path as messages show it: relative to the current directory when below it (as the store does). */
+function shown(p: string): string {
+	const rel = path.relative(process.cwd(), p);
+	return rel && !rel.startsWith('..') ? rel : p;
+}
+
 export async function validateRegistry(store: FileRegistryStore): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
 	const { errors } = report;
@@ -32,11 +39,17 @@ export async function validateRegistry(store: FileRegistryStore): Promise<Valida
 	for (const entry of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
 		const id = entry.name;
 		const dir = path.join(store.root, id);
-		if (!(await collect(errors, async () => store.promptDir(id)))) continue;
+		try {
+			store.promptDir(id);
+		} catch (error) {
+			if (!(error instanceof ConfigError)) throw error;
+			errors.push(new ConfigError(`${error.message}. The folder name is the prompt id: rename the folder.`, { file: shown(dir) }));
+			continue;
+		}
 		try {
 			await fs.access(path.join(dir, 'prompt.yaml'));
 		} catch {
-			errors.push(new ConfigError(`folder "${id}" has no prompt.yaml: every prompt folder needs its draft`, { file: path.relative(process.cwd(), dir) || dir }));
+			errors.push(new ConfigError(`folder "${id}" has no prompt.yaml: every prompt folder needs its draft`, { file: shown(dir) }));
 			continue;
 		}
 		report.prompts++;
@@ -62,13 +75,26 @@ export async function validateRegistry(store: FileRegistryStore): Promise<Valida
 		}
 		await collect(errors, async () => {
 			const releases = await store.readReleases(id);
-			for (const [channel, pointer] of Object.entries(releases.channels)) {
+			const channels = Object.entries(releases.channels);
+			if (channels.length === 0) return;
+			// readReleases checked the file; read it again for the lines of its fields.
+			const loaded = await readYamlFile(shown(path.join(dir, 'releases.yaml')));
+			const at = (channel: string, field: string) => ({ file: loaded.file, field: `channels.${channel}.${field}`, line: loaded.lineOf(['channels', channel, field]) });
+			const runs = new Set(await store.listRuns(id));
+			for (const [channel, pointer] of channels) {
 				const hash = intact.get(pointer.version);
 				if (!versions.includes(pointer.version)) {
-					throw new ConfigError(`channel "${channel}" points at version ${pointer.version}, which does not exist`, { file: path.join(id, 'releases.yaml'), field: `channels.${channel}.version` });
+					errors.push(new ConfigError(`channel "${channel}" points at version ${pointer.version}, which does not exist`, at(channel, 'version')));
+				} else if (hash && hash !== pointer.contentHash) {
+					errors.push(new ConfigError(`channel "${channel}" records hash ${pointer.contentHash} but version ${pointer.version} is ${hash}`, at(channel, 'contentHash')));
 				}
-				if (hash && hash !== pointer.contentHash) {
-					throw new ConfigError(`channel "${channel}" records hash ${pointer.contentHash} but version ${pointer.version} is ${hash}`, { file: path.join(id, 'releases.yaml'), field: `channels.${channel}.contentHash` });
+				if (pointer.runId !== undefined && !runs.has(pointer.runId)) {
+					errors.push(
+						new ConfigError(
+							`channel "${channel}" was released with run ${pointer.runId}, but ${shown(path.join(dir, 'runs', `${pointer.runId}.json`))} is missing: restore runs/${pointer.runId}.json from git (regressions are checked against it)`,
+							at(channel, 'runId'),
+						),
+					);
 				}
 			}
 		});

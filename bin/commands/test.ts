@@ -1,6 +1,8 @@
 /**
  * `prompt-release test <prompt>`: run every fixture against a version, store the run, report.
  * Exit 1 when a fixture failed or a fixture that passed in production's run fails now.
+ * Exit 2, storing nothing, when a fixture does not fit the prompt (file:line) or the provider cannot
+ * be used at all (no or rejected key, unknown model, refused connection, no base URL).
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
@@ -8,6 +10,7 @@ import {
 	baselineRun,
 	ConfigError,
 	contentHash,
+	isFatalProviderError,
 	resolvePrompt,
 	runFixtures,
 	type FileRegistryStore,
@@ -116,7 +119,8 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	let resolved = target.resolved;
 	const original = resolved.spec.model;
 	const notes: string[] = [];
-	if (override) {
+	// `--model` naming the prompt's own model is no override: same spec, same hash, valid evidence.
+	if (override && !(override.provider === original.provider && override.name === original.name)) {
 		const spec = withModel(resolved.spec, override);
 		const hash = contentHash(spec);
 		const which = resolved.version === 'draft' ? 'the draft' : `version ${resolved.version}`;
@@ -145,19 +149,28 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const pricing = await store.readPricing();
 	const progress = !opts.json && process.stderr.isTTY;
 	let done = 0;
-	const report = await runFixtures({
-		resolved,
-		fixtures,
-		provider,
-		concurrency,
-		pricing,
-		baseline,
-		onResult: () => {
-			done++;
-			if (progress) process.stderr.write(`\r  ${done}/${fixtures.length}`);
-		},
-	});
-	if (progress) process.stderr.write('\r\x1b[K');
+	let report: RunReport;
+	try {
+		report = await runFixtures({
+			resolved,
+			fixtures,
+			provider,
+			concurrency,
+			pricing,
+			baseline,
+			onResult: () => {
+				done++;
+				if (progress) process.stderr.write(`\r  ${done}/${fixtures.length}`);
+			},
+		});
+	} catch (error) {
+		// No key, a rejected key, an unknown model, a refused connection: every fixture would fail the
+		// same way, so this is a configuration error, not a test result. Nothing is stored.
+		if (!isFatalProviderError(error)) throw error;
+		throw new ConfigError(`cannot test "${promptId}" with ${model.provider}:${model.name}: ${error.message}. No run was stored.`);
+	} finally {
+		if (progress) process.stderr.write('\r\x1b[K');
+	}
 	await store.writeRun(report);
 	const runFile = path.join(shownPath(store.root), promptId, 'runs', `${report.runId}.json`);
 

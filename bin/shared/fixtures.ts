@@ -1,16 +1,10 @@
 /** The fixtures a `test` run uses. */
 import { ConfigError, ConfigErrors, type Fixture, type FileRegistryStore, type PromptSpec } from '../../lib';
 
-function aboutInputs(error: ConfigError): boolean {
-	const field = error.location.field;
-	return field === 'inputs' || (field?.startsWith('inputs.') ?? false);
-}
-
 /**
- * Every fixture, checked against the spec. A fixture whose inputs do not fit the prompt (a missing or
- * wrong-typed variable) is kept: running it fails that one fixture with a message naming the variable,
- * as the runner does for any input error. Every other problem (a bad file, an `expected` outside the
- * declared schema) stops the run with the file and line.
+ * Every fixture, checked against the spec exactly as `validate` checks it: a bad file, inputs that do
+ * not fit the prompt (a missing, undeclared or wrong-typed variable) or an `expected` outside the
+ * declared schema stops the run before any model call, naming file and line. Every problem is reported.
  */
 export async function loadFixturesForRun(store: FileRegistryStore, promptId: string, spec: PromptSpec): Promise<Fixture[]> {
 	const fixtures = await store.listFixtures(promptId);
@@ -19,9 +13,9 @@ export async function loadFixturesForRun(store: FileRegistryStore, promptId: str
 		try {
 			await store.readFixture(promptId, fixture.id, spec);
 		} catch (error) {
-			const list = error instanceof ConfigErrors ? error.errors : error instanceof ConfigError ? [error] : undefined;
-			if (!list) throw error;
-			errors.push(...list.filter((e) => !aboutInputs(e)));
+			if (error instanceof ConfigErrors) errors.push(...error.errors);
+			else if (error instanceof ConfigError) errors.push(error);
+			else throw error;
 		}
 	}
 	if (errors.length === 1) throw errors[0];

@@ -129,14 +129,22 @@ function issueError(loaded: LoadedFile, path: FieldPath, message: string): Confi
 
 function zodMessage(issue: z.ZodIssue): string {
 	if (issue.code === 'invalid_type' && issue.received === 'undefined') return 'is required';
-	if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove or rename`;
 	return issue.message;
+}
+
+/** One error per zod issue; an unknown key is reported at its own field and line, one error per key. */
+function issueErrors(loaded: LoadedFile, prefix: FieldPath, issue: z.ZodIssue): ConfigError[] {
+	const at = [...prefix, ...issue.path];
+	if (issue.code === 'unrecognized_keys') {
+		return issue.keys.map((key) => issueError(loaded, [...at, key], `unknown field "${key}": remove or rename it`));
+	}
+	return [issueError(loaded, at, zodMessage(issue))];
 }
 
 function parseWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, loaded: LoadedFile, prefix: FieldPath = [], data: unknown = loaded.data): { value?: T; errors: ConfigError[] } {
 	const result = schema.safeParse(data);
 	if (result.success) return { value: result.data, errors: [] };
-	return { errors: result.error.issues.map((i) => issueError(loaded, [...prefix, ...i.path], zodMessage(i))) };
+	return { errors: result.error.issues.flatMap((i) => issueErrors(loaded, prefix, i)) };
 }
 
 function throwIfAny(errors: ConfigError[]): void {
@@ -215,14 +223,14 @@ export function checkFixture(loaded: LoadedFile, expectedId: string | undefined,
 		}
 		if (spec) {
 			for (const name of Object.keys(value.inputs)) {
-				if (!(name in spec.inputs)) errors.push(issueError(loaded, [...prefix, 'inputs', name], `"${name}" is not an input of prompt "${spec.id}" (declared: ${Object.keys(spec.inputs).join(', ') || 'none'})`));
+				if (!Object.hasOwn(spec.inputs, name)) errors.push(issueError(loaded, [...prefix, 'inputs', name], `"${name}" is not an input of prompt "${spec.id}" (declared: ${Object.keys(spec.inputs).join(', ') || 'none'})`));
 			}
 			for (const [name, input] of Object.entries(spec.inputs)) {
-				const v = value.inputs[name];
-				// The same rule as checkVariables at run time: an empty required string is missing.
+				const v = Object.hasOwn(value.inputs, name) ? value.inputs[name] : undefined;
+				// The same rules as checkVariables at run time: an empty required string is missing.
 				if (v === undefined || v === null || (v === '' && input.type === 'string' && input.required)) {
 					if (input.required) errors.push(issueError(loaded, [...prefix, 'inputs'], `required input "${name}" is missing${v === '' ? ' (empty)' : ''}`));
-				} else if (typeof v !== input.type) {
+				} else if (typeof v !== input.type || (input.type === 'number' && !Number.isFinite(v))) {
 					errors.push(issueError(loaded, [...prefix, 'inputs', name], `must be a ${input.type}`));
 				}
 			}

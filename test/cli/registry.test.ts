@@ -81,7 +81,7 @@ describe('validate', () => {
 			expect.arrayContaining([
 				expect.stringMatching(/^prompts\/bad-placeholder\/prompt\.yaml:(\d+) field "template": placeholder \{\{sender\}\} has no declared input/),
 				expect.stringMatching(new RegExp(`^prompts/bad-schema/prompt\\.yaml:${schemaLine} field "output\\.type": `)),
-				expect.stringMatching(/^prompt id "bad\.name" is invalid/),
+				expect.stringMatching(/^prompts\/bad\.name: prompt id "bad\.name" is invalid.*The folder name is the prompt id: rename the folder\.$/),
 				// (lib shows this one path absolute: FileRegistryStore.load only shortens paths after parsing)
 				expect.stringMatching(/^(\/.*\/)?prompts\/broken-yaml\/prompt\.yaml:2: invalid YAML: /),
 				expect.stringMatching(new RegExp(`^prompts/price-change/versions/1\\.yaml:${hashLine} field "contentHash": content hash mismatch`)),
@@ -96,6 +96,16 @@ describe('validate', () => {
 		const test = await cli(['test', 'price-change', '--version', '1'], cwd);
 		expect(test.code).toBe(2);
 		expect(test.stderr).toMatch(/^prompt-release: prompts\/price-change\/versions\/1\.yaml:\d+ field "contentHash": content hash mismatch/);
+	});
+
+	test('channel errors name releases.yaml relative to the current folder, with the line', async () => {
+		const { cwd, promptDir } = await makeRegistry();
+		expect((await cli(['commit', 'price-change'], cwd)).code).toBe(0);
+		const hash = /contentHash: (\S+)/.exec(await fs.readFile(path.join(promptDir, 'versions/1.yaml'), 'utf8'))![1];
+		await write(promptDir, 'releases.yaml', `channels:\n  production:\n    version: 1\n    contentHash: ${hash}\n    since: "2026-01-01T00:00:00.000Z"\n    runId: lost-run\nhistory: []\n`);
+		const result = await cli(['validate'], cwd);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('prompts/price-change/releases.yaml:6 field "channels.production.runId": channel "production" was released with run lost-run, but prompts/price-change/runs/lost-run.json is missing: restore runs/lost-run.json from git');
 	});
 
 	test('a missing registry folder is a configuration error', async () => {

@@ -121,3 +121,24 @@ test('rollback points production back at the previous release and records why', 
 	expect(nothingLeft.code).toBe(2);
 	expect(nothingLeft.stderr.trim()).toBe('prompt-release: nothing to roll back to: version 2 is the only release left on "price-change" channel "production"');
 });
+
+test("a missing run behind production stops test and release (exit 2, the file named), never skipping regressions", async () => {
+	const runId = (await releases()).channels.production.runId!;
+	const file = path.join(promptDir, 'runs', `${runId}.json`);
+	const saved = await fs.readFile(file, 'utf8');
+	await fs.rm(file);
+	const runsBefore = await fs.readdir(path.join(promptDir, 'runs'));
+	try {
+		const tested = await run('test', 'price-change', '--version', '3');
+		expect(tested.code).toBe(2);
+		expect(tested.stderr).toContain(`prompt-release: prompts/price-change/runs/${runId}.json: channel "production" of "price-change" was released with run ${runId}, but that run cannot be read`);
+		expect(tested.stderr).toContain(`restore runs/${runId}.json from git`);
+		expect(await fs.readdir(path.join(promptDir, 'runs'))).toEqual(runsBefore);
+		const released = await run('release', 'price-change', '--version', '3');
+		expect(released.code).toBe(2);
+		expect(released.stderr).toContain(`restore runs/${runId}.json from git`);
+		expect((await releases()).channels.production.version).toBe(2);
+	} finally {
+		await fs.writeFile(file, saved);
+	}
+});

@@ -1,11 +1,12 @@
 /** `prompt-release test` against the real loopback model server (started in this process). */
 import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { contentHash } from '../../lib/hash';
 import { FileRegistryStore } from '../../lib/registry/file-store';
 import { startModelServer, type ModelServer, type RecordedRequest } from '../../lib/testing/model-server';
 import type { RunReport } from '../../lib/types';
-import { cli, FIXTURES, makeRegistry, readJson, RULES, serverEnv, write } from './helpers';
+import { cli, exists, FIXTURES, makeRegistry, readJson, RULES, serverEnv, write } from './helpers';
 
 let server: ModelServer;
 
@@ -73,49 +74,97 @@ test('--json prints exactly the summary; the numbers are those of the server; --
 	expect((await fs.readdir(path.join(cwd, 'reports'))).sort()).toEqual(['junit.xml']); // no temp file left
 });
 
-test('human output: one line per fixture and the summary; a missing variable fails only its fixture', async () => {
-	const { cwd, promptDir } = await makeRegistry();
-	await write(promptDir, 'fixtures/no-body.yaml', 'id: no-body\ninputs:\n  subject: Price increase\nexpected: true\n');
+test('human output: one line per fixture and the summary', async () => {
+	const { cwd } = await makeRegistry();
 	const result = await cli(['test', 'price-change', '--concurrency', '1'], cwd, serverEnv(server));
 	expect(result.code).toBe(1);
 	const lines = result.stdout.split('\n');
-	expect(lines[0]).toBe('testing price-change the draft (no version committed yet) with openai:gpt-4o-mini: 5 fixtures, concurrency 1');
+	expect(lines[0]).toBe('testing price-change the draft (no version committed yet) with openai:gpt-4o-mini: 4 fixtures, concurrency 1');
 	expect(lines).toContainEqual(expect.stringMatching(/^✓ increase +announcement +expected true, got true +\(\d+ ms\)$/));
 	expect(lines).toContainEqual(expect.stringMatching(/^✓ delay +logistics +expected false, got false +\(\d+ ms\)$/));
 	expect(lines).toContainEqual(expect.stringMatching(/^✗ tricky +logistics +expected false, got true +\(\d+ ms\)$/));
-	expect(lines).toContainEqual(expect.stringMatching(/^✗ no-body +default +input error: prompt "price-change": required variable "body" is missing/));
-	expect(result.stdout).toContain('5 fixtures: 3 passed, 2 failed, pass rate 60.0%');
+	expect(result.stdout).toContain('4 fixtures: 3 passed, 1 failed, pass rate 75.0%');
 	expect(result.stdout).toMatch(/segment announcement +2\/2 +100\.0%/);
-	expect(result.stdout).toMatch(/segment default +0\/1 +0\.0%/);
 	expect(result.stdout).toMatch(/segment logistics +1\/2 +50\.0%/);
 	expect(result.stdout).toContain('regressions: not checked (no stored run behind production)');
 	expect(result.stdout).toMatch(/latency: p50 \d+ ms, p95 \d+ ms/);
 	expect(result.stdout).toMatch(/tokens: \d+ in, 16 out; cost \$[0-9.e-]+\n/);
 	expect(result.stdout).toMatch(/run: \S+ \(prompts\/price-change\/runs\/\S+\.json\)/);
-	expect(result.stdout).toContain('FAILED: 2 fixtures failed');
-	// The fixture without its variable never reached the model.
+	expect(result.stdout).toContain('FAILED: 1 fixture failed');
 	expect(completions()).toHaveLength(4);
 });
 
-test('an unknown model (404 at the provider) fails every fixture naming the model; the run is no release evidence', async () => {
+test('a fixture missing a variable or with a wrong-typed input stops the run with file:line, like validate: exit 2, no model call, no run', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	await write(promptDir, 'fixtures/no-body.yaml', 'id: no-body\ninputs:\n  subject: Price increase\nexpected: true\n');
+	await write(promptDir, 'fixtures/typed.yaml', 'id: typed\ninputs:\n  subject: Price increase\n  body: 42\nexpected: true\n');
+	const result = await cli(['test', 'price-change'], cwd, serverEnv(server));
+	expect(result.code).toBe(2);
+	expect(result.stderr).toContain('prompt-release: prompts/price-change/fixtures/no-body.yaml:2 field "inputs": required input "body" is missing');
+	expect(result.stderr).toContain('prompt-release: prompts/price-change/fixtures/typed.yaml:4 field "inputs.body": must be a string');
+	expect(result.stdout).toBe('');
+	expect(completions()).toHaveLength(0);
+	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
+	// validate reports the same problems at the same places.
+	const validate = await cli(['validate'], cwd);
+	expect(validate.code).toBe(2);
+	expect(validate.stderr).toContain('no-body.yaml:2 field "inputs": required input "body" is missing');
+	expect(validate.stderr).toContain('typed.yaml:4 field "inputs.body": must be a string');
+});
+
+// Needs lib/providers/errors.ts to mark a 404 / model_not_found as `fatal` (the provider mapper's job).
+test('an unknown model (404 at the provider) is a configuration error: exit 2 naming the model, no run stored', async () => {
 	const { cwd, promptDir } = await makeRegistry();
 	expect((await cli(['commit', 'price-change'], cwd)).code).toBe(0);
-	const result = await cli(['test', 'price-change', '--model', 'openai:no-such-model'], cwd, serverEnv(server));
-	expect(result.code).toBe(1);
+	const result = await cli(['test', 'price-change', '--model', 'openai:no-such-model', '--concurrency', '1'], cwd, serverEnv(server));
+	expect(result.code).toBe(2);
 	expect(result.stdout).toContain('testing price-change version 1 (the latest; nothing is on production yet) with openai:no-such-model');
-	expect(result.stdout).toMatch(/model override: openai:no-such-model instead of openai:gpt-4o-mini\. This run records content hash sha256:[0-9a-f]{64} \(version 1 is sha256:[0-9a-f]{64}\), so it can never serve as release evidence for version 1\./);
-	const failures = result.stdout.split('\n').filter((l) => l.startsWith('✗ '));
-	expect(failures).toHaveLength(4);
-	for (const line of failures) expect(line).toContain(`provider error: model "no-such-model" is not available at openai (${server.openaiBaseUrl})`);
-	expect(completions().map((r) => (r.body as { model: string }).model)).toEqual(Array(4).fill('no-such-model'));
+	expect(result.stdout).toMatch(/model override: openai:no-such-model instead of openai:gpt-4o-mini\./);
+	expect(result.stdout).not.toMatch(/^✗ /m);
+	expect(result.stderr).toContain(`prompt-release: cannot test "price-change" with openai:no-such-model: model "no-such-model" is not available at openai (${server.openaiBaseUrl})`);
+	expect(result.stderr).toContain('No run was stored.');
+	expect(completions().length).toBe(1); // the run stopped at the first answer
+	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
+});
 
+// Needs lib/providers/openai.ts to mark the missing key as `fatal`.
+test('no API key is a configuration error: exit 2, no run stored', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	const env = serverEnv(server);
+	delete (env as Record<string, string | undefined>).OPENAI_API_KEY;
+	const result = await cli(['test', 'price-change'], cwd, env);
+	expect(result.code).toBe(2);
+	expect(result.stderr).toMatch(/^prompt-release: cannot test "price-change" with openai:gpt-4o-mini: no OpenAI API key for model "gpt-4o-mini"/m);
+	expect(completions()).toHaveLength(0);
+	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
+});
+
+// Needs lib/providers/errors.ts to mark ECONNREFUSED as `fatal`.
+test('a refused connection is a configuration error: exit 2, no run stored', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	const closed = await new Promise<number>((resolve) => {
+		const probe = net.createServer().listen(0, '127.0.0.1', () => {
+			const { port } = probe.address() as net.AddressInfo;
+			probe.close(() => resolve(port));
+		});
+	});
+	const result = await cli(['test', 'price-change'], cwd, serverEnv(server, { OPENAI_BASE_URL: `http://127.0.0.1:${closed}/v1` }));
+	expect(result.code).toBe(2);
+	expect(result.stderr).toMatch(new RegExp(`^prompt-release: cannot test "price-change" with openai:gpt-4o-mini: could not connect to openai at http://127\\.0\\.0\\.1:${closed}/v1 \\(ECONNREFUSED\\)`, 'm'));
+	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
+});
+
+test('--model naming the prompt\'s own model is no override: no warning, the content hash stays', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	const result = await cli(['test', 'price-change', '--model', 'openai:gpt-4o-mini', '--json'], cwd, serverEnv(server));
+	expect(result.code).toBe(1); // `tricky` fails
+	expect(result.stderr).not.toContain('model override');
+	expect(result.stderr).not.toContain('release evidence');
 	const [runFile] = await fs.readdir(path.join(promptDir, 'runs'));
 	const run = await readJson<RunReport>(path.join(promptDir, 'runs', runFile));
-	const frozen = await fs.readFile(path.join(promptDir, 'versions/1.yaml'), 'utf8');
-	expect(run.model).toEqual({ provider: 'openai', name: 'no-such-model' });
-	expect(run.version).toBe(1);
-	expect(frozen).not.toContain(run.contentHash);
-	expect(run.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+	const draft = await new FileRegistryStore(path.dirname(promptDir)).readDraft('price-change');
+	expect(run.contentHash).toBe(contentHash(draft));
+	expect(run.model).toEqual({ provider: 'openai', name: 'gpt-4o-mini' });
 });
 
 test('--model anthropic:… goes through the Anthropic API with a recomputed hash', async () => {

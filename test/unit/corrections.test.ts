@@ -66,6 +66,40 @@ describe('recordCorrection', () => {
 		expect(all[0].expected).toBe(15);
 	});
 
+	test('a correction of inputs an existing fixture covers updates that fixture instead of adding a conflicting one', async () => {
+		const { store } = await registry();
+		const inputs = { subject: 'Delivery', body: 'Shipment delayed by two weeks.' };
+		// Written by hand (keys in another order: the same canonical inputs), and an unrelated one.
+		await store.writeFixture('delay-days', { id: 'hand-made', inputs: { body: inputs.body, subject: inputs.subject }, expected: 7, segment: 'ops', source: 'manual', note: 'from the handbook' });
+		await store.writeFixture('delay-days', { id: 'other', inputs: { ...inputs, priority: 1 }, expected: 1, source: 'import' });
+		const out = await recordCorrection(store, { promptId: 'delay-days', variables: item, modelOutput: 7, corrected: '14', now: new Date('2026-03-03T03:03:03Z') });
+		expect(out.created).toBe(false);
+		expect(out.fixture).toEqual({
+			id: 'hand-made',
+			inputs,
+			expected: 14,
+			segment: 'ops',
+			source: 'correction',
+			note: 'from the handbook',
+			recorded: { version: 'draft', modelOutput: 7, at: '2026-03-03T03:03:03.000Z' },
+		});
+		const all = await store.listFixtures('delay-days');
+		expect(all.map((f) => [f.id, f.expected])).toEqual([
+			['hand-made', 14],
+			['other', 1],
+		]);
+		// A new segment and note replace the kept ones; the id stays.
+		const again = await recordCorrection(store, { promptId: 'delay-days', variables: item, modelOutput: 14, corrected: 15, segment: 'late', note: 'rechecked' });
+		expect(again).toMatchObject({ created: false, fixture: { id: 'hand-made', expected: 15, segment: 'late', note: 'rechecked', source: 'correction' } });
+		expect(await store.listFixtures('delay-days')).toHaveLength(2);
+	});
+
+	test('a required input named like an Object.prototype member must really be there', async () => {
+		const spec = makeSpec({ id: 'ctor', inputs: { constructor: { type: 'string', required: true } }, template: '{{constructor}}', output: { type: 'boolean' } });
+		const { store } = await registry(spec);
+		await expect(recordCorrection(store, { promptId: 'ctor', variables: {}, modelOutput: null, corrected: true })).rejects.toThrow(/the trace has no value for required input "constructor"/);
+	});
+
 	test('an invalid corrected value is rejected with the reason, nothing written', async () => {
 		const { store, root } = await registry();
 		for (const corrected of ['two weeks', '-3', '1.5', true]) {
@@ -130,6 +164,12 @@ describe('recordCorrection', () => {
 });
 
 describe('coerce (people’s input only)', () => {
+	test('object properties named like Object.prototype members are only converted when present', () => {
+		const schema: OutputSchema = { type: 'object', properties: { toString: { type: 'string', nullable: true }, n: { type: 'integer' } } };
+		expect(coerceToSchema(schema, { n: '2' })).toEqual({ n: 2 });
+		expect(Object.hasOwn(coerceToSchema(schema, { n: '2' }) as object, 'toString')).toBe(false);
+	});
+
 	test('scalars', () => {
 		expect(coerceToSchema({ type: 'integer' }, ' 14 ')).toBe(14);
 		expect(coerceToSchema({ type: 'integer' }, '1e3')).toBe(1000);

@@ -147,9 +147,27 @@ describe('drafts', () => {
 		const text = DRAFT.replace(/output:\n {2}type: boolean\n/, '').replace('limitations', 'limitation') + 'inputs2: 1\n';
 		await writeDraftFile(root, 'price-change', text);
 		const error = (await errorOf(store.readDraft('price-change'))) as ConfigErrors;
-		const messages = error.errors.map((e) => e.message).join('\n');
-		expect(messages).toMatch(/unknown field\(s\) "limitation", "inputs2"/);
-		expect(messages).toMatch(/field "output": is required/);
+		const lines = text.split('\n');
+		const lineOf = (start: string) => lines.findIndex((l) => l.startsWith(start)) + 1;
+		expect(error.errors.map((e) => [e.location.field, e.location.line, e.message.replace(/^.*?: /, '')])).toEqual(
+			expect.arrayContaining([
+				['limitation', lineOf('limitation:'), 'unknown field "limitation": remove or rename it'],
+				['inputs2', lineOf('inputs2:'), 'unknown field "inputs2": remove or rename it'],
+			]),
+		);
+		expect(error.errors.map((e) => e.message).join('\n')).toMatch(/field "output": is required/);
+	});
+
+	test('an unknown key in a nested mapping is reported at its own line and path', async () => {
+		const { store, root } = await tempRegistry();
+		const text = DRAFT.replace('temperature: 0', 'temperature: 0\n  temprature: 1').replace('  body: {type: string}', '  body: {type: string, requred: true}');
+		const file = await writeDraftFile(root, 'price-change', text);
+		const error = (await errorOf(store.readDraft('price-change'))) as ConfigErrors;
+		const lines = text.split('\n');
+		expect(error.errors.map((e) => e.location)).toEqual([
+			{ file, field: 'model.temprature', line: lines.findIndex((l) => l.includes('temprature:')) + 1 },
+			{ file, field: 'inputs.body.requred', line: lines.findIndex((l) => l.includes('requred')) + 1 },
+		]);
 	});
 
 	test('a placeholder without a declared input is reported at the template line', async () => {
@@ -266,6 +284,23 @@ describe('fixtures', () => {
 		expect(byField['expected']).toMatch(/does not match the declared schema/);
 		// without the spec, only the file format is checked
 		expect((await store.readFixture('price-change', 'f1'))?.expected).toBe('yes');
+	});
+
+	test('fixture inputs named like Object.prototype members are neither declared nor present by inheritance', async () => {
+		const { store, root } = await tempRegistry();
+		await writeFixtureFile(root, 'price-change', { id: 'f1', inputs: { subject: 'x', toString: 'y', constructor: 'z' }, expected: true });
+		const error = (await errorOf(store.readFixture('price-change', 'f1', spec))) as ConfigErrors;
+		expect(error.errors.map((e) => [e.location.field, e.message])).toEqual([
+			['inputs.toString', expect.stringContaining('"toString" is not an input')],
+			['inputs.constructor', expect.stringContaining('"constructor" is not an input')],
+		]);
+		// A declared input "constructor" missing from the fixture is missing, not "must be a string".
+		const ctorSpec = makeSpec({ inputs: { constructor: { type: 'string', required: true } }, template: '{{constructor}}' });
+		await writeFixtureFile(root, 'price-change', { id: 'f2', inputs: {}, expected: true });
+		await expect(store.readFixture('price-change', 'f2', ctorSpec)).rejects.toThrow(/field "inputs": required input "constructor" is missing/);
+		// A non-finite number is wrong-typed, as at run time.
+		await writeText(path.join(root, 'price-change', 'fixtures', 'f3.yaml'), 'id: f3\ninputs: {subject: x, count: .nan}\nexpected: true\n');
+		await expect(store.readFixture('price-change', 'f3', spec)).rejects.toThrow(/f3\.yaml:2 field "inputs\.count": must be a number/);
 	});
 
 	test('a fixture whose id differs from its file name is refused', async () => {

@@ -114,6 +114,36 @@ describe('importFixtures: JSONL', () => {
 		expect(await fixtureFiles()).toEqual([]);
 	});
 
+	test('rows cannot claim to be corrections; source is manual or import (default import)', async () => {
+		const { store, file, fixtureFiles } = await setup();
+		const jsonl = await file(
+			'src.jsonl',
+			[
+				JSON.stringify({ id: 'm', inputs: { subject: 'a', body: 'b' }, expected: 1, source: 'manual' }),
+				JSON.stringify({ id: 'c', inputs: { subject: 'c', body: 'd' }, expected: 2, source: 'correction' }),
+				JSON.stringify({ id: 'r', inputs: { subject: 'e', body: 'f' }, expected: 3, recorded: { version: 1, modelOutput: 2, at: '2026-01-01T00:00:00Z' } }),
+				JSON.stringify({ id: 'x', inputs: { subject: 'g', body: 'h' }, expected: 4, source: 'robot' }),
+			].join('\n'),
+		);
+		const err = (await errorOf(importFixtures(store, 'delay-days', jsonl))) as ConfigErrors;
+		expect(err.errors.map((e) => [e.location.line, e.location.field])).toEqual([
+			[2, 'source'],
+			[3, 'recorded'],
+			[4, 'source'],
+		]);
+		expect(err.errors[0].message).toMatch(/src\.jsonl:2 field "source": corrections are recorded by the Record Correction node, not imported/);
+		expect(err.errors[1].message).toMatch(/src\.jsonl:3 field "recorded": corrections are recorded by the Record Correction node, not imported/);
+		expect(err.errors[2].message).toMatch(/must be manual or import \(the default\), not "robot"/);
+		expect(await fixtureFiles()).toEqual([]);
+
+		const csv = await file('src.csv', ['id,subject,body,expected,source', 'm,a,b,1,manual', 'i,c,d,2,', 'c,e,f,3,correction'].join('\n'));
+		await expect(importFixtures(store, 'delay-days', csv)).rejects.toThrow(/src\.csv:4 field "source": corrections are recorded by the Record Correction node, not imported/);
+		const ok = await file('ok.csv', ['id,subject,body,expected,source', 'm,a,b,1,manual', 'i,c,d,2,'].join('\n'));
+		await importFixtures(store, 'delay-days', ok);
+		expect((await store.readFixture('delay-days', 'm'))?.source).toBe('manual');
+		expect((await store.readFixture('delay-days', 'i'))?.source).toBe('import');
+	});
+
 	test('an invalid id is refused', async () => {
 		const { store, file } = await setup();
 		const p = await file('a.jsonl', JSON.stringify({ id: '../escape', inputs: { subject: 'a', body: 'b' }, expected: 1 }));
@@ -179,6 +209,12 @@ describe('importFixtures: CSV', () => {
 		const err = await errorOf(importFixtures(store, 'delay-days', csv));
 		expect(err).toBeInstanceOf(ConfigError);
 		expect(err.message).toMatch(/x\.csv:2 field "inputs\.sender": "sender" is not an input/);
+	});
+
+	test('a column named like an Object.prototype member is not a declared input, even when empty', async () => {
+		const { store, file } = await setup();
+		const csv = await file('p.csv', ['subject,body,toString,expected', 'a,b,,1'].join('\n'));
+		await expect(importFixtures(store, 'delay-days', csv)).rejects.toThrow(/p\.csv:2 field "inputs\.toString": "toString" is not an input/);
 	});
 
 	test('a multi-line quoted cell reports the line of its own row', async () => {

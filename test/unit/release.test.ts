@@ -1,3 +1,5 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { ConfigError, GateRefusal } from '../../lib/errors';
 import { commitDraft } from '../../lib/registry/commit';
 import { FileRegistryStore } from '../../lib/registry/file-store';
@@ -181,6 +183,33 @@ describe('release gate', () => {
 		// staging has no baseline: only the failure is reported
 		const staging = await evaluateGate(store, 'price-change', 2, 'staging');
 		expect(staging.reasons.join('\n')).not.toMatch(/regressions/);
+	});
+
+	test('a production run that is missing or unreadable stops test and release with the file named, never skipping regressions', async () => {
+		const store = await setup();
+		const base = await testVersion(store, 1);
+		await releaseVersion(store, 'price-change', 1, { by: 'ann' });
+		const resolved = await resolvePrompt(store, 'price-change', { version: 2 });
+		await store.writeRun(await runFixtures({ resolved, fixtures: await store.listFixtures('price-change'), provider: model(['up']), now: tick }));
+		const file = path.join(store.root, 'price-change', 'runs', `${base.runId}.json`);
+		const saved = await fs.readFile(file, 'utf8');
+		const expectError = async (p: Promise<unknown>) => {
+			const error = await p.then(() => undefined, (e: unknown) => e);
+			expect(error).toBeInstanceOf(ConfigError);
+			expect((error as ConfigError).location.file).toMatch(new RegExp(`price-change[/\\\\]runs[/\\\\]${base.runId}\\.json$`));
+			expect((error as ConfigError).message).toContain(`channel "production" of "price-change" was released with run ${base.runId}, but that run cannot be read`);
+			expect((error as ConfigError).message).toContain(`restore runs/${base.runId}.json from git`);
+		};
+		await fs.rm(file);
+		await expectError(baselineRun(store, 'price-change'));
+		await expectError(testVersion(store, 2));
+		await expectError(releaseVersion(store, 'price-change', 2));
+		await fs.writeFile(file, '{"runId": 1}'); // unreadable: not a run
+		await expectError(baselineRun(store, 'price-change'));
+		await expect(baselineRun(store, 'price-change')).rejects.toThrow(/cannot be read: field "runId": Expected string, received number; field "promptId": is required/);
+		await fs.writeFile(file, saved);
+		expect((await baselineRun(store, 'price-change'))?.runId).toBe(base.runId);
+		expect((await refusal(releaseVersion(store, 'price-change', 2))).failingFixtures).toEqual(['up']);
 	});
 
 	test('evaluateGate changes nothing', async () => {

@@ -156,6 +156,35 @@ describe('runFixtures', () => {
 		expect(report.summary.failed).toBe(1);
 	});
 
+	test('a fatal provider error (retrying cannot help) aborts the whole run: no report, later fixtures never start', async () => {
+		const notFound = new ProviderError('model "nope" is not available at openai (http://x): check model.name (HTTP 404: not found)', 404, { fatal: true });
+		expect(notFound.fatal).toBe(true);
+		const provider = new ScriptedProvider([notFound], 'openai', { inputTokens: 10, outputTokens: 2 }, 5);
+		const fixtures = Array.from({ length: 6 }, (_, i) => fixture(`f${i}`, { subject: 's', body: `${i} days` }, i));
+		const seen: string[] = [];
+		await expect(runFixtures({ resolved, fixtures, provider, concurrency: 2, onResult: (r) => seen.push(r.fixtureId) })).rejects.toBe(notFound);
+		expect(provider.requests.length).toBeLessThanOrEqual(2); // only the calls already in flight
+		expect(seen).toEqual([]);
+	});
+
+	test('fatal is set by assignment too; a 404 without it stays a per-fixture failure', async () => {
+		const assigned = new ProviderError('no OpenAI API key for model "gpt-4o-mini": set OPENAI_API_KEY');
+		assigned.fatal = true;
+		await expect(runFixtures({ resolved, fixtures: [fixture('a', { subject: 's', body: 'b' }, 1)], provider: new ScriptedProvider([assigned]) })).rejects.toBe(assigned);
+		for (const transient of [new ProviderError('rate limited (HTTP 429)', 429), new ProviderError('timed out'), new ProviderError('not found (HTTP 404)', 404, { fatal: false })]) {
+			const report = await runFixtures({ resolved, fixtures: [fixture('a', { subject: 's', body: 'b' }, 1)], provider: new ScriptedProvider([transient]) });
+			expect(report.results[0]).toMatchObject({ passed: false, reason: `provider error: ${transient.message}` });
+		}
+	});
+
+	test('an expected object may leave out a nullable property: it is compared as null', async () => {
+		const objSpec = makeSpec({ output: { type: 'object', properties: { price: { type: 'number' }, currency: { type: 'string', nullable: true } } } });
+		const provider = new ScriptedProvider(['{"price": 3, "currency": null}']);
+		const report = await runFixtures({ resolved: resolvedOf(objSpec), fixtures: [fixture('a', { subject: 's', body: 'b' }, { price: 3 }), fixture('b', { subject: 's', body: 'b' }, { price: 4 })], provider });
+		expect(report.results.map((r) => r.passed)).toEqual([true, false]);
+		expect(report.results[0].expected).toEqual({ price: 3 }); // stored as the fixture says
+	});
+
 	test('a fixture with a missing input fails as an input error without a model call', async () => {
 		const provider = answering(() => 1);
 		const report = await runFixtures({ resolved, fixtures: [fixture('a', { subject: 's' }, 1)], provider });

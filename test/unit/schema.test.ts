@@ -146,10 +146,16 @@ describe('validateValue: objects', () => {
 		if (!r.ok) expect(r.reason).toMatch(/extra/);
 	});
 
-	test('a missing property is rejected even when nullable', () => {
-		const r = validateValue(s, { price: 1, currency: 'EUR' });
+	test('a missing nullable property is optional and becomes null; a missing non-nullable one is rejected', () => {
+		expect(validateValue(s, { price: 1, currency: 'EUR' })).toEqual({ ok: true, value: { price: 1, currency: 'EUR', effective: null } });
+		const r = validateValue(s, { currency: 'EUR', effective: null });
 		expect(r.ok).toBe(false);
-		if (!r.ok) expect(r.reason).toMatch(/"effective"/);
+		if (!r.ok) expect(r.reason).toMatch(/"price": Required/);
+		expect(parseModelOutput(s, '{"price": 2, "currency": "USD"}')).toEqual({ ok: true, value: { price: 2, currency: 'USD', effective: null } });
+		// Nullable still means the value may be null, not any type.
+		expect(ok(s, { price: 1, currency: 'EUR', effective: 5 })).toBe(false);
+		// On the wire every property stays required (OpenAI strict mode), the nullable one typed [t, "null"].
+		expect(toWireJsonSchema(s)).toMatchObject({ required: ['price', 'currency', 'effective'], properties: { effective: { type: ['string', 'null'] } } });
 	});
 
 	test('a wrong-typed property is named', () => {
@@ -337,6 +343,21 @@ describe('parseOutputSchema', () => {
 		expect(parse({ type: 'object', properties: { 'bad-name': { type: 'boolean' } } }).issues[0].path).toEqual(['output', 'properties', 'bad-name']);
 		expect(parse('boolean').issues).toEqual([{ path: ['output'], message: expect.stringMatching(/mapping/) }]);
 		expect(parse(undefined).schema).toBeUndefined();
+	});
+
+	test('property names __proto__, constructor and prototype are refused, not dropped', () => {
+		const props = JSON.parse('{"__proto__": {"type": "string"}, "constructor": {"type": "number"}, "prototype": {"type": "boolean"}, "ok": {"type": "boolean"}}') as Record<string, unknown>;
+		expect(Object.keys(props)).toContain('__proto__'); // as a YAML or JSON parser hands it over
+		const { schema, issues } = parse({ type: 'object', properties: props });
+		expect(schema).toBeUndefined();
+		expect(issues).toEqual(
+			['__proto__', 'constructor', 'prototype'].map((name) => ({
+				path: ['output', 'properties', name],
+				message: expect.stringMatching(new RegExp(`property name "${name}" is reserved.*choose another name`)),
+			})),
+		);
+		// Other names that exist on Object.prototype are ordinary property names.
+		expect(parse({ type: 'object', properties: { toString: { type: 'string' } } }).issues).toEqual([]);
 	});
 
 	test('collects several issues at once', () => {

@@ -33,6 +33,17 @@ describe('templateIssues', () => {
 		expect(issues).toEqual([{ field: 'template', message: expect.stringContaining('{{a-b}} is not a variable name') }]);
 	});
 
+	test('names on Object.prototype are not declared inputs: {{toString}}, {{constructor}}, {{hasOwnProperty}}', () => {
+		const issues = templateIssues(makeSpec({ template: '{{subject}} {{toString}} {{constructor}}', instructions: '{{hasOwnProperty}}' }));
+		expect(issues).toEqual([
+			{ field: 'instructions', message: expect.stringContaining('{{hasOwnProperty}} has no declared input') },
+			{ field: 'template', message: expect.stringContaining('{{toString}} has no declared input') },
+			{ field: 'template', message: expect.stringContaining('{{constructor}} has no declared input') },
+		]);
+		// A declared input of such a name is fine.
+		expect(templateIssues(makeSpec({ template: '{{constructor}}', inputs: { constructor: { type: 'string', required: true } } }))).toEqual([]);
+	});
+
 	test('no issues when every placeholder is declared (unused inputs are fine)', () => {
 		expect(templateIssues(makeSpec({ template: '{{subject}}' }))).toEqual([]);
 	});

@@ -79,6 +79,38 @@ describe('validateRegistry', () => {
 		expect(report.errors.map((e) => e.message)).toEqual([expect.stringMatching(/field "channels\.production\.contentHash": channel "production" records hash sha256:a+ but version 1 is sha256:/)]);
 	});
 
+	test('channel errors name releases.yaml with the line of the field; a released run that is missing is reported', async () => {
+		const { store, root } = await healthyRegistry();
+		const hash = contentHash(makeSpec());
+		await store.updateReleases('price-change', (s) => ({
+			channels: {
+				production: { version: 1, contentHash: hash, since: '2026-01-01T00:00:00.000Z', runId: 'gone-run' },
+				staging: { version: 7, contentHash: hash, since: '2026-01-01T00:00:00.000Z' },
+			},
+			history: s.history,
+		}));
+		await store.writeRun(runReport({ runId: 'other-run', results: [{ fixtureId: 'up', passed: true, expected: true }] }));
+		const file = path.join(root, 'price-change', 'releases.yaml');
+		const lines = (await fs.readFile(file, 'utf8')).split('\n');
+		const lineOf = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;
+		const report = await validateRegistry(store);
+		expect(report.errors.map((e) => e.location)).toEqual([
+			{ file, field: 'channels.production.runId', line: lineOf('runId: gone-run') },
+			{ file, field: 'channels.staging.version', line: lineOf('version: 7') },
+		]);
+		expect(report.errors[0].message).toMatch(/channel "production" was released with run gone-run, but .*price-change[/\\]runs[/\\]gone-run\.json is missing: restore runs\/gone-run\.json from git/);
+		expect(report.errors[1].message).toMatch(/channel "staging" points at version 7, which does not exist/);
+	});
+
+	test('a bad prompt folder name names the folder', async () => {
+		const { store, root } = await healthyRegistry();
+		await writeText(path.join(root, 'bad.id', 'prompt.yaml'), 'id: bad.id\n');
+		const report = await validateRegistry(store);
+		expect(report.errors).toHaveLength(1);
+		expect(report.errors[0].location.file).toBe(path.join(root, 'bad.id'));
+		expect(report.errors[0].message).toMatch(/^.*bad\.id: prompt id "bad\.id" is invalid.*rename the folder/);
+	});
+
 	test('a missing registry folder throws', async () => {
 		const { root } = await tempRegistry();
 		await expect(validateRegistry(new FileRegistryStore(path.join(root, 'missing')))).rejects.toThrow(/registry folder not found/);
