@@ -185,8 +185,11 @@ describe('wire shapes, routes and recording', () => {
 		expect(anthropic).toMatchObject({ data: [{ type: 'model', id: 'test-model' }], has_more: false });
 	});
 
-	it('records method, path, headers and the parsed body', async () => {
+	it('records method, path, headers, the parsed body and when it arrived', async () => {
+		const before = Date.now();
 		await post('/v1/chat/completions?x=1', { model: 'test-model', messages: [] }, { 'x-team': 'billing' });
+		expect(server.requests[0].receivedAt).toBeGreaterThanOrEqual(before);
+		expect(server.requests[0].receivedAt).toBeLessThanOrEqual(Date.now());
 		expect(server.requests).toEqual([
 			expect.objectContaining({ method: 'POST', path: '/v1/chat/completions?x=1', body: { model: 'test-model', messages: [] } }),
 		]);

@@ -2,11 +2,21 @@
  * The providers through the official SDKs against a real loopback model server: no mocked SDK objects.
  */
 import { ProviderError } from '../lib/errors';
-import { createProvider, type ProviderOptions, type ProviderRequest } from '../lib/providers';
+import { APIConnectionError } from 'openai';
+import { createProvider, toProviderError, type ProviderOptions, type ProviderRequest } from '../lib/providers';
 import { startModelServer, type ModelServer } from '../lib/testing/model-server';
 import type { ModelSpec } from '../lib/types';
 
-const ENV_KEYS = ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_ADMIN_KEY', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_PROFILE'];
+const ENV_KEYS = [
+	'OPENAI_API_KEY',
+	'OPENAI_BASE_URL',
+	'OPENAI_ADMIN_KEY',
+	'OPENAI_COMPATIBLE_API_KEY',
+	'ANTHROPIC_API_KEY',
+	'ANTHROPIC_BASE_URL',
+	'ANTHROPIC_AUTH_TOKEN',
+	'ANTHROPIC_PROFILE',
+];
 const savedEnv: Record<string, string | undefined> = {};
 
 const SCHEMA = {
@@ -59,6 +69,16 @@ function anthropic(model: ModelSpec = spec({ provider: 'anthropic' }), options: 
 	return createProvider(model, { apiKey: 'sk-ant-test', baseUrl: server.anthropicBaseUrl, ...options });
 }
 
+/** Run `fn` with these environment variables set, then remove them again. */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+	Object.assign(process.env, vars);
+	try {
+		return await fn();
+	} finally {
+		for (const key of Object.keys(vars)) delete process.env[key];
+	}
+}
+
 async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
 	const error = await promise.then(
 		() => undefined,
@@ -69,7 +89,7 @@ async function providerError(promise: Promise<unknown>): Promise<ProviderError> 
 }
 
 describe('OpenAI chat completions', () => {
-	it('sends system + user, temperature, max_tokens and a strict json_schema; reads text and usage', async () => {
+	it('sends system + user, temperature, max_completion_tokens and a strict json_schema; reads text and usage', async () => {
 		server.enqueue({ kind: 'answer', text: '{"value":true}' });
 		const res = await openai().complete(request(spec({ temperature: 0.2 })));
 
@@ -86,14 +106,35 @@ describe('OpenAI chat completions', () => {
 		expect(sent.body).toMatchObject({
 			model: 'test-model',
 			temperature: 0.2,
-			max_tokens: 50,
+			max_completion_tokens: 50,
 			messages: [
 				{ role: 'system', content: 'Answer whether the email announces a price change.' },
 				{ role: 'user', content: 'We will apply a price increase of 5% from March.' },
 			],
 			response_format: { type: 'json_schema', json_schema: { name: 'price-change', schema: SCHEMA, strict: true } },
 		});
-		expect(sent.body).not.toHaveProperty('max_completion_tokens');
+		expect(sent.body).not.toHaveProperty('max_tokens');
+	});
+
+	it.each(['o1', 'o3-mini', 'o4-mini', 'gpt-5', 'gpt-5-mini'])('openai: sends no temperature to the reasoning model %s', async (name) => {
+		server.enqueue({ kind: 'answer', text: '{"value":true}' });
+		await openai().complete(request(spec({ name, temperature: 0.3 })));
+		const body = server.requests[0].body as Record<string, unknown>;
+		expect(body).toMatchObject({ model: name, max_completion_tokens: 50 });
+		expect(body).not.toHaveProperty('temperature');
+		expect(body).not.toHaveProperty('max_tokens');
+	});
+
+	it('openai-compatible: keeps max_tokens and temperature, whatever the model name', async () => {
+		server.enqueue({ kind: 'answer', text: '{"value":true}' }, { kind: 'answer', text: '{"value":true}' });
+		for (const name of ['llama3.1', 'gpt-5']) {
+			const model = spec({ provider: 'openai-compatible', name, temperature: 0.3 });
+			await openai(model).complete(request(model));
+		}
+		for (const sent of server.requests) {
+			expect(sent.body).toMatchObject({ max_tokens: 50, temperature: 0.3 });
+			expect(sent.body).not.toHaveProperty('max_completion_tokens');
+		}
 	});
 
 	it('sends the repair turns in order', async () => {
@@ -139,6 +180,13 @@ describe('OpenAI Responses API', () => {
 		});
 	});
 
+	it('openai: sends no temperature to a reasoning model', async () => {
+		server.enqueue({ kind: 'answer', text: '{"value":true}' });
+		await openai().complete(request(spec({ api: 'responses', name: 'o4-mini', temperature: 0.3 })));
+		expect(server.requests[0].body).toMatchObject({ model: 'o4-mini', max_output_tokens: 50 });
+		expect(server.requests[0].body).not.toHaveProperty('temperature');
+	});
+
 	it('turns a refusal part into a ProviderError', async () => {
 		server.enqueue({ kind: 'refusal', text: 'No.' });
 		const err = await providerError(openai().complete(request(spec({ api: 'responses' }))));
@@ -170,31 +218,41 @@ describe('Anthropic messages', () => {
 		expect(tools[0].description).toBeTruthy();
 	});
 
+	it('sends exactly these parameters: no temperature (the SDK has none), nothing else added or dropped silently', async () => {
+		server.enqueue({ kind: 'answer', text: '{"value":true}' });
+		await anthropic().complete(request(spec({ provider: 'anthropic', temperature: 0.7 })));
+		expect(Object.keys(server.requests[0].body as object).sort()).toEqual(['max_tokens', 'messages', 'model', 'system', 'tool_choice', 'tools']);
+	});
+
 	it('returns the text blocks when the model did not call the tool', async () => {
 		server.enqueue({ kind: 'answer', text: 'two weeks' });
 		expect((await anthropic().complete(request(spec({ provider: 'anthropic' })))).text).toBe('two weeks');
 	});
 
-	it('maps an unknown model to a ProviderError naming it', async () => {
+	it('maps an unknown model to a fatal ProviderError naming it', async () => {
 		const err = await providerError(anthropic().complete(request(spec({ provider: 'anthropic', name: 'claude-nope' }))));
 		expect(err.status).toBe(404);
+		expect(err.fatal).toBe(true);
 		expect(err.message).toContain(`model "claude-nope" is not available at anthropic (${server.anthropicBaseUrl})`);
 	});
 
-	it('says which key to set when there is none', async () => {
+	it('says which key to set when there is none (fatal)', async () => {
 		const provider = createProvider(spec({ provider: 'anthropic' }), { baseUrl: server.anthropicBaseUrl });
 		const err = await providerError(provider.complete(request(spec({ provider: 'anthropic' }))));
 		expect(err.message).toContain('ANTHROPIC_API_KEY');
+		expect(err.fatal).toBe(true);
 		expect(server.requests).toHaveLength(0);
 	});
 });
 
 describe('retries, timeouts and broken responses', () => {
-	it('retries a 429 with Retry-After, then succeeds', async () => {
-		server.enqueue({ kind: 'status', status: 429, headers: { 'retry-after': '0' } }, { kind: 'answer', text: '{"value":true}' });
+	it('retries a 429 after the Retry-After delay, then succeeds', async () => {
+		// One second: well above the SDK's own first backoff (< 500 ms), so an ignored header fails the test.
+		server.enqueue({ kind: 'status', status: 429, headers: { 'retry-after': '1' } }, { kind: 'answer', text: '{"value":true}' });
 		const res = await openai().complete(request(spec()));
 		expect(res.text).toBe('{"value":true}');
 		expect(server.requests).toHaveLength(2);
+		expect(server.requests[1].receivedAt - server.requests[0].receivedAt).toBeGreaterThanOrEqual(900);
 	});
 
 	it('retries a 500, then succeeds (Anthropic)', async () => {
@@ -204,6 +262,7 @@ describe('retries, timeouts and broken responses', () => {
 		expect(server.requests).toHaveLength(2);
 	});
 
+
 	it('gives up after maxRetries with the status', async () => {
 		const retry = { kind: 'status' as const, status: 500, headers: { 'retry-after-ms': '0' } };
 		server.enqueue(retry, retry, retry);
@@ -212,6 +271,7 @@ describe('retries, timeouts and broken responses', () => {
 		expect(err.message).toMatch(/HTTP 500/);
 		expect(err.message).toContain('after 1 retry');
 		expect(server.requests).toHaveLength(2);
+		expect(err.fatal).toBeFalsy();
 	});
 
 	it('reports a 429 that outlasts the retries as rate limited', async () => {
@@ -219,6 +279,7 @@ describe('retries, timeouts and broken responses', () => {
 		const err = await providerError(openai(spec(), { maxRetries: 0 }).complete(request(spec())));
 		expect(err.status).toBe(429);
 		expect(err.message).toMatch(/rate limited/);
+		expect(err.fatal).toBeFalsy();
 	});
 
 	it('times out a hanging server', async () => {
@@ -227,6 +288,7 @@ describe('retries, timeouts and broken responses', () => {
 		const err = await providerError(openai(spec(), { timeoutMs: 300, maxRetries: 0 }).complete(request(spec())));
 		expect(err.message).toContain('timed out after 300 ms');
 		expect(Date.now() - started).toBeLessThan(3000);
+		expect(err.fatal).toBeFalsy();
 	});
 
 	it('times out a hanging server (Anthropic)', async () => {
@@ -253,6 +315,7 @@ describe('retries, timeouts and broken responses', () => {
 		const err = await providerError(openai(spec(), { maxRetries: 0, timeoutMs: 2000 }).complete(request(spec())));
 		expect(err.message).toMatch(message);
 		expect(err.message).toContain(server.openaiBaseUrl);
+		expect(err.fatal).toBeFalsy();
 	});
 
 	it.each(broken)('turns a %s body into a ProviderError (Anthropic)', async (kind, message) => {
@@ -260,6 +323,7 @@ describe('retries, timeouts and broken responses', () => {
 		const err = await providerError(anthropic(spec({ provider: 'anthropic' }), { maxRetries: 0, timeoutMs: 2000 }).complete(request(spec({ provider: 'anthropic' }))));
 		expect(err.message).toMatch(message);
 		expect(err.message).toContain(server.anthropicBaseUrl);
+		expect(err.fatal).toBeFalsy();
 	});
 
 	it('rejects a 200 that is not a chat completion', async () => {
@@ -275,13 +339,41 @@ describe('keys, base URLs and errors a user can act on', () => {
 		expect(err.status).toBe(404);
 		expect(err.message).toContain(`model "gpt-nope" is not available at openai (${server.openaiBaseUrl})`);
 		expect(err.message).toContain('check model.name');
+		expect(err.fatal).toBe(true);
 	});
 
-	it('names the key on a 401', async () => {
+	it('names the key on a 401 (fatal)', async () => {
 		server.enqueue({ kind: 'status', status: 401 });
 		const err = await providerError(openai().complete(request(spec())));
 		expect(err.status).toBe(401);
 		expect(err.message).toContain('OPENAI_API_KEY');
+		expect(err.fatal).toBe(true);
+	});
+
+	it('marks a 403 as fatal, and a 400 as not', async () => {
+		server.enqueue({ kind: 'status', status: 403 }, { kind: 'status', status: 400 });
+		const forbidden = await providerError(anthropic().complete(request(spec({ provider: 'anthropic' }))));
+		expect(forbidden.status).toBe(403);
+		expect(forbidden.fatal).toBe(true);
+		const bad = await providerError(openai().complete(request(spec())));
+		expect(bad.status).toBe(400);
+		expect(bad.fatal).toBeFalsy();
+	});
+
+	it('openai-compatible: a missing base URL is fatal', async () => {
+		const model = spec({ provider: 'openai-compatible' });
+		const err = await providerError(createProvider(model).complete(request(model)));
+		expect(err.message).toContain('needs a base URL');
+		expect(err.fatal).toBe(true);
+	});
+
+	it('marks ENOTFOUND as fatal, other socket errors not', () => {
+		const ctx = { provider: 'openai' as const, model: 'm', baseURL: 'http://nowhere.invalid/v1', keyHint: 'k', timeoutMs: 1000, maxRetries: 0 };
+		const socketError = (code: string) => new APIConnectionError({ cause: Object.assign(new Error(`getaddrinfo ${code}`), { code }) });
+		const notFound = toProviderError(socketError('ENOTFOUND'), ctx);
+		expect(notFound.message).toContain('(ENOTFOUND)');
+		expect(notFound.fatal).toBe(true);
+		expect(toProviderError(socketError('ECONNRESET'), ctx).fatal).toBeFalsy();
 	});
 
 	it('openai-compatible: uses model.baseUrl and a placeholder key when there is none', async () => {
@@ -293,10 +385,11 @@ describe('keys, base URLs and errors a user can act on', () => {
 		expect(server.requests[0].headers.authorization).toMatch(/^Bearer \S+/);
 	});
 
-	it('openai: refuses to call without a key and says how to set one', async () => {
+	it('openai: refuses to call without a key and says how to set one (fatal)', async () => {
 		const provider = createProvider(spec(), { baseUrl: server.openaiBaseUrl });
 		const err = await providerError(provider.complete(request(spec())));
 		expect(err.message).toContain('OPENAI_API_KEY');
+		expect(err.fatal).toBe(true);
 		expect(server.requests).toHaveLength(0);
 	});
 
@@ -318,11 +411,79 @@ describe('keys, base URLs and errors a user can act on', () => {
 		const baseUrl = dead.openaiBaseUrl;
 		await dead.close();
 		const err = await providerError(openai(spec(), { baseUrl, maxRetries: 0 }).complete(request(spec())));
-		expect(err.message).toContain(`could not connect to openai at ${baseUrl}`);
+		expect(err.message).toContain(`could not connect to openai at ${baseUrl} (ECONNREFUSED)`);
+		expect(err.fatal).toBe(true);
 	});
 
 	it('sends extra headers', async () => {
 		await openai(spec(), { headers: { 'x-team': 'billing' } }).complete(request(spec()));
 		expect(server.requests[0].headers['x-team']).toBe('billing');
+	});
+});
+
+describe('a key travels only to the base URL configured with it', () => {
+	const authOf = (i = 0) => server.requests[i].headers.authorization;
+
+	it('openai: the prompt names the server: OPENAI_API_KEY stays home, a placeholder goes', async () => {
+		const model = spec({ baseUrl: server.openaiBaseUrl });
+		await withEnv({ OPENAI_API_KEY: 'sk-host-secret' }, () => createProvider(model).complete(request(model)));
+		expect(authOf()).toBe('Bearer not-needed');
+		expect(JSON.stringify(server.requests[0].headers)).not.toContain('sk-host-secret');
+	});
+
+	it('openai: the prompt names the server: OPENAI_COMPATIBLE_API_KEY goes, if set', async () => {
+		const model = spec({ baseUrl: server.openaiBaseUrl });
+		await withEnv({ OPENAI_API_KEY: 'sk-host-secret', OPENAI_COMPATIBLE_API_KEY: 'sk-local' }, () => createProvider(model).complete(request(model)));
+		expect(authOf()).toBe('Bearer sk-local');
+	});
+
+	it('openai-compatible: the prompt names the server: OPENAI_API_KEY stays home', async () => {
+		const model = spec({ provider: 'openai-compatible', baseUrl: server.openaiBaseUrl });
+		await withEnv({ OPENAI_API_KEY: 'sk-host-secret' }, () => createProvider(model).complete(request(model)));
+		expect(authOf()).toBe('Bearer not-needed');
+	});
+
+	it('an apiKey option without its baseUrl does not go to the server the prompt names', async () => {
+		const model = spec({ baseUrl: server.openaiBaseUrl });
+		await createProvider(model, { apiKey: 'sk-credential' }).complete(request(model));
+		expect(authOf()).toBe('Bearer not-needed');
+	});
+
+	it('apiKey and baseUrl options given together: the key goes there, whatever the prompt names', async () => {
+		const model = spec({ baseUrl: 'http://127.0.0.1:9/v1' });
+		await createProvider(model, { apiKey: 'sk-credential', baseUrl: server.openaiBaseUrl }).complete(request(model));
+		expect(authOf()).toBe('Bearer sk-credential');
+	});
+
+	it('OPENAI_API_KEY goes to OPENAI_BASE_URL, also when the prompt names that same server', async () => {
+		const model = spec({ baseUrl: `${server.openaiBaseUrl}/` });
+		await withEnv({ OPENAI_API_KEY: 'sk-host', OPENAI_BASE_URL: server.openaiBaseUrl }, () => createProvider(model).complete(request(model)));
+		expect(authOf()).toBe('Bearer sk-host');
+	});
+
+	it('OPENAI_API_KEY does not follow a baseUrl option to another server', async () => {
+		const err = await withEnv({ OPENAI_API_KEY: 'sk-host-secret' }, () => providerError(createProvider(spec(), { baseUrl: server.openaiBaseUrl }).complete(request(spec()))));
+		expect(err.message).toContain('OPENAI_API_KEY is only sent to https://api.openai.com/v1');
+		expect(server.requests).toHaveLength(0);
+	});
+
+	it('anthropic: the prompt names the server: ANTHROPIC_API_KEY stays home, a placeholder goes', async () => {
+		const model = spec({ provider: 'anthropic', baseUrl: server.anthropicBaseUrl });
+		await withEnv({ ANTHROPIC_API_KEY: 'sk-ant-host-secret' }, () => createProvider(model).complete(request(model)));
+		expect(authOf()).toBe('Bearer not-needed');
+		expect(JSON.stringify(server.requests[0].headers)).not.toContain('sk-ant-host-secret');
+	});
+
+	it('anthropic: the prompt names the server: neither ANTHROPIC_AUTH_TOKEN nor an apiKey option without baseUrl goes', async () => {
+		const model = spec({ provider: 'anthropic', baseUrl: server.anthropicBaseUrl });
+		await withEnv({ ANTHROPIC_AUTH_TOKEN: 'sk-ant-token-secret' }, () => createProvider(model, { apiKey: 'sk-ant-credential' }).complete(request(model)));
+		expect(authOf()).toBe('Bearer not-needed');
+		expect(JSON.stringify(server.requests[0].headers)).not.toMatch(/sk-ant-(token-secret|credential)/);
+	});
+
+	it('anthropic: ANTHROPIC_API_KEY goes to ANTHROPIC_BASE_URL', async () => {
+		const model = spec({ provider: 'anthropic' });
+		await withEnv({ ANTHROPIC_API_KEY: 'sk-ant-host', ANTHROPIC_BASE_URL: server.anthropicBaseUrl }, () => createProvider(model).complete(request(model)));
+		expect(authOf()).toBe('Bearer sk-ant-host');
 	});
 });

@@ -6,15 +6,22 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming, Tool } from '@anthropic-ai/sdk/resources/messages/messages';
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
-import { toProviderError, type ProviderErrorContext } from './errors';
+import { fatal, toProviderError, type ProviderErrorContext } from './errors';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 const KEY_HINT = 'ANTHROPIC_API_KEY or the API key of the n8n credential';
+/** Sent to servers that only the prompt file names: never the host's or a credential's real key. */
+const PLACEHOLDER_KEY = 'not-needed';
 
 function env(name: string): string | undefined {
 	const value = process.env[name]?.trim();
 	return value ? value : undefined;
+}
+
+/** Same server: equal up to trailing slashes. Anything else counts as a different server. */
+function sameUrl(a: string, b: string): boolean {
+	return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
 interface ClientSettings {
@@ -40,13 +47,24 @@ export class AnthropicProvider implements Provider {
 		return this.options.maxRetries ?? 2;
 	}
 
+	/**
+	 * Base URL: options first, then the prompt's `model.baseUrl`, then ANTHROPIC_BASE_URL (default api.anthropic.com).
+	 * A key travels only to the base URL configured together with it: `options.apiKey` with `options.baseUrl`
+	 * (the same n8n credential), ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN / ANTHROPIC_PROFILE with ANTHROPIC_BASE_URL
+	 * or the default. A server only the prompt file names gets a placeholder key, which also keeps the SDK from
+	 * reading a credential from the environment.
+	 */
 	private settings(model: ModelSpec): ClientSettings {
-		const baseURL = this.options.baseUrl ?? model.baseUrl ?? env('ANTHROPIC_BASE_URL') ?? DEFAULT_BASE_URL;
-		const apiKey = this.options.apiKey ?? env('ANTHROPIC_API_KEY');
-		if (!apiKey && !env('ANTHROPIC_AUTH_TOKEN') && !env('ANTHROPIC_PROFILE')) {
-			throw new ProviderError(`no Anthropic API key for model "${model.name}": set ${KEY_HINT}`);
-		}
-		return { baseURL, apiKey };
+		const hostUrl = env('ANTHROPIC_BASE_URL') ?? DEFAULT_BASE_URL;
+		const explicit = this.options.baseUrl !== undefined;
+		const baseURL = this.options.baseUrl ?? model.baseUrl ?? hostUrl;
+		const paired = sameUrl(baseURL, hostUrl);
+		if (!explicit && !paired) return { baseURL, apiKey: PLACEHOLDER_KEY };
+		const apiKey = this.options.apiKey ?? (paired ? env('ANTHROPIC_API_KEY') : undefined);
+		if (apiKey) return { baseURL, apiKey };
+		if (paired && (env('ANTHROPIC_AUTH_TOKEN') || env('ANTHROPIC_PROFILE'))) return { baseURL };
+		const unpaired = env('ANTHROPIC_API_KEY') && !paired ? ` (ANTHROPIC_API_KEY is only sent to ${hostUrl})` : '';
+		throw fatal(new ProviderError(`no Anthropic API key for model "${model.name}" at ${baseURL}: set ${KEY_HINT}${unpaired}`));
 	}
 
 	private client(settings: ClientSettings): Anthropic {
@@ -84,7 +102,8 @@ export class AnthropicProvider implements Provider {
 		const body: MessageCreateParamsNonStreaming = {
 			model: request.model.name,
 			max_tokens: request.model.maxTokens,
-			// No `temperature`: API version 2026-10-21 (the one @anthropic-ai/sdk 1.x sends) has no sampling parameters.
+			// `model.temperature` is deliberately not sent: the Messages params of @anthropic-ai/sdk 1.11 (API version
+			// 2026-10-21) have no sampling parameters. test/providers.test.ts pins the exact keys of this body.
 			// The turns already alternate user / assistant, starting with the user.
 			messages: request.messages.map((turn) => ({ role: turn.role, content: turn.content })),
 			tools: [tool],

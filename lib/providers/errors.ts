@@ -72,6 +72,18 @@ function causeCode(err: unknown): string | undefined {
 	return undefined;
 }
 
+/**
+ * Marks an error that retrying cannot fix (a missing or rejected key, an unknown model, nothing listening
+ * at the base URL), so callers can stop instead of repeating the same failing call for every item or fixture.
+ */
+export function fatal(error: ProviderError): ProviderError {
+	error.fatal = true;
+	return error;
+}
+
+/** Socket errors that mean nothing answers at that address: a retry hits the same wall. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND']);
+
 function retriesNote(maxRetries: number): string {
 	return maxRetries > 0 ? ` after ${maxRetries} ${maxRetries === 1 ? 'retry' : 'retries'}` : '';
 }
@@ -82,18 +94,16 @@ function fromStatus(err: SdkAPIError & { status: number }, ctx: ProviderErrorCon
 	const at = `${ctx.provider} (${ctx.baseURL})`;
 	const tail = `(HTTP ${status}: ${detail.message})`;
 	if (status === 404 || detail.code === 'model_not_found') {
-		return new ProviderError(
-			`model "${ctx.model}" is not available at ${at}: check model.name in the prompt or the provider's model list ${tail}`,
-			status,
+		return fatal(
+			new ProviderError(`model "${ctx.model}" is not available at ${at}: check model.name in the prompt or the provider's model list ${tail}`, status),
 		);
 	}
 	if (status === 401) {
-		return new ProviderError(`${at} rejected the API key: set a valid key in ${ctx.keyHint} ${tail}`, status);
+		return fatal(new ProviderError(`${at} rejected the API key: set a valid key in ${ctx.keyHint} ${tail}`, status));
 	}
 	if (status === 403) {
-		return new ProviderError(
-			`${at} refused access to model "${ctx.model}": check that the key in ${ctx.keyHint} may use it ${tail}`,
-			status,
+		return fatal(
+			new ProviderError(`${at} refused access to model "${ctx.model}": check that the key in ${ctx.keyHint} may use it ${tail}`, status),
 		);
 	}
 	if (status === 429) {
@@ -130,9 +140,10 @@ export function toProviderError(err: unknown, ctx: ProviderErrorContext): Provid
 	if (isStatusError(err)) return fromStatus(err, ctx);
 	if (isConnectionError(err)) {
 		const code = causeCode(err);
-		return new ProviderError(
+		const error = new ProviderError(
 			`could not connect to ${ctx.provider} at ${ctx.baseURL}${code ? ` (${code})` : ''}: check that the server is running and the base URL is right`,
 		);
+		return code && UNREACHABLE.has(code) ? fatal(error) : error;
 	}
 	// Name checks, not instanceof: under a test runner's sandbox the error may come from another realm.
 	const name = typeof field(err, 'name') === 'string' ? (field(err, 'name') as string) : '';

@@ -7,7 +7,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import type { Response as OpenAIResponse, ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
-import { toProviderError, type ProviderErrorContext } from './errors';
+import { fatal, toProviderError, type ProviderErrorContext } from './errors';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
 export type OpenAIProviderName = 'openai' | 'openai-compatible';
@@ -21,6 +21,14 @@ function env(name: string): string | undefined {
 	const value = process.env[name]?.trim();
 	return value ? value : undefined;
 }
+
+/** Same server: equal up to trailing slashes. Anything else counts as a different server. */
+function sameUrl(a: string, b: string): boolean {
+	return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+/** OpenAI reasoning models (o1, o3, o4-mini, gpt-5…): Chat Completions rejects `max_tokens` and a non-default temperature. */
+const REASONING_MODEL = /^(o\d|gpt-5)/;
 
 interface ClientSettings {
 	apiKey: string;
@@ -45,26 +53,35 @@ export class OpenAIProvider implements Provider {
 		return this.options.maxRetries ?? 2;
 	}
 
-	/** Options first, then the prompt's `model.baseUrl`, then the SDK's own environment variables. */
+	/**
+	 * Base URL: options first, then the prompt's `model.baseUrl`, then OPENAI_BASE_URL (default api.openai.com).
+	 * A key travels only to the base URL configured together with it: `options.apiKey` with `options.baseUrl`
+	 * (the same n8n credential), OPENAI_API_KEY with OPENAI_BASE_URL or the default. A server only the prompt
+	 * file names gets OPENAI_COMPATIBLE_API_KEY or a placeholder, whatever the provider.
+	 */
 	private settings(model: ModelSpec): ClientSettings {
-		const baseURL = this.options.baseUrl ?? model.baseUrl ?? env('OPENAI_BASE_URL');
-		if (this.name === 'openai-compatible') {
-			// The host's OpenAI key goes only where the host's own OPENAI_BASE_URL points, never to a
-			// server a prompt file names; such servers get OPENAI_COMPATIBLE_API_KEY or a placeholder.
-			const fromHostEnv = !this.options.baseUrl && !model.baseUrl;
-			const apiKey = this.options.apiKey ?? env('OPENAI_COMPATIBLE_API_KEY') ?? (fromHostEnv ? env('OPENAI_API_KEY') : undefined);
-			if (!baseURL) {
-				throw new ProviderError(
+		const hostUrl = env('OPENAI_BASE_URL');
+		const explicit = this.options.baseUrl !== undefined;
+		const baseURL = this.options.baseUrl ?? model.baseUrl ?? hostUrl ?? (this.name === 'openai' ? DEFAULT_BASE_URL : undefined);
+		if (!baseURL) {
+			throw fatal(
+				new ProviderError(
 					`provider "openai-compatible" needs a base URL for model "${model.name}": set model.baseUrl in the prompt, OPENAI_BASE_URL or the base URL of the n8n credential`,
-				);
-			}
-			return { baseURL, apiKey: apiKey ?? PLACEHOLDER_KEY };
+				),
+			);
 		}
-		const apiKey = this.options.apiKey ?? env('OPENAI_API_KEY');
-		if (!apiKey) {
-			throw new ProviderError(`no OpenAI API key for model "${model.name}": set ${KEY_HINT}`);
-		}
-		return { baseURL: baseURL ?? DEFAULT_BASE_URL, apiKey };
+		/** The host's own server: where OPENAI_API_KEY (and an apiKey option given without a baseUrl) belongs. */
+		const paired = sameUrl(baseURL, hostUrl ?? DEFAULT_BASE_URL);
+		const promptNamed = !explicit && !paired;
+		const compatible = this.name === 'openai-compatible' || promptNamed;
+		const apiKey =
+			(explicit || paired ? this.options.apiKey : undefined) ??
+			(compatible ? env('OPENAI_COMPATIBLE_API_KEY') : undefined) ??
+			(paired ? env('OPENAI_API_KEY') : undefined);
+		if (apiKey) return { baseURL, apiKey };
+		if (compatible) return { baseURL, apiKey: PLACEHOLDER_KEY };
+		const unpaired = env('OPENAI_API_KEY') && !paired ? ` (OPENAI_API_KEY is only sent to ${hostUrl ?? DEFAULT_BASE_URL})` : '';
+		throw fatal(new ProviderError(`no OpenAI API key for model "${model.name}" at ${baseURL}: set ${KEY_HINT}${unpaired}`));
 	}
 
 	private client(settings: ClientSettings): OpenAI {
@@ -104,6 +121,14 @@ export class OpenAIProvider implements Provider {
 		}
 	}
 
+	/**
+	 * OpenAI's reasoning models accept only their default temperature and reject the parameter, so for them
+	 * the prompt's `model.temperature` is not sent. Compatible servers always get it.
+	 */
+	private sendsTemperature(model: ModelSpec): boolean {
+		return !(this.name === 'openai' && REASONING_MODEL.test(model.name));
+	}
+
 	private async viaChat(client: OpenAI, request: ProviderRequest, context: ProviderErrorContext): Promise<ProviderResponse> {
 		const messages: ChatCompletionMessageParam[] = [];
 		if (request.system) messages.push({ role: 'system', content: request.system });
@@ -111,14 +136,19 @@ export class OpenAIProvider implements Provider {
 		const body: ChatCompletionCreateParamsNonStreaming = {
 			model: request.model.name,
 			messages,
-			temperature: request.model.temperature,
-			// `max_tokens`, not `max_completion_tokens`: Ollama, vLLM and most compatible servers only know this one.
-			max_tokens: request.model.maxTokens,
 			response_format: {
 				type: 'json_schema',
 				json_schema: { name: request.schemaName, schema: request.jsonSchema, strict: true },
 			},
 		};
+		if (this.name === 'openai') {
+			// OpenAI deprecated `max_tokens` for `max_completion_tokens`; its reasoning models reject `max_tokens`.
+			body.max_completion_tokens = request.model.maxTokens;
+		} else {
+			// Ollama, vLLM and most compatible servers only know `max_tokens`.
+			body.max_tokens = request.model.maxTokens;
+		}
+		if (this.sendsTemperature(request.model)) body.temperature = request.model.temperature;
 		const completion: unknown = await client.chat.completions.create(body, { signal: request.signal });
 		if (!isObject(completion) || !Array.isArray(completion.choices)) {
 			throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "choices": is this an OpenAI-compatible chat completions endpoint?`);
@@ -139,10 +169,10 @@ export class OpenAIProvider implements Provider {
 		const body: ResponseCreateParamsNonStreaming = {
 			model: request.model.name,
 			input: request.messages.map((turn) => ({ role: turn.role, content: turn.content })),
-			temperature: request.model.temperature,
 			max_output_tokens: request.model.maxTokens,
 			text: { format: { type: 'json_schema', name: request.schemaName, schema: request.jsonSchema, strict: true } },
 		};
+		if (this.sendsTemperature(request.model)) body.temperature = request.model.temperature;
 		if (request.system) body.instructions = request.system;
 		const result: unknown = await client.responses.create(body, { signal: request.signal });
 		if (!isObject(result) || !Array.isArray(result.output)) {

@@ -7,7 +7,7 @@
  * - `GET  /v1/models`           (OpenAI list shape, or Anthropic's when the request has `anthropic-version`)
  *
  * Any number of leading `/v1` segments is accepted, so a base URL given with or without `/v1` works.
- * Every request is recorded (method, path, headers, parsed body) for assertions.
+ * Every request is recorded (method, path, headers, parsed body, time received) for assertions.
  *
  * What it answers, in order:
  * 1. the scripted queue (`enqueue`), one behaviour per completion request — for tests;
@@ -46,6 +46,8 @@ export interface RecordedRequest {
 	headers: Record<string, string>;
 	/** Parsed JSON; the raw text when it is not JSON; undefined when empty. */
 	body: unknown;
+	/** When the server received the request (Date.now(), ms): for asserting delays between retries. */
+	receivedAt: number;
 }
 
 export interface ModelServer {
@@ -322,6 +324,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 	};
 
 	const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+		const receivedAt = Date.now();
 		const raw = await readBody(req);
 		const body = parseJson(raw);
 		const headers: Record<string, string> = {};
@@ -330,7 +333,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		}
 		const method = req.method ?? 'GET';
 		const path = req.url ?? '/';
-		requests.push({ method, path, headers, body });
+		requests.push({ method, path, headers, body, receivedAt });
 		const route = routeOf(path);
 
 		if (method === 'GET' && route === '/models') {

@@ -37,6 +37,8 @@ type SignalOutcome =
 	| { kind: 'invalid'; field: string; entry: IDataObject };
 
 const FIELD_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** Names that would reach the object's prototype machinery instead of being a plain field (`__proto__` also starts with "_"). */
+const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype']);
 
 // eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool -- as a tool only the "valid" output would reach the agent and invalid results would be dropped; Run Prompt Release is the tool form
 export class ExtractSignal implements INodeType {
@@ -155,7 +157,12 @@ export class ExtractSignal implements INodeType {
 				if (!field || !FIELD_NAME.test(field)) {
 					throw new NodeOperationError(node, `${where} needs a Field Name made of letters, digits and "_" (not starting with a digit)`, { itemIndex: i });
 				}
-				if (field === '_signals' || field === '_invalid') throw new NodeOperationError(node, `${where}: the field name "${field}" is reserved`, { itemIndex: i });
+				if (field.startsWith('_')) {
+					throw new NodeOperationError(node, `${where}: the field name "${field}" is reserved: names starting with "_" belong to the node's own fields (_signals, _invalid)`, { itemIndex: i });
+				}
+				if (FORBIDDEN_FIELDS.has(field)) {
+					throw new NodeOperationError(node, `${where}: the field name "${field}" is not allowed (it would change the item's object behaviour); choose another Field Name`, { itemIndex: i });
+				}
 				if (seen.has(field)) throw new NodeOperationError(node, `${where}: two signals write the field "${field}"; give each signal its own Field Name`, { itemIndex: i });
 				seen.add(field);
 				if (!promptId) throw new NodeOperationError(node, `${where} has no prompt: choose one in "Prompt Name or ID"`, { itemIndex: i });
@@ -211,8 +218,11 @@ export class ExtractSignal implements INodeType {
 			const json: IDataObject = { ...items[i].json };
 			const invalid: IDataObject[] = [];
 			const details: IDataObject = {};
+			/** Fields of signals without a checked value: the incoming item's value there must not leave as if checked. */
+			const unchecked = new Set<string>();
+			let signals: Signal[] = [];
 			try {
-				const signals = readSignals(i);
+				signals = readSignals(i);
 				const resolvedList = await Promise.all(signals.map(async (signal) => await resolveSignal(i, signal)));
 				const isResolved = (r: ResolvedPrompt | SignalOutcome): r is ResolvedPrompt => 'spec' in r;
 				const declared = new Set(resolvedList.flatMap((r) => (isResolved(r) ? Object.keys(r.spec.inputs) : [])));
@@ -232,6 +242,7 @@ export class ExtractSignal implements INodeType {
 						json[outcome.field] = outcome.value as IDataObject[string];
 						details[outcome.field] = outcome.info;
 					} else {
+						unchecked.add(outcome.field);
 						invalid.push(outcome.entry);
 					}
 				}
@@ -239,10 +250,15 @@ export class ExtractSignal implements INodeType {
 				if (!continueOnFail || abort.aborted) throw toNodeError(node, error, { itemIndex: i });
 				const reason = toNodeError(node, error, { itemIndex: i }).message;
 				invalid.push({ field: null, prompt: null, version: null, reason, rawOutput: null, trace: null });
+				for (const signal of signals) unchecked.add(signal.field);
 			}
-			// A previous Extract Signal node's details stay (its fields stay too); its invalid list does not.
+			for (const field of unchecked) delete json[field];
+			// A previous Extract Signal node's details stay (its fields stay too) unless this node found that field invalid;
+			// its invalid list does not stay.
 			const previous = json._signals;
-			json._signals = previous && typeof previous === 'object' && !Array.isArray(previous) ? { ...(previous as IDataObject), ...details } : details;
+			const kept: IDataObject = previous && typeof previous === 'object' && !Array.isArray(previous) ? { ...(previous as IDataObject) } : {};
+			for (const field of unchecked) delete kept[field];
+			json._signals = { ...kept, ...details };
 			delete json._invalid;
 			if (invalid.length) json._invalid = invalid;
 			return { valid: invalid.length === 0, item: { json, pairedItem: { item: i } } };

@@ -107,6 +107,12 @@ export class RunPromptRelease implements INodeType {
 
 		const runItem = async (i: number, signal: AbortSignal): Promise<INodeExecutionData> => {
 			const base: IDataObject = options.includeInputFields ? { ...items[i].json } : {};
+			/** The input fields for an item with valid: false: an incoming `value` must not pass as a checked one. */
+			const invalidBase = (): IDataObject => {
+				const fields = { ...base };
+				delete fields.value;
+				return fields;
+			};
 			let resolved: ResolvedPrompt | undefined;
 			let variables: Record<string, unknown> = {};
 			let promptId: string | undefined;
@@ -131,7 +137,7 @@ export class RunPromptRelease implements INodeType {
 					});
 				}
 				return {
-					json: { ...base, error: message, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...metaJson(result.meta), trace },
+					json: { ...invalidBase(), error: message, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...metaJson(result.meta), trace },
 					pairedItem: { item: i },
 				};
 			} catch (error) {
@@ -139,7 +145,7 @@ export class RunPromptRelease implements INodeType {
 				const message = toNodeError(node, error, { itemIndex: i, promptId }).message;
 				return {
 					json: {
-						...base,
+						...invalidBase(),
 						error: message,
 						valid: false,
 						reason: message,

@@ -12,13 +12,22 @@ export const OPENAI_CREDENTIAL = 'openAiApi';
 export const ANTHROPIC_CREDENTIAL = 'anthropicApi';
 
 /** The defaults of the Base URL fields of n8n's openAiApi and anthropicApi credentials. */
-const DEFAULT_URLS = new Set(['https://api.openai.com/v1', 'https://api.anthropic.com']);
+const DEFAULT_URL: Record<ProviderName, string> = {
+	openai: 'https://api.openai.com/v1',
+	'openai-compatible': 'https://api.openai.com/v1',
+	anthropic: 'https://api.anthropic.com',
+};
+const DEFAULT_URLS = new Set(Object.values(DEFAULT_URL));
 /** OpenAI-compatible local servers ignore the key; sending a placeholder keeps the host's OPENAI_API_KEY private. */
 const NO_KEY = 'not-needed';
 
 export interface ModelCallOptions {
 	timeoutMs: number;
 	maxRetries: number;
+}
+
+function trim(url: string): string {
+	return url.replace(/\/+$/, '');
 }
 
 function text(data: ICredentialDataDecryptedObject | undefined, key: string): string | undefined {
@@ -34,18 +43,22 @@ function customHeaders(data: ICredentialDataDecryptedObject | undefined): Record
 	return headers;
 }
 
-/** Provider options for a prompt's model from the matching credential (undefined data: none selected). */
+/**
+ * Provider options for a prompt's model from the matching credential (undefined data: none selected).
+ * The credential's key, organization and custom header travel only to the credential's own Base URL.
+ * A credential left at its default Base URL does not override a server the prompt names (model.baseUrl):
+ * that server gets none of the credential's secrets, only the provider's placeholder key.
+ */
 export function providerOptionsFor(model: ModelSpec, data: ICredentialDataDecryptedObject | undefined, call: ModelCallOptions): ProviderOptions {
 	const base: ProviderOptions = { timeoutMs: call.timeoutMs, maxRetries: call.maxRetries };
+	if (!data) return model.provider === 'openai-compatible' ? { ...base, apiKey: NO_KEY } : base;
+	const baseUrl = text(data, 'url') ?? DEFAULT_URL[model.provider];
+	if (model.baseUrl && trim(model.baseUrl) !== trim(baseUrl) && DEFAULT_URLS.has(trim(baseUrl))) return base;
 	const headers = customHeaders(data);
-	let baseUrl = text(data, 'url');
-	// The credential's untouched default Base URL must not override a server named in the prompt (model.baseUrl).
-	if (model.baseUrl && baseUrl && DEFAULT_URLS.has(baseUrl.replace(/\/+$/, ''))) baseUrl = undefined;
-	if (model.provider === 'anthropic') {
-		return { ...base, apiKey: text(data, 'apiKey'), baseUrl, ...(Object.keys(headers).length ? { headers } : {}) };
+	if (model.provider !== 'anthropic') {
+		const organization = text(data, 'organizationId');
+		if (organization) headers['OpenAI-Organization'] = organization;
 	}
-	const organization = text(data, 'organizationId');
-	if (organization) headers['OpenAI-Organization'] = organization;
 	const apiKey = text(data, 'apiKey') ?? (model.provider === 'openai-compatible' ? NO_KEY : undefined);
 	return { ...base, apiKey, baseUrl, ...(Object.keys(headers).length ? { headers } : {}) };
 }

@@ -202,6 +202,46 @@ describe('Extract Signal', () => {
 		expect(result.nodeError('Extract')!.message).toContain('No signals configured');
 	});
 
+	it('rejects field names that are reserved or reach the prototype, naming the signal', async () => {
+		for (const field of ['__proto__', 'constructor', 'prototype', '_signals', '_invalid', '_meta']) {
+			const result = await run([extractNode({ signals: { signal: [SIGNALS.signal[0], { ...SIGNALS.signal[1], field }] } })], [['Trigger', 'Extract']], [ITEMS[0]]);
+			expect(result.status).toBe('error');
+			const error = result.nodeError('Extract')!;
+			expect(error.name).toBe('NodeOperationError');
+			expect(error.message).toContain(`Signals: signal 2 ("${field}")`);
+			expect(error.message).toMatch(/is reserved|is not allowed/);
+		}
+		expect(server.requests).toHaveLength(0);
+	});
+
+	it('drops an incoming value from the field of an invalid signal, and its old details', async () => {
+		const incoming = {
+			...ITEMS[1].json,
+			delayDays: 'two weeks (from ERP import)',
+			priceChange: 'unchecked',
+			_signals: { delayDays: { prompt: 'erp-import' }, other: { prompt: 'kept' } },
+		};
+		const result = await run([extractNode()], [['Trigger', 'Extract']], [{ json: incoming }]);
+		const [valid, invalid] = result.outputsOf('Extract');
+		expect(valid).toEqual([]);
+		const [b] = jsonOf(invalid);
+		expect(b).not.toHaveProperty('delayDays');
+		expect(b).toMatchObject({ id: 'b', priceChange: false, newUnitPrice: null });
+		expect(Object.keys(b._signals as object).sort()).toEqual(['newUnitPrice', 'other', 'priceChange']);
+		expect((b._invalid as Array<{ field: string }>).map((entry) => entry.field)).toEqual(['delayDays']);
+	});
+
+	it('drops incoming values of signals that failed with continueOnFail', async () => {
+		server.enqueue({ kind: 'status', status: 500 });
+		const result = await run(
+			[extractNode({ signals: { signal: [SIGNALS.signal[0]] }, options: { maxRetries: 0, concurrency: 1 } }, { onError: 'continueRegularOutput' })],
+			[['Trigger', 'Extract']],
+			[{ json: { ...ITEMS[0].json, priceChange: 'yes (from ERP import)' } }],
+		);
+		const [, invalid] = result.outputsOf('Extract');
+		expect(jsonOf(invalid)[0]).not.toHaveProperty('priceChange');
+	});
+
 	it('feeds its invalid output into Record Correction, which writes a fixture from the trace', async () => {
 		const correct: HarnessNode = {
 			name: 'Correct',

@@ -190,6 +190,20 @@ describe('Run Prompt Release', () => {
 		expect(completions()).toHaveLength(3);
 	});
 
+	it('with Include Input Fields, an item with valid: false carries no incoming value', async () => {
+		const node = runNode({ prompt: { __rl: true, mode: 'list', value: 'delivery-delay-days' }, options: { includeInputFields: true, maxRetries: 0 } }, { onError: 'continueRegularOutput' });
+		const incoming = (body: string) => ({ json: { body, value: 'two weeks (from ERP import)', id: body.length } });
+		let [bad] = jsonOf((await run(node, [incoming(emails.vague)])).outputOf('Run'));
+		expect(bad).toMatchObject({ valid: false, rawOutput: 'two weeks', id: emails.vague.length });
+		expect(bad).not.toHaveProperty('value');
+
+		server.reset();
+		server.enqueue({ kind: 'status', status: 500 });
+		[bad] = jsonOf((await run(node, [incoming(emails.delay)])).outputOf('Run'));
+		expect(bad).toMatchObject({ valid: false, rawOutput: null, id: emails.delay.length });
+		expect(bad).not.toHaveProperty('value');
+	});
+
 	it('fails with a NodeApiError on a provider error after retries; with continueOnFail the item carries the reason, metadata and trace', async () => {
 		server.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
 		let result = await run(runNode({ options: { maxRetries: 1, concurrency: 1 } }), [{ json: { body: emails.increase } }]);
@@ -265,5 +279,36 @@ describe('Run Prompt Release', () => {
 		const [item] = jsonOf(result.outputOf('Run'));
 		expect(item).toMatchObject({ valid: true, provider: 'openai-compatible', version: 'draft' });
 		expect(completions()).toHaveLength(1);
+	});
+
+	it('sends a credential key only to the credential Base URL: not to a server the prompt names', async () => {
+		const { store } = registry;
+		await addPrompt(store, promptSpec('proxied', { description: 'Prompt-named server', model: { provider: 'openai', name: 'test-model', temperature: 0, maxTokens: 50, baseUrl: server.openaiBaseUrl } }));
+		await addPrompt(
+			store,
+			promptSpec('proxied-claude', { description: 'Prompt-named server', model: { provider: 'anthropic', name: 'claude-test', temperature: 0, maxTokens: 50, baseUrl: server.anthropicBaseUrl } }),
+		);
+		// Credentials left at n8n's default Base URLs: the prompt's server wins, but gets none of their keys.
+		const defaults = {
+			...credentials(registry.root, server),
+			openAiApi: { data: { apiKey: 'sk-node-secret', organizationId: 'org-secret', url: 'https://api.openai.com/v1' } },
+			anthropicApi: { data: { apiKey: 'sk-ant-node-secret', url: 'https://api.anthropic.com' } },
+		};
+		for (const prompt of ['proxied', 'proxied-claude']) {
+			server.reset();
+			server.enqueue({ kind: 'answer', text: '{"value":true}' });
+			const result = await runWorkflow({
+				nodeTypes,
+				nodes: [runNode({ prompt: { __rl: true, mode: 'id', value: prompt }, release: 'draft' })],
+				connections: connect(['Trigger', 'Run']),
+				credentials: defaults,
+				credentialTypes,
+				triggerItems: [{ json: { body: emails.increase } }],
+			});
+			expect(jsonOf(result.outputOf('Run'))[0]).toMatchObject({ valid: true, value: true });
+			const [call] = completions();
+			expect(call.headers.authorization).toBe('Bearer not-needed');
+			expect(JSON.stringify(call.headers)).not.toMatch(/secret/);
+		}
 	});
 });
