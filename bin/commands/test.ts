@@ -22,7 +22,8 @@ import {
 import { priceOf } from '../../lib/pricing';
 import { action, EXIT_FAILED, EXIT_OK } from '../shared/exit';
 import { loadFixturesForRun } from '../shared/fixtures';
-import { junitXml, writeFileAtomic } from '../shared/junit';
+import { writeFileAtomic } from '../../lib/yaml-io';
+import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
 import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath } from '../shared/registry';
@@ -177,7 +178,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	if (opts.json) out(JSON.stringify(summaryJson(report.summary), null, 2));
 	else printReport(report, runFile, baseline, priceOf(pricing, model.provider, model.name) !== undefined);
 	if (opts.junit) {
-		await writeFileAtomic(opts.junit, junitXml(report));
+		await writeFileAtomic(path.resolve(opts.junit), junitXml(report));
 		say(`junit: ${shownPath(opts.junit)}`);
 	}
 	return report.summary.failed > 0 || report.summary.regressions.length > 0 ? EXIT_FAILED : EXIT_OK;

@@ -1,7 +1,4 @@
 /** JUnit XML for CI: one testsuite per prompt, one testcase per fixture (classname = segment). */
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { FixtureResult, RunReport } from '../../lib';
 
 /** Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/U+FFFF). */
@@ -68,16 +65,3 @@ export function junitXml(report: RunReport): string {
 	].join('\n');
 }
 
-/** Write so a CI reader never sees a half-written file. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-	const target = path.resolve(file);
-	await fs.mkdir(path.dirname(target), { recursive: true });
-	const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-	try {
-		await fs.writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
-		await fs.rename(tmp, target);
-	} catch (error) {
-		await fs.rm(tmp, { force: true });
-		throw error;
-	}
-}

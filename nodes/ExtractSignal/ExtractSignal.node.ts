@@ -8,15 +8,12 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import type { PriceTable } from '../../lib/registry/store';
 import type { ResolvedPrompt } from '../../lib/types';
 import { concurrencyOf, mapLimited } from '../shared/concurrency';
-import { byDisplayName, cacheTtlMs, callOptions, concurrencyOption, modelCallOptions, variableProperties, type ModelCallOptionValues } from '../shared/descriptions';
+import { byDisplayName, concurrencyOption, modelCallOptions, variableProperties, type ModelCallOptionValues } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
-import { ProviderPool } from '../shared/model-credentials';
-import { callPrompt, metaJson, prepareVariables, resolveRelease, traceOf, type CallEnvironment } from '../shared/prompt-call';
+import { callEnvironment, callPrompt, metaJson, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
-import { getRegistryStore } from '../shared/registry';
 import { parseReleaseText } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
 
@@ -129,15 +126,7 @@ export class ExtractSignal implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const options = this.getNodeParameter('options', 0, {}) as ModelCallOptionValues;
-		const store = await getRegistryStore(this);
-		let prices: Promise<PriceTable> | undefined;
-		const env: CallEnvironment = {
-			node: this.getNode(),
-			store,
-			providers: new ProviderPool(this, callOptions(options)),
-			cacheTtlMs: cacheTtlMs(options),
-			pricing: () => (prices ??= store.readPricing()),
-		};
+		const env = await callEnvironment(this, options);
 		const continueOnFail = this.continueOnFail();
 		const node = this.getNode();
 		const concurrency = concurrencyOf(options.concurrency);

@@ -7,13 +7,10 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import type { PriceTable } from '../../lib/registry/store';
 import type { ResolvedPrompt } from '../../lib/types';
 import { concurrencyOf, mapLimited } from '../shared/concurrency';
 import {
 	byDisplayName,
-	cacheTtlMs,
-	callOptions,
 	concurrencyOption,
 	modelCallOptions,
 	promptLocator,
@@ -22,10 +19,8 @@ import {
 	type ModelCallOptionValues,
 } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
-import { ProviderPool } from '../shared/model-credentials';
-import { callPrompt, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf, type CallEnvironment } from '../shared/prompt-call';
+import { callEnvironment, callPrompt, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
-import { getRegistryStore } from '../shared/registry';
 import { readReleaseRef } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
 
@@ -93,15 +88,7 @@ export class RunPromptRelease implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const options = this.getNodeParameter('options', 0, {}) as RunOptions;
-		const store = await getRegistryStore(this);
-		let prices: Promise<PriceTable> | undefined;
-		const env: CallEnvironment = {
-			node: this.getNode(),
-			store,
-			providers: new ProviderPool(this, callOptions(options)),
-			cacheTtlMs: cacheTtlMs(options),
-			pricing: () => (prices ??= store.readPricing()),
-		};
+		const env = await callEnvironment(this, options);
 		const continueOnFail = this.continueOnFail();
 		const node = this.getNode();
 

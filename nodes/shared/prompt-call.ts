@@ -2,7 +2,7 @@
  * One call of a released prompt for one item: resolve the release (through the shared TTL cache),
  * check and convert variables, pick the provider from the model credentials, run, and describe the result.
  */
-import type { IDataObject, INode } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
 import { declaredInputs } from '../../lib/corrections';
 import { ConfigError } from '../../lib/errors';
 import { sharedReleaseCache } from '../../lib/release-cache';
@@ -11,7 +11,9 @@ import type { PriceTable, RegistryStore } from '../../lib/registry/store';
 import { runPrompt } from '../../lib/run-prompt';
 import type { CallMeta, CallResult, ResolvedPrompt } from '../../lib/types';
 import { toNodeError } from './errors';
-import type { ProviderPool } from './model-credentials';
+import { cacheTtlMs, callOptions, type ModelCallOptionValues } from './descriptions';
+import { ProviderPool } from './model-credentials';
+import { getRegistryStore } from './registry';
 import { coerceVariables } from './variables';
 
 export interface CallEnvironment {
@@ -21,6 +23,19 @@ export interface CallEnvironment {
 	cacheTtlMs: number;
 	pricing: () => Promise<PriceTable>;
 	signal?: AbortSignal;
+}
+
+/** What a model-calling node sets up once per execution: registry, providers, cache TTL, prices read once. */
+export async function callEnvironment(ctx: IExecuteFunctions, options: ModelCallOptionValues): Promise<CallEnvironment> {
+	const store = await getRegistryStore(ctx);
+	let prices: Promise<PriceTable> | undefined;
+	return {
+		node: ctx.getNode(),
+		store,
+		providers: new ProviderPool(ctx, callOptions(options)),
+		cacheTtlMs: cacheTtlMs(options),
+		pricing: () => (prices ??= store.readPricing()),
+	};
 }
 
 /** The release the node calls, through the shared TTL cache. Throws a node error that says what to fix. */
