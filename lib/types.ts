@@ -85,9 +85,26 @@ export interface Fixture {
 	source: FixtureSource;
 	note?: string;
 	recorded?: { version: number | 'draft'; modelOutput: unknown; at: string };
+	/** Per-field comparison overriding the prompt's policy (key "value" for scalar outputs). */
+	compare?: Record<string, CompareRule>;
 }
 
-export type HistoryAction = 'release' | 'rollback';
+/**
+ * How an expected value is compared with the answer: exact (default), numeric tolerance,
+ * case-insensitive text, or any one of several accepted values.
+ */
+export type CompareRule =
+	| 'exact'
+	| 'caseInsensitive'
+	| { tolerance: { absolute?: number; relative?: number } }
+	| { oneOf: ScalarValue[] };
+
+/**
+ * release: a version takes a channel (100 %). rollback: the channel goes back (or a canary ends).
+ * canary: a version serves part of a channel's traffic. promote: the canary takes 100 %.
+ * freeze: a canary breached a freeze rule and all traffic went back to stable by itself.
+ */
+export type HistoryAction = 'release' | 'rollback' | 'canary' | 'promote' | 'freeze';
 
 export interface HistoryEntry {
 	at: string;
@@ -101,13 +118,49 @@ export interface HistoryEntry {
 	reason?: string;
 	runId?: string;
 	contentHash?: string;
+	/** Released with --force past a refusing gate: shown loudly in status. */
+	forced?: boolean;
+	/** canary entries: the share of traffic, or the routing keys, that got the canary. */
+	percent?: number;
+	segments?: string[];
+	/** canary/freeze/promote entries: the canary concerned. */
+	canaryId?: string;
 }
 
-export interface ChannelPointer {
+/** The canary arm of a channel: a second version serving part of the traffic, routed sticky by key. */
+export interface CanaryArm {
+	/** Unique per canary start; names its outcome log and salts its routing hash. */
+	id: string;
 	version: number;
 	contentHash: string;
 	since: string;
 	runId?: string;
+	/** Share of routing keys (0 < percent < 100) that get the canary… */
+	percent?: number;
+	/** …or exactly these routing keys (e.g. internal, acme-metals). One of the two is set. */
+	segments?: string[];
+	/** Set when a freeze rule was breached: all traffic goes to stable until promote or rollback. */
+	frozen?: { at: string; reason: string };
+}
+
+export interface ChannelPointer {
+	/** The stable version: all traffic, or all traffic the canary does not take. */
+	version: number;
+	contentHash: string;
+	since: string;
+	runId?: string;
+	forced?: boolean;
+	canary?: CanaryArm;
+}
+
+export type Arm = 'stable' | 'canary';
+
+/** One outcome of one served item, appended by nodes to the canary's outcome log. */
+export interface OutcomeRecord {
+	at: string;
+	arm: Arm;
+	version: number;
+	outcome: 'valid' | 'invalid' | 'corrected';
 }
 
 /** `releases.yaml` */
@@ -123,6 +176,10 @@ export interface ResolvedPrompt {
 	contentHash: string;
 	/** The channel that was asked for, when the call named one. */
 	channel?: string;
+	/** Which arm of the channel served it (absent for pinned versions and drafts). */
+	arm?: Arm;
+	/** The canary in force when `arm` was decided. */
+	canaryId?: string;
 	spec: PromptSpec;
 }
 
@@ -137,6 +194,7 @@ export interface CallMeta {
 	version: number | 'draft';
 	contentHash: string;
 	channel?: string;
+	arm?: Arm;
 	model: string;
 	provider: ProviderName;
 	latencyMs: number;
@@ -168,6 +226,11 @@ export interface FixtureResult {
 	outputTokens: number;
 	costUsd: number;
 	repaired: boolean;
+	/** Per output field ("value" for scalars): did that field match? */
+	fields?: Record<string, boolean>;
+	/** With policy `repeat` N > 1: how many of the N attempts passed (the fixture passes only if all did). */
+	attemptsPassed?: number;
+	attempts?: number;
 }
 
 export interface SegmentSummary {
@@ -183,6 +246,8 @@ export interface RunSummary {
 	failed: number;
 	passRate: number;
 	segments: Record<string, SegmentSummary>;
+	/** Indicator-level accuracy: pass rate per output field ("value" for scalars). */
+	fields?: Record<string, SegmentSummary>;
 	regressions: string[];
 	latencyMs: { p50: number; p95: number };
 	tokens: { input: number; output: number };
@@ -199,8 +264,12 @@ export interface RunReport {
 	model: { provider: ProviderName; name: string };
 	startedAt: string;
 	finishedAt: string;
-	/** The run this one was compared with for regressions (the production release's run). */
+	/** The run this one was compared with for regressions (the production release's run, or --baseline). */
 	baselineRunId?: string;
+	/** Each fixture was run this many times (policy `repeat`); default 1. */
+	repeat?: number;
+	/** What produced the run: `test` (default) or `migrate` (a model change). */
+	kind?: 'test' | 'migrate';
 	summary: RunSummary;
 	results: FixtureResult[];
 }

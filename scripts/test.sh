@@ -22,8 +22,9 @@ step "ready in $((SECONDS - t0)) s: node $(node --version), n8n $N8N_HOST_DIR, e
 set +e
 lint=0
 if [ "$#" -eq 0 ]; then
-	step "lint (n8n community-node rules)"
+	step "lint (n8n community-node rules) and type-check of the tests"
 	npx --no-install eslint . || lint=$?
+	npx --no-install tsc -p tsconfig.test.json --noEmit || lint=$?
 fi
 # dist/ is built above; the jest global setup need not build it again.
 export PROMPT_RELEASE_SKIP_BUILD=1

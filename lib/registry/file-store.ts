@@ -1,11 +1,13 @@
 import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
 import { assertPromptId, checkFixture, checkPromptSpec, checkReleases, checkRun, checkVersionFile } from './formats';
 import type { PriceTable, RegistryStore } from './store';
-import type { Fixture, FrozenVersion, PromptSpec, ReleasesState, RunReport } from '../types';
+import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -215,6 +217,43 @@ export class FileRegistryStore implements RegistryStore {
 			.map((f) => f.slice(0, -'.json'.length))
 			.filter((id) => RUN_ID.test(id))
 			.sort();
+	}
+
+	private outcomesDir(promptId: string, canaryId: string): string {
+		if (!RUN_ID.test(canaryId)) throw new ConfigError(`canary id "${canaryId}" is invalid`);
+		return path.join(this.promptDir(promptId), 'outcomes', canaryId);
+	}
+
+	/** This process's own log file per canary, so concurrent processes never interleave rows. */
+	private readonly outcomeFiles = new Map<string, string>();
+
+	async appendOutcomes(promptId: string, canaryId: string, records: OutcomeRecord[]): Promise<void> {
+		if (records.length === 0) return;
+		const dir = this.outcomesDir(promptId, canaryId);
+		let file = this.outcomeFiles.get(dir);
+		if (!file) {
+			file = path.join(dir, `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
+			this.outcomeFiles.set(dir, file);
+		}
+		await fs.mkdir(dir, { recursive: true });
+		await fs.appendFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
+	}
+
+	async readOutcomes(promptId: string, canaryId: string): Promise<OutcomeRecord[]> {
+		const dir = this.outcomesDir(promptId, canaryId);
+		const out: OutcomeRecord[] = [];
+		for (const name of (await listDir(dir)).filter((f) => f.endsWith('.jsonl')).sort()) {
+			const text = await fs.readFile(path.join(dir, name), 'utf8');
+			for (const line of text.split('\n')) {
+				if (!line.trim()) continue;
+				try {
+					out.push(JSON.parse(line) as OutcomeRecord);
+				} catch {
+					// A torn last line of a process that died mid-append: skipped, the rest counts.
+				}
+			}
+		}
+		return out;
 	}
 
 	async readPricing(): Promise<PriceTable> {

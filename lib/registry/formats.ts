@@ -57,6 +57,23 @@ const promptFileSchema = z
 	})
 	.strict();
 
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A per-field comparison rule (fixtures' and policies' `compare:`). */
+export const compareRuleSchema = z.union([
+	z.literal('exact'),
+	z.literal('caseInsensitive'),
+	z
+		.object({
+			tolerance: z
+				.object({ absolute: z.number().nonnegative().optional(), relative: z.number().nonnegative().optional() })
+				.strict()
+				.refine((t) => t.absolute !== undefined || t.relative !== undefined, { message: 'give absolute and/or relative' }),
+		})
+		.strict(),
+	z.object({ oneOf: z.array(scalar).min(1) }).strict(),
+]);
+
 const fixtureFileSchema = z
 	.object({
 		id: z.string(),
@@ -73,13 +90,14 @@ const fixtureFileSchema = z
 			})
 			.strict()
 			.optional(),
+		compare: z.record(compareRuleSchema).optional(),
 	})
 	.strict();
 
 const historySchema = z
 	.object({
 		at: z.string(),
-		action: z.enum(['release', 'rollback']),
+		action: z.enum(['release', 'rollback', 'canary', 'promote', 'freeze']),
 		channel: z.string(),
 		version: z.number().int().positive(),
 		from: z.number().int().positive().optional(),
@@ -87,8 +105,26 @@ const historySchema = z
 		reason: z.string().optional(),
 		runId: z.string().optional(),
 		contentHash: z.string().optional(),
+		forced: z.boolean().optional(),
+		percent: z.number().gt(0).lt(100).optional(),
+		segments: z.array(z.string().min(1)).min(1).optional(),
+		canaryId: z.string().optional(),
 	})
 	.strict();
+
+const canarySchema = z
+	.object({
+		id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/),
+		version: z.number().int().positive(),
+		contentHash: z.string(),
+		since: z.string(),
+		runId: z.string().optional(),
+		percent: z.number().gt(0).lt(100).optional(),
+		segments: z.array(z.string().min(1)).min(1).optional(),
+		frozen: z.object({ at: z.string(), reason: z.string() }).strict().optional(),
+	})
+	.strict()
+	.refine((c) => (c.percent === undefined) !== (c.segments === undefined), { message: 'a canary has either percent or segments' });
 
 const releasesFileSchema = z
 	.object({
@@ -100,6 +136,8 @@ const releasesFileSchema = z
 						contentHash: z.string(),
 						since: z.string(),
 						runId: z.string().optional(),
+						forced: z.boolean().optional(),
+						canary: canarySchema.optional(),
 					})
 					.strict(),
 			)

@@ -1,4 +1,4 @@
-import type { Fixture, FrozenVersion, PromptSpec, ReleasesState, RunReport } from '../types';
+import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
 
 /** Prices in USD per million tokens, keyed `provider:model` or just `model`. */
 export type PriceTable = Record<string, { input: number; output: number }>;
@@ -35,6 +35,13 @@ export interface RegistryStore {
 	readRun(promptId: string, runId: string): Promise<RunReport>;
 	/** Run ids, oldest first. */
 	listRuns(promptId: string): Promise<string[]>;
+
+	/**
+	 * The canary outcome log: append-only, safe with many processes (each writes its own file / rows).
+	 * Records are appended in batches by the nodes; read back whole for arm statistics.
+	 */
+	appendOutcomes(promptId: string, canaryId: string, records: OutcomeRecord[]): Promise<void>;
+	readOutcomes(promptId: string, canaryId: string): Promise<OutcomeRecord[]>;
 
 	/** The registry's price table overrides (`pricing.yaml`), empty when none. */
 	readPricing(): Promise<PriceTable>;

@@ -95,7 +95,7 @@ describe('recordCorrection', () => {
 	});
 
 	test('a required input named like an Object.prototype member must really be there', async () => {
-		const spec = makeSpec({ id: 'ctor', inputs: { constructor: { type: 'string', required: true } }, template: '{{constructor}}', output: { type: 'boolean' } });
+		const spec = makeSpec({ id: 'ctor', inputs: { constructor: { type: 'string' as const, required: true } }, template: '{{constructor}}', output: { type: 'boolean' } });
 		const { store } = await registry(spec);
 		await expect(recordCorrection(store, { promptId: 'ctor', variables: {}, modelOutput: null, corrected: true })).rejects.toThrow(/the trace has no value for required input "constructor"/);
 	});
@@ -165,7 +165,7 @@ describe('recordCorrection', () => {
 
 describe('coerce (people’s input only)', () => {
 	test('object properties named like Object.prototype members are only converted when present', () => {
-		const schema: OutputSchema = { type: 'object', properties: { toString: { type: 'string', nullable: true }, n: { type: 'integer' } } };
+		const schema: OutputSchema = { type: 'object', properties: { toString: { type: 'string' as const, nullable: true }, n: { type: 'integer' } } };
 		expect(coerceToSchema(schema, { n: '2' })).toEqual({ n: 2 });
 		expect(Object.hasOwn(coerceToSchema(schema, { n: '2' }) as object, 'toString')).toBe(false);
 	});

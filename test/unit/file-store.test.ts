@@ -295,7 +295,7 @@ describe('fixtures', () => {
 			['inputs.constructor', expect.stringContaining('"constructor" is not an input')],
 		]);
 		// A declared input "constructor" missing from the fixture is missing, not "must be a string".
-		const ctorSpec = makeSpec({ inputs: { constructor: { type: 'string', required: true } }, template: '{{constructor}}' });
+		const ctorSpec = makeSpec({ inputs: { constructor: { type: 'string' as const, required: true } }, template: '{{constructor}}' });
 		await writeFixtureFile(root, 'price-change', { id: 'f2', inputs: {}, expected: true });
 		await expect(store.readFixture('price-change', 'f2', ctorSpec)).rejects.toThrow(/field "inputs": required input "constructor" is missing/);
 		// A non-finite number is wrong-typed, as at run time.

@@ -41,7 +41,7 @@ describe('templateIssues', () => {
 			{ field: 'template', message: expect.stringContaining('{{constructor}} has no declared input') },
 		]);
 		// A declared input of such a name is fine.
-		expect(templateIssues(makeSpec({ template: '{{constructor}}', inputs: { constructor: { type: 'string', required: true } } }))).toEqual([]);
+		expect(templateIssues(makeSpec({ template: '{{constructor}}', inputs: { constructor: { type: 'string' as const, required: true } } }))).toEqual([]);
 	});
 
 	test('no issues when every placeholder is declared (unused inputs are fine)', () => {

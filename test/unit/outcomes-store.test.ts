@@ -1,0 +1,42 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { FileRegistryStore } from '../../lib/registry/file-store';
+import type { OutcomeRecord } from '../../lib/types';
+import { makeSpec, tempRegistry } from './helpers';
+
+const rec = (arm: OutcomeRecord['arm'], outcome: OutcomeRecord['outcome'], version = 1): OutcomeRecord => ({ at: '2026-11-21T10:00:00.000Z', arm, version, outcome });
+
+describe('canary outcome log (file store)', () => {
+	test('appends in batches from several store instances (processes) and reads everything back', async () => {
+		const { root, store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		const other = new FileRegistryStore(root); // another process's view of the same folder
+		await Promise.all([
+			store.appendOutcomes('price-change', 'c1', [rec('stable', 'valid'), rec('canary', 'invalid', 2)]),
+			other.appendOutcomes('price-change', 'c1', [rec('canary', 'valid', 2)]),
+		]);
+		await store.appendOutcomes('price-change', 'c1', [rec('stable', 'corrected')]);
+		const all = await store.readOutcomes('price-change', 'c1');
+		expect(all).toHaveLength(4);
+		expect(all.filter((r) => r.arm === 'canary').map((r) => r.outcome).sort()).toEqual(['invalid', 'valid']);
+		const files = await fs.readdir(path.join(root, 'price-change', 'outcomes', 'c1'));
+		expect(files).toHaveLength(2); // one append-only file per writer
+		expect(await store.readOutcomes('price-change', 'other-canary')).toEqual([]);
+	});
+
+	test('a torn last line (a writer died mid-append) is skipped, the rest counts', async () => {
+		const { root, store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		await store.appendOutcomes('price-change', 'c1', [rec('stable', 'valid')]);
+		const dir = path.join(root, 'price-change', 'outcomes', 'c1');
+		const [file] = await fs.readdir(dir);
+		await fs.appendFile(path.join(dir, file), '{"at":"2026-11-21T10:00:00.000Z","arm":"can');
+		expect(await store.readOutcomes('price-change', 'c1')).toEqual([rec('stable', 'valid')]);
+	});
+
+	test('canary ids that could leave the folder are refused', async () => {
+		const { store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		await expect(store.appendOutcomes('price-change', '../x', [rec('stable', 'valid')])).rejects.toThrow(/canary id "..\/x" is invalid/);
+	});
+});
