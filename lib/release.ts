@@ -1,13 +1,16 @@
 /**
  * The release gate, releases and rollbacks. A version reaches a channel only with evidence:
- * a stored run of exactly that content that passed every current fixture, with no regressions.
+ * a stored run of exactly that content that covers every current fixture and satisfies the policy
+ * (lib/policy.ts), unless forced with a reason (recorded loudly).
  */
 import * as os from 'node:os';
 import { ConfigError, ConfigErrors, GateRefusal } from './errors';
+import { randomBytes } from 'node:crypto';
 import { valuesEqual } from './schema';
-import { findRegressions, fixtureInputsHash } from './runner';
+import { checkPolicy, loadPolicy, type Policy, type PolicyViolation } from './policy';
+import { fixtureInputsHash, summarize } from './runner';
 import type { RegistryStore } from './registry/store';
-import type { Fixture, HistoryEntry, ReleasesState, RunReport } from './types';
+import type { CanaryArm, ChannelPointer, Fixture, HistoryEntry, ReleasesState, RunReport } from './types';
 
 export function currentUser(): string {
 	if (process.env.PROMPT_RELEASE_USER) return process.env.PROMPT_RELEASE_USER;
@@ -53,32 +56,38 @@ export async function latestRunOf(store: RegistryStore, promptId: string, versio
 export interface GateVerdict {
 	ok: boolean;
 	run?: RunReport;
-	/** Why the gate refused, one line each. */
+	/** The run behind the channel the run was compared with, when there is one. */
+	baseline?: RunReport;
+	policy: Policy;
+	/** Why the gate refused, one line each (evidence problems, then policy violations). */
 	reasons: string[];
+	/** Every refusal with its rule: `evidence` (no fixtures, no run, out-of-date run) or a policy key. */
+	violations: PolicyViolation[];
 	failingFixtures: string[];
 }
 
-/** Evaluate the gate for a version without changing anything. */
-export async function evaluateGate(store: RegistryStore, promptId: string, version: number, channel = 'production'): Promise<GateVerdict> {
+/** Evaluate the gate for a version without changing anything: evidence first, then the policy. */
+export async function evaluateGate(store: RegistryStore, promptId: string, version: number, channel = 'production', options: { policy?: Policy } = {}): Promise<GateVerdict> {
+	const policy = options.policy ?? (await loadPolicy(store, promptId));
 	const frozen = await store.readVersion(promptId, version);
+	const refuse = (message: string, run?: RunReport): GateVerdict => ({
+		ok: false,
+		policy,
+		...(run ? { run } : {}),
+		reasons: [message],
+		violations: [{ rule: 'evidence', message, fixtures: [] }],
+		failingFixtures: [],
+	});
 	// Structure only: a fixture whose inputs no longer fit the prompt fails in the run and is named there.
 	const fixtures: Fixture[] = await store.listFixtures(promptId);
 	if (fixtures.length === 0) {
-		return {
-			ok: false,
-			reasons: [`prompt "${promptId}" has no fixtures: nothing ships untested. Add fixtures under ${promptId}/fixtures/ (or import them), then test version ${version}`],
-			failingFixtures: [],
-		};
+		return refuse(`prompt "${promptId}" has no fixtures: nothing ships untested. Add fixtures under ${promptId}/fixtures/ (or import them), then test version ${version}`);
 	}
 	const run = await latestRunOf(store, promptId, version, frozen.contentHash);
 	if (!run) {
-		return {
-			ok: false,
-			reasons: [`no stored test run of version ${version} (${frozen.contentHash}): run "prompt-release test ${promptId} --version ${version}" first`],
-			failingFixtures: [],
-		};
+		return refuse(`no stored test run of version ${version} (${frozen.contentHash}): run "prompt-release test ${promptId} --version ${version}" first`);
 	}
-	const reasons: string[] = [];
+	const violations: PolicyViolation[] = [];
 	const byId = new Map(run.results.map((r) => [r.fixtureId, r]));
 	const stale = (f: Fixture): boolean => {
 		const r = byId.get(f.id);
@@ -88,23 +97,26 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	};
 	const missing = fixtures.filter(stale).map((f) => f.id);
 	if (missing.length) {
-		reasons.push(`run ${run.runId} is out of date: fixtures added or changed since: ${missing.join(', ')}. Run "prompt-release test ${promptId} --version ${version}" again.`);
+		violations.push({
+			rule: 'evidence',
+			message: `run ${run.runId} is out of date: fixtures added or changed since: ${missing.join(', ')}. Run "prompt-release test ${promptId} --version ${version}" again.`,
+			fixtures: missing,
+		});
 	}
+	// The policy judges the run over the current fixtures only (removed fixtures no longer count).
 	const current = new Set(fixtures.map((f) => f.id));
-	const failed = run.results.filter((r) => !r.passed && current.has(r.fixtureId));
-	if (failed.length) {
-		reasons.push(`run ${run.runId} failed ${failed.length} of ${run.results.length} fixtures: ${failed.map((r) => `${r.fixtureId} (${r.reason ?? 'failed'})`).join('; ')}`);
-	}
 	const baseline = await baselineRun(store, promptId, channel);
-	const regressions = findRegressions(run.results, baseline).filter((id) => current.has(id));
-	if (regressions.length) {
-		reasons.push(`regressions against the run behind "${channel}" (${baseline!.runId}): ${regressions.join(', ')}`);
-	}
+	const results = run.results.filter((r) => current.has(r.fixtureId));
+	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline) };
+	violations.push(...checkPolicy(judged, baseline, policy, { channel }).violations);
 	return {
-		ok: reasons.length === 0,
+		ok: violations.length === 0,
 		run,
-		reasons,
-		failingFixtures: [...new Set([...failed.map((r) => r.fixtureId), ...regressions, ...missing])],
+		...(baseline ? { baseline } : {}),
+		policy,
+		reasons: violations.map((v) => v.message),
+		violations,
+		failingFixtures: [...new Set(violations.flatMap((v) => v.fixtures))],
 	};
 }
 
@@ -112,6 +124,8 @@ export interface ReleaseOptions {
 	channel?: string;
 	by?: string;
 	reason?: string;
+	/** Release even though the gate refuses; needs a reason; recorded as forced in history and pointer. */
+	force?: boolean;
 	now?: Date;
 }
 
@@ -120,20 +134,41 @@ export interface ReleaseOutcome {
 	entry?: HistoryEntry;
 	/** True when the channel already pointed at that version: nothing was written. */
 	unchanged: boolean;
-	run: RunReport;
+	/** The evidence run (absent only for a forced release without any run). */
+	run?: RunReport;
+	verdict: GateVerdict;
+	/** True when the gate refused and --force put the version on the channel anyway. */
+	forced: boolean;
 }
 
-/** Put a version on a channel, if the gate allows. Throws GateRefusal naming the failing fixtures otherwise. */
+function refusal(what: string, verdict: GateVerdict): GateRefusal {
+	const lines = verdict.violations.map((v) => `[${v.rule}] ${v.message}`);
+	return new GateRefusal(`${what} refused:\n  - ${lines.join('\n  - ')}`, verdict.failingFixtures);
+}
+
+/** Evaluate the gate; throw unless it passes or `force` (with a reason) overrides it. */
+async function gateOrForce(store: RegistryStore, promptId: string, version: number, channel: string, what: string, options: ReleaseOptions): Promise<{ verdict: GateVerdict; forced: boolean }> {
+	if (options.force && !options.reason?.trim()) {
+		throw new ConfigError(`--force needs --reason "…": forcing past the gate is recorded in the history and shown by status`);
+	}
+	const verdict = await evaluateGate(store, promptId, version, channel);
+	if (verdict.ok) return { verdict, forced: false };
+	if (!options.force) throw refusal(what, verdict);
+	return { verdict, forced: true };
+}
+
+/** Put a version on a channel, if the gate allows (or --force with a reason). Throws GateRefusal naming rules and fixtures otherwise. */
 export async function releaseVersion(store: RegistryStore, promptId: string, version: number, options: ReleaseOptions = {}): Promise<ReleaseOutcome> {
 	const channel = options.channel ?? 'production';
-	const verdict = await evaluateGate(store, promptId, version, channel);
-	if (!verdict.ok) {
-		throw new GateRefusal(`release of "${promptId}" version ${version} to "${channel}" refused:\n  - ${verdict.reasons.join('\n  - ')}`, verdict.failingFixtures);
-	}
-	const run = verdict.run!;
+	const before = (await store.readReleases(promptId)).channels[channel];
+	if (before?.canary) throw canaryRunning(promptId, channel, before.canary);
+	const { verdict, forced } = await gateOrForce(store, promptId, version, channel, `release of "${promptId}" version ${version} to "${channel}"`, options);
+	const run = verdict.run;
+	const contentHash = run?.contentHash ?? (await store.readVersion(promptId, version)).contentHash;
 	let entry: HistoryEntry | undefined;
 	const state = await store.updateReleases(promptId, (s) => {
 		const previous = s.channels[channel];
+		if (previous?.canary) throw canaryRunning(promptId, channel, previous.canary);
 		if (previous?.version === version) return s;
 		const at = (options.now ?? new Date()).toISOString();
 		entry = {
@@ -144,35 +179,63 @@ export async function releaseVersion(store: RegistryStore, promptId: string, ver
 			...(previous ? { from: previous.version } : {}),
 			by: options.by ?? currentUser(),
 			...(options.reason ? { reason: options.reason } : {}),
-			runId: run.runId,
-			contentHash: run.contentHash,
+			...(run ? { runId: run.runId } : {}),
+			contentHash,
+			...(forced ? { forced: true } : {}),
 		};
-		return {
-			channels: { ...s.channels, [channel]: { version, contentHash: run.contentHash, since: at, runId: run.runId } },
-			history: [...s.history, entry],
-		};
+		const pointer: ChannelPointer = { version, contentHash, since: at, ...(run ? { runId: run.runId } : {}), ...(forced ? { forced: true } : {}) };
+		return { channels: { ...s.channels, [channel]: pointer }, history: [...s.history, entry] };
 	});
-	return { state, entry, unchanged: entry === undefined, run };
+	return { state, entry, unchanged: entry === undefined, run, verdict, forced: entry !== undefined && forced };
 }
 
-/** The versions a channel went through, oldest first, as releases and rollbacks left them. */
+function canaryRunning(promptId: string, channel: string, canary: CanaryArm): GateRefusal {
+	return new GateRefusal(
+		`a canary of version ${canary.version} is running on "${promptId}" channel "${channel}"${canary.frozen ? ' (frozen)' : ''}: promote it ("prompt-release promote ${promptId}") or end it ("prompt-release rollback ${promptId}") first`,
+	);
+}
+
+/** The versions a channel went through, oldest first: releases and promotions push, rollbacks pop (a rollback that ends a canary does not). */
 export function channelStack(state: ReleasesState, channel: string): HistoryEntry[] {
 	const stack: HistoryEntry[] = [];
 	for (const e of state.history) {
 		if (e.channel !== channel) continue;
-		if (e.action === 'release') stack.push(e);
-		else stack.pop();
+		if (e.action === 'release' || e.action === 'promote') stack.push(e);
+		else if (e.action === 'rollback' && e.canaryId === undefined) stack.pop();
 	}
 	return stack;
 }
 
-/** Point the channel back at the version it had before the current one. */
+/**
+ * End a running canary (frozen or not; the stable version stays), or else point the channel back
+ * at the version it had before the current one.
+ */
 export async function rollbackChannel(store: RegistryStore, promptId: string, options: ReleaseOptions = {}): Promise<{ state: ReleasesState; entry: HistoryEntry }> {
 	const channel = options.channel ?? 'production';
 	let entry: HistoryEntry | undefined;
 	const state = await store.updateReleases(promptId, async (s) => {
 		const current = s.channels[channel];
 		if (!current) throw new ConfigError(`prompt "${promptId}" has nothing released on channel "${channel}": nothing to roll back`);
+		const at = (options.now ?? new Date()).toISOString();
+		const by = options.by ?? currentUser();
+		if (current.canary) {
+			const canary = current.canary;
+			entry = {
+				at,
+				action: 'rollback',
+				channel,
+				version: current.version,
+				from: canary.version,
+				by,
+				...(options.reason ? { reason: options.reason } : {}),
+				...(current.runId ? { runId: current.runId } : {}),
+				contentHash: current.contentHash,
+				canaryId: canary.id,
+			};
+			const { canary: _ended, ...stable } = current;
+			void _ended;
+			return { channels: { ...s.channels, [channel]: stable }, history: [...s.history, entry] };
+		}
 		const stack = channelStack(s, channel);
 		if (stack.length < 2) {
 			throw new ConfigError(`nothing to roll back to: version ${current.version} is the only release left on "${promptId}" channel "${channel}"`);
@@ -180,22 +243,162 @@ export async function rollbackChannel(store: RegistryStore, promptId: string, op
 		const target = stack[stack.length - 2];
 		// The target must still be intact.
 		const frozen = await store.readVersion(promptId, target.version);
-		const at = (options.now ?? new Date()).toISOString();
 		entry = {
 			at,
 			action: 'rollback',
 			channel,
 			version: target.version,
 			from: current.version,
-			by: options.by ?? currentUser(),
+			by,
 			...(options.reason ? { reason: options.reason } : {}),
 			...(target.runId ? { runId: target.runId } : {}),
 			contentHash: frozen.contentHash,
 		};
-		return {
-			channels: { ...s.channels, [channel]: { version: target.version, contentHash: frozen.contentHash, since: at, ...(target.runId ? { runId: target.runId } : {}) } },
-			history: [...s.history, entry],
+		const pointer: ChannelPointer = {
+			version: target.version,
+			contentHash: frozen.contentHash,
+			since: at,
+			...(target.runId ? { runId: target.runId } : {}),
+			...(target.forced ? { forced: true } : {}),
 		};
+		return { channels: { ...s.channels, [channel]: pointer }, history: [...s.history, entry] };
 	});
 	return { state, entry: entry! };
+}
+
+export function newCanaryId(now: Date = new Date()): string {
+	return `canary-${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface CanaryOptions {
+	channel?: string;
+	/** Share of routing keys that get the canary (0 < percent < 100)… */
+	percent?: number;
+	/** …or exactly these routing keys. */
+	segments?: string[];
+	by?: string;
+	reason?: string;
+	force?: boolean;
+	now?: Date;
+}
+
+export interface CanaryOutcome {
+	state: ReleasesState;
+	entry: HistoryEntry;
+	canary: CanaryArm;
+	verdict: GateVerdict;
+	forced: boolean;
+}
+
+/** Put `version` on the channel for part of the traffic; the stable version keeps the rest. Gated like a release. */
+export async function startCanary(store: RegistryStore, promptId: string, version: number, opts: CanaryOptions): Promise<CanaryOutcome> {
+	const channel = opts.channel ?? 'production';
+	const hasPercent = opts.percent !== undefined;
+	const segments = opts.segments?.map((x) => x.trim()).filter(Boolean);
+	if (hasPercent === (segments !== undefined)) throw new ConfigError('a canary takes either a percentage (--canary P) or segments (--segments a,b), not both and not neither');
+	if (hasPercent && !(Number.isFinite(opts.percent) && opts.percent! > 0 && opts.percent! < 100)) {
+		throw new ConfigError(`canary percentage ${opts.percent} is invalid: give a number above 0 and below 100 (use a full release for 100)`);
+	}
+	if (segments !== undefined && segments.length === 0) throw new ConfigError('--segments needs at least one routing key, e.g. --segments internal,acme-metals');
+	const check = (pointer: ChannelPointer | undefined): ChannelPointer => {
+		if (!pointer) throw new ConfigError(`prompt "${promptId}" has no stable version on channel "${channel}": release one first, then start a canary next to it`);
+		if (pointer.canary) throw canaryRunning(promptId, channel, pointer.canary);
+		if (pointer.version === version) throw new ConfigError(`version ${version} is already the stable version on "${channel}": a canary needs another version`);
+		return pointer;
+	};
+	check((await store.readReleases(promptId)).channels[channel]);
+	const { verdict, forced } = await gateOrForce(store, promptId, version, channel, `canary of "${promptId}" version ${version} on "${channel}"`, opts);
+	const run = verdict.run;
+	const contentHash = run?.contentHash ?? (await store.readVersion(promptId, version)).contentHash;
+	const now = opts.now ?? new Date();
+	const at = now.toISOString();
+	const canary: CanaryArm = {
+		id: newCanaryId(now),
+		version,
+		contentHash,
+		since: at,
+		...(run ? { runId: run.runId } : {}),
+		...(hasPercent ? { percent: opts.percent } : { segments }),
+	};
+	let entry: HistoryEntry | undefined;
+	const state = await store.updateReleases(promptId, (s) => {
+		const pointer = check(s.channels[channel]);
+		entry = {
+			at,
+			action: 'canary',
+			channel,
+			version,
+			from: pointer.version,
+			by: opts.by ?? currentUser(),
+			...(opts.reason ? { reason: opts.reason } : {}),
+			...(run ? { runId: run.runId } : {}),
+			contentHash,
+			...(forced ? { forced: true } : {}),
+			...(hasPercent ? { percent: opts.percent } : { segments }),
+			canaryId: canary.id,
+		};
+		return { channels: { ...s.channels, [channel]: { ...pointer, canary } }, history: [...s.history, entry] };
+	});
+	return { state, entry: entry!, canary, verdict, forced };
+}
+
+/** The canary takes 100 %: it becomes the stable version, the canary arm is removed. */
+export async function promoteCanary(store: RegistryStore, promptId: string, opts: { channel?: string; by?: string; reason?: string; now?: Date } = {}): Promise<{ state: ReleasesState; entry: HistoryEntry }> {
+	const channel = opts.channel ?? 'production';
+	let entry: HistoryEntry | undefined;
+	const state = await store.updateReleases(promptId, (s) => {
+		const pointer = s.channels[channel];
+		const canary = pointer?.canary;
+		if (!pointer || !canary) throw new ConfigError(`no canary is running on "${promptId}" channel "${channel}": nothing to promote (start one with "prompt-release release ${promptId} --version N --canary P")`);
+		const started = s.history.find((e) => e.action === 'canary' && e.canaryId === canary.id);
+		const forced = started?.forced === true;
+		const at = (opts.now ?? new Date()).toISOString();
+		entry = {
+			at,
+			action: 'promote',
+			channel,
+			version: canary.version,
+			from: pointer.version,
+			by: opts.by ?? currentUser(),
+			...(opts.reason ? { reason: opts.reason } : {}),
+			...(canary.runId ? { runId: canary.runId } : {}),
+			contentHash: canary.contentHash,
+			...(forced ? { forced: true } : {}),
+			canaryId: canary.id,
+		};
+		const next: ChannelPointer = { version: canary.version, contentHash: canary.contentHash, since: at, ...(canary.runId ? { runId: canary.runId } : {}), ...(forced ? { forced: true } : {}) };
+		return { channels: { ...s.channels, [channel]: next }, history: [...s.history, entry] };
+	});
+	return { state, entry: entry! };
+}
+
+/**
+ * Freeze a canary that breached a freeze rule: all traffic goes back to stable until promote or
+ * rollback. Idempotent: false (nothing written) when that canary is not running, already frozen, or
+ * another canary runs now.
+ */
+export async function freezeCanary(store: RegistryStore, promptId: string, channel: string, canaryId: string, reason: string, opts: { by?: string; now?: Date } = {}): Promise<boolean> {
+	const applies = (p: ChannelPointer | undefined): boolean => p?.canary?.id === canaryId && !p.canary.frozen;
+	if (!applies((await store.readReleases(promptId)).channels[channel])) return false;
+	let frozen = false;
+	await store.updateReleases(promptId, (s) => {
+		const pointer = s.channels[channel];
+		if (!applies(pointer)) return s;
+		const canary = pointer.canary!;
+		const at = (opts.now ?? new Date()).toISOString();
+		frozen = true;
+		const entry: HistoryEntry = {
+			at,
+			action: 'freeze',
+			channel,
+			version: pointer.version,
+			from: canary.version,
+			by: opts.by ?? 'prompt-release (freeze rule)',
+			reason,
+			contentHash: pointer.contentHash,
+			canaryId,
+		};
+		return { channels: { ...s.channels, [channel]: { ...pointer, canary: { ...canary, frozen: { at, reason } } } }, history: [...s.history, entry] };
+	});
+	return frozen;
 }

@@ -6,10 +6,11 @@ import pLimit from 'p-limit';
 import { InputError, ProviderError } from './errors';
 import { canonicalJson, sha256 } from './hash';
 import { runPrompt } from './run-prompt';
-import { validateValue, valuesEqual } from './schema';
+import { compareValues } from './compare';
+import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
 import type { PriceTable } from './registry/store';
-import type { Fixture, FixtureResult, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
+import type { CompareRule, Fixture, FixtureResult, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
 
 export const DEFAULT_SEGMENT = 'default';
 
@@ -50,6 +51,16 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 		else s.failed++;
 	}
 	for (const s of Object.values(segments)) s.passRate = rate(s.passed, s.total);
+	let fields: Record<string, SegmentSummary> | undefined;
+	for (const r of results) {
+		for (const [name, ok] of Object.entries(r.fields ?? {})) {
+			const f = ((fields ??= {})[name] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
+			f.total++;
+			if (ok) f.passed++;
+			else f.failed++;
+		}
+	}
+	for (const f of Object.values(fields ?? {})) f.passRate = rate(f.passed, f.total);
 	const passed = results.filter((r) => r.passed).length;
 	const latencies = results.map((r) => r.latencyMs);
 	return {
@@ -58,6 +69,7 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 		failed: results.length - passed,
 		passRate: rate(passed, results.length),
 		segments,
+		...(fields ? { fields } : {}),
 		regressions: findRegressions(results, baseline),
 		latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
 		tokens: {
@@ -76,6 +88,10 @@ export interface RunFixturesOptions {
 	concurrency?: number;
 	pricing?: PriceTable;
 	baseline?: RunReport;
+	/** Run each fixture this many times (policy `repeat`); it passes only if all attempts pass and agree. Default 1. */
+	repeat?: number;
+	/** Per-field comparison rules (the policy's); a fixture's own `compare` overrides them field by field. */
+	compare?: Record<string, CompareRule>;
 	now?: () => Date;
 	onResult?: (result: FixtureResult) => void;
 }
@@ -85,21 +101,29 @@ export function isFatalProviderError(error: unknown): error is ProviderError {
 	return error instanceof ProviderError && error.fatal === true;
 }
 
-async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: AbortSignal): Promise<FixtureResult> {
+/** An answer that is not valid (or no answer) fails every output field. */
+function failedFields(options: RunFixturesOptions): Record<string, boolean> {
+	const output = options.resolved.spec.output;
+	const names = output.type === 'object' ? Object.keys(output.properties) : ['value'];
+	return Object.fromEntries(names.map((n) => [n, false]));
+}
+
+async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?: AbortSignal): Promise<FixtureResult> {
 	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal });
 		const { meta } = result;
 		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired };
 		if (!result.valid) {
-			return { ...base, passed: false, actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...usage };
+			return { ...base, passed: false, fields: failedFields(options), actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...usage };
 		}
 		// Compare like with like: an expected object may leave out nullable properties (they are null).
-		const normalised = validateValue(options.resolved.spec.output, fixture.expected);
-		const passed = valuesEqual(normalised.ok ? normalised.value : fixture.expected, result.value);
+		const rules = { ...(options.compare ?? {}), ...(fixture.compare ?? {}) };
+		const { passed, fields } = compareValues(fixture.expected, result.value, options.resolved.spec.output, rules);
 		return {
 			...base,
 			passed,
+			fields,
 			actual: result.value,
 			valid: true,
 			...(passed ? {} : { reason: `expected ${JSON.stringify(fixture.expected)}, got ${JSON.stringify(result.value)}` }),
@@ -116,6 +140,7 @@ async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: Ab
 		return {
 			...base,
 			passed: false,
+			fields: failedFields(options),
 			actual: null,
 			valid: false,
 			reason: `${kind}: ${error.message}`,
@@ -127,6 +152,47 @@ async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: Ab
 			repaired: false,
 		};
 	}
+}
+
+/**
+ * Run a fixture `repeat` times (one after the other). It passes only if every attempt passed and all
+ * answers agree. Tokens and cost are summed over the attempts; latency is the mean of the attempts.
+ */
+async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: AbortSignal): Promise<FixtureResult> {
+	const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
+	if (repeat === 1) return runAttempt(fixture, options, signal);
+	const attempts: FixtureResult[] = [];
+	for (let i = 0; i < repeat; i++) attempts.push(await runAttempt(fixture, options, signal));
+	const first = attempts[0];
+	const attemptsPassed = attempts.filter((a) => a.passed).length;
+	const agree = attempts.every((a) => a.valid === first.valid && valuesEqual(a.actual, first.actual));
+	const passed = attemptsPassed === repeat && agree;
+	const shownFailure = attempts.find((a) => !a.passed);
+	const answers = attempts.map((a) => (a.valid ? JSON.stringify(a.actual) : 'invalid')).join(', ');
+	const fields: Record<string, boolean> = {};
+	for (const a of attempts) for (const [k, ok] of Object.entries(a.fields ?? {})) fields[k] = (fields[k] ?? true) && ok;
+	let reason: string | undefined;
+	if (!passed) {
+		reason = `flaky or failing: ${attemptsPassed} of ${repeat} attempts passed (answers: ${answers})${shownFailure?.reason ? `; first failure: ${shownFailure.reason}` : ''}`;
+	}
+	const { reason: _firstReason, ...rest } = first;
+	void _firstReason;
+	return {
+		...rest,
+		passed,
+		actual: (shownFailure ?? first).actual,
+		valid: attempts.every((a) => a.valid),
+		...(reason ? { reason } : {}),
+		rawOutput: (shownFailure ?? first).rawOutput,
+		latencyMs: Math.round(attempts.reduce((t, a) => t + a.latencyMs, 0) / repeat),
+		inputTokens: attempts.reduce((t, a) => t + a.inputTokens, 0),
+		outputTokens: attempts.reduce((t, a) => t + a.outputTokens, 0),
+		costUsd: attempts.reduce((t, a) => t + a.costUsd, 0),
+		repaired: attempts.some((a) => a.repaired),
+		...(Object.keys(fields).length ? { fields } : {}),
+		attempts: repeat,
+		attemptsPassed,
+	};
 }
 
 /**
@@ -175,6 +241,7 @@ export async function runFixtures(options: RunFixturesOptions): Promise<RunRepor
 		startedAt: started.toISOString(),
 		finishedAt: now().toISOString(),
 		...(options.baseline ? { baselineRunId: options.baseline.runId } : {}),
+		repeat: Math.max(1, Math.floor(options.repeat ?? 1)),
 		summary: summarize(runId, results, options.baseline),
 		results,
 	};

@@ -31,6 +31,15 @@ function shown(p: string): string {
 	return rel && !rel.startsWith('..') ? rel : p;
 }
 
+/** `compare:` keys must name output fields ("value" for scalar outputs). */
+function compareKeysFit(spec: PromptSpec, keys: string[], file: string): void {
+	const fields = spec.output.type === 'object' ? Object.keys(spec.output.properties) : ['value'];
+	const wrong = keys.filter((k) => !fields.includes(k));
+	if (wrong.length) {
+		throw new ConfigError(`compare names ${wrong.map((k) => `"${k}"`).join(', ')}, not an output field of "${spec.id}" (fields: ${fields.join(', ')})`, { file, field: `compare.${wrong[0]}` });
+	}
+}
+
 export async function validateRegistry(store: FileRegistryStore): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
 	const { errors } = report;
@@ -99,7 +108,12 @@ export async function validateRegistry(store: FileRegistryStore): Promise<Valida
 			}
 		});
 		for (const runId of await store.listRuns(id)) await collect(errors, () => store.readRun(id, runId));
+		await collect(errors, async () => {
+			const policy = await store.readPolicy(id);
+			if (spec && policy.compare) compareKeysFit(spec, Object.keys(policy.compare), shown(path.join(dir, 'policy.yaml')));
+		});
 	}
+	await collect(errors, () => store.readPolicy());
 	await collect(errors, () => store.readPricing());
 	return report;
 }

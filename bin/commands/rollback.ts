@@ -10,14 +10,15 @@ async function rollback(promptId: string, opts: { channel: string; reason?: stri
 	await requirePrompt(store, promptId);
 	const channel = parseChannel(opts.channel);
 	const { entry } = await rollbackChannel(store, promptId, { channel, reason: opts.reason, by: currentUser() });
-	out(`rolled back ${promptId} ${channel}: version ${entry.from} → ${entry.version}`);
+	if (entry.canaryId) out(`ended canary ${entry.canaryId} of ${promptId} ${channel}: version ${entry.from} removed, version ${entry.version} serves 100%`);
+	else out(`rolled back ${promptId} ${channel}: version ${entry.from} → ${entry.version}`);
 	return 0;
 }
 
 export function register(program: Command): void {
 	program
 		.command('rollback')
-		.description('point a channel back at the version it had before the current one')
+		.description('end the canary running on a channel, or else point the channel back at the version it had before')
 		.argument('<prompt>', 'prompt id')
 		.option('--channel <name>', 'channel', 'production')
 		.option('--reason <text>', 'why, kept in the release history')

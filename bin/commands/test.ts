@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
 	baselineRun,
+	latestRunOf,
+	loadPolicy,
 	ConfigError,
 	contentHash,
 	isFatalProviderError,
@@ -34,6 +36,8 @@ interface TestOptions {
 	concurrency?: string;
 	json?: boolean;
 	junit?: string;
+	baseline?: string;
+	repeat?: string;
 }
 
 interface Target {
@@ -64,6 +68,27 @@ async function chooseTarget(store: FileRegistryStore, promptId: string, version:
 	return { resolved, label: 'the draft (no version committed yet)' };
 }
 
+/**
+ * `--baseline <version|runId>`: a version number (`3`, `v3`) means the newest stored run of exactly
+ * that version; anything else names a stored run. Default: the run behind production's release.
+ */
+async function chooseBaseline(store: FileRegistryStore, promptId: string, value: string | undefined): Promise<{ run?: RunReport; label: string }> {
+	if (value === undefined) {
+		const run = await baselineRun(store, promptId);
+		return { run, label: run ? `production, version ${run.version}` : '' };
+	}
+	const t = value.trim();
+	if (/^v?[1-9][0-9]*$/.test(t)) {
+		const version = Number(t.replace(/^v/, ''));
+		const frozen = await store.readVersion(promptId, version);
+		const run = await latestRunOf(store, promptId, version, frozen.contentHash);
+		if (!run) throw new ConfigError(`--baseline ${value}: no stored run of version ${version} (${frozen.contentHash}): test that version first, or name a run id`);
+		return { run, label: `--baseline version ${version}` };
+	}
+	const run = await store.readRun(promptId, t);
+	return { run, label: `--baseline run, version ${run.version}` };
+}
+
 /** The summary with exactly the documented keys, in the documented order. */
 export function summaryJson(s: RunSummary): RunSummary {
 	return {
@@ -85,7 +110,7 @@ function resultLine(r: FixtureResult, idWidth: number, segWidth: number, regress
 	return `${r.passed ? '✓' : '✗'} ${pad(r.fixtureId, idWidth)}  ${pad(r.segment, segWidth)}  ${detail}  (${ms(r.latencyMs)})${regression ? '  [regression]' : ''}`;
 }
 
-function printReport(report: RunReport, runFile: string, baseline: RunReport | undefined, costKnown: boolean): void {
+function printReport(report: RunReport, runFile: string, baseline: RunReport | undefined, baselineLabel: string, costKnown: boolean): void {
 	const s = report.summary;
 	const regressions = new Set(s.regressions);
 	const idWidth = Math.max(...report.results.map((r) => r.fixtureId.length));
@@ -96,9 +121,15 @@ function printReport(report: RunReport, runFile: string, baseline: RunReport | u
 	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
 	const segNameWidth = Math.max(...segments.map(([name]) => name.length));
 	for (const [name, seg] of segments) out(`  segment ${pad(name, segNameWidth)}  ${seg.passed}/${seg.total}  ${percent(seg.passRate)}`);
+	const fields = Object.entries(s.fields ?? {});
+	if (fields.length > 1) {
+		const fieldWidth = Math.max(...fields.map(([name]) => name.length));
+		for (const [name, f] of fields) out(`  field ${pad(name, fieldWidth)}  ${f.passed}/${f.total}  ${percent(f.passRate)}`);
+	}
+	if ((report.repeat ?? 1) > 1) out(`repeat: each fixture ran ${report.repeat} times; a fixture passes only if every attempt passed and all agree`);
 	if (!baseline) out('regressions: not checked (no stored run behind production)');
-	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (production, version ${baseline.version}): ${s.regressions.join(', ')}`);
-	else out(`regressions: none against run ${baseline.runId} (production, version ${baseline.version})`);
+	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (${baselineLabel}): ${s.regressions.join(', ')}`);
+	else out(`regressions: none against run ${baseline.runId} (${baselineLabel})`);
 	out(`latency: p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}`);
 	out(`tokens: ${s.tokens.input} in, ${s.tokens.output} out; cost ${usd(s.costUsd)}${costKnown ? '' : ` (no price known for ${report.model.provider}:${report.model.name}: add it to pricing.yaml)`}`);
 	out(`run: ${s.runId} (${runFile})`);
@@ -146,7 +177,10 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
 	const provider = createProvider(model, {});
-	const baseline = await baselineRun(store, promptId);
+	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
+	const policy = await loadPolicy(store, promptId);
+	const repeat = opts.repeat !== undefined ? parsePositiveInt(opts.repeat, '--repeat') : policy.repeat;
+	if (repeat > 1) say(`repeat: each fixture runs ${repeat} times`);
 	const pricing = await store.readPricing();
 	const progress = !opts.json && process.stderr.isTTY;
 	let done = 0;
@@ -159,6 +193,8 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 			concurrency,
 			pricing,
 			baseline,
+			repeat,
+			compare: policy.compare,
 			onResult: () => {
 				done++;
 				if (progress) process.stderr.write(`\r  ${done}/${fixtures.length}`);
@@ -176,7 +212,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const runFile = path.join(shownPath(store.root), promptId, 'runs', `${report.runId}.json`);
 
 	if (opts.json) out(JSON.stringify(summaryJson(report.summary), null, 2));
-	else printReport(report, runFile, baseline, priceOf(pricing, model.provider, model.name) !== undefined);
+	else printReport(report, runFile, baseline, baselineLabel, priceOf(pricing, model.provider, model.name) !== undefined);
 	if (opts.junit) {
 		await writeFileAtomic(path.resolve(opts.junit), junitXml(report));
 		say(`junit: ${shownPath(opts.junit)}`);
@@ -194,6 +230,8 @@ export function register(program: Command): void {
 		.option('--concurrency <n>', 'fixtures run at the same time', '4')
 		.option('--json', 'print only the summary as one JSON object')
 		.option('--junit <file>', 'also write a JUnit XML report to this file')
+		.option('--baseline <version|runId>', "compare for regressions with the newest run of this version, or with this run (default: the run behind production's release)")
+		.option('--repeat <n>', "run each fixture n times (default: the policy's repeat, else 1); a fixture passes only if all n attempts pass and agree")
 		.addOption(registryOption())
 		.action(action(test));
 }

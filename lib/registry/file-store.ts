@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
-import { assertPromptId, checkFixture, checkPromptSpec, checkReleases, checkRun, checkVersionFile } from './formats';
-import type { PriceTable, RegistryStore } from './store';
+import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkReleases, checkRun, checkVersionFile } from './formats';
+import type { PolicyFile, PriceTable, RegistryStore } from './store';
 import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -254,6 +254,12 @@ export class FileRegistryStore implements RegistryStore {
 			}
 		}
 		return out;
+	}
+
+	async readPolicy(promptId?: string): Promise<PolicyFile> {
+		const file = promptId === undefined ? path.join(this.root, 'policy.yaml') : path.join(this.promptDir(promptId), 'policy.yaml');
+		if (!(await exists(file))) return {};
+		return checkPolicyFile(await this.load(file));
 	}
 
 	async readPricing(): Promise<PriceTable> {

@@ -9,6 +9,7 @@ import { parseOutputSchema, validateValue, type SchemaIssue } from '../schema';
 import { templateIssues, isVariableName } from '../template';
 import { fieldName, type FieldPath, type LoadedFile } from '../yaml-io';
 import type { Fixture, FrozenVersion, OutputSchema, PromptSpec, ReleasesState, RunReport } from '../types';
+import type { PolicyFile } from './store';
 
 export const PROMPT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
@@ -91,6 +92,27 @@ const fixtureFileSchema = z
 			.strict()
 			.optional(),
 		compare: z.record(compareRuleSchema).optional(),
+	})
+	.strict();
+
+const freezeRuleSchema = z
+	.object({
+		minItems: z.number().int().positive(),
+		maxInvalidRatePointsAbove: z.number().nonnegative().optional(),
+		maxCorrectionRatePointsAbove: z.number().nonnegative().optional(),
+	})
+	.strict();
+
+/** `policy.yaml` (registry-wide, or per prompt: the prompt's file wins key by key). */
+const policyFileSchema = z
+	.object({
+		maxRegressions: z.number().int().nonnegative().optional(),
+		minPassRate: z.number().min(0).max(1).optional(),
+		maxCostIncreasePct: z.number().nonnegative().optional(),
+		maxP95LatencyIncreasePct: z.number().nonnegative().optional(),
+		repeat: z.number().int().min(1).max(100).optional(),
+		compare: z.record(compareRuleSchema).optional(),
+		freeze: freezeRuleSchema.optional(),
 	})
 	.strict();
 
@@ -309,4 +331,15 @@ export function checkRun(data: unknown, file: string, expected: { promptId: stri
 	}
 	throwIfAny(errors);
 	return value as unknown as RunReport;
+}
+
+/** Check a `policy.yaml` (registry-wide or per prompt); an empty file is an empty policy. */
+export function checkPolicyFile(loaded: LoadedFile): PolicyFile {
+	const data = loaded.data ?? {};
+	if (typeof data !== 'object' || Array.isArray(data)) {
+		throw issueError(loaded, [], 'a policy must be a mapping, e.g. {maxRegressions: 0, minPassRate: 1, repeat: 3}');
+	}
+	const { value, errors } = parseWith(policyFileSchema, loaded, [], data);
+	throwIfAny(errors);
+	return JSON.parse(JSON.stringify(value)) as PolicyFile;
 }

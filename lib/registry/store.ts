@@ -1,7 +1,19 @@
-import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
+import type { FreezeRule } from '../policy';
+import type { CompareRule, Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
 
 /** Prices in USD per million tokens, keyed `provider:model` or just `model`. */
 export type PriceTable = Record<string, { input: number; output: number }>;
+
+/** A `policy.yaml` as written: every key optional (defaults and precedence: lib/policy.ts). */
+export interface PolicyFile {
+	maxRegressions?: number;
+	minPassRate?: number;
+	maxCostIncreasePct?: number;
+	maxP95LatencyIncreasePct?: number;
+	repeat?: number;
+	compare?: Record<string, CompareRule>;
+	freeze?: FreezeRule;
+}
 
 /**
  * The seam between the registry logic and where the registry lives.
@@ -42,6 +54,12 @@ export interface RegistryStore {
 	 */
 	appendOutcomes(promptId: string, canaryId: string, records: OutcomeRecord[]): Promise<void>;
 	readOutcomes(promptId: string, canaryId: string): Promise<OutcomeRecord[]>;
+
+	/**
+	 * The gate policy file, validated: registry-wide (`policy.yaml` at the root) without a prompt id,
+	 * else that prompt's own `<prompt>/policy.yaml`. Empty when the file does not exist.
+	 */
+	readPolicy(promptId?: string): Promise<PolicyFile>;
 
 	/** The registry's price table overrides (`pricing.yaml`), empty when none. */
 	readPricing(): Promise<PriceTable>;

@@ -104,7 +104,7 @@ describe('release gate', () => {
 		const run = await testVersion(store, 1);
 		const out = await releaseVersion(store, 'price-change', 1, { by: 'ann', reason: 'first release', now: new Date('2026-05-01T09:00:00Z') });
 		expect(out.unchanged).toBe(false);
-		expect(out.run.runId).toBe(run.runId);
+		expect(out.run?.runId).toBe(run.runId);
 		const entry = { at: '2026-05-01T09:00:00.000Z', action: 'release', channel: 'production', version: 1, by: 'ann', reason: 'first release', runId: run.runId, contentHash: run.contentHash };
 		expect(out.entry).toEqual(entry);
 		expect(await store.readReleases('price-change')).toEqual({
