@@ -1,6 +1,36 @@
 import { contentHash } from './hash';
 import type { RegistryStore } from './registry/store';
-import type { ChannelPointer, FixtureSource, HistoryEntry } from './types';
+import { armStats, type ArmStats } from './outcomes';
+import type { Arm, ChannelPointer, FixtureSource, HistoryEntry } from './types';
+
+/** Counts and rates of one arm of a canary, as the freeze rules see them, plus the version it served. */
+export interface ArmStatus extends ArmStats {
+	version: number;
+}
+
+export interface CanaryStatus {
+	id: string;
+	channel: string;
+	stableVersion: number;
+	version: number;
+	percent?: number;
+	segments?: string[];
+	since: string;
+	frozen?: { at: string; reason: string };
+	/** The canary was started with --force past a refusing gate. */
+	forced?: { reason: string; by: string; at: string };
+	arms: Record<Arm, ArmStatus>;
+}
+
+/** A channel whose current pointer (or canary) went past a refusing gate with --force. */
+export interface ForcedStatus {
+	channel: string;
+	version: number;
+	reason: string;
+	by: string;
+	at: string;
+	canary?: boolean;
+}
 
 export interface PromptStatus {
 	id: string;
@@ -13,6 +43,10 @@ export interface PromptStatus {
 	fixtures: { total: number; bySource: Partial<Record<FixtureSource, number>> };
 	lastRun?: { runId: string; version: number | 'draft'; passed: number; total: number; passRate: number; regressions: number };
 	lastHistory?: HistoryEntry;
+	/** Running canaries (one per channel at most), with per-arm counts and rates. */
+	canaries?: CanaryStatus[];
+	/** Channels whose current version or canary was forced past the gate, with the reason. */
+	forced?: ForcedStatus[];
 }
 
 export async function promptStatus(store: RegistryStore, promptId: string): Promise<PromptStatus> {
@@ -36,6 +70,32 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 			regressions: run.summary.regressions.length,
 		};
 	}
+	const canaries: CanaryStatus[] = [];
+	const forced: ForcedStatus[] = [];
+	for (const [channel, pointer] of Object.entries(releases.channels).sort(([a], [b]) => a.localeCompare(b))) {
+		if (pointer.forced) {
+			const e = [...releases.history].reverse().find((h) => h.channel === channel && h.forced && h.version === pointer.version && (h.action === 'release' || h.action === 'promote' || h.action === 'rollback'));
+			forced.push({ channel, version: pointer.version, reason: e?.reason ?? '(no reason recorded)', by: e?.by ?? 'unknown', at: e?.at ?? pointer.since });
+		}
+		const c = pointer.canary;
+		if (!c) continue;
+		const started = releases.history.find((h) => h.action === 'canary' && h.canaryId === c.id);
+		const stats = armStats(await store.readOutcomes(promptId, c.id));
+		const forcedCanary = started?.forced ? { reason: started.reason ?? '(no reason recorded)', by: started.by, at: started.at } : undefined;
+		if (forcedCanary) forced.push({ channel, version: c.version, ...forcedCanary, canary: true });
+		canaries.push({
+			id: c.id,
+			channel,
+			stableVersion: pointer.version,
+			version: c.version,
+			...(c.percent !== undefined ? { percent: c.percent } : {}),
+			...(c.segments ? { segments: c.segments } : {}),
+			since: c.since,
+			...(c.frozen ? { frozen: c.frozen } : {}),
+			...(forcedCanary ? { forced: forcedCanary } : {}),
+			arms: { stable: { version: pointer.version, ...stats.stable }, canary: { version: c.version, ...stats.canary } },
+		});
+	}
 	return {
 		id: promptId,
 		description: spec.description,
@@ -45,6 +105,8 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 		channels: releases.channels,
 		fixtures: { total: fixtures.length, bySource },
 		...(lastRun ? { lastRun } : {}),
+		...(canaries.length ? { canaries } : {}),
+		...(forced.length ? { forced } : {}),
 		...(releases.history.length ? { lastHistory: releases.history[releases.history.length - 1] } : {}),
 	};
 }

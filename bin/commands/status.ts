@@ -1,6 +1,6 @@
 /** `prompt-release status [prompt]`: versions, draft, channels, fixtures, last run, last change. */
 import type { Command } from 'commander';
-import { promptStatus, PromptReleaseError, type HistoryEntry, type PromptStatus } from '../../lib';
+import { promptStatus, PromptReleaseError, type ArmStatus, type CanaryStatus, type HistoryEntry, type PromptStatus } from '../../lib';
 import { action, EXIT_OK, EXIT_USAGE, printError } from '../shared/exit';
 import { oneLine, out, percent, plural, table } from '../shared/output';
 import { openStore, registryOption, requirePrompt } from '../shared/registry';
@@ -23,7 +23,12 @@ function draftText(s: PromptStatus): string {
 function channelsText(s: PromptStatus, withSince: boolean): string {
 	const entries = Object.entries(s.channels).sort(([a], [b]) => a.localeCompare(b));
 	if (!entries.length) return '-';
-	return entries.map(([name, p]) => `${name}=v${p.version}${withSince ? ` (since ${when(p.since)})` : ''}`).join(', ');
+	return entries
+		.map(([name, p]) => {
+			const canary = p.canary ? `+canary v${p.canary.version}${p.canary.frozen ? ' FROZEN' : ''}` : '';
+			return `${name}=v${p.version}${p.forced ? ' FORCED' : ''}${canary}${withSince ? ` (since ${when(p.since)})` : ''}`;
+		})
+		.join(', ');
 }
 
 function fixturesText(s: PromptStatus): string {
@@ -41,7 +46,24 @@ function lastRunText(s: PromptStatus, withId: boolean): string {
 
 function historyText(e: HistoryEntry): string {
 	const move = e.from !== undefined ? `v${e.from} → v${e.version}` : `v${e.version}`;
-	return `${e.action} ${e.channel} ${move} by ${e.by} at ${when(e.at)}${e.reason ? `: "${oneLine(e.reason)}"` : ''}`;
+	const share = e.action === 'canary' ? (e.percent !== undefined ? ` (${e.percent}%)` : e.segments ? ` (segments ${e.segments.join(', ')})` : '') : '';
+	return `${e.action} ${e.channel} ${move}${share} by ${e.by} at ${when(e.at)}${e.forced ? ' FORCED' : ''}${e.reason ? `: "${oneLine(e.reason)}"` : ''}`;
+}
+
+function armText(a: ArmStatus): string {
+	return `v${a.version}: ${a.items} items, ${a.valid} valid, ${a.invalid} invalid, ${a.corrected} corrected; invalid rate ${percent(a.invalidRate)}, correction rate ${percent(a.correctionRate)}`;
+}
+
+function canaryLines(c: CanaryStatus): string[] {
+	const share = c.percent !== undefined ? `${c.percent}%` : `segments ${(c.segments ?? []).join(', ')}`;
+	const lines = [`${c.channel}: stable v${c.stableVersion} / canary v${c.version} (${share}) since ${when(c.since)} [${c.id}]`];
+	if (c.frozen) lines.push(`  FROZEN at ${when(c.frozen.at)}: ${oneLine(c.frozen.reason)} — all traffic on stable v${c.stableVersion}; promote or rollback`);
+	lines.push(`  stable ${armText(c.arms.stable)}`, `  canary ${armText(c.arms.canary)}`);
+	return lines;
+}
+
+function forcedLines(s: PromptStatus): string[] {
+	return (s.forced ?? []).map((f) => `!! ${f.channel} ${f.canary ? 'canary ' : ''}v${f.version} FORCED past the gate: ${oneLine(f.reason)} (by ${f.by} at ${when(f.at)})`);
 }
 
 function printOne(s: PromptStatus): void {
@@ -56,11 +78,17 @@ function printOne(s: PromptStatus): void {
 		['last change', s.lastHistory ? historyText(s.lastHistory) : '-'],
 	];
 	for (const line of table(['', ''], rows).slice(1)) out(`  ${line}`);
+	for (const c of s.canaries ?? []) for (const line of canaryLines(c)) out(`  canary ${line}`);
+	for (const line of forcedLines(s)) out(`  ${line}`);
 }
 
 function printAll(list: PromptStatus[]): void {
 	const rows = list.map((s) => [s.id, s.model, versionsText(s), draftText(s), channelsText(s, false), fixturesText(s), lastRunText(s, false)]);
 	for (const line of table(['PROMPT', 'MODEL', 'VERSIONS', 'DRAFT', 'CHANNELS', 'FIXTURES', 'LAST RUN'], rows)) out(line);
+	for (const s of list) {
+		for (const c of s.canaries ?? []) for (const line of canaryLines(c)) out(`${s.id} canary ${line}`);
+		for (const line of forcedLines(s)) out(`${s.id} ${line}`);
+	}
 	const changes = list.filter((s) => s.lastHistory);
 	if (changes.length) {
 		out();

@@ -8,11 +8,13 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { pickArm, type ReleaseResolution } from '../../lib/registry/resolve';
 import type { ResolvedPrompt } from '../../lib/types';
 import { concurrencyOf, mapLimited } from '../shared/concurrency';
 import { byDisplayName, concurrencyOption, modelCallOptions, variableProperties, type ModelCallOptionValues } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
-import { callEnvironment, callPrompt, metaJson, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
+import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
+import { callEnvironment, callPrompt, declaredNames, metaJson, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
 import { parseReleaseText } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
@@ -106,6 +108,7 @@ export class ExtractSignal implements INodeType {
 				],
 			},
 			...variableProperties,
+			{ ...routingKeyProperty, description: `${routingKeyProperty.description} One key per item, for all its signals.` },
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -167,12 +170,13 @@ export class ExtractSignal implements INodeType {
 					if (abort.aborted) throw abort.reason;
 					return callPrompt({ ...env, signal: abort }, resolved, variables);
 				});
+				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
 				const trace = traceOf(resolved, variables, result);
 				if (result.valid) return { kind: 'valid', field: signal.field, value: result.value, info: { ...metaJson(result.meta), trace } };
 				return {
 					kind: 'invalid',
 					field: signal.field,
-					entry: { field: signal.field, prompt: resolved.promptId, version: resolved.version, reason: result.reason, rawOutput: result.rawOutput, trace },
+					entry: { field: signal.field, prompt: resolved.promptId, version: resolved.version, arm: resolved.arm ?? null, reason: result.reason, rawOutput: result.rawOutput, trace },
 				};
 			} catch (error) {
 				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: resolved.promptId });
@@ -184,6 +188,7 @@ export class ExtractSignal implements INodeType {
 						field: signal.field,
 						prompt: resolved.promptId,
 						version: resolved.version,
+						arm: resolved.arm ?? null,
 						reason: wrapped.message,
 						rawOutput: null,
 						trace: traceOf(resolved, variables),
@@ -193,13 +198,13 @@ export class ExtractSignal implements INodeType {
 		};
 
 		/** Resolve a signal's release; with continueOnFail a failure becomes the signal's invalid entry. */
-		const resolveSignal = async (i: number, signal: Signal): Promise<ResolvedPrompt | SignalOutcome> => {
+		const resolveSignal = async (i: number, signal: Signal): Promise<ReleaseResolution | SignalOutcome> => {
 			try {
 				return await resolveRelease(env, signal.promptId, parseReleaseText(this, signal.release, i, `Signals: "${signal.field}" release`));
 			} catch (error) {
 				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: signal.promptId });
 				if (!continueOnFail) throw wrapped;
-				return { kind: 'invalid', field: signal.field, entry: { field: signal.field, prompt: signal.promptId, version: null, reason: wrapped.message, rawOutput: null, trace: null } };
+				return { kind: 'invalid', field: signal.field, entry: { field: signal.field, prompt: signal.promptId, version: null, arm: null, reason: wrapped.message, rawOutput: null, trace: null } };
 			}
 		};
 
@@ -213,16 +218,18 @@ export class ExtractSignal implements INodeType {
 			try {
 				signals = readSignals(i);
 				const resolvedList = await Promise.all(signals.map(async (signal) => await resolveSignal(i, signal)));
-				const isResolved = (r: ResolvedPrompt | SignalOutcome): r is ResolvedPrompt => 'spec' in r;
-				const declared = new Set(resolvedList.flatMap((r) => (isResolved(r) ? Object.keys(r.spec.inputs) : [])));
+				const isResolved = (r: ReleaseResolution | SignalOutcome): r is ReleaseResolution => 'stable' in r;
+				const declared = new Set(resolvedList.flatMap((r) => (isResolved(r) ? declaredNames(r) : [])));
 				const raw = readVariables(this, i, declared);
+				// One routing key per item, read only when a signal's channel runs a canary.
+				const routingKey = resolvedList.some((r) => isResolved(r) && r.canary) ? routingKeyOf(this, i, raw) : undefined;
 				const outcomes = await mapLimited(
 					node,
 					signals.length,
 					signals.length,
 					async (s, signal) => {
 						const resolved = resolvedList[s];
-						return isResolved(resolved) ? await runSignal(i, signals[s], resolved, raw, signal) : resolved;
+						return isResolved(resolved) ? await runSignal(i, signals[s], pickArm(resolved, routingKey), raw, signal) : resolved;
 					},
 					abort,
 				);
@@ -238,7 +245,7 @@ export class ExtractSignal implements INodeType {
 			} catch (error) {
 				if (!continueOnFail || abort.aborted) throw toNodeError(node, error, { itemIndex: i });
 				const reason = toNodeError(node, error, { itemIndex: i }).message;
-				invalid.push({ field: null, prompt: null, version: null, reason, rawOutput: null, trace: null });
+				invalid.push({ field: null, prompt: null, version: null, arm: null, reason, rawOutput: null, trace: null });
 				for (const signal of signals) unchecked.add(signal.field);
 			}
 			for (const field of unchecked) delete json[field];
@@ -253,7 +260,12 @@ export class ExtractSignal implements INodeType {
 			return { valid: invalid.length === 0, item: { json, pairedItem: { item: i } } };
 		};
 
-		const results = await mapLimited(this.getNode(), items.length, concurrency, runItem, this.getExecutionCancelSignal());
+		let results: Array<{ valid: boolean; item: INodeExecutionData }>;
+		try {
+			results = await mapLimited(this.getNode(), items.length, concurrency, runItem, this.getExecutionCancelSignal());
+		} finally {
+			await flushOutcomes(this, env.store);
+		}
 		return [results.filter((r) => r.valid).map((r) => r.item), results.filter((r) => !r.valid).map((r) => r.item)];
 	}
 }

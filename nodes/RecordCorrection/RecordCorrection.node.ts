@@ -13,6 +13,7 @@ import { concurrencyOf, KeyedSerializer, mapLimited } from '../shared/concurrenc
 import { concurrencyOption, promptLocator } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
 import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
+import { flushOutcomes, recordOutcome } from '../shared/outcomes';
 import { getRegistryStore } from '../shared/registry';
 
 type Source = 'extractSignal' | 'runPromptRelease' | 'trace' | 'manual';
@@ -23,6 +24,10 @@ interface CorrectionTrace {
 	version?: number | 'draft';
 	variables: Record<string, unknown>;
 	modelOutput: unknown;
+	/** Set when a channel with a canary served the call: the correction counts against that arm. */
+	channel?: string;
+	arm?: 'stable' | 'canary';
+	canaryId?: string;
 }
 
 function isObject(value: unknown): value is IDataObject {
@@ -66,6 +71,9 @@ function checkTrace(node: INode, value: unknown, itemIndex: number, from: string
 		version: parseVersion(node, value.version, itemIndex, `the trace's version ${from}`),
 		variables: (value.variables as Record<string, unknown> | undefined) ?? {},
 		modelOutput: value.modelOutput ?? value.value ?? null,
+		...(typeof value.channel === 'string' && value.channel ? { channel: value.channel } : {}),
+		...(value.arm === 'stable' || value.arm === 'canary' ? { arm: value.arm } : {}),
+		...(typeof value.canaryId === 'string' && value.canaryId ? { canaryId: value.canaryId } : {}),
 	};
 }
 
@@ -273,6 +281,9 @@ export class RecordCorrection implements INodeType {
 						note: optionalText(this.getNodeParameter('note', i, '')),
 					}),
 				);
+				if (trace.canaryId && trace.arm && trace.channel && typeof trace.version === 'number') {
+					recordOutcome(store, { promptId: trace.prompt, version: trace.version, channel: trace.channel, arm: trace.arm, canaryId: trace.canaryId }, 'corrected');
+				}
 				return {
 					json: { ...items[i].json, fixture: { id: fixture.id, created, promptId: trace.prompt, expected: fixture.expected, ...(fixture.segment ? { segment: fixture.segment } : {}) } },
 					pairedItem: { item: i },
@@ -284,6 +295,10 @@ export class RecordCorrection implements INodeType {
 			}
 		};
 
-		return [await mapLimited(node, items.length, concurrencyOf(options.concurrency), async (i) => await runItem(i), this.getExecutionCancelSignal())];
+		try {
+			return [await mapLimited(node, items.length, concurrencyOf(options.concurrency), async (i) => await runItem(i), this.getExecutionCancelSignal())];
+		} finally {
+			await flushOutcomes(this, store);
+		}
 	}
 }

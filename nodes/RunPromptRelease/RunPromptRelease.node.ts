@@ -7,6 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { pickArm } from '../../lib/registry/resolve';
 import type { ResolvedPrompt } from '../../lib/types';
 import { concurrencyOf, mapLimited } from '../shared/concurrency';
 import {
@@ -19,7 +20,8 @@ import {
 	type ModelCallOptionValues,
 } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
-import { callEnvironment, callPrompt, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
+import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
+import { callEnvironment, callPrompt, declaredNames, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
 import { readReleaseRef } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
@@ -58,6 +60,7 @@ export class RunPromptRelease implements INodeType {
 			promptLocator(),
 			...releaseProperties,
 			...variableProperties,
+			{ ...routingKeyProperty, displayOptions: { show: { release: ['channel'] } } },
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -108,9 +111,13 @@ export class RunPromptRelease implements INodeType {
 				if (!promptId) {
 					throw new NodeOperationError(node, 'No prompt selected', { itemIndex: i, description: 'Choose a prompt from the list or enter its ID in "Prompt".' });
 				}
-				resolved = await resolveRelease(env, promptId, readReleaseRef(this, i));
-				variables = prepareVariables(resolved, readVariables(this, i, Object.keys(resolved.spec.inputs)));
+				const resolution = await resolveRelease(env, promptId, readReleaseRef(this, i));
+				const raw = readVariables(this, i, declaredNames(resolution));
+				// The routing key is read only when the channel runs a canary.
+				resolved = pickArm(resolution, resolution.canary ? routingKeyOf(this, i, raw) : undefined);
+				variables = prepareVariables(resolved, raw);
 				const result = await callPrompt({ ...env, signal }, resolved, variables);
+				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
 				const trace = traceOf(resolved, variables, result);
 				if (result.valid) {
 					return { json: { ...base, value: result.value, valid: true, ...metaJson(result.meta), trace }, pairedItem: { item: i } };
@@ -144,6 +151,10 @@ export class RunPromptRelease implements INodeType {
 			}
 		};
 
-		return [await mapLimited(this.getNode(), items.length, concurrencyOf(options.concurrency), runItem, this.getExecutionCancelSignal())];
+		try {
+			return [await mapLimited(this.getNode(), items.length, concurrencyOf(options.concurrency), runItem, this.getExecutionCancelSignal())];
+		} finally {
+			await flushOutcomes(this, env.store);
+		}
 	}
 }

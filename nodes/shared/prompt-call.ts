@@ -6,7 +6,7 @@ import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
 import { declaredInputs } from '../../lib/corrections';
 import { ConfigError } from '../../lib/errors';
 import { sharedReleaseCache } from '../../lib/release-cache';
-import type { PromptRef } from '../../lib/registry/resolve';
+import { candidatesOf, type PromptRef, type ReleaseResolution } from '../../lib/registry/resolve';
 import type { PriceTable, RegistryStore } from '../../lib/registry/store';
 import { runPrompt } from '../../lib/run-prompt';
 import type { CallMeta, CallResult, ResolvedPrompt } from '../../lib/types';
@@ -38,13 +38,21 @@ export async function callEnvironment(ctx: IExecuteFunctions, options: ModelCall
 	};
 }
 
-/** The release the node calls, through the shared TTL cache. Throws a node error that says what to fix. */
-export async function resolveRelease(env: CallEnvironment, promptId: string, ref: PromptRef): Promise<ResolvedPrompt> {
+/**
+ * What the node may call for a reference (both arms of a channel with a canary), through the shared TTL
+ * cache; the arm is picked per item with pickArm. Throws a node error that says what to fix.
+ */
+export async function resolveRelease(env: CallEnvironment, promptId: string, ref: PromptRef): Promise<ReleaseResolution> {
 	try {
-		return await sharedReleaseCache.resolve(env.store, promptId, ref, env.cacheTtlMs);
+		return await sharedReleaseCache.resolution(env.store, promptId, ref, env.cacheTtlMs);
 	} catch (error) {
 		throw toNodeError(env.node, await explainResolveError(env.store, promptId, error));
 	}
+}
+
+/** The input names any arm of the resolution declares. */
+export function declaredNames(resolution: ReleaseResolution): string[] {
+	return [...new Set(candidatesOf(resolution).flatMap((r) => Object.keys(r.spec.inputs)))];
 }
 
 /** A channel lookup of a prompt that does not exist reads as "nothing released": say what is wrong instead. */
@@ -63,7 +71,9 @@ export function prepareVariables(resolved: ResolvedPrompt, rawVariables: Record<
 /** Throws InputError (variables), ProviderError (model, after retries) or NodeOperationError (credential missing). */
 export async function callPrompt(env: CallEnvironment, resolved: ResolvedPrompt, variables: Record<string, unknown>): Promise<CallResult> {
 	const provider = await env.providers.get(resolved.spec.model, resolved.promptId);
-	return await runPrompt(resolved, variables, provider, { pricing: await env.pricing(), signal: env.signal });
+	const result = await runPrompt(resolved, variables, provider, { pricing: await env.pricing(), signal: env.signal });
+	if (resolved.arm) result.meta.arm = resolved.arm;
+	return result;
 }
 
 /** The metadata every output carries. */
@@ -73,6 +83,7 @@ export function metaJson(meta: CallMeta): IDataObject {
 		version: meta.version,
 		contentHash: meta.contentHash,
 		channel: meta.channel ?? null,
+		arm: meta.arm ?? null,
 		model: meta.model,
 		provider: meta.provider,
 		latencyMs: meta.latencyMs,
@@ -88,6 +99,10 @@ export interface Trace extends IDataObject {
 	prompt: string;
 	version: number | 'draft';
 	channel: string | null;
+	/** Which arm of the channel served the call (null for pinned versions and the draft). */
+	arm: 'stable' | 'canary' | null;
+	/** The canary in force when the arm was chosen. */
+	canaryId?: string;
 	variables: IDataObject;
 	modelOutput: string | null;
 	value: IDataObject | string | number | boolean | null;
@@ -98,6 +113,8 @@ export function traceOf(resolved: ResolvedPrompt, variables: Record<string, unkn
 		prompt: resolved.promptId,
 		version: resolved.version,
 		channel: resolved.channel ?? null,
+		arm: resolved.arm ?? null,
+		...(resolved.canaryId ? { canaryId: resolved.canaryId } : {}),
 		variables: variables as IDataObject,
 		modelOutput: result?.rawOutput ?? null,
 		value: result?.valid ? (result.value as Trace['value']) : null,
@@ -111,6 +128,7 @@ export function metaOfResolved(resolved: ResolvedPrompt, partial?: Partial<CallM
 		version: resolved.version,
 		contentHash: resolved.contentHash,
 		...(resolved.channel ? { channel: resolved.channel } : {}),
+		...(resolved.arm ? { arm: resolved.arm } : {}),
 		model: resolved.spec.model.name,
 		provider: resolved.spec.model.provider,
 		latencyMs: partial?.latencyMs ?? 0,

@@ -70,6 +70,7 @@ describe('Run Prompt Release', () => {
 			prompt: 'price-change',
 			version: 1,
 			channel: 'production',
+			arm: 'stable',
 			model: 'test-model',
 			provider: 'openai',
 			repaired: false,
@@ -83,6 +84,7 @@ describe('Run Prompt Release', () => {
 			prompt: 'price-change',
 			version: 1,
 			channel: 'production',
+			arm: 'stable',
 			variables: { email_body: emails.increase },
 			modelOutput: '{"value":true}',
 			value: true,
@@ -185,7 +187,7 @@ describe('Run Prompt Release', () => {
 		expect(bad).toMatchObject({ valid: false, rawOutput: 'two weeks', prompt: 'delivery-delay-days', version: 1 });
 		expect(bad.reason).toContain('invalid model output after one repair attempt');
 		expect(bad.error).toContain('invalid answer');
-		expect(bad.trace).toEqual({ prompt: 'delivery-delay-days', version: 1, channel: 'production', variables: { email_body: emails.vague }, modelOutput: 'two weeks', value: null });
+		expect(bad.trace).toEqual({ prompt: 'delivery-delay-days', version: 1, channel: 'production', arm: 'stable', variables: { email_body: emails.vague }, modelOutput: 'two weeks', value: null });
 		// The repair call was made: 1 call for the valid item, 2 for the invalid one.
 		expect(completions()).toHaveLength(3);
 	});
@@ -221,7 +223,7 @@ describe('Run Prompt Release', () => {
 		const [failed, ok] = jsonOf(items);
 		expect(failed).toMatchObject({ valid: false, rawOutput: null, prompt: 'price-change', version: 1, channel: 'production', provider: 'openai' });
 		expect(failed.reason).toContain('server error after 1 retry');
-		expect(failed.trace).toEqual({ prompt: 'price-change', version: 1, channel: 'production', variables: { email_body: emails.increase }, modelOutput: null, value: null });
+		expect(failed.trace).toEqual({ prompt: 'price-change', version: 1, channel: 'production', arm: 'stable', variables: { email_body: emails.increase }, modelOutput: null, value: null });
 		expect(ok).toMatchObject({ valid: true, value: false });
 	});
 

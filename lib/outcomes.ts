@@ -1,0 +1,229 @@
+/**
+ * Canary outcomes: nodes record per item which arm served it and whether the answer was valid, invalid
+ * or later corrected; the recorder buffers in memory (no I/O on the item path), appends batches to the
+ * canary's append-only outcome log, then checks the policy's freeze rule and freezes the canary by
+ * itself when the canary arm does measurably worse than the stable arm.
+ */
+import { loadPolicy, type FreezeRule } from './policy';
+import { freezeCanary } from './release';
+import type { RegistryStore } from './registry/store';
+import type { Arm, OutcomeRecord } from './types';
+
+export type Outcome = OutcomeRecord['outcome'];
+
+export interface ArmStats {
+	/** Items served (valid + invalid). */
+	items: number;
+	valid: number;
+	invalid: number;
+	/** Served items a person corrected afterwards (Record Correction). */
+	corrected: number;
+	/** invalid / items (0 without items). */
+	invalidRate: number;
+	/** corrected / items (0 without items). */
+	correctionRate: number;
+}
+
+export type CanaryStats = Record<Arm, ArmStats>;
+
+function empty(): ArmStats {
+	return { items: 0, valid: 0, invalid: 0, corrected: 0, invalidRate: 0, correctionRate: 0 };
+}
+
+/** Per-arm statistics of an outcome log. Corrections count against the arm that served the corrected item. */
+export function armStats(records: readonly OutcomeRecord[]): CanaryStats {
+	const stats: CanaryStats = { stable: empty(), canary: empty() };
+	for (const r of records) {
+		const s = stats[r.arm];
+		if (!s) continue;
+		if (r.outcome === 'valid') s.valid++;
+		else if (r.outcome === 'invalid') s.invalid++;
+		else if (r.outcome === 'corrected') s.corrected++;
+	}
+	for (const s of Object.values(stats)) {
+		s.items = s.valid + s.invalid;
+		s.invalidRate = s.items ? s.invalid / s.items : 0;
+		s.correctionRate = s.items ? Math.min(1, s.corrected / s.items) : 0;
+	}
+	return stats;
+}
+
+function pct(rate: number): string {
+	return `${(rate * 100).toFixed(1)}%`;
+}
+
+function points(n: number): string {
+	return `${Math.round(n * 10) / 10}`;
+}
+
+/**
+ * Why the canary must freeze under `rule`, or undefined. A rule applies once the canary arm served at
+ * least `minItems` items; it is breached when the canary's rate exceeds the stable arm's by more than
+ * the limit (percentage points).
+ */
+export function evaluateFreeze(stats: CanaryStats, rule: FreezeRule | undefined): string | undefined {
+	if (!rule) return undefined;
+	const canary = stats.canary;
+	const stable = stats.stable;
+	if (canary.items < Math.max(1, rule.minItems)) return undefined;
+	const checks: Array<[string, number | undefined, number, number]> = [
+		['invalid rate', rule.maxInvalidRatePointsAbove, canary.invalidRate, stable.invalidRate],
+		['correction rate', rule.maxCorrectionRatePointsAbove, canary.correctionRate, stable.correctionRate],
+	];
+	for (const [name, limit, c, s] of checks) {
+		if (limit === undefined) continue;
+		const above = (c - s) * 100;
+		if (above > limit + 1e-9) {
+			return `canary ${name} ${pct(c)} is ${points(above)} points above stable's ${pct(s)} (limit ${points(limit)} points) after ${canary.items} canary items`;
+		}
+	}
+	return undefined;
+}
+
+/** What a recorder logs through (the n8n node's logger, or console). */
+export interface OutcomeLogger {
+	warn(message: string): void;
+	info?(message: string): void;
+}
+
+export interface OutcomeRecorderOptions {
+	now?: () => Date;
+	logger?: OutcomeLogger;
+	/** The freeze rule of a prompt (default: the policy's `freeze`). */
+	freezeRule?: (store: RegistryStore, promptId: string) => Promise<FreezeRule | undefined>;
+	/** Freezes a canary (default: lib/release freezeCanary); true when this call froze it. */
+	freeze?: (store: RegistryStore, promptId: string, channel: string, canaryId: string, reason: string) => Promise<boolean>;
+	/** Called after this recorder froze a canary (the nodes drop the channel from the release cache). */
+	onFrozen?: (event: FreezeEvent) => void;
+	/** Append attempts per batch before it is kept for the next flush (default 3). */
+	attempts?: number;
+}
+
+export interface FreezeEvent {
+	promptId: string;
+	channel: string;
+	canaryId: string;
+	reason: string;
+}
+
+export interface FlushResult {
+	appended: number;
+	/** Records whose append failed; kept in the buffer for the next flush. */
+	pending: number;
+	frozen: FreezeEvent[];
+	errors: string[];
+}
+
+interface Batch {
+	promptId: string;
+	channel: string;
+	canaryId: string;
+	records: OutcomeRecord[];
+}
+
+/**
+ * Buffers outcomes per canary and appends them in batches. One recorder per registry store (and so one
+ * outcome file per process and canary with the file store). Flushes run one after another; a batch
+ * whose append fails stays buffered for the next flush, it is never dropped.
+ */
+export class OutcomeRecorder {
+	private buffer = new Map<string, Batch>();
+	private chain: Promise<unknown> = Promise.resolve();
+
+	constructor(
+		readonly store: RegistryStore,
+		private readonly options: OutcomeRecorderOptions = {},
+	) {}
+
+	/** Buffer one outcome (no I/O). */
+	record(promptId: string, channel: string, canaryId: string, arm: Arm, version: number, outcome: Outcome): void {
+		const key = `${promptId}\0${channel}\0${canaryId}`;
+		let batch = this.buffer.get(key);
+		if (!batch) {
+			batch = { promptId, channel, canaryId, records: [] };
+			this.buffer.set(key, batch);
+		}
+		batch.records.push({ at: (this.options.now?.() ?? new Date()).toISOString(), arm, version, outcome });
+	}
+
+	/** Records waiting for a flush. */
+	get size(): number {
+		let n = 0;
+		for (const b of this.buffer.values()) n += b.records.length;
+		return n;
+	}
+
+	/** Append everything buffered, then evaluate the freeze rule of every canary appended to. Never throws. */
+	async flush(): Promise<FlushResult> {
+		const run = this.chain.then(
+			() => this.flushNow(),
+			() => this.flushNow(),
+		);
+		this.chain = run.catch(() => undefined);
+		return await run;
+	}
+
+	private warn(message: string): void {
+		(this.options.logger ?? console).warn(message);
+	}
+
+	private async flushNow(): Promise<FlushResult> {
+		const batches = [...this.buffer.values()].filter((b) => b.records.length > 0);
+		this.buffer = new Map();
+		const result: FlushResult = { appended: 0, pending: 0, frozen: [], errors: [] };
+		const attempts = Math.max(1, this.options.attempts ?? 3);
+		const appended: Batch[] = [];
+		for (const batch of batches) {
+			let lastError: unknown;
+			let ok = false;
+			for (let attempt = 0; attempt < attempts && !ok; attempt++) {
+				try {
+					if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+					await this.store.appendOutcomes(batch.promptId, batch.canaryId, batch.records);
+					ok = true;
+				} catch (error) {
+					lastError = error;
+				}
+			}
+			if (ok) {
+				result.appended += batch.records.length;
+				appended.push(batch);
+			} else {
+				// Keep them, ahead of anything recorded meanwhile.
+				const key = `${batch.promptId}\0${batch.channel}\0${batch.canaryId}`;
+				const newer = this.buffer.get(key);
+				this.buffer.set(key, { ...batch, records: [...batch.records, ...(newer?.records ?? [])] });
+				result.pending += batch.records.length;
+				const message = `prompt-release: could not append ${batch.records.length} canary outcome(s) of "${batch.promptId}" canary ${batch.canaryId} (kept for the next flush): ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+				result.errors.push(message);
+				this.warn(message);
+			}
+		}
+		for (const batch of appended) {
+			try {
+				const event = await this.checkFreeze(batch);
+				if (event) result.frozen.push(event);
+			} catch (error) {
+				const message = `prompt-release: could not evaluate the freeze rule of "${batch.promptId}" canary ${batch.canaryId}: ${error instanceof Error ? error.message : String(error)}`;
+				result.errors.push(message);
+				this.warn(message);
+			}
+		}
+		return result;
+	}
+
+	private async checkFreeze(batch: Batch): Promise<FreezeEvent | undefined> {
+		const ruleOf = this.options.freezeRule ?? (async (store: RegistryStore, promptId: string) => (await loadPolicy(store, promptId)).freeze);
+		const rule = await ruleOf(this.store, batch.promptId);
+		if (!rule) return undefined;
+		const reason = evaluateFreeze(armStats(await this.store.readOutcomes(batch.promptId, batch.canaryId)), rule);
+		if (!reason) return undefined;
+		const freeze = this.options.freeze ?? (async (store: RegistryStore, promptId: string, channel: string, canaryId: string, why: string) => await freezeCanary(store, promptId, channel, canaryId, why, { by: 'prompt-release (freeze rule)' }));
+		const froze = await freeze(this.store, batch.promptId, batch.channel, batch.canaryId, reason);
+		if (!froze) return undefined;
+		const event: FreezeEvent = { promptId: batch.promptId, channel: batch.channel, canaryId: batch.canaryId, reason };
+		this.options.logger?.info?.(`prompt-release: canary ${batch.canaryId} of "${batch.promptId}" on "${batch.channel}" frozen: ${reason}`);
+		this.options.onFrozen?.(event);
+		return event;
+	}
+}
