@@ -13,6 +13,11 @@ import { register as registerRelease } from './commands/release';
 import { register as registerRollback } from './commands/rollback';
 import { register as registerStatus } from './commands/status';
 import { register as registerModelServer } from './commands/model-server';
+import { register as registerGate } from './commands/gate';
+import { register as registerPromote } from './commands/promote';
+import { register as registerReport } from './commands/report';
+import { register as registerDiff } from './commands/diff';
+import { register as registerMigrate } from './commands/migrate';
 
 function packageVersion(): string {
 	// dist/bin/cli.js and bin/cli.ts both sit two levels below the package root.
@@ -49,7 +54,7 @@ export function buildProgram(): Command {
 			'after',
 			'\nExit codes: 0 ok, 1 a fixture failed or a release was refused, 2 usage, configuration or validation error.\nRegistry: --registry DIR, else $PROMPT_RELEASE_REGISTRY, else ./prompts.',
 		);
-	for (const register of [registerInit, registerValidate, registerCommit, registerFixtures, registerTest, registerRelease, registerRollback, registerStatus, registerModelServer]) {
+	for (const register of [registerInit, registerValidate, registerCommit, registerFixtures, registerTest, registerRelease, registerPromote, registerRollback, registerGate, registerMigrate, registerDiff, registerReport, registerStatus, registerModelServer]) {
 		register(program);
 	}
 	const configureAll = (cmd: Command): void => {

@@ -1,0 +1,85 @@
+/**
+ * `prompt-release migrate <prompt> --model provider:name [--commit]`: a model upgrade as a migration.
+ * Reruns every fixture with the production version's prompt on the new model, compares with the run
+ * behind production under the gate policy and stores the run (kind `migrate`; render it with `report`).
+ * With --commit and a passing gate the migrated prompt becomes the next version (the draft is not
+ * touched). Exit 1 naming the regressions when the gate refuses. Production never changes here.
+ */
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { currentUser } from '../../lib';
+import { migrate } from '../../lib/migrate';
+import { loadBundle, renderBundle } from '../../lib/report';
+import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
+import { loadFixturesForRun } from '../shared/fixtures';
+import { parseModelOption, withModel } from '../shared/model';
+import { ms, out, percent, plural, usd } from '../shared/output';
+import { openStore, parsePositiveInt, registryOption, requirePrompt, shownPath } from '../shared/registry';
+import { emit, parseFormat } from './report';
+
+interface MigrateCliOptions {
+	model?: string;
+	commit?: boolean;
+	concurrency?: string;
+	out?: string;
+}
+
+async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Promise<number> {
+	const store = openStore(cmd);
+	await requirePrompt(store, promptId);
+	if (opts.model === undefined) throw new UsageError(`which model? e.g. "prompt-release migrate ${promptId} --model openai:gpt-4.1-mini"`);
+	const model = parseModelOption(opts.model);
+	const concurrency = opts.concurrency !== undefined ? parsePositiveInt(opts.concurrency, '--concurrency') : 4;
+	const format = opts.out !== undefined ? parseFormat(undefined, opts.out) : undefined;
+	const label = `${model.provider}:${model.name}`;
+
+	const result = await migrate(store, promptId, {
+		model,
+		withModel,
+		commit: opts.commit === true,
+		concurrency,
+		author: currentUser(),
+		// Checked against the migrated prompt exactly as `test` checks them (file:line on a bad fixture).
+		fixtures: (spec) => loadFixturesForRun(store, promptId, spec),
+	});
+	const { run: report, baseline, production } = result;
+	const s = report.summary;
+	const from = production.spec.model;
+	out(`migrate ${promptId}: version ${production.version} (production) from ${from.provider}:${from.name} to ${label}`);
+	out(`${plural(s.total, 'fixture')}${(report.repeat ?? 1) > 1 ? ` ×${report.repeat}` : ''}: ${s.passed} passed, ${s.failed} failed, pass rate ${percent(s.passRate)}` +
+		(baseline ? ` (baseline run ${baseline.runId}: ${percent(baseline.summary.passRate)})` : ' (no run behind production: regressions not checked)'));
+	if (baseline) {
+		out(`latency p50 ${ms(baseline.summary.latencyMs.p50)} → ${ms(s.latencyMs.p50)}, p95 ${ms(baseline.summary.latencyMs.p95)} → ${ms(s.latencyMs.p95)}; cost ${usd(baseline.summary.costUsd)} → ${usd(s.costUsd)}`);
+	}
+	out(`run: ${report.runId} (${path.join(shownPath(store.root), promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
+	if (format !== undefined && opts.out !== undefined) {
+		const bundle = await loadBundle(store, promptId, report.runId);
+		await emit(renderBundle(bundle, format), opts.out, `report (${format})`);
+	}
+	if (!result.ok) {
+		if (result.regressions.length) out(`regressions on ${label}: ${result.regressions.join(', ')}`);
+		for (const v of result.violations) out(`  [${v.rule}] ${v.message}`);
+		out(`REFUSED: the migration to ${label} does not pass the gate${opts.commit ? '; no version was created' : ''}. Production is unchanged.`);
+		return EXIT_FAILED;
+	}
+	if (result.committed) {
+		out(`gate passed: created version ${result.committed.version} (${result.committed.contentHash}) with ${label}, message "migrate to ${label}"; run ${report.runId} is its test run.`);
+		out(`production is unchanged (still version ${production.version}): release it with "prompt-release release ${promptId} --version ${result.committed.version}".`);
+	} else {
+		out(`gate passed on ${label}. Production is unchanged; to create the version: "prompt-release migrate ${promptId} --model ${label} --commit".`);
+	}
+	return EXIT_OK;
+}
+
+export function register(program: Command): void {
+	program
+		.command('migrate')
+		.description("rerun every fixture with production's prompt on a new model, gate it against production's run; --commit creates the next version if it passes")
+		.argument('<prompt>', 'prompt id')
+		.option('--model <provider:name>', 'the new model, e.g. openai:gpt-4.1-mini or anthropic:claude-haiku-4-5')
+		.option('--commit', 'when the gate passes, freeze the migrated prompt as the next version (production still needs "release")')
+		.option('--concurrency <n>', 'fixtures run at the same time', '4')
+		.option('--out <file>', 'also write the evaluation bundle to this file: .html, .json, else Markdown')
+		.addOption(registryOption())
+		.action(action(run));
+}

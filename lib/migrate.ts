@@ -1,0 +1,137 @@
+/**
+ * Model upgrades are migrations: rerun every fixture with the production version's prompt on a new
+ * model, compare with the run behind production, store the run (kind `migrate`), check the gate
+ * policy and, when asked and the gate passes, freeze the migrated prompt as the next version.
+ * Nothing changes in production either way: releases.yaml is never written here, and the draft is
+ * never touched.
+ */
+import { ConfigError, InputError } from './errors';
+import { contentHash } from './hash';
+import { checkPolicy, loadPolicy, type Policy, type PolicyViolation } from './policy';
+import { baselineRun } from './release';
+import { resolvePrompt } from './registry/resolve';
+import { isFatalProviderError, runFixtures } from './runner';
+import type { Provider } from './providers/types';
+import type { RegistryStore } from './registry/store';
+import type { Fixture, FixtureResult, FrozenVersion, PromptSpec, ProviderName, ResolvedPrompt, RunReport } from './types';
+
+export interface MigrationTarget {
+	provider: ProviderName;
+	name: string;
+}
+
+export interface MigrateOptions {
+	model: MigrationTarget;
+	/** The production prompt on the new model (the CLI passes bin/shared/model.ts `withModel`). */
+	withModel: (spec: PromptSpec, model: MigrationTarget) => PromptSpec;
+	/** Freeze the migrated prompt as the next version when the gate passes. */
+	commit?: boolean;
+	concurrency?: number;
+	/** Default: createProvider(newModel, {}) — keys and base URLs from the SDKs' environment variables. */
+	provider?: Provider;
+	/** Default: every fixture, validated against the migrated prompt (`store.listFixtures(id, spec)`). */
+	fixtures?: (spec: PromptSpec) => Promise<Fixture[]>;
+	author?: string;
+	now?: () => Date;
+	onResult?: (result: FixtureResult) => void;
+}
+
+export interface MigrateOutcome {
+	production: ResolvedPrompt;
+	/** The production prompt on the new model. */
+	spec: PromptSpec;
+	run: RunReport;
+	baseline?: RunReport;
+	policy: Policy;
+	ok: boolean;
+	violations: PolicyViolation[];
+	/** Fixtures that passed in the baseline and fail on the new model. */
+	regressions: string[];
+	/** Set when --commit was given and the gate passed. */
+	committed?: FrozenVersion;
+}
+
+/**
+ * Freeze a given spec (not the draft) as the next version, the same FrozenVersion shape `commit` writes.
+ * Refuses when the last version already has exactly this content.
+ */
+export async function freezeSpec(store: RegistryStore, promptId: string, spec: PromptSpec, options: { message?: string; author?: string; now?: Date } = {}): Promise<FrozenVersion> {
+	const hash = contentHash(spec);
+	for (let attempt = 0; attempt < 100; attempt++) {
+		const versions = await store.listVersions(promptId);
+		const last = versions[versions.length - 1];
+		if (last !== undefined) {
+			const previous = await store.readVersion(promptId, last);
+			if (previous.contentHash === hash) throw new ConfigError(`nothing to commit: version ${last} of "${promptId}" already has exactly this content (${hash})`);
+		}
+		const frozen: FrozenVersion = {
+			version: (last ?? 0) + 1,
+			contentHash: hash,
+			createdAt: (options.now ?? new Date()).toISOString(),
+			...(options.author ? { author: options.author } : {}),
+			...(options.message ? { message: options.message } : {}),
+			prompt: spec,
+		};
+		if (await store.createVersion(promptId, frozen)) return frozen;
+	}
+	throw new ConfigError(`could not commit "${promptId}": versions kept appearing concurrently; try again`);
+}
+
+export async function migrate(store: RegistryStore, promptId: string, options: MigrateOptions): Promise<MigrateOutcome> {
+	const production = await resolvePrompt(store, promptId, { channel: 'production' });
+	const from = production.spec.model;
+	const label = `${options.model.provider}:${options.model.name}`;
+	if (from.provider === options.model.provider && from.name === options.model.name) {
+		throw new InputError(`version ${production.version} of "${promptId}" on production already uses ${label}: nothing to migrate`);
+	}
+	const spec = options.withModel(production.spec, options.model);
+	const hash = contentHash(spec);
+	const fixtures = options.fixtures ? await options.fixtures(spec) : await store.listFixtures(promptId, spec);
+	if (fixtures.length === 0) throw new ConfigError(`prompt "${promptId}" has no fixtures: a migration cannot be checked without them`);
+	const policy = await loadPolicy(store, promptId);
+	const baseline = await baselineRun(store, promptId, 'production');
+	let provider = options.provider;
+	if (!provider) {
+		const { createProvider } = await import('./providers');
+		provider = createProvider(spec.model, {});
+	}
+	const resolved: ResolvedPrompt = { promptId, version: production.version, contentHash: hash, spec };
+	let report: RunReport;
+	try {
+		report = await runFixtures({
+			resolved,
+			fixtures,
+			provider,
+			concurrency: options.concurrency,
+			pricing: await store.readPricing(),
+			baseline,
+			repeat: policy.repeat,
+			compare: policy.compare,
+			now: options.now,
+			onResult: options.onResult,
+		});
+	} catch (error) {
+		if (!isFatalProviderError(error)) throw error;
+		throw new ConfigError(`cannot migrate "${promptId}" to ${label}: ${error.message}. No run was stored.`);
+	}
+	report = { ...report, kind: 'migrate' };
+	const verdict = checkPolicy(report, baseline, policy, { channel: 'production' });
+	let committed: FrozenVersion | undefined;
+	if (options.commit && verdict.ok) {
+		committed = await freezeSpec(store, promptId, spec, { message: `migrate to ${label}`, author: options.author, now: options.now?.() });
+		// The run tested exactly this content: recorded as the new version's run, it is its release evidence.
+		report = { ...report, version: committed.version };
+	}
+	await store.writeRun(report);
+	return {
+		production,
+		spec,
+		run: report,
+		baseline,
+		policy,
+		ok: verdict.ok,
+		violations: verdict.violations,
+		regressions: report.summary.regressions,
+		...(committed ? { committed } : {}),
+	};
+}

@@ -1,0 +1,305 @@
+/**
+ * The evaluation bundle: everything a reviewer needs about one stored run, typed, built from the run,
+ * its baseline run and the two prompt specs. Rendered on demand as Markdown, HTML or JSON.
+ */
+import { ConfigError } from '../errors';
+import { contentHash } from '../hash';
+import { diffPrompts, metricDelta, type MetricDelta, type PromptDiff } from '../diff';
+import { valuesEqual } from '../schema';
+import type { RegistryStore } from '../registry/store';
+import type { FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
+
+export const BUNDLE_FORMAT = 1;
+
+export interface RunInfo {
+	runId: string;
+	version: number | 'draft';
+	contentHash: string;
+	model: string;
+	kind: 'test' | 'migrate';
+	startedAt: string;
+	finishedAt: string;
+	repeat: number;
+}
+
+/** A pass rate now, and before when the baseline has that group. */
+export interface RateRow {
+	name: string;
+	total: number;
+	passed: number;
+	passRate: number;
+	baselinePassRate?: number;
+	/** passRate − baselinePassRate */
+	delta?: number;
+}
+
+/**
+ * regression: passed in the baseline run, fails now · fixed: failed before, passes now ·
+ * still-failing: fails now and failed (or was absent) before · passing: passes now, and before or new.
+ */
+export type FixtureStatus = 'regression' | 'fixed' | 'still-failing' | 'passing';
+
+export interface FixtureRow {
+	fixtureId: string;
+	segment: string;
+	status: FixtureStatus;
+	/** False when the baseline run has no result for this fixture (or there is no baseline). */
+	inBaseline: boolean;
+	expected: OutputValue;
+	actual: OutputValue | null;
+	/** What the baseline run answered, when it ran this fixture. */
+	baselineActual?: OutputValue | null;
+	reason?: string;
+	latencyMs: number;
+	/** Per output field: matched or not. */
+	fields: Record<string, boolean>;
+	attempts?: number;
+	attemptsPassed?: number;
+}
+
+export interface EvaluationBundle {
+	format: typeof BUNDLE_FORMAT;
+	promptId: string;
+	generatedAt: string;
+	run: RunInfo;
+	baseline?: RunInfo;
+	/** Anything the reader must know: a changed draft, a missing baseline, a model override. */
+	notes: string[];
+	passRate: {
+		overall: RateRow;
+		segments: RateRow[];
+		/** Indicator-level accuracy: one row per output field ("value" for scalar outputs). */
+		fields: RateRow[];
+	};
+	/** Regressions first, then fixes, then still failing (each sorted by id). */
+	regressions: FixtureRow[];
+	fixes: FixtureRow[];
+	stillFailing: FixtureRow[];
+	/** Every fixture, in the order above followed by the passing ones. */
+	fixtures: FixtureRow[];
+	metrics: {
+		latencyP50Ms: MetricDelta;
+		latencyP95Ms: MetricDelta;
+		inputTokens: MetricDelta;
+		outputTokens: MetricDelta;
+		costUsd: MetricDelta;
+	};
+	/** The prompt diff against the baseline's prompt; absent without a baseline or its prompt. */
+	promptDiff?: PromptDiff;
+}
+
+export interface BundleInput {
+	run: RunReport;
+	baseline?: RunReport;
+	runSpec?: PromptSpec;
+	baselineSpec?: PromptSpec;
+	notes?: string[];
+	now?: Date;
+}
+
+function rate(passed: number, total: number): number {
+	return total === 0 ? 0 : Math.round((passed / total) * 10_000) / 10_000;
+}
+
+function runInfo(r: RunReport): RunInfo {
+	return {
+		runId: r.runId,
+		version: r.version,
+		contentHash: r.contentHash,
+		model: `${r.model.provider}:${r.model.name}`,
+		kind: r.kind ?? 'test',
+		startedAt: r.startedAt,
+		finishedAt: r.finishedAt,
+		repeat: r.repeat ?? 1,
+	};
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Per-field outcome of one result: stored `fields`, else derived (object outputs key by key, scalars as "value"). */
+export function resultFields(r: FixtureResult): Record<string, boolean> {
+	if (r.fields && Object.keys(r.fields).length) return r.fields;
+	if (isRecord(r.expected)) {
+		const out: Record<string, boolean> = {};
+		const actual = isRecord(r.actual) ? r.actual : undefined;
+		for (const k of Object.keys(r.expected)) out[k] = actual !== undefined && valuesEqual(r.expected[k], actual[k] ?? null);
+		return out;
+	}
+	return { value: r.passed };
+}
+
+function groupRates(results: FixtureResult[], key: (r: FixtureResult) => Array<[string, boolean]>): Map<string, { total: number; passed: number }> {
+	const groups = new Map<string, { total: number; passed: number }>();
+	for (const r of results) {
+		for (const [name, ok] of key(r)) {
+			const g = groups.get(name) ?? { total: 0, passed: 0 };
+			g.total++;
+			if (ok) g.passed++;
+			groups.set(name, g);
+		}
+	}
+	return groups;
+}
+
+function rateRows(current: Map<string, { total: number; passed: number }>, baseline?: Map<string, { total: number; passed: number }>): RateRow[] {
+	return [...current.entries()]
+		.sort(([a], [b]) => a.localeCompare(b))
+		.map(([name, g]) => {
+			const row: RateRow = { name, total: g.total, passed: g.passed, passRate: rate(g.passed, g.total) };
+			const b = baseline?.get(name);
+			if (b) {
+				row.baselinePassRate = rate(b.passed, b.total);
+				row.delta = Math.round((row.passRate - row.baselinePassRate) * 10_000) / 10_000;
+			}
+			return row;
+		});
+}
+
+const STATUS_ORDER: Record<FixtureStatus, number> = { regression: 0, fixed: 1, 'still-failing': 2, passing: 3 };
+
+/** Build the bundle from what is already loaded (pure; see loadBundle for the registry version). */
+export function buildBundle(input: BundleInput): EvaluationBundle {
+	const { run, baseline } = input;
+	const before = new Map((baseline?.results ?? []).map((r) => [r.fixtureId, r]));
+	const rows: FixtureRow[] = run.results.map((r) => {
+		const b = before.get(r.fixtureId);
+		const status: FixtureStatus = r.passed ? (b && !b.passed ? 'fixed' : 'passing') : b?.passed ? 'regression' : 'still-failing';
+		return {
+			fixtureId: r.fixtureId,
+			segment: r.segment,
+			status,
+			inBaseline: b !== undefined,
+			expected: r.expected,
+			actual: r.actual,
+			...(b ? { baselineActual: b.actual } : {}),
+			...(r.reason !== undefined ? { reason: r.reason } : {}),
+			latencyMs: r.latencyMs,
+			fields: resultFields(r),
+			...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
+			...(r.attemptsPassed !== undefined ? { attemptsPassed: r.attemptsPassed } : {}),
+		};
+	});
+	rows.sort((x, y) => STATUS_ORDER[x.status] - STATUS_ORDER[y.status] || x.fixtureId.localeCompare(y.fixtureId));
+
+	const bySegment = (r: FixtureResult): Array<[string, boolean]> => [[r.segment, r.passed]];
+	const byField = (r: FixtureResult): Array<[string, boolean]> => Object.entries(resultFields(r));
+	const overallBase = baseline ? rate(baseline.results.filter((r) => r.passed).length, baseline.results.length) : undefined;
+	const overall: RateRow = { name: 'overall', total: run.results.length, passed: run.results.filter((r) => r.passed).length, passRate: 0 };
+	overall.passRate = rate(overall.passed, overall.total);
+	if (overallBase !== undefined) {
+		overall.baselinePassRate = overallBase;
+		overall.delta = Math.round((overall.passRate - overallBase) * 10_000) / 10_000;
+	}
+
+	const s = run.summary;
+	const b = baseline?.summary;
+	const notes = [...(input.notes ?? [])];
+	if (run.baselineRunId && !baseline && !notes.some((n) => n.includes(run.baselineRunId!))) notes.push(`baseline run ${run.baselineRunId} could not be read: no deltas, fixes or regressions shown`);
+	if (!run.baselineRunId && !baseline) notes.push('no baseline run (nothing was on production when this run was made): no deltas, fixes or regressions shown');
+
+	return {
+		format: BUNDLE_FORMAT,
+		promptId: run.promptId,
+		generatedAt: (input.now ?? new Date()).toISOString(),
+		run: runInfo(run),
+		...(baseline ? { baseline: runInfo(baseline) } : {}),
+		notes,
+		passRate: {
+			overall,
+			segments: rateRows(groupRates(run.results, bySegment), baseline ? groupRates(baseline.results, bySegment) : undefined),
+			fields: rateRows(groupRates(run.results, byField), baseline ? groupRates(baseline.results, byField) : undefined),
+		},
+		regressions: rows.filter((r) => r.status === 'regression'),
+		fixes: rows.filter((r) => r.status === 'fixed'),
+		stillFailing: rows.filter((r) => r.status === 'still-failing'),
+		fixtures: rows,
+		metrics: {
+			latencyP50Ms: metricDelta(s.latencyMs.p50, b?.latencyMs.p50, 1),
+			latencyP95Ms: metricDelta(s.latencyMs.p95, b?.latencyMs.p95, 1),
+			inputTokens: metricDelta(s.tokens.input, b?.tokens.input, 0),
+			outputTokens: metricDelta(s.tokens.output, b?.tokens.output, 0),
+			costUsd: metricDelta(s.costUsd, b?.costUsd),
+		},
+		...(input.runSpec && input.baselineSpec
+			? {
+					promptDiff: diffPrompts(input.baselineSpec, input.runSpec, {
+						from: baseline ? versionLabel(baseline) : 'baseline',
+						to: versionLabel(run),
+					}),
+				}
+			: {}),
+	};
+}
+
+export function versionLabel(run: Pick<RunReport, 'version'>): string {
+	return run.version === 'draft' ? 'draft' : `version ${run.version}`;
+}
+
+/**
+ * The prompt a run used, as far as the registry still knows it, with a note when it is not exact:
+ * a draft edited since, or a run made with another model (`test --model`, `migrate`).
+ */
+export async function specOfRun(store: RegistryStore, run: RunReport): Promise<{ spec?: PromptSpec; notes: string[] }> {
+	const notes: string[] = [];
+	const label = `run ${run.runId}`;
+	let spec: PromptSpec;
+	try {
+		spec = run.version === 'draft' ? await store.readDraft(run.promptId) : (await store.readVersion(run.promptId, run.version)).prompt;
+	} catch (error) {
+		if (!(error instanceof Error)) throw error;
+		notes.push(`the prompt of ${label} (${versionLabel(run)}) cannot be read: ${error.message}`);
+		return { notes };
+	}
+	const hash = contentHash(spec);
+	if (hash === run.contentHash) return { spec, notes };
+	const model = spec.model;
+	if (model.provider !== run.model.provider || model.name !== run.model.name) {
+		const swapped: PromptSpec = { ...spec, model: { ...model, provider: run.model.provider, name: run.model.name } };
+		notes.push(
+			`${label} ran ${versionLabel(run)} with model ${run.model.provider}:${run.model.name} instead of ${model.provider}:${model.name}` +
+				`${run.kind === 'migrate' ? ' (a migration)' : ' (a model override)'}; the prompt shown is ${versionLabel(run)} with that model`,
+		);
+		return { spec: swapped, notes };
+	}
+	if (run.version === 'draft') {
+		notes.push(`the draft changed since ${label} (run hash ${run.contentHash}, draft now ${hash}): the prompt shown is the current draft, not exactly what ran`);
+	} else {
+		notes.push(`version ${run.version} hashes to ${hash}, but ${label} recorded ${run.contentHash}: the prompt shown may not be exactly what ran`);
+	}
+	return { spec, notes };
+}
+
+/** Load a run (default: the newest), its baseline run and both prompts, and build the bundle. */
+export async function loadBundle(store: RegistryStore, promptId: string, runId?: string, now?: Date): Promise<EvaluationBundle> {
+	let id = runId;
+	if (id === undefined) {
+		const ids = await store.listRuns(promptId);
+		if (ids.length === 0) {
+			await store.readDraft(promptId); // an unknown prompt gets "not found"
+			throw new ConfigError(`prompt "${promptId}" has no stored runs yet: run "prompt-release test ${promptId}" first`);
+		}
+		id = ids[ids.length - 1];
+	}
+	const run = await store.readRun(promptId, id);
+	const notes: string[] = [];
+	let baseline: RunReport | undefined;
+	if (run.baselineRunId) {
+		try {
+			baseline = await store.readRun(promptId, run.baselineRunId);
+		} catch (error) {
+			if (!(error instanceof Error)) throw error;
+			notes.push(`baseline run ${run.baselineRunId}: ${error.message}`);
+		}
+	}
+	const mine = await specOfRun(store, run);
+	notes.push(...mine.notes);
+	let baselineSpec: PromptSpec | undefined;
+	if (baseline) {
+		const theirs = await specOfRun(store, baseline);
+		baselineSpec = theirs.spec;
+		notes.push(...theirs.notes.map((n) => `baseline: ${n}`));
+	}
+	return buildBundle({ run, baseline, runSpec: mine.spec, baselineSpec, notes, now });
+}
