@@ -3,7 +3,8 @@
  * the prompt's file winning key by key) and checked against a run and the baseline behind a channel.
  */
 import { findRegressions } from './runner';
-import type { RegistryStore } from './registry/store';
+import { priceOf } from './pricing';
+import type { PriceTable, RegistryStore } from './registry/store';
 import type { CompareRule, RunReport } from './types';
 
 /** Percentage points, canary arm vs stable arm, after at least minItems canary items. */
@@ -50,76 +51,132 @@ export interface PolicyViolation {
 /** The rules checkPolicy evaluates, in order (for reports that list every rule, e.g. JUnit). */
 export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat'] as const;
 
+/** The outcome of one rule: `skipped` when it could not be checked (not set, no baseline, no data), with why. */
+export interface PolicyCheck {
+	rule: string;
+	status: 'pass' | 'fail' | 'skipped';
+	message: string;
+}
+
 function pct(x: number): string {
 	return `${Math.round(x * 10000) / 100}%`;
 }
 
-/** Mean cost per fixture result: runs over different fixture counts stay comparable. */
-function costPerFixture(run: RunReport): number {
-	return run.results.length ? run.summary.costUsd / run.results.length : 0;
+/**
+ * Mean cost per fixture and attempt: runs over different fixture counts and `repeat` stay comparable
+ * (a result's cost and tokens are summed over its attempts).
+ */
+function costPerAttempt(run: RunReport): number {
+	const attempts = Math.max(1, run.repeat ?? 1);
+	return run.results.length ? run.summary.costUsd / run.results.length / attempts : 0;
+}
+
+function modelName(run: RunReport): string {
+	return run.model ? `${run.model.provider}:${run.model.name}` : 'its model';
+}
+
+/**
+ * Why a run's cost cannot be compared, if it cannot: tokens were spent but nothing was priced (a model
+ * missing from the price table costs 0). With `pricing` (the registry's table), a model priced at 0 on
+ * purpose (e.g. a local model) counts as known.
+ */
+function unknownCost(run: RunReport, pricing?: PriceTable): string | undefined {
+	const tokens = run.results.reduce((t, r) => t + (r.inputTokens ?? 0) + (r.outputTokens ?? 0), 0);
+	const cost = run.results.reduce((t, r) => t + (r.costUsd ?? 0), 0);
+	if (tokens === 0 || cost > 0) return undefined;
+	const price = pricing && run.model ? priceOf(pricing, run.model.provider, run.model.name) : undefined;
+	if (price && price.input === 0 && price.output === 0) return undefined;
+	if (price) return `cost unknown for ${modelName(run)} in run ${run.runId} (${tokens} tokens priced at 0 USD: it ran before the model was in pricing.yaml): test again`;
+	return `cost unknown for ${modelName(run)} in run ${run.runId} (${tokens} tokens priced at 0 USD): add it to pricing.yaml`;
 }
 
 /**
  * Check a run against the policy. Regressions are computed against `baseline` (the run behind the
- * channel); cost (mean per fixture) and p95 latency increases likewise, and only when the baseline
- * has a non-zero value to compare with. `context.channel` only words the messages.
+ * channel); cost (mean per fixture and attempt) and p95 latency increases likewise, and only when the
+ * baseline has a non-zero value to compare with; a run whose cost is unknown (tokens but no price)
+ * fails maxCostIncreasePct when that rule is set. `checks` gives every rule's outcome, `skipped` with
+ * the reason when it was not checked. `context.channel` only words the messages; `context.pricing`
+ * (the registry's price table) tells models priced at 0 on purpose from unknown ones.
  */
-export function checkPolicy(run: RunReport, baseline: RunReport | undefined, policy: Policy, context: { channel?: string } = {}): { ok: boolean; violations: PolicyViolation[] } {
+export function checkPolicy(
+	run: RunReport,
+	baseline: RunReport | undefined,
+	policy: Policy,
+	context: { channel?: string; pricing?: PriceTable } = {},
+): { ok: boolean; violations: PolicyViolation[]; checks: PolicyCheck[] } {
 	const violations: PolicyViolation[] = [];
+	const checks: PolicyCheck[] = [];
+	const fail = (v: PolicyViolation): void => {
+		violations.push(v);
+		checks.push({ rule: v.rule, status: 'fail', message: v.message });
+	};
+	const pass = (rule: string, message: string): void => void checks.push({ rule, status: 'pass', message });
+	const skip = (rule: string, message: string): void => void checks.push({ rule, status: 'skipped', message });
+	const noBaseline = context.channel ? `no baseline: nothing with a run is released on "${context.channel}"` : 'no baseline run';
+
 	const failed = run.results.filter((r) => !r.passed);
 	const total = run.results.length;
 	const passRate = total === 0 ? 0 : failed.length === 0 ? 1 : (total - failed.length) / total;
 	if (passRate < policy.minPassRate) {
-		violations.push({
+		fail({
 			rule: 'minPassRate',
 			message: `run ${run.runId} failed ${failed.length} of ${total} fixtures: ${failed.map((r) => `${r.fixtureId} (${r.reason ?? 'failed'})`).join('; ')} — pass rate ${pct(passRate)} is below minPassRate ${pct(policy.minPassRate)}`,
 			fixtures: failed.map((r) => r.fixtureId),
 		});
-	}
-	const regressions = findRegressions(run.results, baseline);
-	if (baseline && regressions.length > policy.maxRegressions) {
+	} else pass('minPassRate', `pass rate ${pct(passRate)} (${total - failed.length} of ${total}) ≥ ${pct(policy.minPassRate)}`);
+
+	if (!baseline) skip('maxRegressions', noBaseline);
+	else {
+		const regressions = findRegressions(run.results, baseline);
 		const where = context.channel ? `the run behind "${context.channel}" (${baseline.runId})` : `baseline run ${baseline.runId}`;
-		violations.push({
-			rule: 'maxRegressions',
-			message: `regressions against ${where}: ${regressions.join(', ')} — ${regressions.length} > maxRegressions ${policy.maxRegressions}`,
-			fixtures: regressions,
-		});
+		if (regressions.length > policy.maxRegressions) {
+			fail({
+				rule: 'maxRegressions',
+				message: `regressions against ${where}: ${regressions.join(', ')} — ${regressions.length} > maxRegressions ${policy.maxRegressions}`,
+				fixtures: regressions,
+			});
+		} else pass('maxRegressions', `${regressions.length} regression(s) against ${where} ≤ ${policy.maxRegressions}`);
 	}
-	if (baseline && policy.maxCostIncreasePct !== undefined) {
-		const before = costPerFixture(baseline);
-		const now = costPerFixture(run);
-		if (before > 0) {
+
+	if (policy.maxCostIncreasePct === undefined) skip('maxCostIncreasePct', 'not set');
+	else if (!baseline) skip('maxCostIncreasePct', noBaseline);
+	else {
+		const unknown = unknownCost(run, context.pricing) ?? unknownCost(baseline, context.pricing);
+		const before = costPerAttempt(baseline);
+		const now = costPerAttempt(run);
+		if (unknown) fail({ rule: 'maxCostIncreasePct', message: unknown, fixtures: [] });
+		else if (!(before > 0)) skip('maxCostIncreasePct', `baseline run ${baseline.runId} has no cost data`);
+		else {
 			const increase = ((now - before) / before) * 100;
+			const change = `cost per fixture ${increase >= 0 ? 'rose' : 'changed'} ${Math.round(increase * 10) / 10}% (${before.toPrecision(3)} → ${now.toPrecision(3)} USD per attempt against run ${baseline.runId})`;
 			if (increase > policy.maxCostIncreasePct) {
-				violations.push({
-					rule: 'maxCostIncreasePct',
-					message: `cost per fixture rose ${Math.round(increase * 10) / 10}% (${before.toPrecision(3)} → ${now.toPrecision(3)} USD against run ${baseline.runId}) — above maxCostIncreasePct ${policy.maxCostIncreasePct}%`,
-					fixtures: [],
-				});
-			}
+				fail({ rule: 'maxCostIncreasePct', message: `${change} — above maxCostIncreasePct ${policy.maxCostIncreasePct}%`, fixtures: [] });
+			} else pass('maxCostIncreasePct', `${change} ≤ ${policy.maxCostIncreasePct}%`);
 		}
 	}
-	if (baseline && policy.maxP95LatencyIncreasePct !== undefined) {
+
+	if (policy.maxP95LatencyIncreasePct === undefined) skip('maxP95LatencyIncreasePct', 'not set');
+	else if (!baseline) skip('maxP95LatencyIncreasePct', noBaseline);
+	else {
 		const before = baseline.summary.latencyMs.p95;
 		const now = run.summary.latencyMs.p95;
-		if (before > 0) {
+		if (!(before > 0)) skip('maxP95LatencyIncreasePct', `baseline run ${baseline.runId} has no latency data`);
+		else {
 			const increase = ((now - before) / before) * 100;
+			const change = `p95 latency ${increase >= 0 ? 'rose' : 'changed'} ${Math.round(increase * 10) / 10}% (${before} ms → ${now} ms against run ${baseline.runId})`;
 			if (increase > policy.maxP95LatencyIncreasePct) {
-				violations.push({
-					rule: 'maxP95LatencyIncreasePct',
-					message: `p95 latency rose ${Math.round(increase * 10) / 10}% (${before} ms → ${now} ms against run ${baseline.runId}) — above maxP95LatencyIncreasePct ${policy.maxP95LatencyIncreasePct}%`,
-					fixtures: [],
-				});
-			}
+				fail({ rule: 'maxP95LatencyIncreasePct', message: `${change} — above maxP95LatencyIncreasePct ${policy.maxP95LatencyIncreasePct}%`, fixtures: [] });
+			} else pass('maxP95LatencyIncreasePct', `${change} ≤ ${policy.maxP95LatencyIncreasePct}%`);
 		}
 	}
+
 	const repeated = run.repeat ?? 1;
 	if (repeated < policy.repeat) {
-		violations.push({
+		fail({
 			rule: 'repeat',
 			message: `run ${run.runId} ran each fixture ${repeated} time(s) but the policy asks for repeat ${policy.repeat}: test again (the policy's repeat is applied by "prompt-release test")`,
 			fixtures: [],
 		});
-	}
-	return { ok: violations.length === 0, violations };
+	} else pass('repeat', `each fixture ran ${repeated} time(s) ≥ repeat ${policy.repeat}`);
+	return { ok: violations.length === 0, violations, checks };
 }

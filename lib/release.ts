@@ -7,8 +7,8 @@ import * as os from 'node:os';
 import { ConfigError, ConfigErrors, GateRefusal } from './errors';
 import { randomBytes } from 'node:crypto';
 import { valuesEqual } from './schema';
-import { checkPolicy, loadPolicy, type Policy, type PolicyViolation } from './policy';
-import { fixtureInputsHash, summarize } from './runner';
+import { checkPolicy, loadPolicy, POLICY_RULES, type Policy, type PolicyCheck, type PolicyViolation } from './policy';
+import { fixtureCompareHash, fixtureInputsHash, summarize } from './runner';
 import type { RegistryStore } from './registry/store';
 import type { CanaryArm, ChannelPointer, Fixture, HistoryEntry, ReleasesState, RunReport } from './types';
 
@@ -63,6 +63,8 @@ export interface GateVerdict {
 	reasons: string[];
 	/** Every refusal with its rule: `evidence` (no fixtures, no run, out-of-date run) or a policy key. */
 	violations: PolicyViolation[];
+	/** Every rule's outcome, `evidence` first: `skipped` (with why) when it could not be checked. */
+	checks: PolicyCheck[];
 	failingFixtures: string[];
 }
 
@@ -76,6 +78,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 		...(run ? { run } : {}),
 		reasons: [message],
 		violations: [{ rule: 'evidence', message, fixtures: [] }],
+		checks: [{ rule: 'evidence', status: 'fail', message }, ...POLICY_RULES.map((rule): PolicyCheck => ({ rule, status: 'skipped', message: 'no evidence run to check' }))],
 		failingFixtures: [],
 	});
 	// Structure only: a fixture whose inputs no longer fit the prompt fails in the run and is named there.
@@ -103,12 +106,34 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 			fixtures: missing,
 		});
 	}
+	// Runs stored before results carried a compare hash are judged as before.
+	const rulesChanged = fixtures
+		.filter((f) => {
+			const r = byId.get(f.id);
+			return r?.compareHash !== undefined && !missing.includes(f.id) && r.compareHash !== fixtureCompareHash(policy.compare, f);
+		})
+		.map((f) => f.id);
+	if (rulesChanged.length) {
+		violations.push({
+			rule: 'evidence',
+			message: `comparison rules changed since run ${run.runId} (policy or fixture "compare" for: ${rulesChanged.join(', ')}): rerun test ("prompt-release test ${promptId} --version ${version}")`,
+			fixtures: rulesChanged,
+		});
+	}
+	const evidence = violations.filter((v) => v.rule === 'evidence');
+	const checks: PolicyCheck[] = [
+		evidence.length
+			? { rule: 'evidence', status: 'fail', message: evidence.map((v) => v.message).join('; ') }
+			: { rule: 'evidence', status: 'pass', message: `run ${run.runId} covers every current fixture` },
+	];
 	// The policy judges the run over the current fixtures only (removed fixtures no longer count).
 	const current = new Set(fixtures.map((f) => f.id));
 	const baseline = await baselineRun(store, promptId, channel);
 	const results = run.results.filter((r) => current.has(r.fixtureId));
 	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline) };
-	violations.push(...checkPolicy(judged, baseline, policy, { channel }).violations);
+	const checked = checkPolicy(judged, baseline, policy, { channel, pricing: await store.readPricing() });
+	violations.push(...checked.violations);
+	checks.push(...checked.checks);
 	return {
 		ok: violations.length === 0,
 		run,
@@ -116,6 +141,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 		policy,
 		reasons: violations.map((v) => v.message),
 		violations,
+		checks,
 		failingFixtures: [...new Set(violations.flatMap((v) => v.fixtures))],
 	};
 }
@@ -342,16 +368,65 @@ export async function startCanary(store: RegistryStore, promptId: string, versio
 	return { state, entry: entry!, canary, verdict, forced };
 }
 
-/** The canary takes 100 %: it becomes the stable version, the canary arm is removed. */
-export async function promoteCanary(store: RegistryStore, promptId: string, opts: { channel?: string; by?: string; reason?: string; now?: Date } = {}): Promise<{ state: ReleasesState; entry: HistoryEntry }> {
+export interface PromoteOptions {
+	channel?: string;
+	by?: string;
+	reason?: string;
+	/** Promote although the canary is frozen or the gate refuses; needs a reason; recorded as forced. */
+	force?: boolean;
+	now?: Date;
+}
+
+export interface PromoteOutcome {
+	state: ReleasesState;
+	entry: HistoryEntry;
+	/** The gate re-run for the canary version at promotion time. */
+	verdict: GateVerdict;
+	/** Why the promotion was refused without --force: a frozen canary (rule `frozen`), then the gate's violations. */
+	overridden: PolicyViolation[];
+	/** True when the promotion went past a frozen canary or a refusing gate with --force (or the canary itself was forced). */
+	forced: boolean;
+}
+
+/**
+ * The canary takes 100 %: it becomes the stable version, the canary arm is removed. Refused (GateRefusal)
+ * when the canary is frozen or the release gate, evaluated again now for the canary version on that
+ * channel (current fixtures, policy and comparison rules), refuses — unless `force` with a reason.
+ */
+export async function promoteCanary(store: RegistryStore, promptId: string, opts: PromoteOptions = {}): Promise<PromoteOutcome> {
 	const channel = opts.channel ?? 'production';
+	if (opts.force && !opts.reason?.trim()) {
+		throw new ConfigError(`--force needs --reason "…": forcing a promotion past a frozen canary or the gate is recorded in the history and shown by status`);
+	}
+	const noCanary = (): ConfigError =>
+		new ConfigError(`no canary is running on "${promptId}" channel "${channel}": nothing to promote (start one with "prompt-release release ${promptId} --version N --canary P")`);
+	const current = (await store.readReleases(promptId)).channels[channel]?.canary;
+	if (!current) throw noCanary();
+	const what = `promotion of canary ${current.id} (version ${current.version}) on "${promptId}" channel "${channel}"`;
+	const verdict = await evaluateGate(store, promptId, current.version, channel);
+	const problems = (canary: CanaryArm): PolicyViolation[] => [
+		...(canary.frozen ? [{ rule: 'frozen', message: `the canary was frozen at ${canary.frozen.at}: ${canary.frozen.reason}. End it ("prompt-release rollback ${promptId}") or promote with --force --reason "…"`, fixtures: [] }] : []),
+		...verdict.violations,
+	];
+	const refuse = (violations: PolicyViolation[]): GateRefusal => refusal(what, { ...verdict, violations, failingFixtures: [...new Set(violations.flatMap((v) => v.fixtures))] });
+	const before = problems(current);
+	if (before.length && !opts.force) throw refuse(before);
 	let entry: HistoryEntry | undefined;
+	let overridden: PolicyViolation[] = [];
+	let forced = false;
 	const state = await store.updateReleases(promptId, (s) => {
 		const pointer = s.channels[channel];
 		const canary = pointer?.canary;
-		if (!pointer || !canary) throw new ConfigError(`no canary is running on "${promptId}" channel "${channel}": nothing to promote (start one with "prompt-release release ${promptId} --version N --canary P")`);
+		if (!pointer || !canary) throw noCanary();
+		if (canary.id !== current.id) throw new ConfigError(`the canary on "${promptId}" channel "${channel}" changed while promoting (now ${canary.id}): check "prompt-release status ${promptId}" and try again`);
+		overridden = problems(canary);
+		if (overridden.length && !opts.force) throw refuse(overridden);
 		const started = s.history.find((e) => e.action === 'canary' && e.canaryId === canary.id);
-		const forced = started?.forced === true;
+		const startedForced = started?.forced === true;
+		forced = startedForced || overridden.length > 0;
+		// A forced canary promoted without a new reason keeps the reason (and who gave it) it was started with.
+		const reason = opts.reason?.trim() ? opts.reason : startedForced ? started?.reason : undefined;
+		const runId = verdict.ok && verdict.run ? verdict.run.runId : canary.runId;
 		const at = (opts.now ?? new Date()).toISOString();
 		entry = {
 			at,
@@ -360,16 +435,16 @@ export async function promoteCanary(store: RegistryStore, promptId: string, opts
 			version: canary.version,
 			from: pointer.version,
 			by: opts.by ?? currentUser(),
-			...(opts.reason ? { reason: opts.reason } : {}),
-			...(canary.runId ? { runId: canary.runId } : {}),
+			...(reason ? { reason } : {}),
+			...(runId ? { runId } : {}),
 			contentHash: canary.contentHash,
 			...(forced ? { forced: true } : {}),
 			canaryId: canary.id,
 		};
-		const next: ChannelPointer = { version: canary.version, contentHash: canary.contentHash, since: at, ...(canary.runId ? { runId: canary.runId } : {}), ...(forced ? { forced: true } : {}) };
+		const next: ChannelPointer = { version: canary.version, contentHash: canary.contentHash, since: at, ...(runId ? { runId } : {}), ...(forced ? { forced: true } : {}) };
 		return { channels: { ...s.channels, [channel]: next }, history: [...s.history, entry] };
 	});
-	return { state, entry: entry! };
+	return { state, entry: entry!, verdict, overridden, forced };
 }
 
 /**

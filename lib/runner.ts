@@ -23,6 +23,20 @@ export function fixtureInputsHash(fixture: Pick<Fixture, 'inputs'>): string {
 	return `sha256:${sha256(canonicalJson(fixture.inputs))}`;
 }
 
+/** The comparison rules in effect for a fixture: the policy's, overridden field by field by the fixture's own. */
+export function effectiveCompare(policyCompare: Record<string, CompareRule> | undefined, fixture: Pick<Fixture, 'compare'>): Record<string, CompareRule> {
+	return { ...(policyCompare ?? {}), ...(fixture.compare ?? {}) };
+}
+
+/**
+ * Identifies the comparison rules a fixture was judged with (stored in each result; the release gate
+ * treats a run judged with other rules as out of date). `exact` is the default and hashes like no rule.
+ */
+export function fixtureCompareHash(policyCompare: Record<string, CompareRule> | undefined, fixture: Pick<Fixture, 'compare'>): string {
+	const rules = Object.fromEntries(Object.entries(effectiveCompare(policyCompare, fixture)).filter(([, rule]) => rule !== 'exact'));
+	return `sha256:${sha256(canonicalJson(rules))}`;
+}
+
 /** Nearest-rank percentile; 0 for an empty list. */
 export function percentile(values: number[], p: number): number {
 	if (values.length === 0) return 0;
@@ -109,7 +123,7 @@ function failedFields(options: RunFixturesOptions): Record<string, boolean> {
 }
 
 async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?: AbortSignal): Promise<FixtureResult> {
-	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
+	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), compareHash: fixtureCompareHash(options.compare, fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal });
 		const { meta } = result;
@@ -118,7 +132,7 @@ async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?
 			return { ...base, passed: false, fields: failedFields(options), actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...usage };
 		}
 		// Compare like with like: an expected object may leave out nullable properties (they are null).
-		const rules = { ...(options.compare ?? {}), ...(fixture.compare ?? {}) };
+		const rules = effectiveCompare(options.compare, fixture);
 		const { passed, fields } = compareValues(fixture.expected, result.value, options.resolved.spec.output, rules);
 		return {
 			...base,

@@ -75,7 +75,10 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 	for (const [channel, pointer] of Object.entries(releases.channels).sort(([a], [b]) => a.localeCompare(b))) {
 		if (pointer.forced) {
 			const e = [...releases.history].reverse().find((h) => h.channel === channel && h.forced && h.version === pointer.version && (h.action === 'release' || h.action === 'promote' || h.action === 'rollback'));
-			forced.push({ channel, version: pointer.version, reason: e?.reason ?? '(no reason recorded)', by: e?.by ?? 'unknown', at: e?.at ?? pointer.since });
+			// A promotion of a forced canary without a reason of its own: the reason the canary was started with.
+			const start = e && !e.reason && e.action === 'promote' && e.canaryId !== undefined ? releases.history.find((h) => h.action === 'canary' && h.canaryId === e.canaryId) : undefined;
+			const why = e?.reason ? e : start?.reason ? start : e;
+			forced.push({ channel, version: pointer.version, reason: why?.reason ?? '(no reason recorded)', by: why?.by ?? 'unknown', at: e?.at ?? pointer.since });
 		}
 		const c = pointer.canary;
 		if (!c) continue;

@@ -214,6 +214,8 @@ export interface FixtureResult {
 	fixtureId: string;
 	/** sha256 of the fixture's inputs (canonical JSON) as run, so the gate sees fixtures edited after the run. */
 	inputsHash?: string;
+	/** sha256 of the comparison rules (policy + fixture `compare`) the result was judged with; the gate refuses a run judged with other rules. */
+	compareHash?: string;
 	segment: string;
 	passed: boolean;
 	expected: OutputValue;

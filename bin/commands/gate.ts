@@ -48,13 +48,23 @@ function attr(values: Record<string, string | number>): string {
 		.join('');
 }
 
-/** One testcase per rule (classname "policy"), one per failing fixture (classname "fixture"). */
+/** The outcome of a rule in a verdict: failed when it has violations, else as checked (skipped with why). */
+function ruleCheck(rule: string, verdict: GateVerdict): { status: 'pass' | 'fail' | 'skipped'; message: string } {
+	const broken = verdict.violations.filter((v) => v.rule === rule);
+	if (broken.length) return { status: 'fail', message: broken.map((v) => v.message).join('; ') };
+	const check = verdict.checks.find((c) => c.rule === rule);
+	return check ?? { status: 'pass', message: '' };
+}
+
+/** One testcase per rule (classname "policy"; rules not checked are skipped, with why), one per failing fixture (classname "fixture"). */
 export function gateJunit(promptId: string, version: number, verdict: GateVerdict): string {
 	const cases: string[] = [];
 	for (const rule of RULES) {
 		const broken = verdict.violations.filter((v) => v.rule === rule);
 		const head = `    <testcase${attr({ name: `${rule} (${ruleSetting(rule, verdict.policy)})`, classname: 'policy' })}`;
-		if (!broken.length) cases.push(`${head}/>`);
+		const check = ruleCheck(rule, verdict);
+		if (!broken.length && check.status === 'skipped') cases.push(`${head}>\n      <skipped${attr({ message: check.message })}/>\n    </testcase>`);
+		else if (!broken.length) cases.push(`${head}/>`);
 		else cases.push(`${head}>\n      <failure${attr({ message: broken.map((v) => v.message).join('; '), type: rule })}>${escapeXmlText(broken.map((v) => v.message).join('\n'))}</failure>\n    </testcase>`);
 	}
 	const results = new Map((verdict.run?.results ?? []).map((r) => [r.fixtureId, r]));
@@ -65,7 +75,8 @@ export function gateJunit(promptId: string, version: number, verdict: GateVerdic
 		cases.push(`    <testcase${attr({ name: id, classname: 'fixture' })}>\n      <failure${attr({ message, type: rules[0] ?? 'fixture' })}>${escapeXmlText(message)}</failure>\n    </testcase>`);
 	}
 	const failures = cases.filter((c) => c.includes('<failure')).length;
-	const counts = { tests: cases.length, failures, errors: 0, skipped: 0 };
+	const skipped = cases.filter((c) => c.includes('<skipped')).length;
+	const counts = { tests: cases.length, failures, errors: 0, skipped };
 	return [
 		'<?xml version="1.0" encoding="UTF-8"?>',
 		`<testsuites${attr({ name: 'prompt-release gate', ...counts })}>`,
@@ -95,8 +106,9 @@ export function gateMarkdown(promptId: string, version: number, channel: string,
 	}
 	lines.push('| Rule | Setting | Result |', '| --- | --- | --- |');
 	for (const rule of RULES) {
-		const broken = verdict.violations.filter((v) => v.rule === rule);
-		lines.push(`| ${rule} | ${md(ruleSetting(rule, verdict.policy))} | ${broken.length ? `❌ ${md(broken.map((v) => v.message).join('; '))}` : '✅'} |`);
+		const check = ruleCheck(rule, verdict);
+		const result = check.status === 'fail' ? `❌ ${md(check.message)}` : check.status === 'skipped' ? `➖ skipped (${md(check.message)})` : '✅';
+		lines.push(`| ${rule} | ${md(ruleSetting(rule, verdict.policy))} | ${result} |`);
 	}
 	if (verdict.failingFixtures.length) lines.push('', `Failing fixtures: ${verdict.failingFixtures.map((f) => `\`${f}\``).join(', ')}`);
 	lines.push('', '');
@@ -111,10 +123,11 @@ async function gate(promptId: string, opts: GateOptions, cmd: Command): Promise<
 	const channel = parseChannel(opts.channel);
 	const verdict = await evaluateGate(store, promptId, version, channel);
 	if (opts.json) {
-		out(JSON.stringify({ ok: verdict.ok, prompt: promptId, version, channel, runId: verdict.run?.runId, baselineRunId: verdict.baseline?.runId, policy: verdict.policy, violations: verdict.violations, failingFixtures: verdict.failingFixtures }, null, 2));
+		out(JSON.stringify({ ok: verdict.ok, prompt: promptId, version, channel, runId: verdict.run?.runId, baselineRunId: verdict.baseline?.runId, policy: verdict.policy, violations: verdict.violations, checks: verdict.checks, failingFixtures: verdict.failingFixtures }, null, 2));
 	} else {
 		out(`gate ${promptId} version ${version} → ${channel}: ${verdict.ok ? 'PASS' : 'REFUSED'}${verdict.run ? ` (run ${verdict.run.runId}${verdict.baseline ? `, baseline ${verdict.baseline.runId}` : ''})` : ''}`);
 		for (const v of verdict.violations) out(`  ✗ [${v.rule}] ${v.message}`);
+		for (const c of verdict.checks) if (c.status === 'skipped') out(`  – [${c.rule}] skipped (${c.message})`);
 		if (verdict.failingFixtures.length) out(`  failing fixtures: ${verdict.failingFixtures.join(', ')}`);
 	}
 	const say = opts.json ? note : out;

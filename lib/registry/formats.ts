@@ -101,7 +101,10 @@ const freezeRuleSchema = z
 		maxInvalidRatePointsAbove: z.number().nonnegative().optional(),
 		maxCorrectionRatePointsAbove: z.number().nonnegative().optional(),
 	})
-	.strict();
+	.strict()
+	.refine((f) => f.maxInvalidRatePointsAbove !== undefined || f.maxCorrectionRatePointsAbove !== undefined, {
+		message: 'give maxInvalidRatePointsAbove and/or maxCorrectionRatePointsAbove: a freeze rule without a limit never freezes',
+	});
 
 /** `policy.yaml` (registry-wide, or per prompt: the prompt's file wins key by key). */
 const policyFileSchema = z

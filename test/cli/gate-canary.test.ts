@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import type { ReleasesState, RunReport } from '../../lib/types';
 import { cli, FIXED_TEMPLATE, makeRegistry, promptYaml, readJson, RULES, serverEnv } from './helpers';
@@ -45,14 +45,21 @@ test('gate refuses a failing version: exit 1, rules and fixtures named, --junit 
 	const xml = await fs.readFile(path.join(cwd, 'gate.xml'), 'utf8');
 	expect(xml).toContain('<testsuites name="prompt-release gate" tests="7" failures="2"');
 	expect(xml).toMatch(/<testcase name="minPassRate \(minPassRate 1\)" classname="policy">\s*<failure message="run \S+ failed 1 of 4/);
-	expect(xml).toContain('<testcase name="maxRegressions (maxRegressions 0)" classname="policy"/>');
+	// Nothing is released yet: the rules that need a baseline (or are not set) are skipped, not passed.
+	expect(gate.stdout).toContain('– [maxRegressions] skipped (no baseline: nothing with a run is released on "production")');
+	expect(gate.stdout).toContain('– [maxCostIncreasePct] skipped (not set)');
+	expect(xml).toContain('skipped="3"');
+	expect(xml).toMatch(/<testcase name="maxRegressions \(maxRegressions 0\)" classname="policy">\s*<skipped message="no baseline: nothing with a run is released on &quot;production&quot;"\/>/);
+	expect(xml).toMatch(/<testcase name="maxCostIncreasePct \(maxCostIncreasePct not set\)" classname="policy">\s*<skipped message="not set"\/>/);
+	expect(xml).toContain('<testcase name="repeat (repeat 1)" classname="policy"/>');
 	expect(xml).toMatch(/<testcase name="tricky" classname="fixture">\s*<failure message="minPassRate: expected false, got true"/);
 	expect(xml).toContain('<property name="verdict" value="refused"/>');
 	const md = await fs.readFile(summaryFile, 'utf8');
 	expect(md.startsWith('# earlier step\n')).toBe(true);
 	expect(md).toContain('### ❌ prompt-release gate: `price-change` v1 → `production`: REFUSED');
 	expect(md).toMatch(/\| minPassRate \| minPassRate 1 \| ❌ run \S+ failed 1 of 4 fixtures/);
-	expect(md).toContain('| maxRegressions | maxRegressions 0 | ✅ |');
+	expect(md).toContain('| maxRegressions | maxRegressions 0 | ➖ skipped (no baseline: nothing with a run is released on "production") |');
+	expect(md).toContain('| repeat | repeat 1 | ✅ |');
 	expect(md).toContain('Failing fixtures: `tricky`');
 	// Nothing changed.
 	expect(await fs.access(path.join(promptDir, 'releases.yaml')).then(() => true, () => false)).toBe(false);
@@ -207,4 +214,29 @@ test('canary by segments, then promote to 100 %', async () => {
 	// promote counts as a release: rollback goes back to v1.
 	const back = await run('rollback', 'price-change');
 	expect(back.stdout.trim()).toBe('rolled back price-change production: version 2 → 1');
+});
+
+test('promote re-runs the gate: a frozen canary is refused (exit 1) unless --force with --reason (exit 2 without)', async () => {
+	expect((await run('release', 'price-change', '--version', '2', '--canary', '30')).code).toBe(0);
+	const state = await releases();
+	const canary = state.channels.production.canary!;
+	// Freeze it as the freeze rule would.
+	state.channels.production.canary = { ...canary, frozen: { at: '2026-06-02T00:00:00.000Z', reason: 'invalid rate 40 points above stable' } };
+	await fs.writeFile(path.join(promptDir, 'releases.yaml'), stringifyYaml(state));
+	const refused = await run('promote', 'price-change');
+	expect(refused.code).toBe(1);
+	expect(refused.stderr).toMatch(/promotion of canary \S+ \(version 2\) on "price-change" channel "production" refused:\n.* {2}- \[frozen\] the canary was frozen at 2026-06-02T00:00:00.000Z: invalid rate 40 points above stable/);
+	const noReason = await run('promote', 'price-change', '--force');
+	expect(noReason.code).toBe(2);
+	expect(noReason.stderr).toContain('--force needs --reason');
+	expect((await releases()).channels.production.canary?.id).toBe(canary.id);
+	const forced = await run('promote', 'price-change', '--force', '--reason', 'the invalid answers were a data glitch');
+	expect(forced.code).toBe(0);
+	expect(forced.stderr).toContain('WARNING: FORCED past the gate: the invalid answers were a data glitch');
+	expect(forced.stderr).toContain('ignored [frozen]');
+	expect(forced.stdout).toContain('promoted price-change production: canary version 2 now serves 100% (was stable version 1) — FORCED past the gate');
+	const after = await releases();
+	expect(after.channels.production).toMatchObject({ version: 2, forced: true });
+	expect(after.history.at(-1)).toMatchObject({ action: 'promote', forced: true, reason: 'the invalid answers were a data glitch', canaryId: canary.id });
+	expect((await run('status', 'price-change')).stdout).toMatch(/!! production v2 FORCED past the gate: the invalid answers were a data glitch/);
 });

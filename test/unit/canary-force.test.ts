@@ -154,3 +154,80 @@ describe('canary lifecycle', () => {
 		expect(await freezeCanary(store, 'price-change', 'production', canary.id, 'late')).toBe(false);
 	});
 });
+
+describe('promote re-runs the gate', () => {
+	async function canaryOf(version: number, opts: { force?: boolean; reason?: string; by?: string; good?: boolean } = {}) {
+		const store = await setup();
+		await testVersion(store, 1);
+		await releaseVersion(store, 'price-change', 1, { by: 'ann' });
+		await testVersion(store, version, opts.good ?? true);
+		const { canary } = await startCanary(store, 'price-change', version, { percent: 10, by: opts.by ?? 'ann', ...(opts.force ? { force: true, reason: opts.reason } : {}) });
+		return { store, canary };
+	}
+
+	test('a frozen canary is refused unless forced with a reason; the forced promotion is recorded', async () => {
+		const { store, canary } = await canaryOf(2);
+		expect(await freezeCanary(store, 'price-change', 'production', canary.id, 'invalid rate 30 points above stable')).toBe(true);
+		const refused = await promoteCanary(store, 'price-change', { by: 'ann' }).then(() => undefined, (e: unknown) => e);
+		expect(refused).toBeInstanceOf(GateRefusal);
+		expect((refused as Error).message).toMatch(/promotion of canary \S+ \(version 2\) on "price-change" channel "production" refused:\n {2}- \[frozen\] the canary was frozen at \S+: invalid rate 30 points above stable/);
+		await expect(promoteCanary(store, 'price-change', { by: 'ann', force: true })).rejects.toThrow(/--force needs --reason/);
+		expect((await store.readReleases('price-change')).channels.production.canary?.id).toBe(canary.id);
+		const out = await promoteCanary(store, 'price-change', { by: 'bob', force: true, reason: 'glitch in the outcome feed' });
+		expect(out.forced).toBe(true);
+		expect(out.overridden.map((v) => v.rule)).toEqual(['frozen']);
+		expect(out.entry).toMatchObject({ action: 'promote', version: 2, forced: true, reason: 'glitch in the outcome feed', by: 'bob', canaryId: canary.id });
+		expect(out.state.channels.production).toMatchObject({ version: 2, forced: true });
+		const status = await promptStatus(store, 'price-change');
+		expect(status.forced).toEqual([expect.objectContaining({ channel: 'production', version: 2, reason: 'glitch in the outcome feed', by: 'bob' })]);
+	});
+
+	test('the gate is evaluated again: a fixture added since the canary started refuses the promotion, naming rule and fixture', async () => {
+		const { store, canary } = await canaryOf(2);
+		await store.writeFixture('price-change', fixture('later', { subject: 's', body: 'price later' }, true));
+		const refused = await promoteCanary(store, 'price-change').then(() => undefined, (e: unknown) => e);
+		expect(refused).toBeInstanceOf(GateRefusal);
+		expect((refused as GateRefusal).message).toMatch(/\[evidence\] run \S+ is out of date: fixtures added or changed since: later/);
+		expect((refused as GateRefusal).failingFixtures).toEqual(['later']);
+		expect((await store.readReleases('price-change')).channels.production.canary?.id).toBe(canary.id);
+		// Tested again, it passes and the fresh run becomes the evidence behind the channel.
+		await testVersion(store, 2);
+		const out = await promoteCanary(store, 'price-change', { by: 'ann' });
+		expect(out.forced).toBe(false);
+		expect(out.verdict.ok).toBe(true);
+		expect(out.state.channels.production.runId).toBe(out.verdict.run!.runId);
+		expect(out.state.channels.production.runId).not.toBe(canary.runId);
+		expect(out.entry.forced).toBeUndefined();
+	});
+
+	test('a canary that fails the gate now is refused; --force with a reason overrides it', async () => {
+		const { store } = await canaryOf(3, { force: true, reason: 'try the rough one on 10%', by: 'carl', good: false });
+		await expect(promoteCanary(store, 'price-change')).rejects.toThrow(/refused:\n {2}- \[minPassRate\]/);
+		const out = await promoteCanary(store, 'price-change', { by: 'dora', force: true, reason: 'accepted the misses' });
+		expect(out.overridden.map((v) => v.rule)).toEqual(['minPassRate', 'maxRegressions']);
+		expect(out.entry).toMatchObject({ forced: true, reason: 'accepted the misses', by: 'dora' });
+	});
+
+	test('a forced canary promoted without a new reason keeps its start reason; status shows it', async () => {
+		const { store, canary } = await canaryOf(2, { force: true, reason: 'try v2 early', by: 'carl', good: false });
+		await testVersion(store, 2); // tested again: the gate passes now
+		// The gate passes now, but the canary went past it: the promotion stays forced.
+		const out = await promoteCanary(store, 'price-change', { by: 'dora' });
+		expect(out.forced).toBe(true);
+		expect(out.overridden).toEqual([]);
+		expect(out.entry).toMatchObject({ action: 'promote', forced: true, reason: 'try v2 early', by: 'dora', canaryId: canary.id });
+		const status = await promptStatus(store, 'price-change');
+		expect(status.forced).toEqual([expect.objectContaining({ channel: 'production', version: 2, reason: 'try v2 early' })]);
+	});
+
+	test('status falls back to the canary start entry when a forced promotion recorded no reason', async () => {
+		const { store, canary } = await canaryOf(2, { force: true, reason: 'try v2 early', by: 'carl', good: false });
+		await testVersion(store, 2); // tested again: the gate passes now
+		await promoteCanary(store, 'price-change', { by: 'dora' });
+		// A promotion recorded before promote entries carried the reason.
+		await store.updateReleases('price-change', (s) => ({ ...s, history: s.history.map(({ reason, ...e }) => (e.action === 'promote' ? e : { ...e, ...(reason !== undefined ? { reason } : {}) })) }));
+		const status = await promptStatus(store, 'price-change');
+		expect(status.forced).toEqual([expect.objectContaining({ channel: 'production', version: 2, reason: 'try v2 early', by: 'carl' })]);
+		expect(canary.id).toBeDefined();
+	});
+});

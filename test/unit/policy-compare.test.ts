@@ -236,3 +236,117 @@ describe('repeat and compare in runs', () => {
 		expect(report.summary.fields).toEqual({ price: { total: 1, passed: 0, failed: 1, passRate: 0 }, currency: { total: 1, passed: 0, failed: 1, passRate: 0 } });
 	});
 });
+
+describe('checkPolicy: unknown cost, repeat and skipped rules', () => {
+	const policy = (over: Partial<Policy> = {}): Policy => ({ ...DEFAULT_POLICY, ...over });
+	const priced = (runId: string, costUsd: number, over: Partial<RunReport> = {}): RunReport => {
+		const r = runReport({ runId, results: [{ fixtureId: 'a', passed: true, expected: true, inputTokens: 100, outputTokens: 10, costUsd }] });
+		return { ...r, ...over, summary: { ...r.summary, costUsd } };
+	};
+
+	test('maxCostIncreasePct refuses when either run has tokens but no cost (model missing from the price table)', () => {
+		const unknown = priced('new', 0, { model: { provider: 'openai', name: 'gpt-9-secret' } });
+		const v = checkPolicy(unknown, priced('base', 0.001), policy({ maxCostIncreasePct: 20 }));
+		expect(v.ok).toBe(false);
+		expect(v.violations).toEqual([expect.objectContaining({ rule: 'maxCostIncreasePct' })]);
+		expect(v.violations[0].message).toMatch(/cost unknown for openai:gpt-9-secret .*: add it to pricing\.yaml/);
+		const baseUnknown = checkPolicy(priced('new', 0.001), priced('base', 0, { model: { provider: 'anthropic', name: 'claude-x' } }), policy({ maxCostIncreasePct: 20 }));
+		expect(baseUnknown.violations[0].message).toMatch(/cost unknown for anthropic:claude-x .*add it to pricing\.yaml/);
+		// Not set: no refusal. A model priced at 0 on purpose is known (nothing to compare: skipped).
+		expect(checkPolicy(unknown, priced('base', 0.001), policy()).ok).toBe(true);
+		const free = checkPolicy(unknown, priced('base', 0, { model: { provider: 'openai', name: 'gpt-9-secret' } }), policy({ maxCostIncreasePct: 20 }), { pricing: { 'openai:gpt-9-secret': { input: 0, output: 0 } } });
+		expect(free.ok).toBe(true);
+		expect(free.checks.find((c) => c.rule === 'maxCostIncreasePct')).toMatchObject({ status: 'skipped', message: expect.stringMatching(/has no cost data/) });
+	});
+
+	test('cost is compared per fixture and attempt: repeat 3 at the same cost per call passes against repeat 1', () => {
+		const base = priced('base', 0.001, { repeat: 1 });
+		expect(checkPolicy(priced('new', 0.003, { repeat: 3 }), base, policy({ maxCostIncreasePct: 20 })).ok).toBe(true);
+		expect(checkPolicy(priced('new', 0.003, { repeat: 1 }), base, policy({ maxCostIncreasePct: 20 })).violations.map((v) => v.rule)).toEqual(['maxCostIncreasePct']);
+	});
+
+	test('checks: every rule with pass, fail or skipped and why', () => {
+		const run = priced('new', 0.001);
+		const none = checkPolicy(run, undefined, policy(), { channel: 'production' });
+		expect(none.ok).toBe(true);
+		expect(none.checks.map((c) => [c.rule, c.status])).toEqual([
+			['minPassRate', 'pass'],
+			['maxRegressions', 'skipped'],
+			['maxCostIncreasePct', 'skipped'],
+			['maxP95LatencyIncreasePct', 'skipped'],
+			['repeat', 'pass'],
+		]);
+		expect(none.checks[1].message).toBe('no baseline: nothing with a run is released on "production"');
+		expect(none.checks[2].message).toBe('not set');
+		const noLatency = priced('base', 0.001);
+		noLatency.summary = { ...noLatency.summary, latencyMs: { p50: 0, p95: 0 } };
+		const withBase = checkPolicy(run, noLatency, policy({ maxCostIncreasePct: 10, maxP95LatencyIncreasePct: 10, repeat: 2 }));
+		expect(withBase.checks.map((c) => [c.rule, c.status])).toEqual([
+			['minPassRate', 'pass'],
+			['maxRegressions', 'pass'],
+			['maxCostIncreasePct', 'pass'],
+			['maxP95LatencyIncreasePct', 'skipped'],
+			['repeat', 'fail'],
+		]);
+		expect(withBase.checks[3].message).toMatch(/baseline run base has no latency data/);
+		expect(withBase.violations.map((v) => v.rule)).toEqual(['repeat']);
+	});
+});
+
+describe('the gate: repeat, comparison rules, freeze rules', () => {
+	test('repeat 3 with identical answers does not trip maxCostIncreasePct 20 against a repeat-1 baseline', async () => {
+		const { store, root } = await setup();
+		await testWith(store, 1, truthful({ inputTokens: 1000, outputTokens: 10 }), 1);
+		await releaseVersion(store, 'price-change', 1, { by: 'ann' });
+		await testWith(store, 2, truthful({ inputTokens: 1000, outputTokens: 10 }), 3);
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'maxCostIncreasePct: 20\n');
+		const verdict = await evaluateGate(store, 'price-change', 2);
+		expect(verdict.violations).toEqual([]);
+		expect(verdict.checks.find((c) => c.rule === 'maxCostIncreasePct')?.status).toBe('pass');
+	});
+
+	test('a run judged with other comparison rules is out of date; "exact" counts as no rule; runs without a compare hash are judged as before', async () => {
+		const { store, root } = await setup();
+		const report = await testWith(store, 1, truthful());
+		expect(report.results[0].compareHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+		expect((await evaluateGate(store, 'price-change', 1)).ok).toBe(true);
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'compare: {value: exact}\n');
+		expect((await evaluateGate(store, 'price-change', 1)).ok).toBe(true);
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'compare: {value: {oneOf: [true]}}\n');
+		const verdict = await evaluateGate(store, 'price-change', 1);
+		expect(verdict.ok).toBe(false);
+		expect(verdict.violations).toEqual([expect.objectContaining({ rule: 'evidence', fixtures: ['down', 'none', 'up'] })]);
+		expect(verdict.reasons[0]).toMatch(new RegExp(`comparison rules changed since run ${report.runId} .*: rerun test`));
+		expect(verdict.checks[0]).toMatchObject({ rule: 'evidence', status: 'fail' });
+		// Tested again under the new rules, the evidence is current.
+		await testWith(store, 1, truthful());
+		expect((await evaluateGate(store, 'price-change', 1)).violations.filter((v) => v.rule === 'evidence')).toEqual([]);
+		// A fixture's own compare counts too.
+		await store.writeFixture('price-change', fixture('up', { subject: 's', body: 'price up' }, true, { compare: { value: 'caseInsensitive' } }));
+		expect((await evaluateGate(store, 'price-change', 1)).violations).toEqual([expect.objectContaining({ rule: 'evidence', fixtures: ['up'] })]);
+	});
+
+	test('runs stored without compare hashes are judged as before', async () => {
+		const { store, root } = await setup();
+		const report = await testWith(store, 1, truthful());
+		const legacy: RunReport = { ...report, runId: report.runId.replace(/-[0-9a-f]+$/, '-ffffff'), results: report.results.map((r) => {
+			const copy = { ...r };
+			delete copy.compareHash;
+			return copy;
+		}) };
+		await store.writeRun(legacy);
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'compare: {value: {oneOf: [true]}}\n');
+		const verdict = await evaluateGate(store, 'price-change', 1);
+		expect(verdict.run?.runId).toBe(legacy.runId);
+		expect(verdict.ok).toBe(true);
+	});
+
+	test('a freeze rule needs at least one limit', async () => {
+		const { root, store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'freeze: {minItems: 50}\n');
+		await expect(loadPolicy(store, 'price-change')).rejects.toThrow(/policy\.yaml:1 field "freeze".*give maxInvalidRatePointsAbove and\/or maxCorrectionRatePointsAbove/);
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'freeze: {minItems: 50, maxCorrectionRatePointsAbove: 3}\n');
+		expect((await loadPolicy(store, 'price-change')).freeze).toEqual({ minItems: 50, maxCorrectionRatePointsAbove: 3 });
+	});
+});
