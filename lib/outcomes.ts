@@ -97,6 +97,12 @@ export interface OutcomeRecorderOptions {
 	onFrozen?: (event: FreezeEvent) => void;
 	/** Append attempts per batch before it is kept for the next flush (default 3). */
 	attempts?: number;
+	/**
+	 * Least time between two freeze checks (each reads the canary's whole outcome log) of one canary by this
+	 * recorder (default 5000 ms; 0 checks after every flush). A flush that brings the canary's item count
+	 * across the rule's minItems is checked at once; a check skipped within the interval runs when it ends.
+	 */
+	freezeCheckIntervalMs?: number;
 }
 
 export interface FreezeEvent {
@@ -121,6 +127,30 @@ interface Batch {
 	records: OutcomeRecord[];
 }
 
+/** What the last freeze check of a canary learnt, to decide whether the next flush must check again. */
+interface CheckState {
+	/** When it ran (ms, by the recorder's clock). */
+	at: number;
+	rule: FreezeRule | undefined;
+	/** Canary items in the log at that check. */
+	canaryItems: number;
+	/** Canary items this recorder appended since. */
+	appendedSince: number;
+	/** The deferred check, when one was skipped within the interval. */
+	timer?: ReturnType<typeof setTimeout>;
+}
+
+const DEFAULT_FREEZE_CHECK_INTERVAL_MS = 5000;
+
+function keyOf(b: Pick<Batch, 'promptId' | 'channel' | 'canaryId'>): string {
+	return `${b.promptId}\0${b.channel}\0${b.canaryId}`;
+}
+
+/** Served canary items (valid or invalid) among records: what minItems counts. */
+function canaryItems(records: readonly OutcomeRecord[]): number {
+	return records.filter((r) => r.arm === 'canary' && r.outcome !== 'corrected').length;
+}
+
 /**
  * Buffers outcomes per canary and appends them in batches. One recorder per registry store (and so one
  * outcome file per process and canary with the file store). Flushes run one after another; a batch
@@ -129,6 +159,7 @@ interface Batch {
 export class OutcomeRecorder {
 	private buffer = new Map<string, Batch>();
 	private chain: Promise<unknown> = Promise.resolve();
+	private checks = new Map<string, CheckState>();
 
 	constructor(
 		readonly store: RegistryStore,
@@ -137,7 +168,7 @@ export class OutcomeRecorder {
 
 	/** Buffer one outcome (no I/O). */
 	record(promptId: string, channel: string, canaryId: string, arm: Arm, version: number, outcome: Outcome): void {
-		const key = `${promptId}\0${channel}\0${canaryId}`;
+		const key = keyOf({ promptId, channel, canaryId });
 		let batch = this.buffer.get(key);
 		if (!batch) {
 			batch = { promptId, channel, canaryId, records: [] };
@@ -153,14 +184,79 @@ export class OutcomeRecorder {
 		return n;
 	}
 
-	/** Append everything buffered, then evaluate the freeze rule of every canary appended to. Never throws. */
+	/**
+	 * Append everything buffered, then evaluate the freeze rule of every canary appended to (throttled, see
+	 * `freezeCheckIntervalMs`). Never throws.
+	 */
 	async flush(): Promise<FlushResult> {
-		const run = this.chain.then(
-			() => this.flushNow(),
-			() => this.flushNow(),
-		);
+		return await this.serialized(() => this.flushNow());
+	}
+
+	/** Cancel deferred freeze checks and forget past ones (the next flush checks at once). */
+	close(): void {
+		for (const state of this.checks.values()) if (state.timer) clearTimeout(state.timer);
+		this.checks.clear();
+	}
+
+	/** Flushes and deferred checks run one after another. */
+	private async serialized<T>(task: () => Promise<T>): Promise<T> {
+		const run = this.chain.then(task, task);
 		this.chain = run.catch(() => undefined);
 		return await run;
+	}
+
+	private nowMs(): number {
+		return (this.options.now?.() ?? new Date()).getTime();
+	}
+
+	private get interval(): number {
+		return Math.max(0, this.options.freezeCheckIntervalMs ?? DEFAULT_FREEZE_CHECK_INTERVAL_MS);
+	}
+
+	/** Whether a flush that appended `batch` must check the freeze rule now. */
+	private mustCheck(batch: Batch): boolean {
+		const state = this.checks.get(keyOf(batch));
+		if (!state || this.interval === 0) return true;
+		state.appendedSince += canaryItems(batch.records);
+		if (this.nowMs() - state.at >= this.interval) return true;
+		// This flush brought the canary across minItems: the first check the rule applies to runs now.
+		const min = state.rule ? Math.max(1, state.rule.minItems) : undefined;
+		return min !== undefined && state.canaryItems < min && state.canaryItems + state.appendedSince >= min;
+	}
+
+	/** Run a skipped check when the interval ends, unless one is due already. */
+	private defer(batch: Batch): void {
+		const state = this.checks.get(keyOf(batch));
+		if (!state || state.timer) return;
+		const delay = Math.max(0, state.at + this.interval - this.nowMs());
+		const canary: Batch = { promptId: batch.promptId, channel: batch.channel, canaryId: batch.canaryId, records: [] };
+		state.timer = setTimeout(() => {
+			state.timer = undefined;
+			// Frozen: onFrozen and the logger report it; errors are logged.
+			void this.serialized(async () => await this.checkAndReport(canary, { appended: 0, pending: 0, frozen: [], errors: [] }));
+		}, delay);
+		// Never keeps a process alive.
+		state.timer.unref?.();
+	}
+
+	private async checkAndReport(batch: Batch, result: FlushResult): Promise<void> {
+		try {
+			const event = await this.checkFreeze(batch);
+			if (event) result.frozen.push(event);
+		} catch (error) {
+			// The next flush checks again.
+			this.forget(batch);
+			const message = `prompt-release: could not evaluate the freeze rule of "${batch.promptId}" canary ${batch.canaryId}: ${error instanceof Error ? error.message : String(error)}`;
+			result.errors.push(message);
+			this.warn(message);
+		}
+	}
+
+	private forget(batch: Batch): void {
+		const key = keyOf(batch);
+		const state = this.checks.get(key);
+		if (state?.timer) clearTimeout(state.timer);
+		this.checks.delete(key);
 	}
 
 	private warn(message: string): void {
@@ -190,7 +286,7 @@ export class OutcomeRecorder {
 				appended.push(batch);
 			} else {
 				// Keep them, ahead of anything recorded meanwhile.
-				const key = `${batch.promptId}\0${batch.channel}\0${batch.canaryId}`;
+				const key = keyOf(batch);
 				const newer = this.buffer.get(key);
 				this.buffer.set(key, { ...batch, records: [...batch.records, ...(newer?.records ?? [])] });
 				result.pending += batch.records.length;
@@ -200,23 +296,30 @@ export class OutcomeRecorder {
 			}
 		}
 		for (const batch of appended) {
-			try {
-				const event = await this.checkFreeze(batch);
-				if (event) result.frozen.push(event);
-			} catch (error) {
-				const message = `prompt-release: could not evaluate the freeze rule of "${batch.promptId}" canary ${batch.canaryId}: ${error instanceof Error ? error.message : String(error)}`;
-				result.errors.push(message);
-				this.warn(message);
-			}
+			if (this.mustCheck(batch)) await this.checkAndReport(batch, result);
+			else this.defer(batch);
 		}
 		return result;
 	}
 
 	private async checkFreeze(batch: Batch): Promise<FreezeEvent | undefined> {
 		const ruleOf = this.options.freezeRule ?? (async (store: RegistryStore, promptId: string) => (await loadPolicy(store, promptId)).freeze);
+		const at = this.nowMs();
 		const rule = await ruleOf(this.store, batch.promptId);
-		if (!rule) return undefined;
-		const reason = evaluateFreeze(armStats(await this.store.readOutcomes(batch.promptId, batch.canaryId)), rule);
+		const state: CheckState = { at, rule, canaryItems: 0, appendedSince: 0 };
+		const remember = (): void => {
+			const previous = this.checks.get(keyOf(batch));
+			if (previous?.timer) clearTimeout(previous.timer);
+			this.checks.set(keyOf(batch), state);
+		};
+		if (!rule) {
+			remember();
+			return undefined;
+		}
+		const stats = armStats(await this.store.readOutcomes(batch.promptId, batch.canaryId));
+		state.canaryItems = stats.canary.items;
+		remember();
+		const reason = evaluateFreeze(stats, rule);
 		if (!reason) return undefined;
 		const freeze = this.options.freeze ?? (async (store: RegistryStore, promptId: string, channel: string, canaryId: string, why: string) => await freezeCanary(store, promptId, channel, canaryId, why, { by: 'prompt-release (freeze rule)' }));
 		const froze = await freeze(this.store, batch.promptId, batch.channel, batch.canaryId, reason);

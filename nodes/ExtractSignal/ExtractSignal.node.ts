@@ -164,6 +164,8 @@ export class ExtractSignal implements INodeType {
 
 		const runSignal = async (i: number, signal: Signal, resolved: ResolvedPrompt, raw: Record<string, unknown>, abort: AbortSignal): Promise<SignalOutcome> => {
 			let variables: Record<string, unknown> = {};
+			/** Whether this signal's outcome is buffered for the canary log. */
+			let recorded = false;
 			try {
 				variables = prepareVariables(resolved, raw);
 				const result = await calls(() => {
@@ -171,6 +173,7 @@ export class ExtractSignal implements INodeType {
 					return callPrompt({ ...env, signal: abort }, resolved, variables);
 				});
 				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
+				recorded = true;
 				const trace = traceOf(resolved, variables, result);
 				if (result.valid) return { kind: 'valid', field: signal.field, value: result.value, info: { ...metaJson(result.meta), trace } };
 				return {
@@ -179,6 +182,9 @@ export class ExtractSignal implements INodeType {
 					entry: { field: signal.field, prompt: resolved.promptId, version: resolved.version, arm: resolved.arm ?? null, reason: result.reason, rawOutput: result.rawOutput, trace },
 				};
 			} catch (error) {
+				// A failure after the arm was chosen (new required input, wrong model or credential, …) is the arm's
+				// invalid outcome, whether the node goes on or fails; a cancelled call is no outcome.
+				if (!recorded && !abort.aborted) recordOutcome(env.store, resolved, 'invalid');
 				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: resolved.promptId });
 				if (!continueOnFail || abort.aborted) throw wrapped;
 				return {

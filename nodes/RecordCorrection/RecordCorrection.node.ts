@@ -8,7 +8,11 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { recordCorrection } from '../../lib/corrections';
+import { correctionFixtureId, declaredInputs, recordCorrection } from '../../lib/corrections';
+import { canonicalJson } from '../../lib/hash';
+import { resolvePrompt } from '../../lib/registry/resolve';
+import type { RegistryStore } from '../../lib/registry/store';
+import type { Fixture } from '../../lib/types';
 import { concurrencyOf, KeyedSerializer, mapLimited } from '../shared/concurrency';
 import { concurrencyOption, promptLocator } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
@@ -28,6 +32,8 @@ interface CorrectionTrace {
 	channel?: string;
 	arm?: 'stable' | 'canary';
 	canaryId?: string;
+	/** The checked value the item was served with; absent when it was served none (invalid answer, error). */
+	served?: { value: unknown };
 }
 
 function isObject(value: unknown): value is IDataObject {
@@ -59,7 +65,11 @@ function parseVersion(node: INode, value: unknown, itemIndex: number, label: str
 	throw new NodeOperationError(node, `${label} must be a version number or "draft", got ${JSON.stringify(value)}`, { itemIndex });
 }
 
-function checkTrace(node: INode, value: unknown, itemIndex: number, from: string): CorrectionTrace {
+/**
+ * `servedValid`: whether the source item was served a checked value (Run Prompt Release `valid`, the signal
+ * being in `_signals` rather than `_invalid`); unknown for a bare trace, where a value of null means none.
+ */
+function checkTrace(node: INode, value: unknown, itemIndex: number, from: string, servedValid?: boolean): CorrectionTrace {
 	const fix = 'Point the node at an item from Run Prompt Release or Extract Signal (its "trace"), or use Source "Manual Fields".';
 	if (!isObject(value)) throw new NodeOperationError(node, `no trace found ${from}`, { itemIndex, description: fix });
 	if (typeof value.prompt !== 'string' || !value.prompt) throw new NodeOperationError(node, `the trace ${from} names no prompt ("prompt" is missing)`, { itemIndex, description: fix });
@@ -74,6 +84,7 @@ function checkTrace(node: INode, value: unknown, itemIndex: number, from: string
 		...(typeof value.channel === 'string' && value.channel ? { channel: value.channel } : {}),
 		...(value.arm === 'stable' || value.arm === 'canary' ? { arm: value.arm } : {}),
 		...(typeof value.canaryId === 'string' && value.canaryId ? { canaryId: value.canaryId } : {}),
+		...((servedValid ?? (value.value !== undefined && value.value !== null)) ? { served: { value: value.value ?? null } } : {}),
 	};
 }
 
@@ -81,7 +92,8 @@ function traceFromSignalItem(node: INode, source: IDataObject, field: string, it
 	const invalid = Array.isArray(source._invalid) ? (source._invalid as unknown[]).filter(isObject) : [];
 	const signals = isObject(source._signals) ? source._signals : {};
 	if (field) {
-		const entry = invalid.find((e) => e.field === field) ?? (isObject(signals[field]) ? (signals[field] as IDataObject) : undefined);
+		const failed = invalid.find((e) => e.field === field);
+		const entry = failed ?? (isObject(signals[field]) ? (signals[field] as IDataObject) : undefined);
 		if (!entry) {
 			const known = [...invalid.map((e) => String(e.field)), ...Object.keys(signals)];
 			throw new NodeOperationError(node, `the item has no signal "${field}"`, {
@@ -89,7 +101,7 @@ function traceFromSignalItem(node: INode, source: IDataObject, field: string, it
 				description: known.length ? `Signals on this item: ${[...new Set(known)].join(', ')}. Fix "Signal Field Name".` : 'The item carries no Extract Signal output (_invalid / _signals). Check "Source Item".',
 			});
 		}
-		return checkTrace(node, entry.trace, itemIndex, `for signal "${field}"`);
+		return checkTrace(node, entry.trace, itemIndex, `for signal "${field}"`, !failed);
 	}
 	const first = invalid.find((e) => isObject(e.trace));
 	if (!first) {
@@ -98,7 +110,26 @@ function traceFromSignalItem(node: INode, source: IDataObject, field: string, it
 			description: 'Connect the "invalid" output of Extract Signal, or enter the signal to correct in "Signal Field Name" (valid signals can be corrected too).',
 		});
 	}
-	return checkTrace(node, first.trace, itemIndex, `for signal "${String(first.field)}"`);
+	return checkTrace(node, first.trace, itemIndex, `for signal "${String(first.field)}"`, false);
+}
+
+/** The fixture a correction of these inputs will update, found as the core finds it (lib/corrections). */
+async function fixtureToUpdate(store: RegistryStore, trace: CorrectionTrace): Promise<Fixture | undefined> {
+	const { spec } = await resolvePrompt(store, trace.prompt, { version: trace.version ?? 'draft' });
+	const inputs = declaredInputs(spec, trace.variables);
+	const own = await store.readFixture(trace.prompt, correctionFixtureId(inputs));
+	if (own) return own;
+	const key = canonicalJson(inputs);
+	return (await store.listFixtures(trace.prompt)).find((f) => canonicalJson(f.inputs) === key);
+}
+
+/** When the canary started (its `since`, or its start in the history once it ended), if known. */
+async function canaryStart(store: RegistryStore, trace: CorrectionTrace): Promise<number | undefined> {
+	const state = await store.readReleases(trace.prompt);
+	const canary = trace.channel ? state.channels[trace.channel]?.canary : undefined;
+	const since = canary?.id === trace.canaryId ? canary?.since : state.history.find((e) => e.action === 'canary' && e.canaryId === trace.canaryId)?.at;
+	const at = since === undefined ? NaN : Date.parse(since);
+	return Number.isNaN(at) ? undefined : at;
 }
 
 function optionalText(value: unknown): string | undefined {
@@ -241,8 +272,10 @@ export class RecordCorrection implements INodeType {
 			switch (source) {
 				case 'extractSignal':
 					return traceFromSignalItem(node, objectParameter(this, 'sourceItem', 'Source Item', i), String(this.getNodeParameter('signalField', i, '') ?? '').trim(), i);
-				case 'runPromptRelease':
-					return checkTrace(node, objectParameter(this, 'sourceItem', 'Source Item', i).trace, i, 'in the Run Prompt Release item ("trace")');
+				case 'runPromptRelease': {
+					const item = objectParameter(this, 'sourceItem', 'Source Item', i);
+					return checkTrace(node, item.trace, i, 'in the Run Prompt Release item ("trace")', typeof item.valid === 'boolean' ? item.valid : undefined);
+				}
 				case 'trace':
 					return checkTrace(node, this.getNodeParameter('trace', i, undefined) as unknown, i, 'in "Trace"');
 				case 'manual': {
@@ -261,6 +294,20 @@ export class RecordCorrection implements INodeType {
 			}
 		};
 
+		/**
+		 * A `corrected` outcome counts once per canary and fixture, and only for a changed answer: the corrected
+		 * value differs from the value that was served (an item served no valid value always differs), and the
+		 * fixture is new, or was not recorded since the canary started (a fixture updated again during the canary
+		 * was corrected for it already — by this very correction run earlier, or for another item of its inputs).
+		 */
+		const countsAsCorrection = async (trace: CorrectionTrace, fixture: Fixture, created: boolean, previous: Fixture | undefined): Promise<boolean> => {
+			if (trace.served && canonicalJson(trace.served.value) === canonicalJson(fixture.expected)) return false;
+			if (created || !previous?.recorded) return true;
+			const start = await canaryStart(store, trace);
+			const at = Date.parse(previous.recorded.at);
+			return start === undefined || Number.isNaN(at) || at < start;
+		};
+
 		const runItem = async (i: number): Promise<INodeExecutionData> => {
 			let promptId: string | undefined;
 			try {
@@ -270,8 +317,11 @@ export class RecordCorrection implements INodeType {
 				if (corrected === undefined) {
 					throw new NodeOperationError(node, 'Corrected Value is empty', { itemIndex: i, description: 'Map the right answer, e.g. {{ $json.correctPrice }} from a review form.' });
 				}
-				const { fixture, created } = await perPrompt.run(trace.prompt, async () =>
-					await recordCorrection(store, {
+				const canary = trace.canaryId && trace.arm && trace.channel && typeof trace.version === 'number' ? { promptId: trace.prompt, version: trace.version, channel: trace.channel, arm: trace.arm, canaryId: trace.canaryId } : undefined;
+				// Serialized per prompt, so the fixture read before the write is the one this correction updates.
+				const { fixture, created, previous } = await perPrompt.run(trace.prompt, async () => {
+					const before = canary ? await fixtureToUpdate(store, trace) : undefined;
+					const written = await recordCorrection(store, {
 						promptId: trace.prompt,
 						version: trace.version,
 						variables: trace.variables,
@@ -279,11 +329,10 @@ export class RecordCorrection implements INodeType {
 						corrected,
 						segment: optionalText(this.getNodeParameter('segment', i, '')),
 						note: optionalText(this.getNodeParameter('note', i, '')),
-					}),
-				);
-				if (trace.canaryId && trace.arm && trace.channel && typeof trace.version === 'number') {
-					recordOutcome(store, { promptId: trace.prompt, version: trace.version, channel: trace.channel, arm: trace.arm, canaryId: trace.canaryId }, 'corrected');
-				}
+					});
+					return { ...written, previous: before?.id === written.fixture.id ? before : undefined };
+				});
+				if (canary && (await countsAsCorrection(trace, fixture, created, previous))) recordOutcome(store, canary, 'corrected');
 				return {
 					json: { ...items[i].json, fixture: { id: fixture.id, created, promptId: trace.prompt, expected: fixture.expected, ...(fixture.segment ? { segment: fixture.segment } : {}) } },
 					pairedItem: { item: i },

@@ -106,6 +106,8 @@ export class RunPromptRelease implements INodeType {
 			let resolved: ResolvedPrompt | undefined;
 			let variables: Record<string, unknown> = {};
 			let promptId: string | undefined;
+			/** Whether this item's outcome is buffered for the canary log. */
+			let recorded = false;
 			try {
 				promptId = String(this.getNodeParameter('prompt', i, '', { extractValue: true }) ?? '').trim() || undefined;
 				if (!promptId) {
@@ -118,6 +120,7 @@ export class RunPromptRelease implements INodeType {
 				variables = prepareVariables(resolved, raw);
 				const result = await callPrompt({ ...env, signal }, resolved, variables);
 				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
+				recorded = true;
 				const trace = traceOf(resolved, variables, result);
 				if (result.valid) {
 					return { json: { ...base, value: result.value, valid: true, ...metaJson(result.meta), trace }, pairedItem: { item: i } };
@@ -135,6 +138,9 @@ export class RunPromptRelease implements INodeType {
 					pairedItem: { item: i },
 				};
 			} catch (error) {
+				// A failure after the arm was chosen (new required input, wrong model or credential, …) is the arm's
+				// invalid outcome, whether the node goes on or fails; a cancelled item is no outcome.
+				if (resolved && !recorded && !signal.aborted) recordOutcome(env.store, resolved, 'invalid');
 				if (!continueOnFail || signal.aborted) throw toNodeError(node, error, { itemIndex: i, promptId });
 				const message = toNodeError(node, error, { itemIndex: i, promptId }).message;
 				return {

@@ -4,7 +4,7 @@
  */
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { canonicalJson } from '../../lib/hash';
-import { OutcomeRecorder, type Outcome } from '../../lib/outcomes';
+import { OutcomeRecorder, type Outcome, type OutcomeRecorderOptions } from '../../lib/outcomes';
 import { sharedReleaseCache } from '../../lib/release-cache';
 import type { RegistryStore } from '../../lib/registry/store';
 import type { ResolvedPrompt } from '../../lib/types';
@@ -20,12 +20,21 @@ export const routingKeyProperty: INodeProperties = {
 };
 
 const recorders = new Map<string, OutcomeRecorder>();
+let recorderSettings: Pick<OutcomeRecorderOptions, 'freezeCheckIntervalMs'> = {};
+
+/** Tests: drop the process's recorders (and their deferred checks); later ones use `settings`. */
+export function resetOutcomeRecorders(settings: Pick<OutcomeRecorderOptions, 'freezeCheckIntervalMs'> = {}): void {
+	for (const recorder of recorders.values()) recorder.close();
+	recorders.clear();
+	recorderSettings = settings;
+}
 
 /** The process's recorder for a registry. The first store instance is kept, so its outcome files are reused. */
 export function recorderFor(store: RegistryStore): OutcomeRecorder {
 	let recorder = recorders.get(store.location);
 	if (!recorder) {
 		recorder = new OutcomeRecorder(store, {
+			...recorderSettings,
 			logger: { warn: () => undefined },
 			// This process serves stable at once; other processes within their cache TTL.
 			onFrozen: (event) => sharedReleaseCache.invalidate(store, event.promptId, event.channel),

@@ -11,6 +11,8 @@ import { sharedReleaseCache } from '../../lib/release-cache';
 import { startCanary } from '../../lib/release';
 import { chooseArm } from '../../lib/routing';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
+import type { PromptSpec } from '../../lib/types';
+import { resetOutcomeRecorders } from '../../nodes/shared/outcomes';
 import { connect, runWorkflow, type HarnessNode } from '../support/n8n-harness';
 import { addPrompt, commitAndRelease, promptSpec, tempRegistry, type TempRegistry } from './support/registry';
 import { CORRECT, EXTRACT, RUN, credentialTypes, credentials, jsonOf, nodeTypes } from './support/workflow';
@@ -29,17 +31,21 @@ const rules = {
 		{ prompt: 'canary-below', when: 'v-two', raw: 'maybe' },
 		{ prompt: 'canary-below', value: true },
 		{ prompt: 'canary-stable-corr', value: true },
+		{ prompt: 'canary-404', value: true },
+		{ prompt: 'canary-404-extract', value: true },
+		{ prompt: 'canary-corr-once', when: 'Order 7 from', raw: 'maybe' },
+		{ prompt: 'canary-corr-once', value: true },
 	],
 };
 
 const anyEmail = { id: 'any', inputs: { email_body: 'hello' }, expected: true, source: 'manual' as const };
 
-/** v1 released on production, v2 committed and started as a canary (forced: its answers may be invalid). */
-async function canaryPrompt(id: string, canary: { percent?: number; segments?: string[] }, freeze?: string): Promise<string> {
+/** v1 released on production, v2 (`v2` overrides its spec) committed and started as a canary (forced: its answers may be invalid). */
+async function canaryPrompt(id: string, canary: { percent?: number; segments?: string[] }, freeze?: string, v2: Partial<PromptSpec> = {}): Promise<string> {
 	const { store, root } = registry;
 	await addPrompt(store, promptSpec(id, { template: 'v-one {{email_body}}' }), [anyEmail]);
 	await commitAndRelease(store, server, id);
-	await store.writeDraft(promptSpec(id, { template: 'v-two {{email_body}}' }));
+	await store.writeDraft(promptSpec(id, { template: 'v-two {{email_body}}', ...v2 }));
 	await commitDraft(store, id);
 	if (freeze) await fs.writeFile(path.join(root, id, 'policy.yaml'), freeze, 'utf8');
 	const started = await startCanary(store, id, 2, { ...canary, by: 'node-tests', reason: 'canary under test', force: true });
@@ -59,6 +65,10 @@ afterAll(async () => {
 beforeEach(() => {
 	server.reset();
 	sharedReleaseCache.clear();
+});
+
+afterEach(() => {
+	resetOutcomeRecorders();
 });
 
 function runNode(promptId: string, parameters: Record<string, unknown> = {}, extra: Partial<HarnessNode> = {}): HarnessNode {
@@ -191,7 +201,63 @@ describe('freeze rules', () => {
 		expect(await registry.store.readOutcomes('canary-bad', canaryId)).toHaveLength(24);
 	});
 
+	it('a call that fails on the canary arm (its model is unknown: 404) counts as invalid, with or without continueOnFail, and freezes the canary', async () => {
+		const model = promptSpec('canary-404').model;
+		const canaryId = await canaryPrompt('canary-404', { segments: ['acme.example'] }, 'freeze:\n  minItems: 3\n  maxInvalidRatePointsAbove: 5\n', { model: { ...model, name: 'no-such-model' } });
+
+		// Without continueOnFail the node fails on the canary item; its outcome is recorded all the same.
+		const failed = await run([runNode('canary-404', { options: { maxRetries: 0, concurrency: 1 } })], [mail('globex.example', 1), mail('acme.example', 2)]);
+		expect(failed.status).toBe('error');
+		let outcomes = await registry.store.readOutcomes('canary-404', canaryId);
+		expect(outcomes.filter((o) => o.arm === 'canary')).toEqual([expect.objectContaining({ version: 2, outcome: 'invalid' })]);
+		expect((await registry.store.readReleases('canary-404')).channels.production.canary!.frozen).toBeUndefined();
+
+		// With continueOnFail the canary items flow on with valid: false — and count: 3 of 3 invalid → frozen.
+		const out = jsonOf((await run([runNode('canary-404', {}, { onError: 'continueRegularOutput' })], [mail('acme.example', 3), mail('acme.example', 4), mail('globex.example', 5)])).outputOf('Run'));
+		expect(out.map((i) => [i.arm, i.valid])).toEqual([['canary', false], ['canary', false], ['stable', true]]);
+		outcomes = await registry.store.readOutcomes('canary-404', canaryId);
+		expect(outcomes.filter((o) => o.arm === 'canary').map((o) => o.outcome)).toEqual(['invalid', 'invalid', 'invalid']);
+		const state = await registry.store.readReleases('canary-404');
+		expect(state.channels.production.canary!.frozen!.reason).toBe("canary invalid rate 100.0% is 100 points above stable's 0.0% (limit 5 points) after 3 canary items");
+		expect(state.history.at(-1)).toMatchObject({ action: 'freeze', canaryId });
+
+		// Extract Signal records a failed signal call the same way (the canary is frozen now: stable serves).
+		const extract: HarnessNode = {
+			name: 'Extract',
+			type: EXTRACT,
+			parameters: {
+				signals: { signal: [{ field: 'flag', prompt: 'canary-404', release: 'production' }] },
+				variables: { variable: [{ name: 'email_body', value: '={{ $json.body }}' }] },
+				routingKey: "={{ $json.from.split('@')[1] }}",
+				options: { maxRetries: 0 },
+			},
+		};
+		const after = await run([extract], [mail('acme.example', 6)]);
+		expect(jsonOf(after.outputOf('Extract', 0))[0]).toMatchObject({ flag: true, _signals: { flag: { arm: 'stable', version: 1 } } });
+	});
+
+	it('Extract Signal: a failed signal call on the canary arm counts as invalid', async () => {
+		const model = promptSpec('canary-404-extract').model;
+		const canaryId = await canaryPrompt('canary-404-extract', { segments: ['acme.example'] }, undefined, { model: { ...model, name: 'no-such-model' } });
+		const node: HarnessNode = {
+			name: 'Extract',
+			type: EXTRACT,
+			parameters: {
+				signals: { signal: [{ field: 'flag', prompt: 'canary-404-extract', release: 'production' }] },
+				variables: { variable: [{ name: 'email_body', value: '={{ $json.body }}' }] },
+				routingKey: "={{ $json.from.split('@')[1] }}",
+				options: { maxRetries: 0 },
+			},
+			onError: 'continueErrorOutput',
+		};
+		const result = await run([node], [mail('acme.example', 1), mail('globex.example', 2)]);
+		expect((jsonOf(result.outputOf('Extract', 1))[0]._invalid as Array<Record<string, unknown>>)[0]).toMatchObject({ field: 'flag', arm: 'canary', version: 2 });
+		const outcomes = await registry.store.readOutcomes('canary-404-extract', canaryId);
+		expect(outcomes.map((o) => [o.arm, o.outcome]).sort()).toEqual([['canary', 'invalid'], ['stable', 'valid']]);
+	});
+
 	it('correction-rate rule: corrections recorded by Record Correction count against the arm that served, and freeze the canary', async () => {
+		resetOutcomeRecorders({ freezeCheckIntervalMs: 0 });
 		const canaryId = await canaryPrompt('canary-corr', { segments: ['acme.example'] }, 'freeze:\n  minItems: 4\n  maxCorrectionRatePointsAbove: 20\n');
 		const items = [...[1, 2, 3, 4].map((i) => mail('acme.example', i)), ...[5, 6, 7, 8].map((i) => mail('globex.example', i))];
 		const served = (await run([runNode('canary-corr')], items)).outputOf('Run');
@@ -211,6 +277,30 @@ describe('freeze rules', () => {
 		expect(outcomes.filter((o) => o.outcome === 'corrected')).toEqual([expect.objectContaining({ arm: 'canary', version: 2 })]);
 		const state = await registry.store.readReleases('canary-corr');
 		expect(state.channels.production.canary!.frozen!.reason).toBe("canary correction rate 25.0% is 25 points above stable's 0.0% (limit 20 points) after 4 canary items");
+	});
+
+	it('a correction counts once per canary and fixture, and only when it changes the served answer', async () => {
+		const canaryId = await canaryPrompt('canary-corr-once', { segments: ['acme.example'] });
+		const served = (await run([runNode('canary-corr-once', {}, { onError: 'continueRegularOutput' })], [mail('acme.example', 1), mail('acme.example', 2), mail('acme.example', 7), mail('globex.example', 4)])).outputOf('Run');
+		expect(jsonOf(served).map((i) => [i.arm, i.valid])).toEqual([['canary', true], ['canary', true], ['canary', false], ['stable', true]]);
+		const correct = (value: string): HarnessNode => ({ name: 'Correct', type: CORRECT, parameters: { source: 'runPromptRelease', correctedValue: value } });
+		const corrected = async () => (await registry.store.readOutcomes('canary-corr-once', canaryId)).filter((o) => o.outcome === 'corrected');
+
+		// A changed answer counts…
+		let result = await run([correct('false')], [served[0]]);
+		expect(jsonOf(result.outputOf('Correct'))[0]).toMatchObject({ fixture: { created: true, expected: false } });
+		expect(await corrected()).toHaveLength(1);
+		// …once: the same correction again (the fixture is updated, not created) adds none.
+		result = await run([correct('false')], [served[0]]);
+		expect(jsonOf(result.outputOf('Correct'))[0]).toMatchObject({ fixture: { created: false, expected: false } });
+		expect(await corrected()).toHaveLength(1);
+		// Confirming the served value (a new fixture all the same) adds none, on either arm.
+		result = await run([correct('true')], [served[1], served[3]]);
+		expect(jsonOf(result.outputOf('Correct')).map((i) => (i.fixture as Record<string, unknown>).created)).toEqual([true, true]);
+		expect(await corrected()).toHaveLength(1);
+		// An item served no valid value always counts, even corrected to what the stable arm would say.
+		await run([correct('true')], [served[2]]);
+		expect((await corrected()).map((o) => o.arm)).toEqual(['canary', 'canary']);
 	});
 
 	it('a stable-arm correction does not freeze the canary', async () => {

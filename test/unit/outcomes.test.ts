@@ -71,6 +71,7 @@ describe('evaluateFreeze', () => {
 function memoryStore() {
 	const logs = new Map<string, OutcomeRecord[]>();
 	const calls: Array<{ canaryId: string; count: number }> = [];
+	const reads: string[] = [];
 	let failAppends = 0;
 	const store = {
 		location: 'memory',
@@ -82,9 +83,12 @@ function memoryStore() {
 			calls.push({ canaryId, count: rs.length });
 			logs.set(`${promptId}/${canaryId}`, [...(logs.get(`${promptId}/${canaryId}`) ?? []), ...rs]);
 		},
-		readOutcomes: async (promptId: string, canaryId: string) => logs.get(`${promptId}/${canaryId}`) ?? [],
+		readOutcomes: async (promptId: string, canaryId: string) => {
+			reads.push(canaryId);
+			return logs.get(`${promptId}/${canaryId}`) ?? [];
+		},
 	} as unknown as RegistryStore;
-	return { store, logs, calls, fail: (n: number) => (failAppends = n) };
+	return { store, logs, calls, reads, fail: (n: number) => (failAppends = n) };
 }
 
 describe('OutcomeRecorder', () => {
@@ -143,6 +147,86 @@ describe('OutcomeRecorder', () => {
 		flushes.push(recorder.flush());
 		await Promise.all(flushes);
 		expect(logs.get('p/c-1')).toHaveLength(200);
+		recorder.close();
+	});
+
+	test('the freeze check (a read of the whole log) runs at most once per interval, but at once when a flush crosses minItems', async () => {
+		const { store, reads } = memoryStore();
+		let clock = Date.parse('2026-11-21T10:00:00.000Z');
+		const frozen: string[] = [];
+		const recorder = new OutcomeRecorder(store, {
+			now: () => new Date(clock),
+			freezeCheckIntervalMs: 5000,
+			freezeRule: async () => ({ minItems: 10, maxInvalidRatePointsAbove: 20 }),
+			freeze: async (_s, _p, _c, canaryId, reason) => {
+				frozen.push(`${canaryId}: ${reason}`);
+				return true;
+			},
+		});
+		const flushWith = async (canaryId: string, valid: number, invalid: number) => {
+			for (let i = 0; i < 10; i++) recorder.record('p', 'production', canaryId, 'stable', 1, 'valid');
+			for (let i = 0; i < valid + invalid; i++) recorder.record('p', 'production', canaryId, 'canary', 2, i < invalid ? 'invalid' : 'valid');
+			return await recorder.flush();
+		};
+		// First flush of a canary: checked (5 canary items).
+		await flushWith('c-1', 5, 0);
+		expect(reads).toEqual(['c-1']);
+		// 1 s later: 8 items, still below minItems → not checked.
+		clock += 1000;
+		await flushWith('c-1', 0, 3);
+		expect(reads).toHaveLength(1);
+		// 2 s later: this flush brings it to 11 ≥ minItems with 6/11 invalid → checked at once and frozen.
+		clock += 1000;
+		expect((await flushWith('c-1', 0, 3)).frozen).toEqual([expect.objectContaining({ canaryId: 'c-1', reason: expect.stringMatching(/after 11 canary items$/) })]);
+		expect(reads).toHaveLength(2);
+		expect(frozen).toHaveLength(1);
+
+		// Past minItems, healthy: further flushes within the interval do not read the log; after it they do.
+		await flushWith('c-2', 10, 0);
+		expect(reads).toHaveLength(3);
+		for (let n = 0; n < 4; n++) {
+			clock += 1000;
+			await flushWith('c-2', 5, 0);
+		}
+		expect(reads).toHaveLength(3);
+		clock += 1000;
+		await flushWith('c-2', 5, 0);
+		expect(reads).toHaveLength(4);
+		// Each canary has its own interval: c-3 is checked at once.
+		await flushWith('c-3', 1, 0);
+		expect(reads).toHaveLength(5);
+		recorder.close();
+	});
+
+	test('a check skipped within the interval runs when the interval ends, without another flush', async () => {
+		const { store, reads } = memoryStore();
+		const events: string[] = [];
+		const recorder = new OutcomeRecorder(store, {
+			freezeCheckIntervalMs: 100,
+			freezeRule: async () => ({ minItems: 2, maxInvalidRatePointsAbove: 10 }),
+			freeze: async () => true,
+			onFrozen: (event) => events.push(event.reason),
+		});
+		for (let i = 0; i < 4; i++) recorder.record('p', 'production', 'c-1', i % 2 ? 'stable' : 'canary', i % 2 ? 1 : 2, 'valid');
+		expect((await recorder.flush()).frozen).toEqual([]);
+		expect(reads).toHaveLength(1);
+		// Past minItems already: the breach is not checked by this flush…
+		for (let i = 0; i < 4; i++) recorder.record('p', 'production', 'c-1', 'canary', 2, 'invalid');
+		expect((await recorder.flush()).frozen).toEqual([]);
+		expect(reads).toHaveLength(1);
+		// …but by the deferred check once the interval ended.
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		expect(reads).toHaveLength(2);
+		expect(events).toEqual(["canary invalid rate 66.7% is 66.7 points above stable's 0.0% (limit 10 points) after 6 canary items"]);
+		// close() cancels pending deferred checks.
+		recorder.record('p', 'production', 'c-1', 'canary', 2, 'invalid');
+		await recorder.flush();
+		recorder.record('p', 'production', 'c-1', 'canary', 2, 'invalid');
+		await recorder.flush();
+		const before = reads.length;
+		recorder.close();
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		expect(reads).toHaveLength(before);
 	});
 
 	test('with the file store and the policy: the canary freezes by itself, once, and history says why', async () => {
@@ -155,7 +239,7 @@ describe('OutcomeRecorder', () => {
 			channels: { production: { version: 1, contentHash: v1.contentHash, since: 'x', canary: { id: 'c-file', version: 2, contentHash: v2.contentHash, since: 'x', percent: 10 } } },
 			history: [],
 		}));
-		const recorder = new OutcomeRecorder(store, { freezeRule: async () => ({ minItems: 5, maxInvalidRatePointsAbove: 10 }) });
+		const recorder = new OutcomeRecorder(store, { freezeCheckIntervalMs: 0, freezeRule: async () => ({ minItems: 5, maxInvalidRatePointsAbove: 10 }) });
 		for (let i = 0; i < 20; i++) recorder.record('price-change', 'production', 'c-file', 'stable', 1, 'valid');
 		for (let i = 0; i < 5; i++) recorder.record('price-change', 'production', 'c-file', 'canary', 2, 'invalid');
 		const result = await recorder.flush();
