@@ -49,6 +49,11 @@ export interface MigrateOutcome {
 	regressions: string[];
 	/** Set when --commit was given and the gate passed. */
 	committed?: FrozenVersion;
+	/**
+	 * Set after a commit when the draft (prompt.yaml, never touched here) is not on the new model:
+	 * its model, so the caller can warn that the next `commit` of the draft would revert the migration.
+	 */
+	draftModel?: MigrationTarget;
 }
 
 /**
@@ -122,6 +127,15 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 		// The run tested exactly this content: recorded as the new version's run, it is its release evidence.
 		report = { ...report, version: committed.version };
 	}
+	let draftModel: MigrationTarget | undefined;
+	if (committed) {
+		try {
+			const draft = (await store.readDraft(promptId)).model;
+			if (draft.provider !== options.model.provider || draft.name !== options.model.name) draftModel = { provider: draft.provider, name: draft.name };
+		} catch (error) {
+			if (!(error instanceof Error)) throw error; // an unreadable draft: `commit` would refuse it anyway
+		}
+	}
 	await store.writeRun(report);
 	return {
 		production,
@@ -133,5 +147,6 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 		violations: verdict.violations,
 		regressions: report.summary.regressions,
 		...(committed ? { committed } : {}),
+		...(draftModel ? { draftModel } : {}),
 	};
 }

@@ -13,7 +13,7 @@ import { loadBundle, renderBundle } from '../../lib/report';
 import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
 import { loadFixturesForRun } from '../shared/fixtures';
 import { parseModelOption, withModel } from '../shared/model';
-import { ms, out, percent, plural, usd } from '../shared/output';
+import { ms, note, out, percent, plural, usd } from '../shared/output';
 import { openStore, parsePositiveInt, registryOption, requirePrompt, shownPath } from '../shared/registry';
 import { emit, parseFormat } from './report';
 
@@ -49,7 +49,13 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	out(`${plural(s.total, 'fixture')}${(report.repeat ?? 1) > 1 ? ` ×${report.repeat}` : ''}: ${s.passed} passed, ${s.failed} failed, pass rate ${percent(s.passRate)}` +
 		(baseline ? ` (baseline run ${baseline.runId}: ${percent(baseline.summary.passRate)})` : ' (no run behind production: regressions not checked)'));
 	if (baseline) {
-		out(`latency p50 ${ms(baseline.summary.latencyMs.p50)} → ${ms(s.latencyMs.p50)}, p95 ${ms(baseline.summary.latencyMs.p95)} → ${ms(s.latencyMs.p95)}; cost ${usd(baseline.summary.costUsd)} → ${usd(s.costUsd)}`);
+		// Stored cost is summed over every attempt: compare per attempt when either run repeated its fixtures.
+		const [runRepeat, baseRepeat] = [Math.max(1, report.repeat ?? 1), Math.max(1, baseline.repeat ?? 1)];
+		const perAttempt = runRepeat > 1 || baseRepeat > 1 ? ' per attempt' : '';
+		out(
+			`latency p50 ${ms(baseline.summary.latencyMs.p50)} → ${ms(s.latencyMs.p50)}, p95 ${ms(baseline.summary.latencyMs.p95)} → ${ms(s.latencyMs.p95)}; ` +
+				`cost${perAttempt} ${usd(baseline.summary.costUsd / baseRepeat)} → ${usd(s.costUsd / runRepeat)}`,
+		);
 	}
 	out(`run: ${report.runId} (${path.join(shownPath(store.root), promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
 	if (format !== undefined && opts.out !== undefined) {
@@ -65,6 +71,17 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	if (result.committed) {
 		out(`gate passed: created version ${result.committed.version} (${result.committed.contentHash}) with ${label}, message "migrate to ${label}"; run ${report.runId} is its test run.`);
 		out(`production is unchanged (still version ${production.version}): release it with "prompt-release release ${promptId} --version ${result.committed.version}".`);
+		if (result.draftModel) {
+			const dir = path.join(shownPath(store.root), promptId);
+			const draftLabel = `${result.draftModel.provider}:${result.draftModel.name}`;
+			const set = result.draftModel.provider === model.provider ? `model.name` : `model.provider and model.name`;
+			const to = result.draftModel.provider === model.provider ? model.name : `${model.provider} and ${model.name}`;
+			note(
+				`warning: the draft still uses ${draftLabel}; set ${set} in ${path.join(dir, 'prompt.yaml')} to ${to} ` +
+					`(or copy ${path.join(dir, 'versions', `${result.committed.version}.yaml`)}'s prompt) before your next commit, ` +
+					`or "prompt-release commit ${promptId}" will silently revert this migration to ${draftLabel}.`,
+			);
+		}
 	} else {
 		out(`gate passed on ${label}. Production is unchanged; to create the version: "prompt-release migrate ${promptId} --model ${label} --commit".`);
 	}

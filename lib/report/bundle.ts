@@ -77,6 +77,12 @@ export interface EvaluationBundle {
 	stillFailing: FixtureRow[];
 	/** Every fixture, in the order above followed by the passing ones. */
 	fixtures: FixtureRow[];
+	/**
+	 * True when either run repeated its fixtures (`repeat` > 1): the stored token and cost figures are
+	 * sums over every attempt, so `inputTokens`, `outputTokens` and `costUsd` (and their deltas) are
+	 * divided by each run's own repeat — per attempt of the whole fixture set — to compare like with like.
+	 */
+	metricsPerAttempt: boolean;
 	metrics: {
 		latencyP50Ms: MetricDelta;
 		latencyP95Ms: MetricDelta;
@@ -195,6 +201,10 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 
 	const s = run.summary;
 	const b = baseline?.summary;
+	// Tokens and cost are summed over every attempt: compare them per attempt (each run by its own repeat).
+	const runRepeat = Math.max(1, run.repeat ?? 1);
+	const baseRepeat = Math.max(1, baseline?.repeat ?? 1);
+	const perAttempt = (total: number, repeat: number, digits: number): number => Math.round((total / repeat) * 10 ** digits) / 10 ** digits;
 	const notes = [...(input.notes ?? [])];
 	if (run.baselineRunId && !baseline && !notes.some((n) => n.includes(run.baselineRunId!))) notes.push(`baseline run ${run.baselineRunId} could not be read: no deltas, fixes or regressions shown`);
 	if (!run.baselineRunId && !baseline) notes.push('no baseline run (nothing was on production when this run was made): no deltas, fixes or regressions shown');
@@ -215,12 +225,13 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 		fixes: rows.filter((r) => r.status === 'fixed'),
 		stillFailing: rows.filter((r) => r.status === 'still-failing'),
 		fixtures: rows,
+		metricsPerAttempt: runRepeat > 1 || (baseline !== undefined && baseRepeat > 1),
 		metrics: {
 			latencyP50Ms: metricDelta(s.latencyMs.p50, b?.latencyMs.p50, 1),
 			latencyP95Ms: metricDelta(s.latencyMs.p95, b?.latencyMs.p95, 1),
-			inputTokens: metricDelta(s.tokens.input, b?.tokens.input, 0),
-			outputTokens: metricDelta(s.tokens.output, b?.tokens.output, 0),
-			costUsd: metricDelta(s.costUsd, b?.costUsd),
+			inputTokens: metricDelta(perAttempt(s.tokens.input, runRepeat, 2), b && perAttempt(b.tokens.input, baseRepeat, 2), 0),
+			outputTokens: metricDelta(perAttempt(s.tokens.output, runRepeat, 2), b && perAttempt(b.tokens.output, baseRepeat, 2), 0),
+			costUsd: metricDelta(perAttempt(s.costUsd, runRepeat, 8), b && perAttempt(b.costUsd, baseRepeat, 8)),
 		},
 		...(input.runSpec && input.baselineSpec
 			? {

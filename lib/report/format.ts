@@ -60,3 +60,8 @@ export const METRICS: Array<{ key: 'latencyP50Ms' | 'latencyP95Ms' | 'inputToken
 	{ key: 'outputTokens', label: 'Output tokens', unit: 'tokens' },
 	{ key: 'costUsd', label: 'Cost', unit: 'usd' },
 ];
+
+/** A metric's label, with "(per attempt)" on tokens and cost when the bundle divided them by `repeat`. */
+export function metricLabel(metric: { key: string; label: string; unit: MetricUnit }, perAttempt: boolean): string {
+	return perAttempt && metric.key !== 'latencyP50Ms' && metric.key !== 'latencyP95Ms' ? `${metric.label} (per attempt)` : metric.label;
+}

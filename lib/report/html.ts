@@ -4,7 +4,7 @@
  */
 import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
-import { METRICS, metricChange, metricValue, pct, pp, shown } from './format';
+import { METRICS, metricChange, metricLabel, metricValue, pct, pp, shown } from './format';
 
 export function escapeHtml(text: string): string {
 	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -155,7 +155,7 @@ export function renderHtml(b: EvaluationBundle): string {
 			card(String(b.regressions.length), 'regressions', b.regressions.length ? 'bad' : 'ok'),
 			card(String(b.fixes.length), 'fixes', b.fixes.length ? 'ok' : ''),
 			card(String(b.stillFailing.length), 'still failing', b.stillFailing.length ? 'warn' : ''),
-			card(metricValue(b.metrics.costUsd.current, 'usd'), `cost · ${metricChange(b.metrics.costUsd, 'usd')}`),
+			card(metricValue(b.metrics.costUsd.current, 'usd'), `cost${b.metricsPerAttempt ? ' per attempt' : ''} · ${metricChange(b.metrics.costUsd, 'usd')}`),
 		].join('')}</div>`,
 	);
 
@@ -183,13 +183,15 @@ export function renderHtml(b: EvaluationBundle): string {
 	body.push('<h2>Latency, tokens and cost</h2>');
 	body.push(
 		`<div class="charts">${[METRICS[0], METRICS[1], METRICS[4]]
+			.map((metric) => ({ ...metric, label: metricLabel(metric, b.metricsPerAttempt) }))
 			.map(({ key, label, unit }) => `<div class="chart">${metricChart(label, b.metrics[key].current, b.metrics[key].baseline, unit, metricChange(b.metrics[key], unit))}</div>`)
 			.join('')}</div>`,
 	);
 	body.push(
-		`<table><tr><th>Metric</th><th class="n">Now</th>${hasBaseline ? '<th class="n">Baseline</th><th class="n">Δ</th>' : ''}</tr>${METRICS.map(({ key, label, unit }) => {
+		`<table><tr><th>Metric</th><th class="n">Now</th>${hasBaseline ? '<th class="n">Baseline</th><th class="n">Δ</th>' : ''}</tr>${METRICS.map((metric) => {
+			const { key, unit } = metric;
 			const m = b.metrics[key];
-			return `<tr><td>${label}</td><td class="n">${e(metricValue(m.current, unit))}</td>${
+			return `<tr><td>${e(metricLabel(metric, b.metricsPerAttempt))}</td><td class="n">${e(metricValue(m.current, unit))}</td>${
 				hasBaseline ? `<td class="n">${m.baseline !== undefined ? e(metricValue(m.baseline, unit)) : '—'}</td><td class="n ${deltaClass(m.delta, false)}">${e(metricChange(m, unit))}</td>` : ''
 			}</tr>`;
 		}).join('')}</table>`,

@@ -4,7 +4,7 @@ import { renderHtml } from './html';
 import { renderMarkdown } from './markdown';
 
 export * from './bundle';
-export { renderMarkdown } from './markdown';
+export { renderMarkdown, GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, MAX_FIXTURE_ROWS, MAX_REASON } from './markdown';
 export { renderHtml, escapeHtml } from './html';
 
 export type ReportFormat = 'md' | 'html' | 'json';

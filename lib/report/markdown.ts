@@ -1,10 +1,49 @@
 /** The evaluation bundle as Markdown that fits a pull-request comment (GitHub-flavoured). */
 import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
-import { METRICS, metricChange, metricValue, oneLine, pct, pp, shown } from './format';
+import { METRICS, metricChange, metricLabel, metricValue, oneLine, pct, pp, shown } from './format';
 
 /** Lists longer than this fold into <details>. */
 const FOLD_AFTER = 5;
+
+/** GitHub rejects pull-request comments longer than this (characters). */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+/** What renderMarkdown aims for, leaving room for anything a CI step wraps around it. */
+export const MARKDOWN_BUDGET = 60_000;
+/** Fixture rows shown per group (regressions, fixes, still failing) before "…and N more". */
+export const MAX_FIXTURE_ROWS = 25;
+/** A failure reason is cut to this many characters in a table cell. */
+export const MAX_REASON = 200;
+const MAX_ID = 100;
+const MAX_NOTE = 500;
+
+/**
+ * How much goes in. Level 0 is the normal rendering; each further level cuts more, in this order:
+ * the prompt diff, then still-failing rows, then fixes, then segment/field rows, then regressions last.
+ */
+interface Limits {
+	/** Rows shown for regressions, fixes, still failing. */
+	rows: [number, number, number];
+	diff: boolean;
+	/** Rows of the segment and field tables; undefined: all. */
+	rateRows?: number;
+}
+
+const LEVELS: Limits[] = [
+	{ rows: [MAX_FIXTURE_ROWS, MAX_FIXTURE_ROWS, MAX_FIXTURE_ROWS], diff: true },
+	{ rows: [MAX_FIXTURE_ROWS, MAX_FIXTURE_ROWS, MAX_FIXTURE_ROWS], diff: false },
+	{ rows: [MAX_FIXTURE_ROWS, 10, 10], diff: false },
+	{ rows: [MAX_FIXTURE_ROWS, 5, 0], diff: false },
+	{ rows: [MAX_FIXTURE_ROWS, 0, 0], diff: false, rateRows: 25 },
+	{ rows: [10, 0, 0], diff: false, rateRows: 10 },
+	{ rows: [0, 0, 0], diff: false, rateRows: 0 },
+];
+
+/** Cut to `max` characters (before escaping), marking the cut with an ellipsis. */
+function clip(text: string, max: number): string {
+	const t = oneLine(text);
+	return t.length > max ? `${t.slice(0, max - 1).trimEnd()}…` : t;
+}
 
 /** Table cells: no pipes or newlines; HTML-sensitive characters escaped. */
 function cell(text: string): string {
@@ -26,26 +65,45 @@ function runLabel(r: RunInfo): string {
 	return `${r.version === 'draft' ? 'draft' : `v${r.version}`} · \`${r.model}\` · run \`${r.runId}\`${kind}`;
 }
 
-function rateTable(rows: RateRow[], first: string, hasBaseline: boolean): string[] {
-	return table(
-		hasBaseline ? [first, 'Passed', 'Pass rate', 'Baseline', 'Δ'] : [first, 'Passed', 'Pass rate'],
-		rows.map((r) => {
-			const base = [cell(r.name), `${r.passed}/${r.total}`, pct(r.passRate)];
-			return hasBaseline ? [...base, r.baselinePassRate !== undefined ? pct(r.baselinePassRate) : '—', pp(r.delta)] : base;
-		}),
-	);
+/** The command that renders everything (the HTML report has every row, reason and the diff). */
+function fullReport(b: EvaluationBundle): string {
+	return `\`prompt-release report ${b.promptId} ${b.run.runId} --format html --out report.html\``;
 }
 
-function fixtureTable(rows: FixtureRow[], hasBaseline: boolean): string[] {
-	return table(
-		hasBaseline ? ['Fixture', 'Segment', 'Expected', 'Got', 'Baseline got', 'Why'] : ['Fixture', 'Segment', 'Expected', 'Got', 'Why'],
-		rows.map((r) => {
-			const base = [code(r.fixtureId), cell(r.segment), code(shown(r.expected)), code(shown(r.actual))];
-			const why = cell(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''));
-			return hasBaseline ? [...base, r.inBaseline ? code(shown(r.baselineActual ?? null)) : 'new', why] : [...base, why];
-		}),
-		false,
-	);
+/** "…and N more" after a shortened table (a blank line first, or GitHub reads it as one more row). */
+function more(hidden: number, what: string, b: EvaluationBundle): string[] {
+	return hidden > 0 ? ['', `…and ${hidden} more ${what} — see ${fullReport(b)}`] : [];
+}
+
+function rateTable(all: RateRow[], first: string, hasBaseline: boolean, b: EvaluationBundle, max?: number): string[] {
+	const rows = max === undefined ? all : all.slice(0, max);
+	return [
+		...table(
+			hasBaseline ? [first, 'Passed', 'Pass rate', 'Baseline', 'Δ'] : [first, 'Passed', 'Pass rate'],
+			rows.map((r) => {
+				const base = [cell(clip(r.name, MAX_ID)), `${r.passed}/${r.total}`, pct(r.passRate)];
+				return hasBaseline ? [...base, r.baselinePassRate !== undefined ? pct(r.baselinePassRate) : '—', pp(r.delta)] : base;
+			}),
+		),
+		...more(all.length - rows.length, first === 'Segment' ? 'segments' : 'fields', b),
+	];
+}
+
+function fixtureTable(all: FixtureRow[], hasBaseline: boolean, b: EvaluationBundle, max: number): string[] {
+	const rows = all.slice(0, max);
+	if (!rows.length) return [`${all.length} not listed here to fit a pull-request comment — see ${fullReport(b)}`];
+	return [
+		...table(
+			hasBaseline ? ['Fixture', 'Segment', 'Expected', 'Got', 'Baseline got', 'Why'] : ['Fixture', 'Segment', 'Expected', 'Got', 'Why'],
+			rows.map((r) => {
+				const base = [code(clip(r.fixtureId, MAX_ID)), cell(clip(r.segment, MAX_ID)), code(shown(r.expected)), code(shown(r.actual))];
+				const why = cell(clip(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''), MAX_REASON));
+				return hasBaseline ? [...base, r.inBaseline ? code(shown(r.baselineActual ?? null)) : 'new', why] : [...base, why];
+			}),
+			false,
+		),
+		...more(all.length - rows.length, 'fixtures', b),
+	];
 }
 
 function fold(summary: string, body: string[], open: boolean): string[] {
@@ -72,7 +130,40 @@ function fence(text: string): string[] {
 	return [`${ticks}diff`, text.replace(/\n$/, ''), ticks];
 }
 
+/**
+ * The bundle as a pull-request comment. Fixture lists show at most MAX_FIXTURE_ROWS rows per group and
+ * reasons at most MAX_REASON characters; past MARKDOWN_BUDGET characters the prompt diff goes first, then
+ * rows (regressions last), with a note saying what was cut. Always under GitHub's 65 536 characters.
+ */
 export function renderMarkdown(b: EvaluationBundle): string {
+	let text = '';
+	for (let level = 0; level < LEVELS.length; level++) {
+		text = render(b, LEVELS[level], level > 0 ? cutNote(b, LEVELS[level]) : undefined);
+		if (text.length <= MARKDOWN_BUDGET) return text;
+	}
+	// Still too long (huge notes or names): cut at a line boundary; the note at the top already says so.
+	const cut = text.lastIndexOf('\n', MARKDOWN_BUDGET - 200);
+	return `${text.slice(0, cut)}\n\n*(truncated to fit a pull-request comment — see ${fullReport(b)})*\n`;
+}
+
+function cutNote(b: EvaluationBundle, limits: Limits): string {
+	const cut: string[] = [];
+	if (!limits.diff && b.promptDiff && !b.promptDiff.same) cut.push('the prompt diff');
+	const [r, f, s] = limits.rows;
+	const groups: Array<[string, number, number]> = [
+		['regressions', r, b.regressions.length],
+		['fixes', f, b.fixes.length],
+		['still failing', s, b.stillFailing.length],
+	];
+	const shortened = groups.filter(([, max, n]) => n > max && max < MAX_FIXTURE_ROWS).map(([name, max]) => (max === 0 ? `${name} (not listed)` : `${name} (first ${max})`));
+	if (shortened.length) cut.push(`fixture lists: ${shortened.join(', ')}`);
+	if (limits.rateRows !== undefined && (b.passRate.segments.length > limits.rateRows || b.passRate.fields.length > limits.rateRows)) {
+		cut.push(`segment and field tables (first ${limits.rateRows} rows)`);
+	}
+	return `> ✂️ Shortened to fit a pull-request comment: ${cut.length ? cut.join('; ') : 'some rows'} left out. Everything is in ${fullReport(b)}.`;
+}
+
+function render(b: EvaluationBundle, limits: Limits, cutNoteLine?: string): string {
 	const hasBaseline = b.baseline !== undefined;
 	const o = b.passRate.overall;
 	const lines: string[] = [];
@@ -80,35 +171,37 @@ export function renderMarkdown(b: EvaluationBundle): string {
 	lines.push(`### Evaluation: \`${b.promptId}\` — ${verdict}`, '');
 	lines.push(`**Run:** ${runLabel(b.run)}${b.run.repeat > 1 ? ` · each fixture ×${b.run.repeat}` : ''}  `);
 	lines.push(hasBaseline ? `**Baseline:** ${runLabel(b.baseline!)}` : '**Baseline:** none', '');
-	for (const n of b.notes) lines.push(`> ⚠️ ${cell(n)}`);
+	for (const n of b.notes) lines.push(`> ⚠️ ${cell(clip(n, MAX_NOTE))}`);
 	if (b.notes.length) lines.push('');
+	if (cutNoteLine) lines.push(cutNoteLine, '');
 
 	lines.push(`**Pass rate ${pct(o.passRate)}** (${o.passed}/${o.total})${hasBaseline ? `, baseline ${o.baselinePassRate !== undefined ? pct(o.baselinePassRate) : '—'} (${pp(o.delta)})` : ''} · ` +
 		`regressions **${b.regressions.length}** · fixes **${b.fixes.length}** · still failing **${b.stillFailing.length}**`, '');
 
-	lines.push(...rateTable(b.passRate.segments, 'Segment', hasBaseline), '');
+	lines.push(...rateTable(b.passRate.segments, 'Segment', hasBaseline, b, limits.rateRows), '');
 	if (b.passRate.fields.length > 1 || b.passRate.fields[0]?.name !== 'value') {
-		lines.push(...fold('#### Accuracy per output field', rateTable(b.passRate.fields, 'Field', hasBaseline), b.passRate.fields.length <= FOLD_AFTER));
+		lines.push(...fold('#### Accuracy per output field', rateTable(b.passRate.fields, 'Field', hasBaseline, b, limits.rateRows), b.passRate.fields.length <= FOLD_AFTER));
 	} else {
-		lines.push(...rateTable(b.passRate.fields, 'Field', hasBaseline), '');
+		lines.push(...rateTable(b.passRate.fields, 'Field', hasBaseline, b, limits.rateRows), '');
 	}
 
-	const groups: Array<[string, FixtureRow[]]> = [
-		['Regressions (passed in the baseline, fail now)', b.regressions],
-		['Fixes (failed before, pass now)', b.fixes],
-		['Still failing', b.stillFailing],
+	const groups: Array<[string, FixtureRow[], number]> = [
+		['Regressions (passed in the baseline, fail now)', b.regressions, limits.rows[0]],
+		['Fixes (failed before, pass now)', b.fixes, limits.rows[1]],
+		['Still failing', b.stillFailing, limits.rows[2]],
 	];
-	for (const [title, rows] of groups) {
+	for (const [title, rows, max] of groups) {
 		if (!rows.length) continue;
-		lines.push(...fold(`#### ${title}: ${rows.length}`, fixtureTable(rows, hasBaseline), rows.length <= FOLD_AFTER));
+		lines.push(...fold(`#### ${title}: ${rows.length}`, fixtureTable(rows, hasBaseline, b, max), rows.length <= FOLD_AFTER));
 	}
 
 	lines.push(
 		...table(
 			hasBaseline ? ['Metric', 'Now', 'Baseline', 'Δ'] : ['Metric', 'Now'],
-			METRICS.map(({ key, label, unit }) => {
+			METRICS.map((metric) => {
+				const { key, unit } = metric;
 				const m = b.metrics[key];
-				const base = [label, metricValue(m.current, unit)];
+				const base = [metricLabel(metric, b.metricsPerAttempt), metricValue(m.current, unit)];
 				return hasBaseline ? [...base, m.baseline !== undefined ? metricValue(m.baseline, unit) : '—', metricChange(m, unit)] : base;
 			}),
 		),
@@ -118,6 +211,7 @@ export function renderMarkdown(b: EvaluationBundle): string {
 	const d = b.promptDiff;
 	if (d) {
 		if (d.same) lines.push('Prompt: no differences against the baseline version.', '');
+		else if (!limits.diff) lines.push(`Prompt diff against the baseline: left out to fit a pull-request comment — see ${fullReport(b)}.`, '');
 		else {
 			const body: string[] = [];
 			if (d.fields.length) body.push(...fieldTable(d.fields), '');

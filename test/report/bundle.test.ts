@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileRegistryStore } from '../../lib/registry/file-store';
 import { contentHash } from '../../lib/hash';
-import { buildBundle, loadBundle } from '../../lib/report';
+import { buildBundle, loadBundle, renderHtml, renderMarkdown } from '../../lib/report';
 import { toYaml } from '../../lib/yaml-io';
 import { result, runOf, scenario, spec } from './helpers';
 
@@ -117,4 +117,35 @@ describe('loadBundle from a registry folder', () => {
 	test('no runs: a clear error', async () => {
 		await expect(loadBundle(store, 'price-change')).rejects.toThrow('has no stored runs yet');
 	});
+});
+
+test('with repeat > 1, tokens and cost compare per attempt (each run divided by its own repeat) and say so', () => {
+	// Baseline ran each fixture once; this run three times with the same usage per attempt (stored summed: ×3).
+	const baseline = runOf('base', [result('a', 'x', true), result('b', 'x', true)]);
+	const tripled = { inputTokens: 150, outputTokens: 15, costUsd: 0.0003, attempts: 3, attemptsPassed: 3 };
+	const run = runOf('run', [result('a', 'x', true, tripled), result('b', 'x', true, tripled)], { repeat: 3 }, baseline);
+	expect(run.summary.tokens.input).toBe(300); // the stored figure is summed over the attempts
+	const b = buildBundle({ run, baseline });
+	expect(b.metricsPerAttempt).toBe(true);
+	expect(b.metrics.inputTokens).toEqual({ current: 100, baseline: 100, delta: 0, deltaPct: 0 });
+	expect(b.metrics.outputTokens).toEqual({ current: 10, baseline: 10, delta: 0, deltaPct: 0 });
+	expect(b.metrics.costUsd).toEqual({ current: 0.0002, baseline: 0.0002, delta: 0, deltaPct: 0 });
+	// Latency is already an average per attempt: untouched.
+	expect(b.metrics.latencyP50Ms).toEqual({ current: 100, baseline: 100, delta: 0, deltaPct: 0 });
+
+	const md = renderMarkdown(b);
+	expect(md).toContain('| Input tokens (per attempt) | 100 | 100 | ±0 (±0.0%) |');
+	expect(md).toContain('| Cost (per attempt) | $0.000200 | $0.000200 | ±$0 (±0.0%) |');
+	expect(md).toContain('| Latency p50 | 100 ms |');
+	expect(renderHtml(b)).toContain('<td>Output tokens (per attempt)</td>');
+
+	// A repeated baseline against a single run: the baseline side is divided too.
+	const b2 = buildBundle({ run: runOf('run1', [result('a', 'x', true)], {}, run), baseline: run });
+	expect(b2.metricsPerAttempt).toBe(true);
+	expect(b2.metrics.inputTokens).toEqual({ current: 50, baseline: 100, delta: -50, deltaPct: -50 });
+
+	// repeat 1 on both sides: figures as stored, no "per attempt".
+	const plain = buildBundle({ run: runOf('r', [result('a', 'x', true)], {}, baseline), baseline });
+	expect(plain.metricsPerAttempt).toBe(false);
+	expect(renderMarkdown(plain)).not.toContain('per attempt');
 });

@@ -91,7 +91,12 @@ test('a model that is worse on some fixtures is rejected with exactly those fixt
 test('a migration that passes with --commit creates version N+1 with the new model only; production unchanged', async () => {
 	const before = await snapshot();
 	const r = await cli(['migrate', 'price-change', '--model', 'openai:gpt-new', '--commit'], cwd, serverEnv(good));
-	expect(r.stderr).toBe('');
+	// The draft is not touched, so it is still on the old model: the next `commit` would revert the migration.
+	expect(r.stderr.trim()).toBe(
+		'warning: the draft still uses openai:gpt-4o-mini; set model.name in prompts/price-change/prompt.yaml to gpt-new ' +
+			"(or copy prompts/price-change/versions/2.yaml's prompt) before your next commit, " +
+			'or "prompt-release commit price-change" will silently revert this migration to openai:gpt-4o-mini.',
+	);
 	expect(r.code).toBe(0);
 	expect(r.stdout).toContain('4 fixtures: 4 passed, 0 failed, pass rate 100.0%');
 	expect(r.stdout).toMatch(/gate passed: created version 2 \(sha256:[0-9a-f]{64}\) with openai:gpt-new, message "migrate to openai:gpt-new"/);
