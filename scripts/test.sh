@@ -17,6 +17,16 @@ source scripts/n8n-host.sh
 step "pack + install this package as n8n installs community packages"
 # shellcheck source=scripts/pack-extension.sh
 source scripts/pack-extension.sh
+step "headless Chromium for the HTML report test (Debian package)"
+if [ ! -x /usr/bin/chromium ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		timeout 900 apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq chromium >/dev/null ||
+			printf 'warning: could not install chromium; the HTML report browser test will fail\n' >&2
+	else
+		printf 'warning: /usr/bin/chromium is missing and cannot be installed here (needs root + apt-get)\n' >&2
+	fi
+fi
+export PROMPT_RELEASE_REQUIRE_BROWSER=1
 step "ready in $((SECONDS - t0)) s: node $(node --version), n8n $N8N_HOST_DIR, extension $N8N_CUSTOM_EXTENSIONS"
 
 set +e
