@@ -9,6 +9,7 @@ import { ConfigError, InputError } from './errors';
 import { contentHash } from './hash';
 import { checkPolicy, loadPolicy, type Policy, type PolicyViolation } from './policy';
 import { baselineRun } from './release';
+import { freezeSpec } from './registry/commit';
 import { resolvePrompt } from './registry/resolve';
 import { isFatalProviderError, runFixtures } from './runner';
 import type { Provider } from './providers/types';
@@ -56,31 +57,8 @@ export interface MigrateOutcome {
 	draftModel?: MigrationTarget;
 }
 
-/**
- * Freeze a given spec (not the draft) as the next version, the same FrozenVersion shape `commit` writes.
- * Refuses when the last version already has exactly this content.
- */
-export async function freezeSpec(store: RegistryStore, promptId: string, spec: PromptSpec, options: { message?: string; author?: string; now?: Date } = {}): Promise<FrozenVersion> {
-	const hash = contentHash(spec);
-	for (let attempt = 0; attempt < 100; attempt++) {
-		const versions = await store.listVersions(promptId);
-		const last = versions[versions.length - 1];
-		if (last !== undefined) {
-			const previous = await store.readVersion(promptId, last);
-			if (previous.contentHash === hash) throw new ConfigError(`nothing to commit: version ${last} of "${promptId}" already has exactly this content (${hash})`);
-		}
-		const frozen: FrozenVersion = {
-			version: (last ?? 0) + 1,
-			contentHash: hash,
-			createdAt: (options.now ?? new Date()).toISOString(),
-			...(options.author ? { author: options.author } : {}),
-			...(options.message ? { message: options.message } : {}),
-			prompt: spec,
-		};
-		if (await store.createVersion(promptId, frozen)) return frozen;
-	}
-	throw new ConfigError(`could not commit "${promptId}": versions kept appearing concurrently; try again`);
-}
+/** Freezing a given spec (not the draft) as the next version lives with `commit`. */
+export { freezeSpec };
 
 export async function migrate(store: RegistryStore, promptId: string, options: MigrateOptions): Promise<MigrateOutcome> {
 	const production = await resolvePrompt(store, promptId, { channel: 'production' });
