@@ -6,45 +6,17 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming, Tool } from '@anthropic-ai/sdk/resources/messages/messages';
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
-import { fatal, toProviderError, type ProviderErrorContext } from './errors';
+import { fatal, toProviderError } from './errors';
+import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 const KEY_HINT = 'ANTHROPIC_API_KEY or the API key of the n8n credential';
-/** Sent to servers that only the prompt file names: never the host's or a credential's real key. */
-const PLACEHOLDER_KEY = 'not-needed';
-
-function env(name: string): string | undefined {
-	const value = process.env[name]?.trim();
-	return value ? value : undefined;
-}
-
-/** Same server: equal up to trailing slashes. Anything else counts as a different server. */
-function sameUrl(a: string, b: string): boolean {
-	return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-}
-
-interface ClientSettings {
-	baseURL: string;
-	/** Undefined: the SDK finds the credential itself (ANTHROPIC_AUTH_TOKEN, ANTHROPIC_PROFILE). */
-	apiKey?: string;
-}
-
-export class AnthropicProvider implements Provider {
+export class AnthropicProvider extends SdkProvider<Anthropic> implements Provider {
 	readonly name = 'anthropic' as const;
-	private readonly options: ProviderOptions;
-	private readonly clients = new Map<string, Anthropic>();
 
 	constructor(options: ProviderOptions = {}) {
-		this.options = options;
-	}
-
-	private get timeoutMs(): number {
-		return this.options.timeoutMs ?? 60_000;
-	}
-
-	private get maxRetries(): number {
-		return this.options.maxRetries ?? 2;
+		super(options);
 	}
 
 	/**
@@ -67,32 +39,9 @@ export class AnthropicProvider implements Provider {
 		throw fatal(new ProviderError(`no Anthropic API key for model "${model.name}" at ${baseURL}: set ${KEY_HINT}${unpaired}`));
 	}
 
-	private client(settings: ClientSettings): Anthropic {
-		const key = `${settings.baseURL}\n${settings.apiKey ?? ''}`;
-		let client = this.clients.get(key);
-		if (!client) {
-			client = new Anthropic({
-				...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
-				baseURL: settings.baseURL,
-				timeout: this.timeoutMs,
-				maxRetries: this.maxRetries,
-				defaultHeaders: this.options.headers,
-			});
-			this.clients.set(key, client);
-		}
-		return client;
-	}
-
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const settings = this.settings(request.model);
-		const context: ProviderErrorContext = {
-			provider: this.name,
-			model: request.model.name,
-			baseURL: settings.baseURL,
-			keyHint: KEY_HINT,
-			timeoutMs: this.timeoutMs,
-			maxRetries: this.maxRetries,
-		};
+		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT);
 		const started = Date.now();
 		const tool: Tool = {
 			name: request.schemaName,
@@ -112,7 +61,7 @@ export class AnthropicProvider implements Provider {
 		if (request.system) body.system = request.system;
 		let result: unknown;
 		try {
-			result = await this.client(settings).messages.create(body, { signal: request.signal });
+			result = await this.client(settings, (o) => new Anthropic(o)).messages.create(body, { signal: request.signal });
 		} catch (error) {
 			throw toProviderError(error, { ...context, elapsedMs: Date.now() - started });
 		}
@@ -141,8 +90,4 @@ function readMessage(message: Message, request: ProviderRequest): ProviderRespon
 		throw new ProviderError(`model "${request.model.name}" refused to answer${text ? `: ${text}` : ''}`);
 	}
 	return { text, usage, model: message.model };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -8,49 +8,23 @@ import type { Response as OpenAIResponse, ResponseCreateParamsNonStreaming } fro
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
 import { fatal, toProviderError, type ProviderErrorContext } from './errors';
+import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
 export type OpenAIProviderName = 'openai' | 'openai-compatible';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-/** Local OpenAI-compatible servers ignore the key, but the SDK insists on one. */
-const PLACEHOLDER_KEY = 'not-needed';
 const KEY_HINT = 'OPENAI_API_KEY or the API key of the n8n credential';
-
-function env(name: string): string | undefined {
-	const value = process.env[name]?.trim();
-	return value ? value : undefined;
-}
-
-/** Same server: equal up to trailing slashes. Anything else counts as a different server. */
-function sameUrl(a: string, b: string): boolean {
-	return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-}
 
 /** OpenAI reasoning models (o1, o3, o4-mini, gpt-5…): Chat Completions rejects `max_tokens` and a non-default temperature. */
 const REASONING_MODEL = /^(o\d|gpt-5)/;
 
-interface ClientSettings {
-	apiKey: string;
-	baseURL: string;
-}
-
-export class OpenAIProvider implements Provider {
+export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 	readonly name: OpenAIProviderName;
-	private readonly options: ProviderOptions;
-	private readonly clients = new Map<string, OpenAI>();
 
 	constructor(name: OpenAIProviderName = 'openai', options: ProviderOptions = {}) {
+		super(options);
 		this.name = name;
-		this.options = options;
-	}
-
-	private get timeoutMs(): number {
-		return this.options.timeoutMs ?? 60_000;
-	}
-
-	private get maxRetries(): number {
-		return this.options.maxRetries ?? 2;
 	}
 
 	/**
@@ -84,34 +58,11 @@ export class OpenAIProvider implements Provider {
 		throw fatal(new ProviderError(`no OpenAI API key for model "${model.name}" at ${baseURL}: set ${KEY_HINT}${unpaired}`));
 	}
 
-	private client(settings: ClientSettings): OpenAI {
-		const key = `${settings.baseURL}\n${settings.apiKey}`;
-		let client = this.clients.get(key);
-		if (!client) {
-			client = new OpenAI({
-				apiKey: settings.apiKey,
-				baseURL: settings.baseURL,
-				timeout: this.timeoutMs,
-				maxRetries: this.maxRetries,
-				defaultHeaders: this.options.headers,
-			});
-			this.clients.set(key, client);
-		}
-		return client;
-	}
-
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const settings = this.settings(request.model);
-		const context: ProviderErrorContext = {
-			provider: this.name,
-			model: request.model.name,
-			baseURL: settings.baseURL,
-			keyHint: KEY_HINT,
-			timeoutMs: this.timeoutMs,
-			maxRetries: this.maxRetries,
-		};
+		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT);
 		const started = Date.now();
-		const client = this.client(settings);
+		const client = this.client(settings, (o) => new OpenAI(o));
 		try {
 			return request.model.api === 'responses'
 				? await this.viaResponses(client, request, context)
@@ -193,8 +144,4 @@ export class OpenAIProvider implements Provider {
 			model: response.model,
 		};
 	}
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -1,0 +1,75 @@
+/** What the OpenAI and Anthropic providers share: options, environment look-ups, one SDK client per server and key. */
+import type { ProviderName } from '../types';
+import type { ProviderErrorContext } from './errors';
+import type { ProviderOptions } from './types';
+
+/** Sent to servers that only a prompt file names (never a real key); local servers ignore it, the SDKs insist on one. */
+export const PLACEHOLDER_KEY = 'not-needed';
+
+export function env(name: string): string | undefined {
+	const value = process.env[name]?.trim();
+	return value ? value : undefined;
+}
+
+/** Same server: equal up to trailing slashes. Anything else counts as a different server. */
+export function sameUrl(a: string, b: string): boolean {
+	return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export interface ClientSettings {
+	baseURL: string;
+	/** Undefined (Anthropic only): the SDK finds the credential itself. */
+	apiKey?: string;
+}
+
+/** The SDK options both clients take: base URL, key, the SDK's own timeout and retries, extra headers. */
+export interface SdkClientOptions {
+	baseURL: string;
+	apiKey?: string;
+	timeout: number;
+	maxRetries: number;
+	defaultHeaders?: Record<string, string>;
+}
+
+export abstract class SdkProvider<Client> {
+	abstract readonly name: ProviderName;
+	protected readonly options: ProviderOptions;
+	private readonly clients = new Map<string, Client>();
+
+	constructor(options: ProviderOptions = {}) {
+		this.options = options;
+	}
+
+	protected get timeoutMs(): number {
+		return this.options.timeoutMs ?? 60_000;
+	}
+
+	protected get maxRetries(): number {
+		return this.options.maxRetries ?? 2;
+	}
+
+	/** One client per server and key, so all calls share its connection pool. */
+	protected client(settings: ClientSettings, make: (options: SdkClientOptions) => Client): Client {
+		const key = `${settings.baseURL}\n${settings.apiKey ?? ''}`;
+		let client = this.clients.get(key);
+		if (!client) {
+			client = make({
+				baseURL: settings.baseURL,
+				...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+				timeout: this.timeoutMs,
+				maxRetries: this.maxRetries,
+				defaultHeaders: this.options.headers,
+			});
+			this.clients.set(key, client);
+		}
+		return client;
+	}
+
+	protected errorContext(model: string, baseURL: string, keyHint: string): ProviderErrorContext {
+		return { provider: this.name, model, baseURL, keyHint, timeoutMs: this.timeoutMs, maxRetries: this.maxRetries };
+	}
+}
