@@ -15,7 +15,7 @@ import { byDisplayName, concurrencyOption, modelCallOptions, variableProperties,
 import { toNodeError } from '../shared/errors';
 import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
 import { callEnvironment, callPrompt, declaredNames, metaJson, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
-import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
+import { promptMethods } from '../shared/prompt-search';
 import { parseReleaseText } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
 
@@ -120,11 +120,7 @@ export class ExtractSignal implements INodeType {
 		],
 	};
 
-	methods = {
-		listSearch: { searchPrompts },
-		loadOptions: { getPrompts },
-		credentialTest: { promptRegistryTest },
-	};
+	methods = promptMethods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();

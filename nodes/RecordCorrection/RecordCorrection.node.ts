@@ -16,7 +16,7 @@ import type { Fixture } from '../../lib/types';
 import { concurrencyOf, KeyedSerializer, mapLimited } from '../shared/concurrency';
 import { concurrencyOption, promptLocator } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
-import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
+import { promptMethods } from '../shared/prompt-search';
 import { flushOutcomes, recordOutcome } from '../shared/outcomes';
 import { getRegistryStore } from '../shared/registry';
 
@@ -253,11 +253,7 @@ export class RecordCorrection implements INodeType {
 		],
 	};
 
-	methods = {
-		listSearch: { searchPrompts },
-		loadOptions: { getPrompts },
-		credentialTest: { promptRegistryTest },
-	};
+	methods = promptMethods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();

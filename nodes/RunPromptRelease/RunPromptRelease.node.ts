@@ -22,7 +22,7 @@ import {
 import { toNodeError } from '../shared/errors';
 import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
 import { callEnvironment, callPrompt, declaredNames, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
-import { getPrompts, promptRegistryTest, searchPrompts } from '../shared/prompt-search';
+import { promptMethods } from '../shared/prompt-search';
 import { readReleaseRef } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
 
@@ -82,11 +82,7 @@ export class RunPromptRelease implements INodeType {
 		],
 	};
 
-	methods = {
-		listSearch: { searchPrompts },
-		loadOptions: { getPrompts },
-		credentialTest: { promptRegistryTest },
-	};
+	methods = promptMethods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();

@@ -64,3 +64,10 @@ export async function promptRegistryTest(this: ICredentialTestFunctions, credent
 		return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
 	}
 }
+
+/** The editor-side methods all three nodes offer: the prompt list (search and options) and the registry credential test. */
+export const promptMethods = {
+	listSearch: { searchPrompts },
+	loadOptions: { getPrompts },
+	credentialTest: { promptRegistryTest },
+};
