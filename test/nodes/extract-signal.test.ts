@@ -3,31 +3,11 @@
  * provider failures with and without continueOnFail, and the invalid output feeding Record Correction.
  */
 import type { INodeExecutionData } from 'n8n-workflow';
-import { sharedReleaseCache } from '../../lib/release-cache';
-import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import { connect, runWorkflow, type HarnessNode } from '../support/n8n-harness';
-import { testRules } from './support/model-rules';
-import { supplierRegistry } from './support/prompts';
-import type { TempRegistry } from './support/registry';
+import { useSupplierWorld } from './support/prompts';
 import { CORRECT, EXTRACT, credentialTypes, credentials, emails, expectPaired, jsonOf, nodeTypes } from './support/workflow';
 
-let server: ModelServer;
-let registry: TempRegistry;
-
-beforeAll(async () => {
-	server = await startModelServer({ rules: testRules });
-	registry = await supplierRegistry(server);
-});
-
-afterAll(async () => {
-	await server.close();
-	await registry.cleanup();
-});
-
-beforeEach(() => {
-	server.reset();
-	sharedReleaseCache.clear();
-});
+const world = useSupplierWorld();
 
 const SIGNALS = {
 	signal: [
@@ -62,7 +42,7 @@ const ITEMS: INodeExecutionData[] = [
 ];
 
 async function run(nodes: HarnessNode[], links: Array<[string, string, number?]>, triggerItems = ITEMS) {
-	return await runWorkflow({ nodeTypes, nodes, connections: connect(...links), credentials: credentials(registry.root, server), credentialTypes, triggerItems });
+	return await runWorkflow({ nodeTypes, nodes, connections: connect(...links), credentials: credentials(world.registry.root, world.server), credentialTypes, triggerItems });
 }
 
 describe('Extract Signal', () => {
@@ -145,7 +125,7 @@ describe('Extract Signal', () => {
 	});
 
 	it('fails the node naming the item and the signal when the provider fails after retries', async () => {
-		server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+		world.server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
 		const result = await run(
 			[extractNode({ signals: { signal: [SIGNALS.signal[0]] }, options: { maxRetries: 1, concurrency: 1 } })],
 			[['Trigger', 'Extract']],
@@ -157,11 +137,11 @@ describe('Extract Signal', () => {
 		expect(error.message).toContain('prompt "price-change"');
 		expect(error.message).toMatch(/server error after 1 retry/);
 		expect(error.name).toBe('NodeApiError');
-		expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+		expect(world.server.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
 	});
 
 	it('routes the item to invalid with the provider error as reason with continueOnFail', async () => {
-		server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+		world.server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
 		const result = await run(
 			[extractNode({ signals: { signal: [SIGNALS.signal[0]] }, options: { maxRetries: 1, concurrency: 1 } }, { onError: 'continueRegularOutput' })],
 			[['Trigger', 'Extract']],
@@ -215,7 +195,7 @@ describe('Extract Signal', () => {
 			expect(error.message).toContain(`Signals: signal 2 ("${field}")`);
 			expect(error.message).toMatch(/is reserved|is not allowed/);
 		}
-		expect(server.requests).toHaveLength(0);
+		expect(world.server.requests).toHaveLength(0);
 	});
 
 	it('drops an incoming value from the field of an invalid signal, and its old details', async () => {
@@ -236,7 +216,7 @@ describe('Extract Signal', () => {
 	});
 
 	it('drops incoming values of signals that failed with continueOnFail', async () => {
-		server.enqueue({ kind: 'status', status: 500 });
+		world.server.enqueue({ kind: 'status', status: 500 });
 		const result = await run(
 			[extractNode({ signals: { signal: [SIGNALS.signal[0]] }, options: { maxRetries: 0, concurrency: 1 } }, { onError: 'continueRegularOutput' })],
 			[['Trigger', 'Extract']],
@@ -263,7 +243,7 @@ describe('Extract Signal', () => {
 		expectPaired(items, [0]);
 		const fixture = jsonOf(items)[0].fixture as Record<string, unknown>;
 		expect(fixture).toMatchObject({ created: true, promptId: 'delivery-delay-days', expected: 14, segment: 'globex.example' });
-		const stored = await registry.store.readFixture('delivery-delay-days', fixture.id as string);
+		const stored = await world.registry.store.readFixture('delivery-delay-days', fixture.id as string);
 		expect(stored).toMatchObject({
 			inputs: { email_body: emails.vague, supplier: 'globex.example' },
 			expected: 14,

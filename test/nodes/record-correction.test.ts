@@ -3,31 +3,11 @@
  * every source (Extract Signal item, Run Prompt Release item, trace, manual fields).
  */
 import type { INodeExecutionData } from 'n8n-workflow';
-import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
-import { sharedReleaseCache } from '../../lib/release-cache';
 import { connect, runWorkflow, type HarnessNode } from '../support/n8n-harness';
-import { testRules } from './support/model-rules';
-import { supplierRegistry } from './support/prompts';
-import type { TempRegistry } from './support/registry';
+import { useSupplierWorld } from './support/prompts';
 import { CORRECT, RUN, credentialTypes, credentials, emails, expectPaired, jsonOf, nodeTypes } from './support/workflow';
 
-let server: ModelServer;
-let registry: TempRegistry;
-
-beforeAll(async () => {
-	server = await startModelServer({ rules: testRules });
-	registry = await supplierRegistry(server);
-});
-
-afterAll(async () => {
-	await server.close();
-	await registry.cleanup();
-});
-
-beforeEach(() => {
-	server.reset();
-	sharedReleaseCache.clear();
-});
+const world = useSupplierWorld();
 
 const invalidItem = {
 	ticket: 'T-1',
@@ -57,7 +37,7 @@ function correctNode(parameters: Record<string, unknown>, extra: Partial<Harness
 }
 
 async function run(nodes: HarnessNode[], links: Array<[string, string, number?]>, triggerItems: INodeExecutionData[]) {
-	return await runWorkflow({ nodeTypes, nodes, connections: connect(...links), credentials: credentials(registry.root, server), credentialTypes, triggerItems });
+	return await runWorkflow({ nodeTypes, nodes, connections: connect(...links), credentials: credentials(world.registry.root, world.server), credentialTypes, triggerItems });
 }
 
 describe('Record Correction', () => {
@@ -78,7 +58,7 @@ describe('Record Correction', () => {
 		const updated = jsonOf(second.outputOf('Correct'))[0];
 		expect(updated.fixture).toEqual({ id, created: false, promptId: 'delivery-delay-days', expected: 14, segment: 'globex' });
 
-		const fixtures = (await registry.store.listFixtures('delivery-delay-days')).filter((f) => f.source === 'correction');
+		const fixtures = (await world.registry.store.listFixtures('delivery-delay-days')).filter((f) => f.source === 'correction');
 		expect(fixtures).toHaveLength(1);
 		expect(fixtures[0]).toMatchObject({
 			id,
@@ -117,7 +97,7 @@ describe('Record Correction', () => {
 		);
 		const [item] = jsonOf(result.outputOf('Correct'));
 		expect(item.fixture).toMatchObject({ created: true, promptId: 'new-unit-price', expected: 12 });
-		const stored = await registry.store.readFixture('new-unit-price', (item.fixture as { id: string }).id);
+		const stored = await world.registry.store.readFixture('new-unit-price', (item.fixture as { id: string }).id);
 		expect(stored?.inputs).toEqual({ email_body: 'The new unit price is 12 EUR, was 11.' });
 		expect(stored?.recorded?.modelOutput).toBe('{"value":12}');
 	});
@@ -145,7 +125,7 @@ describe('Record Correction', () => {
 			[{ json: { mail: 'manual fields mail' } }],
 		);
 		const fixture = jsonOf(result.outputOf('Correct'))[0].fixture as { id: string };
-		expect(await registry.store.readFixture('price-change', fixture.id)).toMatchObject({ inputs: { email_body: 'manual fields mail' }, expected: false, recorded: { version: 1, modelOutput: 'true' } });
+		expect(await world.registry.store.readFixture('price-change', fixture.id)).toMatchObject({ inputs: { email_body: 'manual fields mail' }, expected: false, recorded: { version: 1, modelOutput: 'true' } });
 	});
 
 	it('explains a corrected value of the wrong type and an item without a trace; continueOnFail keeps going', async () => {

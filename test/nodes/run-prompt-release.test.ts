@@ -3,31 +3,12 @@
  * registry built with the core and the loopback model server.
  */
 import type { INodeExecutionData } from 'n8n-workflow';
-import { sharedReleaseCache } from '../../lib/release-cache';
-import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import { connect, runWorkflow, type HarnessNode } from '../support/n8n-harness';
-import { testRules } from './support/model-rules';
-import { supplierRegistry } from './support/prompts';
-import { addPrompt, commitAndRelease, promptSpec, rollback, type TempRegistry } from './support/registry';
+import { useSupplierWorld } from './support/prompts';
+import { addPrompt, commitAndRelease, promptSpec, rollback } from './support/registry';
 import { RUN, credentialTypes, credentials, emails, expectPaired, jsonOf, nodeTypes } from './support/workflow';
 
-let server: ModelServer;
-let registry: TempRegistry;
-
-beforeAll(async () => {
-	server = await startModelServer({ rules: testRules });
-	registry = await supplierRegistry(server);
-});
-
-afterAll(async () => {
-	await server.close();
-	await registry.cleanup();
-});
-
-beforeEach(() => {
-	server.reset();
-	sharedReleaseCache.clear();
-});
+const world = useSupplierWorld();
 
 function runNode(parameters: Record<string, unknown>, extra: Partial<HarnessNode> = {}): HarnessNode {
 	return {
@@ -47,14 +28,14 @@ async function run(node: HarnessNode, triggerItems: INodeExecutionData[] = [{ js
 		nodeTypes,
 		nodes: [node],
 		connections: connect(['Trigger', node.name]),
-		credentials: credentials(registry.root, server),
+		credentials: credentials(world.registry.root, world.server),
 		credentialTypes,
 		triggerItems,
 	});
 }
 
 function completions() {
-	return server.requests.filter((r) => r.method === 'POST');
+	return world.server.requests.filter((r) => r.method === 'POST');
 }
 
 describe('Run Prompt Release', () => {
@@ -120,11 +101,11 @@ describe('Run Prompt Release', () => {
 	const anyEmail = { id: 'any', inputs: { email_body: 'hello' }, expected: true, source: 'manual' as const };
 
 	it('calls the channel, a pinned version or the draft', async () => {
-		const { store } = registry;
+		const { store } = world.registry;
 		await addPrompt(store, promptSpec('switch', { description: 'Channel test', template: 'v-one {{email_body}}' }), [anyEmail]);
-		await commitAndRelease(store, server, 'switch', 'production');
+		await commitAndRelease(store, world.server, 'switch', 'production');
 		await store.writeDraft(promptSpec('switch', { description: 'Channel test', template: 'v-two {{email_body}}' }));
-		await commitAndRelease(store, server, 'switch', 'staging');
+		await commitAndRelease(store, world.server, 'switch', 'staging');
 		await store.writeDraft(promptSpec('switch', { description: 'Channel test', template: 'v-draft {{email_body}}' }));
 
 		const cases: Array<[Record<string, unknown>, unknown, unknown, string]> = [
@@ -135,7 +116,7 @@ describe('Run Prompt Release', () => {
 			[{ release: 'draft' }, 'draft', null, 'v-draft'],
 		];
 		for (const [release, version, channel, marker] of cases) {
-			server.reset();
+			world.server.reset();
 			const result = await run(runNode({ prompt: { __rl: true, mode: 'id', value: 'switch' }, ...release }), [{ json: { body: 'hello' } }]);
 			const [item] = jsonOf(result.outputOf('Run'));
 			expect({ release, version: item.version, channel: item.channel }).toEqual({ release, version, channel });
@@ -144,11 +125,11 @@ describe('Run Prompt Release', () => {
 	});
 
 	it('reaches a rollback after the release cache TTL, not before', async () => {
-		const { store } = registry;
+		const { store } = world.registry;
 		await addPrompt(store, promptSpec('rollme', { description: 'Rollback test', template: 'first {{email_body}}' }), [anyEmail]);
-		await commitAndRelease(store, server, 'rollme');
+		await commitAndRelease(store, world.server, 'rollme');
 		await store.writeDraft(promptSpec('rollme', { description: 'Rollback test', template: 'second {{email_body}}' }));
-		await commitAndRelease(store, server, 'rollme');
+		await commitAndRelease(store, world.server, 'rollme');
 
 		const node = runNode({ prompt: { __rl: true, mode: 'id', value: 'rollme' }, options: { cacheTtlSeconds: 2 } });
 		const versionNow = async () => jsonOf((await run(node, [{ json: { body: 'x' } }])).outputOf('Run'))[0].version;
@@ -199,15 +180,15 @@ describe('Run Prompt Release', () => {
 		expect(bad).toMatchObject({ valid: false, rawOutput: 'two weeks', id: emails.vague.length });
 		expect(bad).not.toHaveProperty('value');
 
-		server.reset();
-		server.enqueue({ kind: 'status', status: 500 });
+		world.server.reset();
+		world.server.enqueue({ kind: 'status', status: 500 });
 		[bad] = jsonOf((await run(node, [incoming(emails.delay)])).outputOf('Run'));
 		expect(bad).toMatchObject({ valid: false, rawOutput: null, id: emails.delay.length });
 		expect(bad).not.toHaveProperty('value');
 	});
 
 	it('fails with a NodeApiError on a provider error after retries; with continueOnFail the item carries the reason, metadata and trace', async () => {
-		server.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
+		world.server.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
 		let result = await run(runNode({ options: { maxRetries: 1, concurrency: 1 } }), [{ json: { body: emails.increase } }]);
 		expect(result.status).toBe('error');
 		const error = result.nodeError('Run')!;
@@ -215,8 +196,8 @@ describe('Run Prompt Release', () => {
 		expect(error.message).toMatch(/^prompt "price-change": openai \(http:\/\/127\.0\.0\.1:\d+\/v1\) failed with a server error after 1 retry/);
 		expect(error.description).toContain('Max Retries');
 
-		server.reset();
-		server.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
+		world.server.reset();
+		world.server.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
 		result = await run(runNode({ options: { maxRetries: 1, concurrency: 1 } }, { onError: 'continueRegularOutput' }));
 		const items = result.outputOf('Run');
 		expectPaired(items, [0, 1]);
@@ -258,7 +239,7 @@ describe('Run Prompt Release', () => {
 			nodeTypes,
 			nodes: [runNode({ prompt: { __rl: true, mode: 'list', value: 'claude-price-change' } })],
 			connections: connect(['Trigger', 'Run']),
-			credentials: { promptRegistryApi: credentials(registry.root, server).promptRegistryApi },
+			credentials: { promptRegistryApi: credentials(world.registry.root, world.server).promptRegistryApi },
 			credentialTypes,
 			triggerItems: [{ json: { body: 'x' } }],
 		});
@@ -269,7 +250,7 @@ describe('Run Prompt Release', () => {
 	});
 
 	it('uses the openAiApi credential Base URL for openai-compatible prompts', async () => {
-		const { store } = registry;
+		const { store } = world.registry;
 		await addPrompt(
 			store,
 			promptSpec('local-price-change', {
@@ -284,21 +265,21 @@ describe('Run Prompt Release', () => {
 	});
 
 	it('sends a credential key only to the credential Base URL: not to a server the prompt names', async () => {
-		const { store } = registry;
-		await addPrompt(store, promptSpec('proxied', { description: 'Prompt-named server', model: { provider: 'openai', name: 'test-model', temperature: 0, maxTokens: 50, baseUrl: server.openaiBaseUrl } }));
+		const { store } = world.registry;
+		await addPrompt(store, promptSpec('proxied', { description: 'Prompt-named server', model: { provider: 'openai', name: 'test-model', temperature: 0, maxTokens: 50, baseUrl: world.server.openaiBaseUrl } }));
 		await addPrompt(
 			store,
-			promptSpec('proxied-claude', { description: 'Prompt-named server', model: { provider: 'anthropic', name: 'claude-test', temperature: 0, maxTokens: 50, baseUrl: server.anthropicBaseUrl } }),
+			promptSpec('proxied-claude', { description: 'Prompt-named server', model: { provider: 'anthropic', name: 'claude-test', temperature: 0, maxTokens: 50, baseUrl: world.server.anthropicBaseUrl } }),
 		);
 		// Credentials left at n8n's default Base URLs: the prompt's server wins, but gets none of their keys.
 		const defaults = {
-			...credentials(registry.root, server),
+			...credentials(world.registry.root, world.server),
 			openAiApi: { data: { apiKey: 'sk-node-secret', organizationId: 'org-secret', url: 'https://api.openai.com/v1' } },
 			anthropicApi: { data: { apiKey: 'sk-ant-node-secret', url: 'https://api.anthropic.com' } },
 		};
 		for (const prompt of ['proxied', 'proxied-claude']) {
-			server.reset();
-			server.enqueue({ kind: 'answer', text: '{"value":true}' });
+			world.server.reset();
+			world.server.enqueue({ kind: 'answer', text: '{"value":true}' });
 			const result = await runWorkflow({
 				nodeTypes,
 				nodes: [runNode({ prompt: { __rl: true, mode: 'id', value: prompt }, release: 'draft' })],

@@ -1,6 +1,8 @@
 /** The test registry: supplier-email prompts with fixtures that pass against the test model rules. */
 import type { Fixture } from '../../../lib/types';
-import type { ModelServer } from '../../../lib/testing/model-server';
+import { sharedReleaseCache } from '../../../lib/release-cache';
+import { startModelServer, type ModelServer } from '../../../lib/testing/model-server';
+import { testRules } from './model-rules';
 import { emails } from './workflow';
 import { addPrompt, commitAndRelease, openaiModel, promptSpec, tempRegistry, type TempRegistry } from './registry';
 
@@ -53,4 +55,31 @@ export async function supplierRegistry(server: ModelServer): Promise<TempRegistr
 		await commitAndRelease(store, server, id);
 	}
 	return registry;
+}
+
+/** What a node test file shares: the loopback model server and the supplier registry built against it. */
+export interface SupplierWorld {
+	server: ModelServer;
+	registry: TempRegistry;
+}
+
+/**
+ * Registers the hooks every node test file needs: start the model server and build the registry once,
+ * clean both up at the end, and start each test with no recorded requests and an empty release cache.
+ */
+export function useSupplierWorld(): SupplierWorld {
+	const world = {} as SupplierWorld;
+	beforeAll(async () => {
+		world.server = await startModelServer({ rules: testRules });
+		world.registry = await supplierRegistry(world.server);
+	});
+	afterAll(async () => {
+		await world.server?.close();
+		await world.registry?.cleanup();
+	});
+	beforeEach(() => {
+		world.server.reset();
+		sharedReleaseCache.clear();
+	});
+	return world;
 }
