@@ -2,14 +2,14 @@
  * `npm run bench`: speed targets as ratios against a baseline measured in the same run.
  * Prints one line per benchmark and a JSON summary; never used as a timed assertion in tests.
  *
- * 1. validation overhead: parseModelOutput (parse + unwrap + zod) vs JSON.parse alone on the same answers.
+ * 1. validation overhead: parseModelOutput (answer reading + unwrap + zod) vs JSON.parse alone on the same answers.
  * 2. item concurrency: runFixtures at concurrency 8 vs 1 against a provider with a fixed 20 ms latency.
  * 3. release cache: a cached resolve vs reading and hash-checking the registry every time.
  */
 import { mkdtempSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseModelOutput } from '../lib/schema';
+import { parseModelOutput } from '../lib/answer/read';
 import { runFixtures } from '../lib/runner';
 import { FileRegistryStore } from '../lib/registry/file-store';
 import { resolvePrompt } from '../lib/registry/resolve';
@@ -59,7 +59,7 @@ class LatencyProvider implements Provider {
 	readonly name = 'openai' as const;
 	async complete(): Promise<ProviderResponse> {
 		await new Promise((r) => setTimeout(r, 20));
-		return { text: '{"value": true}', usage: { inputTokens: 10, outputTokens: 3 } };
+		return { text: '{"value": true}', usage: { inputTokens: 10, outputTokens: 3 }, end: { reason: 'stop', providerReason: 'stop' } };
 	}
 }
 

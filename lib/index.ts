@@ -2,7 +2,9 @@
 export * from './types';
 export * from './errors';
 export { contentHash, canonicalJson } from './hash';
-export { parseOutputSchema, toZod, toWireJsonSchema, parseModelOutput, validateValue, valuesEqual } from './schema';
+export { parseOutputSchema, toZod, toWireJsonSchema, validateValue, valuesEqual } from './schema';
+export { readAnswer, parseModelOutput, type AnswerVerdict } from './answer/read';
+export { extractJson } from './answer/extract';
 export { placeholders, renderPrompt, checkVariables } from './template';
 export type { RegistryStore, PriceTable, PolicyFile } from './registry/store';
 export { FileRegistryStore } from './registry/file-store';
