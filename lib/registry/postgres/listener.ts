@@ -14,7 +14,7 @@ import type { PostgresRegistryStore } from './store';
 export type ListenerState = 'connecting' | 'listening' | 'down' | 'closed';
 
 export interface ListenerOptions {
-	/** Where drops and reconnects are logged (default console.warn). */
+	/** Where drops and reconnects are logged (default: a line on stderr). */
 	log?: (message: string) => void;
 	/** First reconnect delay in ms (doubles per failed attempt up to maxBackoffMs). Default 250. */
 	minBackoffMs?: number;
@@ -40,7 +40,7 @@ export class ReleaseListener {
 		readonly cache: ReleaseCache,
 		private readonly options: ListenerOptions = {},
 	) {
-		this.log = options.log ?? ((m) => console.warn(m));
+		this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
 		this.started = this.connect();
 	}
 

@@ -16,7 +16,7 @@ export function poolFor(settings: PostgresSettings): Pool {
 		pool = new Pool({ ...clientConfig(settings), max: settings.maxConnections, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
 		// An idle client losing its connection (server restart) must not crash the process: the pool replaces it.
 		pool.on('error', (error) => {
-			console.warn(`prompt-release: PostgreSQL registry ${locationOf(settings)}: idle connection lost (${error.message}); it will be replaced`);
+			process.stderr.write(`prompt-release: PostgreSQL registry ${locationOf(settings)}: idle connection lost (${error.message}); it will be replaced\n`);
 		});
 		pools.set(key, pool);
 	}

@@ -48,7 +48,8 @@ export class PostgresRegistryStore implements RegistryStore {
 		return this.pool;
 	}
 
-	private async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+	/** Run SQL on the registry schema (`{s}` is its quoted name) once it is migrated; errors become ConfigErrors naming the registry. */
+	async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
 		const db = await this.db();
 		try {
 			return (await db.query<R>(sql.replaceAll('{s}', this.s), params)).rows;
