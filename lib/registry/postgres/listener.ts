@@ -44,6 +44,11 @@ export class ReleaseListener {
 		this.started = this.connect();
 	}
 
+	/** The server process id of the listening connection (for pg_stat_activity), when connected. */
+	get backendPid(): number | undefined {
+		return this.state === 'listening' ? (this.client as unknown as { processID?: number } | undefined)?.processID : undefined;
+	}
+
 	/** Also watch this store's schema. */
 	add(store: PostgresRegistryStore): void {
 		let set = this.schemas.get(store.schema);
