@@ -25,7 +25,7 @@ export interface PostgresSettings {
 }
 
 export const DEFAULT_SCHEMA = 'prompt_release';
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** True for `postgres://` and `postgresql://` locations (anything else is a folder). */
 export function isPostgresUrl(location: string): boolean {
