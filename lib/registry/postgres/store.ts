@@ -153,13 +153,22 @@ export class PostgresRegistryStore implements RegistryStore {
 	}
 
 	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
+		assertPromptId(promptId);
 		assertPromptId(fixture.id, 'fixture id');
-		await this.ensurePrompt(promptId);
-		await this.query(
-			`INSERT INTO {s}.fixtures (prompt_id, fixture_id, body, inputs_key) VALUES ($1, $2, $3, md5(($3::jsonb -> 'inputs')::text))
-			 ON CONFLICT (prompt_id, fixture_id) DO UPDATE SET body = EXCLUDED.body, inputs_key = EXCLUDED.inputs_key, updated_at = now()`,
-			[promptId, fixture.id, plain(fixture)],
-		);
+		const upsert = () =>
+			this.query(
+				`INSERT INTO {s}.fixtures (prompt_id, fixture_id, body, inputs_key) VALUES ($1, $2, $3, md5(($3::jsonb -> 'inputs')::text))
+				 ON CONFLICT (prompt_id, fixture_id) DO UPDATE SET body = EXCLUDED.body, inputs_key = EXCLUDED.inputs_key, updated_at = now()`,
+				[promptId, fixture.id, plain(fixture)],
+			);
+		// One round trip on the hot path (corrections from many workers); the prompt row only when missing.
+		try {
+			await upsert();
+		} catch (error) {
+			if (!(error instanceof ConfigError && /SQLSTATE 23503/.test(error.message))) throw error;
+			await this.ensurePrompt(promptId);
+			await upsert();
+		}
 	}
 
 	async findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
