@@ -5,6 +5,8 @@
  * 1. validation overhead: parseModelOutput (answer reading + unwrap + zod) vs JSON.parse alone on the same answers.
  * 2. item concurrency: runFixtures at concurrency 8 vs 1 against a provider with a fixed 20 ms latency.
  * 3. release cache: a cached resolve vs reading and hash-checking the registry every time.
+ * 4. PostgreSQL registry (bench/postgres.ts): cached/uncached resolve on both stores, Record Correction
+ *    throughput from 8 processes, rollback propagation to 3 processes.
  */
 import { mkdtempSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { runFixtures } from '../lib/runner';
 import { FileRegistryStore } from '../lib/registry/file-store';
 import { resolvePrompt } from '../lib/registry/resolve';
 import { ReleaseCache } from '../lib/release-cache';
+import { postgresFigures } from './postgres';
 import type { Provider, ProviderResponse } from '../lib/providers/types';
 import type { Fixture, OutputSchema, ResolvedPrompt } from '../lib/types';
 
@@ -109,7 +112,8 @@ async function main() {
 	await validationOverhead();
 	await itemConcurrency();
 	await releaseCache();
-	console.log(JSON.stringify(results));
+	const postgres = await postgresFigures();
+	console.log(JSON.stringify({ ...results, postgres }));
 }
 
 main().catch((error) => {

@@ -29,3 +29,8 @@ export { validateRegistry } from './validate-registry';
 export { ReleaseCache, sharedReleaseCache, DEFAULT_CACHE_TTL_MS } from './release-cache';
 export { costUsd, DEFAULT_PRICES } from './pricing';
 export { coerceToSchema } from './coerce';
+export { openRegistryStore, closeRegistryConnections } from './registry/open';
+export { PostgresRegistryStore } from './registry/postgres/store';
+export { isPostgresUrl, parsePostgresUrl, type PostgresSettings } from './registry/postgres/settings';
+export { listenForReleases, closeListeners, ReleaseListener } from './registry/postgres/listener';
+export { migrate as migrateSchema, schemaVersion, versionProblem, LATEST_VERSION as SCHEMA_VERSION } from './registry/postgres/migrations';
