@@ -23,8 +23,9 @@ export type AnswerVerdict =
 /** What the reading needs of a provider response. */
 export type AnswerText = Pick<ProviderResponse, 'text' | 'end'> & Partial<Pick<ProviderResponse, 'refusal' | 'reasoningTokens'>>;
 
-function said(providerReason: string | null, word: string): string {
-	return providerReason ? `${word} "${providerReason}"` : word;
+/** The provider's own word, quoted, for reasons: `the provider said "max_tokens"`. */
+function said(providerReason: string | null): string {
+	return providerReason ? `the provider said "${providerReason}"` : 'the provider gave no reason';
 }
 
 /** Why an answer that did not finish is invalid, whatever its text parses to; undefined when it finished. */
@@ -35,21 +36,21 @@ function unfinished(response: AnswerText, maxTokens: number): { reason: string; 
 			return { reason: `refused: ${response.refusal?.trim() || '(the model gave no text)'}`, repairable: false, refused: true };
 		case 'length': {
 			if (end.providerReason === 'model_context_window_exceeded') {
-				return { reason: `answer cut off: the input and the answer exceeded the model's context window (${said(end.providerReason, 'stop reason')}): shorten the input or use a model with a larger context window`, repairable: false };
+				return { reason: `answer cut off: the input and the answer exceeded the model's context window (${said(end.providerReason)}): shorten the input or use a model with a larger context window`, repairable: false };
 			}
 			const reasoning = response.reasoningTokens ?? 0;
 			const empty = !extractsAnything(response.text);
 			if (empty && reasoning > 0) {
 				return { reason: `no answer: the model spent its whole output budget (maxTokens ${maxTokens}) on reasoning (${reasoning} reasoning tokens): raise model.maxTokens`, repairable: false };
 			}
-			return { reason: `answer cut off at maxTokens ${maxTokens} (${said(end.providerReason, 'finish reason')}): raise model.maxTokens`, repairable: false };
+			return { reason: `answer cut off at maxTokens ${maxTokens} (${said(end.providerReason)}): raise model.maxTokens`, repairable: false };
 		}
 		case 'content_filter':
-			return { reason: `answer stopped by the provider's content filter (${said(end.providerReason, 'finish reason')}): a person must decide this item`, repairable: false };
+			return { reason: `answer stopped by the provider's content filter (${said(end.providerReason)}): a person must decide this item`, repairable: false };
 		case 'paused':
-			return { reason: `the provider paused the turn before the answer was complete (${said(end.providerReason, 'stop reason')}): try again`, repairable: false };
+			return { reason: `the provider paused the turn before the answer was complete (${said(end.providerReason)}): try again`, repairable: false };
 		case 'tool_calls':
-			return { reason: `the model called a tool instead of answering (${said(end.providerReason, 'finish reason')})`, repairable: true };
+			return { reason: `the model called a tool instead of answering (${said(end.providerReason)})`, repairable: true };
 		default:
 			return undefined;
 	}
