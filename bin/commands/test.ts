@@ -22,7 +22,7 @@ import {
 	type RunSummary,
 } from '../../lib';
 import { priceOf } from '../../lib/pricing';
-import { action, EXIT_FAILED, EXIT_OK } from '../shared/exit';
+import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
 import { loadFixturesForRun } from '../shared/fixtures';
 import { writeFileAtomic } from '../../lib/yaml-io';
 import { junitXml } from '../shared/junit';
@@ -38,6 +38,8 @@ interface TestOptions {
 	junit?: string;
 	baseline?: string;
 	repeat?: string;
+	timeout?: string;
+	maxRetries?: string;
 }
 
 interface Target {
@@ -140,6 +142,17 @@ function printReport(report: RunReport, runFile: string, baseline: RunReport | u
 	}
 }
 
+/** `--timeout` / `--max-retries` as provider options (the SDKs' own timeout and retries). Throws UsageError on bad values. */
+export function providerCallOptions(opts: { timeout?: string; maxRetries?: string }): { timeoutMs?: number; maxRetries?: number } {
+	const out: { timeoutMs?: number; maxRetries?: number } = {};
+	if (opts.timeout !== undefined) out.timeoutMs = parsePositiveInt(opts.timeout, '--timeout');
+	if (opts.maxRetries !== undefined) {
+		if (!/^[0-9]+$/.test(opts.maxRetries.trim())) throw new UsageError(`--max-retries "${opts.maxRetries}" is invalid: give a whole number of at least 0`);
+		out.maxRetries = Number(opts.maxRetries);
+	}
+	return out;
+}
+
 async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<number> {
 	const store = openStore(cmd);
 	await requirePrompt(store, promptId);
@@ -176,7 +189,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
-	const provider = createProvider(model, {});
+	const provider = createProvider(model, providerCallOptions(opts));
 	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
 	const policy = await loadPolicy(store, promptId);
 	const repeat = opts.repeat !== undefined ? parsePositiveInt(opts.repeat, '--repeat') : policy.repeat;
@@ -232,6 +245,8 @@ export function register(program: Command): void {
 		.option('--junit <file>', 'also write a JUnit XML report to this file')
 		.option('--baseline <version|runId>', "compare for regressions with the newest run of this version, or with this run (default: the run behind production's release)")
 		.option('--repeat <n>', "run each fixture n times (default: the policy's repeat, else 1); a fixture passes only if all n attempts pass and agree")
+		.option('--timeout <ms>', 'per-request timeout of each model call, in milliseconds (default 60000)')
+		.option('--max-retries <n>', "the SDK's retries of a call on 408/409/429/5xx, timeouts and connection errors, with its backoff (default 2)")
 		.addOption(registryOption())
 		.action(action(test));
 }
