@@ -35,6 +35,14 @@ export class ConfigError extends PromptReleaseError {
 	}
 }
 
+/**
+ * The registry cannot be read right now — its folder is gone or not permitted, an I/O error, the database does not
+ * answer — as opposed to a registry that reads but is wrong (hash mismatch, invalid YAML: a plain ConfigError).
+ * A warm release cache may serve its last good resolution for a bounded time on this error (stale-if-error),
+ * never on a plain ConfigError.
+ */
+export class RegistryUnavailableError extends ConfigError {}
+
 /** Several problems found at once (e.g. `validate`). */
 export class ConfigErrors extends PromptReleaseError {
 	readonly errors: ConfigError[];

@@ -5,12 +5,20 @@
  *
  * A channel's entry holds its pointer and both arms' texts; the arm is chosen per routing key on every
  * call (no per-key entries), so the split stays sticky per key across refreshes.
+ *
+ * Stale-if-error: when a refresh finds the registry unreadable (RegistryUnavailableError: folder gone, permission
+ * denied, I/O error, database down), the last good resolution keeps serving, marked `stale`, for at most
+ * DEFAULT_STALE_IF_ERROR_MS after it was last read; after that, or on a cold start, the error is thrown. A registry
+ * that reads but is wrong (hash mismatch, invalid YAML: a plain ConfigError) is never served stale.
  */
+import { RegistryUnavailableError } from './errors';
 import { loadRelease, pickArm, type PromptRef, type ReleaseResolution } from './registry/resolve';
 import type { RegistryStore } from './registry/store';
 import type { ResolvedPrompt } from './types';
 
 export const DEFAULT_CACHE_TTL_MS = 30_000;
+/** How long after its last good read a resolution may be served while the registry is unreadable: 10 minutes. */
+export const DEFAULT_STALE_IF_ERROR_MS = 10 * 60_000;
 
 interface Entry {
 	/** When the value was fetched: each caller's own TTL bounds the age it accepts. */
@@ -24,16 +32,35 @@ function keyOf(store: RegistryStore, promptId: string, ref: PromptRef): string {
 
 export class ReleaseCache {
 	private readonly entries = new Map<string, Entry>();
+	/** The last resolution read successfully per key, and when: what stale-if-error may serve. */
+	private readonly lastGood = new Map<string, { at: number; value: ReleaseResolution }>();
 
-	constructor(private readonly now: () => number = Date.now) {}
+	constructor(
+		private readonly now: () => number = Date.now,
+		private readonly staleIfErrorMs = DEFAULT_STALE_IF_ERROR_MS,
+	) {}
 
-	/** Everything the reference serves (both arms of a channel), fetched at most once per TTL. */
+	/**
+	 * Everything the reference serves (both arms of a channel), fetched at most once per TTL. Throws what the
+	 * registry read threw — except RegistryUnavailableError within the stale-if-error bound of a last good read,
+	 * which resolves to that read marked `stale`.
+	 */
 	async resolution(store: RegistryStore, promptId: string, ref: PromptRef, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<ReleaseResolution> {
 		const key = keyOf(store, promptId, ref);
 		const hit = this.entries.get(key);
 		const t = this.now();
 		if (hit && t - hit.at < ttlMs) return hit.value;
-		const value = loadRelease(store, promptId, ref);
+		const value = loadRelease(store, promptId, ref).then(
+			(resolution) => {
+				this.lastGood.set(key, { at: this.now(), value: resolution });
+				return resolution;
+			},
+			(error: unknown) => {
+				const good = this.lastGood.get(key);
+				if (!(error instanceof RegistryUnavailableError) || !good || this.now() - good.at > this.staleIfErrorMs) throw error;
+				return { ...good.value, stale: { since: new Date(Date.now() - (this.now() - good.at)).toISOString(), reason: error.message } };
+			},
+		);
 		this.entries.set(key, { at: t, value });
 		// A failed resolution is not cached: the next call tries again.
 		value.catch(() => {
@@ -64,6 +91,7 @@ export class ReleaseCache {
 
 	clear(): void {
 		this.entries.clear();
+		this.lastGood.clear();
 	}
 }
 

@@ -182,6 +182,8 @@ export interface ResolvedPrompt {
 	/** The canary in force when `arm` was decided. */
 	canaryId?: string;
 	spec: PromptSpec;
+	/** Served from a warm cache while the registry could not be read (stale-if-error): last good read and the error. */
+	stale?: { since: string; reason: string };
 }
 
 export interface Usage {
@@ -209,6 +211,8 @@ export interface CallMeta {
 	finishReasons: FinishReason[];
 	/** What the answer reading tolerated to find the value (a dropped <think> block, a code fence, …), when anything. */
 	tolerated?: string[];
+	/** The release was served from a warm cache while the registry could not be read (stale-if-error). */
+	registryStale?: { since: string; reason: string };
 }
 
 export type CallResult =

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
+import { isUnavailableFsError, unavailable } from './unavailable';
 import { canonicalJson } from '../hash';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkRun, checkVersionFile } from './formats';
@@ -12,12 +13,16 @@ import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, 
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
+/** Whether a path exists; a path that cannot be checked (permission denied, I/O error) is RegistryUnavailableError. */
 async function exists(p: string): Promise<boolean> {
 	try {
 		await fs.access(p);
 		return true;
-	} catch {
-		return false;
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+		if (isUnavailableFsError(error)) throw unavailable(`registry cannot be read: ${code} on ${p}: check the folder's permissions and that it is mounted`);
+		throw error;
 	}
 }
 
@@ -26,6 +31,7 @@ async function listDir(dir: string): Promise<string[]> {
 		return await fs.readdir(dir);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+		if (isUnavailableFsError(error)) throw unavailable(`registry cannot be read: ${(error as NodeJS.ErrnoException).code} on ${dir}: check the folder's permissions and that it is mounted`);
 		throw error;
 	}
 }
@@ -63,14 +69,24 @@ export class FileRegistryStore implements RegistryStore {
 		try {
 			text = await fs.readFile(file, 'utf8');
 		} catch (error) {
-			throw new ConfigError(`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file: this.shown(file) });
+			const code = (error as NodeJS.ErrnoException).code ?? String(error);
+			if (isUnavailableFsError(error)) throw unavailable(`cannot read file: ${code}: check the registry folder's permissions and that it is mounted`, { file: this.shown(file) });
+			await this.assertRootReadable();
+			throw new ConfigError(`cannot read file: ${code}`, { file: this.shown(file) });
 		}
+		// Every write of this package is atomic; an empty file is one that another writer truncated and is writing now.
+		if (text.length === 0) throw unavailable('file is empty: it is probably being written right now (registry files are never empty); try again', { file: this.shown(file) });
 		return parseYaml(text, this.shown(file));
+	}
+
+	/** The registry folder itself is gone (unmounted, deleted): RegistryUnavailableError, not "nothing released". */
+	private async assertRootReadable(): Promise<void> {
+		if (!(await exists(this.root))) throw unavailable(`registry folder ${this.shown(this.root)} is gone: check that it is mounted and not moved`);
 	}
 
 	async listPrompts(): Promise<string[]> {
 		if (!(await exists(this.root))) {
-			throw new ConfigError(`registry folder not found. Create one with "prompt-release init ${this.shown(this.root)}", or point the registry location at an existing one (CLI: --registry or PROMPT_RELEASE_REGISTRY; n8n: the Prompt Registry credential's folder).`, { file: this.shown(this.root) });
+			throw unavailable(`registry folder not found. Create one with "prompt-release init ${this.shown(this.root)}", or point the registry location at an existing one (CLI: --registry or PROMPT_RELEASE_REGISTRY; n8n: the Prompt Registry credential's folder).`, { file: this.shown(this.root) });
 		}
 		const out: string[] = [];
 		for (const name of (await listDir(this.root)).sort()) {
@@ -82,6 +98,7 @@ export class FileRegistryStore implements RegistryStore {
 	private async assertPromptExists(promptId: string): Promise<string> {
 		const file = path.join(this.promptDir(promptId), 'prompt.yaml');
 		if (!(await exists(file))) {
+			await this.assertRootReadable();
 			const known = await this.listPrompts().catch(() => [] as string[]);
 			throw new ConfigError(`prompt "${promptId}" not found in registry ${this.shown(this.root)}${known.length ? ` (prompts: ${known.join(', ')})` : ''}`, { file: this.shown(file) });
 		}
@@ -155,7 +172,10 @@ export class FileRegistryStore implements RegistryStore {
 
 	async readReleases(promptId: string): Promise<ReleasesState> {
 		const file = this.releasesFile(promptId);
-		if (!(await exists(file))) return { channels: {}, history: [] };
+		if (!(await exists(file))) {
+			await this.assertRootReadable();
+			return { channels: {}, history: [] };
+		}
 		return checkReleases(await this.load(file));
 	}
 

@@ -29,6 +29,11 @@ export interface ReleaseResolution {
 	pointer?: ChannelPointer;
 	stable: ResolvedPrompt;
 	canary?: ResolvedPrompt;
+	/**
+	 * Set when a warm cache served this resolution although the registry could not be read just now
+	 * (stale-if-error, lib/release-cache.ts): when it was last read, and why it could not be read again.
+	 */
+	stale?: { since: string; reason: string };
 }
 
 /** Parse `3`, `draft` or a channel name given on a command line or in a node parameter. */
@@ -101,8 +106,10 @@ export async function loadRelease(store: RegistryStore, promptId: string, ref: P
 /** The text that serves `routingKey` (stable when there is no key, no active canary, or no channel). */
 export function pickArm(resolution: ReleaseResolution, routingKey?: string): ResolvedPrompt {
 	const { pointer, canary, channel } = resolution;
-	if (!pointer || !canary || channel === undefined || routingKey === undefined) return resolution.stable;
-	return chooseArm(pointer, resolution.promptId, channel, routingKey) === 'canary' ? canary : resolution.stable;
+	const arm = !pointer || !canary || channel === undefined || routingKey === undefined
+		? resolution.stable
+		: chooseArm(pointer, resolution.promptId, channel, routingKey) === 'canary' ? canary : resolution.stable;
+	return resolution.stale ? { ...arm, stale: resolution.stale } : arm;
 }
 
 /** Every text a resolution may serve (stable first): for declared inputs across arms. */

@@ -4,7 +4,7 @@
  */
 import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
 import { declaredInputs } from '../../lib/corrections';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, RegistryUnavailableError } from '../../lib/errors';
 import { sharedReleaseCache } from '../../lib/release-cache';
 import { candidatesOf, type PromptRef, type ReleaseResolution } from '../../lib/registry/resolve';
 import type { PriceTable, RegistryStore } from '../../lib/registry/store';
@@ -18,6 +18,8 @@ import { coerceVariables } from './variables';
 
 export interface CallEnvironment {
 	node: INode;
+	/** Logs a warning to the n8n log once per execution and message. */
+	warnOnce: (message: string) => void;
 	store: RegistryStore;
 	providers: ProviderPool;
 	cacheTtlMs: number;
@@ -29,12 +31,24 @@ export interface CallEnvironment {
 export async function callEnvironment(ctx: IExecuteFunctions, options: ModelCallOptionValues): Promise<CallEnvironment> {
 	const store = await getRegistryStore(ctx);
 	let prices: Promise<PriceTable> | undefined;
+	const warned = new Set<string>();
 	return {
 		node: ctx.getNode(),
+		warnOnce: (message) => {
+			if (warned.has(message)) return;
+			warned.add(message);
+			ctx.logger.warn(message);
+		},
 		store,
 		providers: new ProviderPool(ctx, callOptions(options)),
 		cacheTtlMs: cacheTtlMs(options),
-		pricing: () => (prices ??= store.readPricing()),
+		// Prices only weigh cost figures: while the registry cannot be read, the built-in table serves.
+		pricing: () =>
+			(prices ??= store.readPricing().catch((error: unknown) => {
+				if (!(error instanceof RegistryUnavailableError)) throw error;
+				ctx.logger.warn(`prompt-release: registry prices unreadable, using built-in prices: ${error.message}`);
+				return {};
+			})),
 	};
 }
 
@@ -44,7 +58,11 @@ export async function callEnvironment(ctx: IExecuteFunctions, options: ModelCall
  */
 export async function resolveRelease(env: CallEnvironment, promptId: string, ref: PromptRef): Promise<ReleaseResolution> {
 	try {
-		return await sharedReleaseCache.resolution(env.store, promptId, ref, env.cacheTtlMs);
+		const resolution = await sharedReleaseCache.resolution(env.store, promptId, ref, env.cacheTtlMs);
+		if (resolution.stale) {
+			env.warnOnce(`prompt-release: serving "${promptId}" as last read at ${resolution.stale.since}: the registry cannot be read (${resolution.stale.reason})`);
+		}
+		return resolution;
 	} catch (error) {
 		throw toNodeError(env.node, await explainResolveError(env.store, promptId, error));
 	}
@@ -73,6 +91,7 @@ export async function callPrompt(env: CallEnvironment, resolved: ResolvedPrompt,
 	const provider = await env.providers.get(resolved.spec.model, resolved.promptId);
 	const result = await runPrompt(resolved, variables, provider, { pricing: await env.pricing(), signal: env.signal });
 	if (resolved.arm) result.meta.arm = resolved.arm;
+	if (resolved.stale) result.meta.registryStale = resolved.stale;
 	return result;
 }
 
@@ -93,6 +112,7 @@ export function metaJson(meta: CallMeta): IDataObject {
 		repaired: meta.repaired,
 		finishReasons: meta.finishReasons,
 		...(meta.tolerated ? { tolerated: meta.tolerated } : {}),
+		...(meta.registryStale ? { registryWarning: `served from the last good read at ${meta.registryStale.since}: the registry cannot be read (${meta.registryStale.reason})` } : {}),
 	};
 }
 

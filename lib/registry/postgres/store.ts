@@ -13,6 +13,7 @@ import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromp
 import type { PolicyFile, PriceTable, RegistryStore } from '../store';
 import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../../types';
 import { ensureSchema } from './ready';
+import { isUnavailableDbError, unavailable } from '../unavailable';
 import { notifyReleaseChange } from './notify';
 import { poolFor } from './pool';
 import { quoteIdent } from './migrations';
@@ -44,7 +45,11 @@ export class PostgresRegistryStore implements RegistryStore {
 	private async db(): Promise<Db> {
 		const client = this.tx.getStore();
 		if (client) return client;
-		await ensureSchema(this.pool, this.settings);
+		try {
+			await ensureSchema(this.pool, this.settings);
+		} catch (error) {
+			throw this.dbError(error);
+		}
 		return this.pool;
 	}
 
@@ -61,6 +66,9 @@ export class PostgresRegistryStore implements RegistryStore {
 	private dbError(error: unknown): Error {
 		if (error instanceof ConfigError) return error;
 		const e = error as Error & { code?: string };
+		if (isUnavailableDbError(error)) {
+			return unavailable(`PostgreSQL registry ${this.location} does not answer: ${e.message}${e.code ? ` (${e.code})` : ''}: check that the database is up and reachable`);
+		}
 		return new ConfigError(`PostgreSQL registry ${this.location}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`);
 	}
 
