@@ -42,7 +42,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> implements Provide
 
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const settings = this.settings(request.model);
-		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT);
+		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('ANTHROPIC_API_KEY'), env('ANTHROPIC_AUTH_TOKEN')]);
 		const started = Date.now();
 		const tool: Tool = {
 			name: request.schemaName,

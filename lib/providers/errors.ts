@@ -27,6 +27,20 @@ export interface ProviderErrorContext {
 	maxRetries: number;
 	/** How long the call took, when known: tells a timeout from a refused connection if the SDK could not. */
 	elapsedMs?: number;
+	/** API keys in play: redacted from every message (a server may echo the key it was sent in its error text). */
+	secrets?: string[];
+}
+
+/** Replace every occurrence of a known key (whole, or a server's echo of its first 12+ characters) with a marker. */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+	let out = text;
+	for (const secret of secrets) {
+		if (secret.length < 8) continue;
+		out = out.split(secret).join('[redacted API key]');
+		// Servers often echo a key's first characters; 12 or more of them are a leak too.
+		for (let n = secret.length - 1; n >= 12; n--) out = out.split(secret.slice(0, n)).join('[redacted API key]');
+	}
+	return out;
 }
 
 type SdkAPIError = OpenAIAPIError | AnthropicAPIError;
@@ -145,8 +159,15 @@ function fromStatus(err: SdkAPIError & { status: number }, ctx: ProviderErrorCon
 	return make(`${at} rejected the request for model "${ctx.model}": check the prompt's model settings (name, maxTokens, temperature) for this server`, 'fatal');
 }
 
-/** Map anything an SDK call threw to a ProviderError. A ProviderError passes through unchanged. */
+/** Map anything an SDK call threw to a ProviderError, with every known API key redacted from its message. */
 export function toProviderError(err: unknown, ctx: ProviderErrorContext): ProviderError {
+	const error = mapError(err, ctx);
+	if (ctx.secrets?.length) error.message = redactSecrets(error.message, ctx.secrets);
+	return error;
+}
+
+/** Map anything an SDK call threw to a ProviderError. A ProviderError passes through unchanged. */
+function mapError(err: unknown, ctx: ProviderErrorContext): ProviderError {
 	if (err instanceof ProviderError) return err;
 	const at = `${ctx.provider} (${ctx.baseURL})`;
 	// A connection error without a socket error code that took at least the timeout is a timeout

@@ -61,7 +61,7 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const settings = this.settings(request.model);
-		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT);
+		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('OPENAI_API_KEY'), env('OPENAI_COMPATIBLE_API_KEY')]);
 		const started = Date.now();
 		const client = this.client(settings, (o) => new OpenAI(o));
 		try {

@@ -69,7 +69,9 @@ export abstract class SdkProvider<Client> {
 		return client;
 	}
 
-	protected errorContext(model: string, baseURL: string, keyHint: string): ProviderErrorContext {
-		return { provider: this.name, model, baseURL, keyHint, timeoutMs: this.timeoutMs, maxRetries: this.maxRetries };
+	/** `secrets`: keys that may be in play for this call; they are redacted from every error message. */
+	protected errorContext(model: string, baseURL: string, keyHint: string, secrets: Array<string | undefined> = []): ProviderErrorContext {
+		const known = [...secrets, this.options.apiKey].filter((s): s is string => typeof s === 'string' && s.length >= 8 && s !== PLACEHOLDER_KEY);
+		return { provider: this.name, model, baseURL, keyHint, timeoutMs: this.timeoutMs, maxRetries: this.maxRetries, secrets: known };
 	}
 }
