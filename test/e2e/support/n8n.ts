@@ -21,12 +21,11 @@ import {
 	describeRun,
 	ensureN8nHost,
 	freePort,
-	killGroup,
 	n8nEnv,
 	runN8n,
-	spawnN8n,
-	verbose,
+	startN8nProcess,
 	type CommandResult,
+	type N8nServer,
 } from './process';
 
 export * from './process';
@@ -66,15 +65,6 @@ export interface ExecuteResult extends CommandResult {
 	crashedAfterResult: boolean;
 	/** Workflow succeeded: status 'success' and exit 0 (or the crash-after-result above). */
 	ok: boolean;
-}
-
-export interface N8nServer {
-	url: string;
-	port: number;
-	/** Output so far. */
-	logs(): string;
-	/** SIGTERM to the process group, SIGKILL after 15 s. */
-	stop(): Promise<void>;
 }
 
 export interface CreateN8nOptions {
@@ -154,56 +144,16 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		async startServer(port, opts = {}) {
 			const p = port ?? (await freePort());
 			const e = await commandEnv({ N8N_PORT: String(p), ...opts.env });
-			const child = spawnN8n(['start'], { env: e });
-			let logs = '';
-			const onData = (d: string) => {
-				logs += d;
-				if (verbose) process.stdout.write(d);
-			};
-			child.stdout!.setEncoding('utf8').on('data', onData);
-			child.stderr!.setEncoding('utf8').on('data', onData);
-			let exited: string | undefined;
-			const closed = new Promise<void>((resolve) =>
-				child.on('close', (code, sig) => {
-					exited = `exit ${code}${sig ? ` (${sig})` : ''}`;
-					resolve();
-				}),
-			);
-			const url = `http://127.0.0.1:${p}`;
-			const server: N8nServer = {
-				url,
-				port: p,
-				logs: () => logs,
+			const server = await startN8nProcess(['start'], e, { port: p, timeoutMs: opts.timeoutMs });
+			const tracked: N8nServer = {
+				...server,
 				async stop() {
-					servers.delete(server);
-					if (exited === undefined) {
-						killGroup(child, 'SIGTERM');
-						const t = setTimeout(() => killGroup(child, 'SIGKILL'), 15_000);
-						await closed;
-						clearTimeout(t);
-					}
-					killGroup(child, 'SIGKILL');
+					servers.delete(tracked);
+					await server.stop();
 				},
 			};
-			servers.add(server);
-			const deadline = Date.now() + (opts.timeoutMs ?? 2 * MINUTE);
-			for (;;) {
-				if (exited !== undefined) {
-					servers.delete(server);
-					throw new Error(`n8n start on port ${p} ended before it was ready: ${exited}\n${logs.slice(-8000)}`);
-				}
-				try {
-					const res = await fetch(`${url}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
-					if (res.status === 200) return server;
-				} catch {
-					/* not listening yet */
-				}
-				if (Date.now() > deadline) {
-					await server.stop();
-					throw new Error(`n8n start on port ${p} not ready in time\n${logs.slice(-8000)}`);
-				}
-				await new Promise((r) => setTimeout(r, 250));
-			}
+			servers.add(tracked);
+			return tracked;
 		},
 		async dispose() {
 			await Promise.all([...servers].map(async (s) => await s.stop()));

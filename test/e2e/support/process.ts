@@ -201,3 +201,70 @@ export function describeRun(args: string[], r: CommandResult): string {
 	const how = r.timedOut ? 'timed out' : `exit ${r.exitCode}${r.signal ? ` (${r.signal})` : ''}`;
 	return `n8n ${args.join(' ')}: ${how} after ${r.durationMs} ms\n--- output ---\n${r.logs.slice(-8000)}`;
 }
+
+export interface N8nServer {
+	/** Base URL of the HTTP server whose readiness was awaited (n8n's port, or a worker's health port). */
+	url: string;
+	port: number;
+	/** Process id of n8n (the leader of its process group; nodes run in this process). */
+	pid: number;
+	/** Output so far. */
+	logs(): string;
+	/** SIGTERM to the process group, SIGKILL after 15 s. */
+	stop(): Promise<void>;
+}
+
+/**
+ * Starts a long-running `n8n <args>` (`start`, `worker`) in its own process group and resolves once
+ * `<url>/healthz/readiness` answers 200 (within `timeoutMs`, default 2 min). Rejects, after stopping it,
+ * when the process ends first or is not ready in time.
+ */
+export async function startN8nProcess(args: string[], env: NodeJS.ProcessEnv, readiness: { port: number; timeoutMs?: number }): Promise<N8nServer> {
+	const child = spawnN8n(args, { env });
+	let logs = '';
+	const onData = (d: string) => {
+		logs += d;
+		if (verbose) process.stdout.write(d);
+	};
+	child.stdout!.setEncoding('utf8').on('data', onData);
+	child.stderr!.setEncoding('utf8').on('data', onData);
+	let exited: string | undefined;
+	const closed = new Promise<void>((resolve) =>
+		child.on('close', (code, sig) => {
+			exited = `exit ${code}${sig ? ` (${sig})` : ''}`;
+			resolve();
+		}),
+	);
+	const url = `http://127.0.0.1:${readiness.port}`;
+	const server: N8nServer = {
+		url,
+		port: readiness.port,
+		pid: child.pid ?? -1,
+		logs: () => logs,
+		async stop() {
+			if (exited === undefined) {
+				killGroup(child, 'SIGTERM');
+				const t = setTimeout(() => killGroup(child, 'SIGKILL'), 15_000);
+				await closed;
+				clearTimeout(t);
+			}
+			killGroup(child, 'SIGKILL');
+		},
+	};
+	const what = `n8n ${args.join(' ')} (readiness on port ${readiness.port})`;
+	const deadline = Date.now() + (readiness.timeoutMs ?? 2 * MINUTE);
+	for (;;) {
+		if (exited !== undefined) throw new Error(`${what} ended before it was ready: ${exited}\n${logs.slice(-8000)}`);
+		try {
+			const res = await fetch(`${url}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
+			if (res.status === 200) return server;
+		} catch {
+			/* not listening yet */
+		}
+		if (Date.now() > deadline) {
+			await server.stop();
+			throw new Error(`${what} not ready in time\n${logs.slice(-8000)}`);
+		}
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
