@@ -2,18 +2,21 @@
  * `npm run bench`: speed targets as ratios against a baseline measured in the same run.
  * Prints one line per benchmark and a JSON summary; never used as a timed assertion in tests.
  *
- * 1. validation overhead: parseModelOutput (parse + unwrap + zod) vs JSON.parse alone on the same answers.
+ * 1. validation overhead: parseModelOutput (answer reading + unwrap + zod) vs JSON.parse alone on the same answers.
  * 2. item concurrency: runFixtures at concurrency 8 vs 1 against a provider with a fixed 20 ms latency.
  * 3. release cache: a cached resolve vs reading and hash-checking the registry every time.
+ * 4. PostgreSQL registry (bench/postgres.ts): cached/uncached resolve on both stores, Record Correction
+ *    throughput from 8 processes, rollback propagation to 3 processes.
  */
 import { mkdtempSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseModelOutput } from '../lib/schema';
+import { parseModelOutput } from '../lib/answer/read';
 import { runFixtures } from '../lib/runner';
 import { FileRegistryStore } from '../lib/registry/file-store';
 import { resolvePrompt } from '../lib/registry/resolve';
 import { ReleaseCache } from '../lib/release-cache';
+import { postgresFigures } from './postgres';
 import type { Provider, ProviderResponse } from '../lib/providers/types';
 import type { Fixture, OutputSchema, ResolvedPrompt } from '../lib/types';
 
@@ -59,7 +62,7 @@ class LatencyProvider implements Provider {
 	readonly name = 'openai' as const;
 	async complete(): Promise<ProviderResponse> {
 		await new Promise((r) => setTimeout(r, 20));
-		return { text: '{"value": true}', usage: { inputTokens: 10, outputTokens: 3 } };
+		return { text: '{"value": true}', usage: { inputTokens: 10, outputTokens: 3 }, end: { reason: 'stop', providerReason: 'stop' } };
 	}
 }
 
@@ -109,7 +112,8 @@ async function main() {
 	await validationOverhead();
 	await itemConcurrency();
 	await releaseCache();
-	console.log(JSON.stringify(results));
+	const postgres = await postgresFigures();
+	console.log(JSON.stringify({ ...results, postgres }));
 }
 
 main().catch((error) => {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { closeRegistryConnections } from '../lib/registry/open';
 import { handleError, requestedExitCode } from './shared/exit';
 import { registryOption } from './shared/registry';
 import { register as registerInit } from './commands/init';
@@ -18,6 +19,9 @@ import { register as registerPromote } from './commands/promote';
 import { register as registerReport } from './commands/report';
 import { register as registerDiff } from './commands/diff';
 import { register as registerMigrate } from './commands/migrate';
+import { register as registerPublish } from './commands/publish';
+import { register as registerPull } from './commands/pull';
+import { register as registerDb } from './commands/db';
 
 function packageVersion(): string {
 	// dist/bin/cli.js and bin/cli.ts both sit two levels below the package root.
@@ -52,9 +56,9 @@ export function buildProgram(): Command {
 		.addOption(registryOption())
 		.addHelpText(
 			'after',
-			'\nExit codes: 0 ok, 1 a fixture failed or a release was refused, 2 usage, configuration or validation error.\nRegistry: --registry DIR, else $PROMPT_RELEASE_REGISTRY, else ./prompts.',
+			'\nExit codes: 0 ok, 1 a fixture failed or a release was refused, 2 usage, configuration or validation error.\nRegistry: --registry DIR|postgres://user@host:5432/db?schema=NAME, else $PROMPT_RELEASE_REGISTRY, else ./prompts.',
 		);
-	for (const register of [registerInit, registerValidate, registerCommit, registerFixtures, registerTest, registerRelease, registerPromote, registerRollback, registerGate, registerMigrate, registerDiff, registerReport, registerStatus, registerModelServer]) {
+	for (const register of [registerInit, registerValidate, registerCommit, registerFixtures, registerTest, registerRelease, registerPromote, registerRollback, registerGate, registerMigrate, registerDiff, registerReport, registerStatus, registerPublish, registerPull, registerDb, registerModelServer]) {
 		register(program);
 	}
 	const configureAll = (cmd: Command): void => {
@@ -74,5 +78,8 @@ export async function main(argv: string[]): Promise<number> {
 		return requestedExitCode();
 	} catch (error) {
 		return handleError(error);
+	} finally {
+		// Database pools and listeners must not keep the process alive.
+		await closeRegistryConnections();
 	}
 }

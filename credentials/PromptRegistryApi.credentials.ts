@@ -1,8 +1,13 @@
 import type { ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 
+const postgresOnly = { show: { storage: ['postgres'] } };
+
 /**
- * Where the prompt registry lives. Today: a folder on the n8n host (the format `prompt-release init` creates).
- * A database store will add fields here; nodes/shared/registry.ts is the one place that turns this into a store.
+ * Where the prompt registry lives: a folder on the n8n host (one n8n process), or PostgreSQL (n8n queue mode:
+ * the main instance and every worker see the same channels, canary outcomes and corrections). The PostgreSQL
+ * fields follow n8n's own Postgres credential (packages/nodes-base/credentials/Postgres.credentials.ts).
+ * nodes/shared/registry.ts is the one place that turns this into a store. Credentials saved before Storage
+ * existed have no `storage` value and keep meaning a folder.
  */
 // TODO(documentationUrl): add the package's public README URL (#credentials) once the repository is published.
 // eslint-disable-next-line n8n-nodes-base/cred-class-field-documentation-url-missing
@@ -17,14 +22,61 @@ export class PromptRegistryApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{
+			displayName: 'Storage',
+			name: 'storage',
+			type: 'options',
+			options: [
+				{ name: 'Folder', value: 'folder', description: 'A registry folder on the n8n host (one n8n instance)' },
+				{ name: 'PostgreSQL', value: 'postgres', description: 'A PostgreSQL schema shared by the main instance and all workers (queue mode)' },
+			],
+			default: 'folder',
+		},
+		{
 			displayName: 'Registry Folder',
 			name: 'registryPath',
 			type: 'string',
 			default: '',
 			required: true,
+			displayOptions: { show: { storage: ['folder'] } },
 			placeholder: 'e.g. /data/prompts',
 			description:
 				'Absolute path of the prompt registry folder on the n8n host (in Docker: a path inside the container, e.g. a mounted volume). It holds one folder per prompt with prompt.yaml, versions/, fixtures/ and releases.yaml.',
+		},
+		{ displayName: 'Host', name: 'host', type: 'string', default: 'localhost', displayOptions: postgresOnly },
+		{ displayName: 'Database', name: 'database', type: 'string', default: 'postgres', displayOptions: postgresOnly },
+		{ displayName: 'User', name: 'user', type: 'string', default: 'postgres', displayOptions: postgresOnly },
+		{ displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '', displayOptions: postgresOnly },
+		// A boolean switch, not a secret (the same field as n8n's own Postgres credential).
+		// eslint-disable-next-line @n8n/community-nodes/credential-password-field
+		{
+			displayName: 'Ignore SSL Issues (Insecure)',
+			name: 'allowUnauthorizedCerts',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to connect even if SSL certificate validation is not possible',
+			displayOptions: postgresOnly,
+		},
+		{
+			displayName: 'SSL',
+			name: 'ssl',
+			type: 'options',
+			options: [
+				{ name: 'Allow', value: 'allow' },
+				{ name: 'Disable', value: 'disable' },
+				{ name: 'Require', value: 'require' },
+			],
+			default: 'disable',
+			displayOptions: { show: { storage: ['postgres'], allowUnauthorizedCerts: [false] } },
+		},
+		{ displayName: 'Port', name: 'port', type: 'number', default: 5432, displayOptions: postgresOnly },
+		{
+			displayName: 'Schema',
+			name: 'schema',
+			type: 'string',
+			default: 'prompt_release',
+			placeholder: 'e.g. prompts',
+			description: 'The PostgreSQL schema holding the registry tables (created by "prompt-release db migrate"; lower-case letters, digits and _)',
+			displayOptions: postgresOnly,
 		},
 	];
 }

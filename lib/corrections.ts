@@ -44,8 +44,7 @@ export function correctionFixtureId(inputs: Record<string, unknown>): string {
 async function fixtureWithInputs(store: RegistryStore, promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
 	const own = await store.readFixture(promptId, correctionFixtureId(inputs));
 	if (own) return own;
-	const key = canonicalJson(inputs);
-	return (await store.listFixtures(promptId)).find((f) => canonicalJson(f.inputs) === key);
+	return store.findFixtureByInputs(promptId, inputs);
 }
 
 export async function recordCorrection(store: RegistryStore, input: CorrectionInput): Promise<{ fixture: Fixture; created: boolean }> {

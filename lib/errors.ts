@@ -47,21 +47,40 @@ export class ConfigErrors extends PromptReleaseError {
 /** Bad input to a call: a missing variable, a wrong-typed variable, an unknown prompt. */
 export class InputError extends PromptReleaseError {}
 
+/**
+ * What a provider failure means for the caller, decided from what the provider said (status and error code):
+ * - `fatal`: retrying cannot help and every call would fail alike — no/invalid/deactivated key, quota or billing
+ *   exhausted, unknown model, a request the server rejects, nothing listening at the base URL. Ends a test run
+ *   (exit 2, nothing stored) and fails an n8n node.
+ * - `input`: this item's input cannot be answered by this model (too long for its context window, refused by the
+ *   provider's input filter): the item is invalid with that reason; not retryable, not fatal.
+ * - `transient`: still failing after the SDK's own retries (rate limit, 5xx, overloaded, timeout, connection reset,
+ *   malformed response): the item is invalid with `retryable: true`; the rest go on.
+ */
+export type ProviderErrorCategory = 'fatal' | 'input' | 'transient';
+
 /** A model/provider call failed (after the SDK's retries). */
 export class ProviderError extends PromptReleaseError {
 	readonly status?: number;
-	/**
-	 * True when retrying cannot help: no/invalid key, model not found, connection refused, missing
-	 * base URL. A test run stops at such an error instead of failing every fixture with it.
-	 * Set by the constructor option or by assignment where the error is mapped.
-	 */
-	fatal?: boolean;
+	/** The provider's error code or type when it sent one (e.g. `insufficient_quota`, `context_length_exceeded`). */
+	code?: string;
+	category: ProviderErrorCategory;
 	/** What the failed call had used so far (tokens, latency, calls), when known. */
 	meta?: CallMeta;
-	constructor(message: string, status?: number, options: { fatal?: boolean } = {}) {
+	constructor(message: string, status?: number, options: { fatal?: boolean; category?: ProviderErrorCategory; code?: string } = {}) {
 		super(message);
 		this.status = status;
-		if (options.fatal !== undefined) this.fatal = options.fatal;
+		this.category = options.category ?? (options.fatal ? 'fatal' : 'transient');
+		if (options.code) this.code = options.code;
+	}
+
+	/** True when retrying cannot help (category `fatal`): a test run stops at such an error instead of failing every fixture with it. */
+	get fatal(): boolean {
+		return this.category === 'fatal';
+	}
+
+	set fatal(value: boolean) {
+		this.category = value ? 'fatal' : 'transient';
 	}
 }
 

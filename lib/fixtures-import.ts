@@ -8,32 +8,29 @@
  * CSV:   a header row; columns `id`, `expected`, `segment`, `note`, `source` are fixture fields,
  *        `expected.<prop>` fills an object output, every other column (optionally written
  *        `inputs.<name>`) is an input. Cells are converted to the declared input/output types.
+ *        Separator comma, semicolon or tab, found from the header (see fixtures-csv.ts).
+ *
+ * Both formats are read by text-file.ts: UTF-8 with or without BOM, UTF-16 with BOM, CRLF/CR/LF.
  *
  * `source` may be manual or import (the default). Rows cannot claim `source: correction` or carry
  * `recorded`: corrections are recorded by the Record Correction node, with their evidence.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { ConfigError, ConfigErrors } from './errors';
 import { canonicalJson, sha256 } from './hash';
-import { coerceInput, coerceToSchema } from './coerce';
+import { coerceToSchema } from './coerce';
+import { readCsv, type RawRow } from './fixtures-csv';
+import { readTextFile } from './text-file';
 import { checkFixture } from './registry/formats';
 import type { RegistryStore } from './registry/store';
 import type { LoadedFile } from './yaml-io';
-import type { Fixture, PromptSpec } from './types';
+import type { Fixture } from './types';
 
-interface RawRow {
-	line: number;
-	data: Record<string, unknown>;
-}
-
-const FIXTURE_FIELDS = new Set(['id', 'expected', 'segment', 'note', 'source', 'recorded']);
 const IMPORT_SOURCES = ['manual', 'import'];
 
 function readJsonl(text: string, file: string): RawRow[] {
 	const rows: RawRow[] = [];
-	text.split(/\r?\n/).forEach((line, i) => {
+	text.split('\n').forEach((line, i) => {
 		if (!line.trim()) return;
 		let data: unknown;
 		try {
@@ -47,34 +44,6 @@ function readJsonl(text: string, file: string): RawRow[] {
 		rows.push({ line: i + 1, data: data as Record<string, unknown> });
 	});
 	return rows;
-}
-
-function readCsv(text: string, file: string, spec: PromptSpec): RawRow[] {
-	let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
-	try {
-		records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: false, bom: true, info: true }) as typeof records;
-	} catch (error) {
-		throw new ConfigError(`not valid CSV: ${(error as Error).message}`, { file });
-	}
-	return records.map(({ record, info }) => {
-		const inputs: Record<string, unknown> = {};
-		const data: Record<string, unknown> = { inputs };
-		const expectedObject: Record<string, unknown> = {};
-		for (const [column, cell] of Object.entries(record)) {
-			if (FIXTURE_FIELDS.has(column)) {
-				if (cell !== '' || column === 'expected') data[column] = cell;
-			} else if (column.startsWith('expected.')) {
-				expectedObject[column.slice('expected.'.length)] = cell;
-			} else {
-				const name = column.startsWith('inputs.') ? column.slice('inputs.'.length) : column;
-				const decl = Object.hasOwn(spec.inputs, name) ? spec.inputs[name] : undefined;
-				if (decl && cell === '' && !decl.required) continue;
-				inputs[name] = decl ? coerceInput(decl.type, cell) : cell;
-			}
-		}
-		if (Object.keys(expectedObject).length) data.expected = expectedObject;
-		return { line: info.lines, data };
-	});
 }
 
 /** Imported rows are manual or import fixtures; corrections come only from the Record Correction node. */
@@ -92,24 +61,27 @@ function sourceError(data: Record<string, unknown>, file: string, line: number):
 	return undefined;
 }
 
+/** Fixture ids written by an import: new files, and existing fixtures replaced. */
 export interface ImportResult {
 	created: string[];
 	updated: string[];
 }
 
+/**
+ * Import the rows of a .jsonl/.ndjson or .csv/.tsv file as fixtures of a prompt's draft. All rows
+ * are checked before anything is written; fixtures with the same id are replaced.
+ * @throws ConfigError for an unreadable file, an unknown extension, an encoding that is not read,
+ *         a CSV header that does not fit the prompt, malformed JSON/CSV, or no rows;
+ *         ConfigErrors (or one ConfigError) listing every bad row with its line and field.
+ */
 export async function importFixtures(store: RegistryStore, promptId: string, file: string): Promise<ImportResult> {
 	const spec = await store.readDraft(promptId);
-	let text: string;
-	try {
-		text = await fs.readFile(file, 'utf8');
-	} catch (error) {
-		throw new ConfigError(`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file });
-	}
 	const ext = path.extname(file).toLowerCase();
-	if (ext !== '.jsonl' && ext !== '.csv' && ext !== '.ndjson') {
-		throw new ConfigError('unknown file type: use a .jsonl (one JSON object per line) or .csv file', { file });
+	if (!['.jsonl', '.ndjson', '.csv', '.tsv'].includes(ext)) {
+		throw new ConfigError('unknown file type: use a .jsonl (one JSON object per line), .csv or .tsv file', { file });
 	}
-	const rows = ext === '.csv' ? readCsv(text, file, spec) : readJsonl(text, file);
+	const { text } = await readTextFile(file);
+	const rows = ext === '.csv' || ext === '.tsv' ? readCsv(text, file, spec) : readJsonl(text, file);
 	if (rows.length === 0) throw new ConfigError('no rows to import', { file });
 
 	const errors: ConfigError[] = [];

@@ -52,6 +52,16 @@ export class ReleaseCache {
 		this.entries.delete(keyOf(store, promptId, { channel }));
 	}
 
+	/**
+	 * Forget every entry of a prompt (all channels, pinned versions, draft) of the registry at `location`
+	 * (a store's `location`), or of every prompt there without `promptId`. Called when PostgreSQL
+	 * notifies a channel change (lib/registry/postgres/listener.ts).
+	 */
+	invalidatePrompt(location: string, promptId?: string): void {
+		const prefix = JSON.stringify(promptId === undefined ? [location] : [location, promptId]).slice(0, -1) + ',';
+		for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+	}
+
 	clear(): void {
 		this.entries.clear();
 	}

@@ -4,9 +4,10 @@
  */
 import { costUsd } from './pricing';
 import { ProviderError } from './errors';
-import { parseModelOutput, toWireJsonSchema, describeSchema } from './schema';
+import { readAnswer } from './answer/read';
+import { toWireJsonSchema, describeSchema } from './schema';
 import { renderPrompt } from './template';
-import type { ChatTurn, Provider } from './providers/types';
+import type { ChatTurn, Provider, ProviderResponse } from './providers/types';
 import type { PriceTable } from './registry/store';
 import type { CallMeta, CallResult, ResolvedPrompt } from './types';
 
@@ -23,9 +24,22 @@ function repairMessage(reason: string, resolved: ResolvedPrompt): string {
 	].join('\n');
 }
 
+function invalid(reason: string, rawOutput: string | null, meta: CallMeta, flags: { refused?: boolean; retryable?: boolean } = {}): CallResult {
+	return { valid: false, reason, rawOutput, meta, ...(flags.refused ? { refused: true } : {}), ...(flags.retryable !== undefined ? { retryable: flags.retryable } : {}) };
+}
+
+/** The answer as shown to people: its text, or the refusal's text. */
+function rawOf(response: ProviderResponse): string | null {
+	return response.text || response.refusal || null;
+}
+
 /**
- * Throws InputError for missing/wrong variables (before any model call) and ProviderError when the
- * provider fails after its retries. Everything the model answers ends up in the result, valid or not.
+ * Throws InputError for missing/wrong variables (before any model call) and a `fatal` ProviderError (bad key,
+ * quota, unknown model, rejected request…). Everything else ends in the result: a valid value only when the model
+ * finished its answer and the value passed the schema; otherwise `valid: false` with the reason — a cut-off,
+ * filtered or refused answer (no repair call), an answer that stays unreadable after one repair call, an input
+ * too long for the model (`retryable: false`), or a transient provider failure after the SDK's retries
+ * (`retryable: true`). A cancelled call (options.signal) throws.
  */
 export async function runPrompt(resolved: ResolvedPrompt, variables: Record<string, unknown>, provider: Provider, options: RunPromptOptions = {}): Promise<CallResult> {
 	const { spec } = resolved;
@@ -44,9 +58,10 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 		costUsd: 0,
 		calls: 0,
 		repaired: false,
+		finishReasons: [],
 	};
 	const started = performance.now();
-	const call = async (messages: ChatTurn[]) => {
+	const call = async (messages: ChatTurn[]): Promise<ProviderResponse> => {
 		meta.calls++;
 		const response = await provider.complete({
 			model: spec.model,
@@ -58,38 +73,47 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 		});
 		meta.inputTokens += response.usage.inputTokens;
 		meta.outputTokens += response.usage.outputTokens;
-		return response.text;
+		meta.finishReasons.push(response.end.reason);
+		return response;
 	};
 	const finish = () => {
 		meta.latencyMs = Math.round(performance.now() - started);
 		meta.costUsd = costUsd(options.pricing ?? {}, spec.model.provider, spec.model.name, meta.inputTokens, meta.outputTokens);
 	};
+	const read = (response: ProviderResponse) => readAnswer(spec.output, response, spec.model.maxTokens);
 
 	try {
 		const messages: ChatTurn[] = [{ role: 'user', content: rendered.user }];
 		const first = await call(messages);
-		const parsed = parseModelOutput(spec.output, first);
-		if (parsed.ok) {
+		const verdict = read(first);
+		if (verdict.ok) {
 			finish();
-			return { valid: true, value: parsed.value, rawOutput: first, meta };
+			if (verdict.notes.length) meta.tolerated = verdict.notes;
+			return { valid: true, value: verdict.value, rawOutput: first.text, meta };
+		}
+		if (!verdict.repairable) {
+			finish();
+			return invalid(verdict.reason, rawOf(first), meta, { refused: verdict.refused });
 		}
 		// Exactly one repair call that shows the model its error.
-		const second = await call([...messages, { role: 'assistant', content: first || '(empty)' }, { role: 'user', content: repairMessage(parsed.reason, resolved) }]);
-		const reparsed = parseModelOutput(spec.output, second);
+		const second = await call([...messages, { role: 'assistant', content: first.text || '(empty)' }, { role: 'user', content: repairMessage(verdict.reason, resolved) }]);
+		const again = read(second);
 		finish();
-		if (reparsed.ok) {
+		if (again.ok) {
 			meta.repaired = true;
-			return { valid: true, value: reparsed.value, rawOutput: second, meta };
+			if (again.notes.length) meta.tolerated = again.notes;
+			return { valid: true, value: again.value, rawOutput: second.text, meta };
 		}
-		return {
-			valid: false,
-			reason: `invalid model output after one repair attempt: ${reparsed.reason} (first answer: ${parsed.reason})`,
-			rawOutput: second,
-			meta,
-		};
+		const reason = again.repairable
+			? `invalid model output after one repair attempt: ${again.reason} (first answer: ${verdict.reason})`
+			: `${again.reason} (in the repair call; first answer: ${verdict.reason})`;
+		return invalid(reason, rawOf(second), meta, { refused: again.refused });
 	} catch (error) {
 		finish();
-		if (error instanceof ProviderError) error.meta = meta;
-		throw error;
+		if (!(error instanceof ProviderError)) throw error;
+		error.meta = meta;
+		if (error.category === 'fatal' || options.signal?.aborted) throw error;
+		if (error.category === 'input') return invalid(error.message, null, meta, { retryable: false });
+		return invalid(`provider error: ${error.message}`, null, meta, { retryable: true });
 	}
 }

@@ -127,9 +127,10 @@ async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal });
 		const { meta } = result;
-		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired };
+		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired, finishReasons: meta.finishReasons };
 		if (!result.valid) {
-			return { ...base, passed: false, fields: failedFields(options), actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...usage };
+			const flags = { ...(result.refused ? { refused: true } : {}), ...(result.retryable ? { retryable: true } : {}) };
+			return { ...base, passed: false, fields: failedFields(options), actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...flags, ...usage };
 		}
 		// Compare like with like: an expected object may leave out nullable properties (they are null).
 		const rules = effectiveCompare(options.compare, fixture);
@@ -145,8 +146,7 @@ async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?
 			...usage,
 		};
 	} catch (error) {
-		// Fatal provider errors end the run (see runFixtures); transient ones (429 after retries, 5xx,
-		// timeouts, malformed answers) fail only this fixture.
+		// Fatal provider errors end the run (see runFixtures); runPrompt turns the others into invalid results.
 		if (isFatalProviderError(error)) throw error;
 		if (!(error instanceof ProviderError) && !(error instanceof InputError)) throw error;
 		const meta = error instanceof ProviderError ? error.meta : undefined;
@@ -164,6 +164,7 @@ async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?
 			outputTokens: meta?.outputTokens ?? 0,
 			costUsd: meta?.costUsd ?? 0,
 			repaired: false,
+			...(meta ? { finishReasons: meta.finishReasons } : {}),
 		};
 	}
 }
@@ -203,6 +204,9 @@ async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: Ab
 		outputTokens: attempts.reduce((t, a) => t + a.outputTokens, 0),
 		costUsd: attempts.reduce((t, a) => t + a.costUsd, 0),
 		repaired: attempts.some((a) => a.repaired),
+		finishReasons: attempts.flatMap((a) => a.finishReasons ?? []),
+		...(attempts.some((a) => a.refused) ? { refused: true } : {}),
+		...(attempts.some((a) => a.retryable) ? { retryable: true } : {}),
 		...(Object.keys(fields).length ? { fields } : {}),
 		attempts: repeat,
 		attemptsPassed,

@@ -2,7 +2,7 @@
  * The one schema module: a declared output schema (from prompt.yaml) becomes
  * - a zod validator (run-time check of every model answer),
  * - the JSON Schema sent to the provider as structured output (wire form),
- * and the helpers that parse, unwrap and compare answers.
+ * and the helpers that validate and compare values (model answers are read in lib/answer/).
  */
 import { z } from 'zod';
 import type { FieldPath } from './yaml-io';
@@ -238,12 +238,6 @@ export function describeSchema(schema: OutputSchema): string {
 
 export type ParseResult = { ok: true; value: OutputValue } | { ok: false; reason: string };
 
-/** Strip one surrounding Markdown code fence, if any. */
-function stripFence(text: string): string {
-	const m = /^\s*```[A-Za-z0-9_-]*\s*\n?([\s\S]*?)\n?\s*```\s*$/.exec(text);
-	return (m ? m[1] : text).trim();
-}
-
 function formatZodIssues(error: z.ZodError): string {
 	return error.issues
 		.map((issue) => `${issue.path.length ? `"${issue.path.join('.')}"` : 'value'}: ${issue.message}`)
@@ -255,35 +249,6 @@ export function validateValue(schema: OutputSchema, value: unknown): ParseResult
 	const result = validatorOf(schema).safeParse(value);
 	if (result.success) return { ok: true, value: result.data as OutputValue };
 	return { ok: false, reason: `does not match the declared schema: ${formatZodIssues(result.error)}` };
-}
-
-/**
- * Parse a model's raw text (JSON, possibly inside a code fence), unwrap `{"value": …}` for scalar
- * outputs, and validate. A wrong-typed value is never returned as ok.
- */
-export function parseModelOutput(schema: OutputSchema, text: string): ParseResult {
-	const body = stripFence(text);
-	if (!body) return { ok: false, reason: 'the model returned an empty answer' };
-	let parsed: unknown;
-	try {
-		parsed = JSON.parse(body);
-	} catch {
-		const shown = body.length > 120 ? `${body.slice(0, 120)}…` : body;
-		return { ok: false, reason: `the answer is not JSON: ${JSON.stringify(shown)}` };
-	}
-	let value: unknown = parsed;
-	if (schema.type !== 'object') {
-		if (isRecord(parsed)) {
-			const keys = Object.keys(parsed);
-			if (keys.length !== 1 || keys[0] !== 'value') {
-				return { ok: false, reason: `expected {"value": …}, got an object with keys ${JSON.stringify(keys)}` };
-			}
-			value = parsed.value;
-		}
-	} else if (!isRecord(parsed)) {
-		return { ok: false, reason: `expected a JSON object with ${Object.keys(schema.properties).join(', ')}` };
-	}
-	return validateValue(schema, value);
 }
 
 /** Exact comparison of an expected and an actual value (numbers by value, objects key by key). */

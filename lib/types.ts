@@ -2,6 +2,7 @@
  * Core data types shared by the registry, the runner, the CLI and the n8n nodes.
  * Framework-free: nothing here imports n8n.
  */
+import type { FinishReason } from './providers/types';
 
 export type ProviderName = 'openai' | 'anthropic' | 'openai-compatible';
 
@@ -204,11 +205,24 @@ export interface CallMeta {
 	/** Number of model calls made (1, or 2 when a repair was needed). */
 	calls: number;
 	repaired: boolean;
+	/** How each call's answer ended, in call order (see FinishReason in lib/providers/types.ts). */
+	finishReasons: FinishReason[];
+	/** What the answer reading tolerated to find the value (a dropped <think> block, a code fence, …), when anything. */
+	tolerated?: string[];
 }
 
 export type CallResult =
 	| { valid: true; value: OutputValue; rawOutput: string; meta: CallMeta }
-	| { valid: false; reason: string; rawOutput: string | null; meta: CallMeta };
+	| {
+			valid: false;
+			reason: string;
+			rawOutput: string | null;
+			meta: CallMeta;
+			/** The model declined to answer (`reason` starts with "refused: "). */
+			refused?: boolean;
+			/** A transient provider failure outlived the SDK's retries: the same call may succeed later. */
+			retryable?: boolean;
+	  };
 
 export interface FixtureResult {
 	fixtureId: string;
@@ -230,6 +244,12 @@ export interface FixtureResult {
 	repaired: boolean;
 	/** Per output field ("value" for scalars): did that field match? */
 	fields?: Record<string, boolean>;
+	/** How each model call's answer ended, in call order (absent in runs stored before finish reasons were recorded). */
+	finishReasons?: FinishReason[];
+	/** The model declined to answer. */
+	refused?: boolean;
+	/** The fixture failed on a transient provider failure (rate limit, server error, timeout) that outlived the retries. */
+	retryable?: boolean;
 	/** With policy `repeat` N > 1: how many of the N attempts passed (the fixture passes only if all did). */
 	attemptsPassed?: number;
 	attempts?: number;

@@ -153,10 +153,10 @@ describe('OpenAI chat completions', () => {
 		expect((await openai().complete(request(spec()))).text).toBe('');
 	});
 
-	it('turns a refusal into a ProviderError with the refusal text', async () => {
+	it('reports a refusal as how the answer ended, with the refusal text (not an error)', async () => {
 		server.enqueue({ kind: 'refusal', text: 'I cannot help with that.' });
-		const err = await providerError(openai().complete(request(spec())));
-		expect(err.message).toContain('I cannot help with that.');
+		const res = await openai().complete(request(spec()));
+		expect(res).toMatchObject({ text: '', refusal: 'I cannot help with that.', end: { reason: 'refusal', providerReason: 'stop' } });
 	});
 });
 
@@ -187,10 +187,10 @@ describe('OpenAI Responses API', () => {
 		expect(server.requests[0].body).not.toHaveProperty('temperature');
 	});
 
-	it('turns a refusal part into a ProviderError', async () => {
+	it('reports a refusal part as a refusal with its text', async () => {
 		server.enqueue({ kind: 'refusal', text: 'No.' });
-		const err = await providerError(openai().complete(request(spec({ api: 'responses' }))));
-		expect(err.message).toContain('refused');
+		const res = await openai().complete(request(spec({ api: 'responses' })));
+		expect(res).toMatchObject({ text: '', refusal: 'No.', end: { reason: 'refusal' } });
 	});
 });
 
@@ -350,14 +350,15 @@ describe('keys, base URLs and errors a user can act on', () => {
 		expect(err.fatal).toBe(true);
 	});
 
-	it('marks a 403 as fatal, and a 400 as not', async () => {
+	it('marks a 403 and a rejected request (400) as fatal: every call would fail alike', async () => {
 		server.enqueue({ kind: 'status', status: 403 }, { kind: 'status', status: 400 });
 		const forbidden = await providerError(anthropic().complete(request(spec({ provider: 'anthropic' }))));
 		expect(forbidden.status).toBe(403);
 		expect(forbidden.fatal).toBe(true);
 		const bad = await providerError(openai().complete(request(spec())));
 		expect(bad.status).toBe(400);
-		expect(bad.fatal).toBeFalsy();
+		expect(bad.category).toBe('fatal');
+		expect(bad.message).toMatch(/rejected the request for model "test-model": check the prompt's model settings/);
 	});
 
 	it('openai-compatible: a missing base URL is fatal', async () => {

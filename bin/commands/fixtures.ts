@@ -18,9 +18,9 @@ export function register(program: Command): void {
 	const fixtures = program.command('fixtures').description('manage regression fixtures').addOption(registryOption());
 	fixtures
 		.command('import')
-		.description('import fixtures from a .jsonl file ({"inputs": {…}, "expected": …, "segment"?, "id"?} per line) or a .csv file (input columns, "expected", "segment", "id"); nothing is written when any row is bad')
+		.description('import fixtures from a .jsonl file ({"inputs": {…}, "expected": …, "segment"?, "id"?} per line) or a .csv/.tsv file (input columns, "expected", "segment", "id"; comma, semicolon or tab separated); UTF-8 (BOM or not) or UTF-16 with BOM, any line endings; nothing is written when any row is bad')
 		.argument('<prompt>', 'prompt id')
-		.argument('<file>', '.jsonl or .csv file')
+		.argument('<file>', '.jsonl, .csv or .tsv file')
 		.addOption(registryOption())
 		.action(action(importCommand));
 }

@@ -5,7 +5,6 @@
  * With --commit and a passing gate the migrated prompt becomes the next version (the draft is not
  * touched). Exit 1 naming the regressions when the gate refuses. Production never changes here.
  */
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { currentUser } from '../../lib';
 import { migrate } from '../../lib/migrate';
@@ -14,7 +13,7 @@ import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
 import { loadFixturesForRun } from '../shared/fixtures';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, out, percent, plural, usd } from '../shared/output';
-import { openStore, parsePositiveInt, registryOption, requirePrompt, shownPath } from '../shared/registry';
+import { openStore, parsePositiveInt, registryOption, requirePrompt, storeItem } from '../shared/registry';
 import { emit, parseFormat } from './report';
 
 interface MigrateCliOptions {
@@ -57,7 +56,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 				`cost${perAttempt} ${usd(baseline.summary.costUsd / baseRepeat)} → ${usd(s.costUsd / runRepeat)}`,
 		);
 	}
-	out(`run: ${report.runId} (${path.join(shownPath(store.root), promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
+	out(`run: ${report.runId} (${storeItem(store, promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
 	if (format !== undefined && opts.out !== undefined) {
 		const bundle = await loadBundle(store, promptId, report.runId);
 		await emit(renderBundle(bundle, format), opts.out, `report (${format})`);
@@ -72,13 +71,12 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 		out(`gate passed: created version ${result.committed.version} (${result.committed.contentHash}) with ${label}, message "migrate to ${label}"; run ${report.runId} is its test run.`);
 		out(`production is unchanged (still version ${production.version}): release it with "prompt-release release ${promptId} --version ${result.committed.version}".`);
 		if (result.draftModel) {
-			const dir = path.join(shownPath(store.root), promptId);
 			const draftLabel = `${result.draftModel.provider}:${result.draftModel.name}`;
 			const set = result.draftModel.provider === model.provider ? `model.name` : `model.provider and model.name`;
 			const to = result.draftModel.provider === model.provider ? model.name : `${model.provider} and ${model.name}`;
 			note(
-				`warning: the draft still uses ${draftLabel}; set ${set} in ${path.join(dir, 'prompt.yaml')} to ${to} ` +
-					`(or copy ${path.join(dir, 'versions', `${result.committed.version}.yaml`)}'s prompt) before your next commit, ` +
+				`warning: the draft still uses ${draftLabel}; set ${set} in ${storeItem(store, promptId, 'prompt.yaml')} to ${to} ` +
+					`(or copy ${storeItem(store, promptId, 'versions', `${result.committed.version}.yaml`)}'s prompt) before your next commit, ` +
 					`or "prompt-release commit ${promptId}" will silently revert this migration to ${draftLabel}.`,
 			);
 		}

@@ -15,7 +15,7 @@ import {
 	isFatalProviderError,
 	resolvePrompt,
 	runFixtures,
-	type FileRegistryStore,
+	type RegistryStore,
 	type FixtureResult,
 	type ResolvedPrompt,
 	type RunReport,
@@ -28,7 +28,7 @@ import { writeFileAtomic } from '../../lib/yaml-io';
 import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
-import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath } from '../shared/registry';
+import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath, storeItem } from '../shared/registry';
 
 interface TestOptions {
 	version?: string;
@@ -47,7 +47,7 @@ interface Target {
 }
 
 /** `--version` when given; else what production serves; else the latest version; else the draft. */
-async function chooseTarget(store: FileRegistryStore, promptId: string, version: string | undefined): Promise<Target> {
+async function chooseTarget(store: RegistryStore, promptId: string, version: string | undefined): Promise<Target> {
 	if (version !== undefined) {
 		const v = parseVersion(version, true);
 		const resolved = await resolvePrompt(store, promptId, { version: v });
@@ -72,7 +72,7 @@ async function chooseTarget(store: FileRegistryStore, promptId: string, version:
  * `--baseline <version|runId>`: a version number (`3`, `v3`) means the newest stored run of exactly
  * that version; anything else names a stored run. Default: the run behind production's release.
  */
-async function chooseBaseline(store: FileRegistryStore, promptId: string, value: string | undefined): Promise<{ run?: RunReport; label: string }> {
+async function chooseBaseline(store: RegistryStore, promptId: string, value: string | undefined): Promise<{ run?: RunReport; label: string }> {
 	if (value === undefined) {
 		const run = await baselineRun(store, promptId);
 		return { run, label: run ? `production, version ${run.version}` : '' };
@@ -167,7 +167,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const fixtures = await loadFixturesForRun(store, promptId, resolved.spec);
 	if (fixtures.length === 0) {
 		throw new ConfigError(
-			`no fixtures: add some under ${path.join(shownPath(store.root), promptId, 'fixtures')} or import them ("prompt-release fixtures import ${promptId} FILE.jsonl")`,
+			`no fixtures: add some under ${storeItem(store, promptId, 'fixtures')} or import them ("prompt-release fixtures import ${promptId} FILE.jsonl")`,
 		);
 	}
 	const model = resolved.spec.model;
@@ -209,7 +209,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 		if (progress) process.stderr.write('\r\x1b[K');
 	}
 	await store.writeRun(report);
-	const runFile = path.join(shownPath(store.root), promptId, 'runs', `${report.runId}.json`);
+	const runFile = storeItem(store, promptId, 'runs', `${report.runId}.json`);
 
 	if (opts.json) out(JSON.stringify(summaryJson(report.summary), null, 2));
 	else printReport(report, runFile, baseline, baselineLabel, priceOf(pricing, model.provider, model.name) !== undefined);

@@ -1,17 +1,18 @@
 /** `prompt-release validate`: check every file of the registry and list every problem. */
 import type { Command } from 'commander';
-import { validateRegistry } from '../../lib';
+import { FileRegistryStore, validateRegistry } from '../../lib';
+import { validateStore } from '../../lib/registry/validate-store';
 import { action, EXIT_OK, EXIT_USAGE } from '../shared/exit';
 import { out, plural } from '../shared/output';
-import { openStore, registryOption, shownPath } from '../shared/registry';
+import { openStore, registryOption, storeLabel } from '../shared/registry';
 
 async function validate(_opts: unknown, cmd: Command): Promise<number> {
 	const store = openStore(cmd);
-	const report = await validateRegistry(store);
+	const report = store instanceof FileRegistryStore ? await validateRegistry(store) : await validateStore(store);
 	const counts = `${report.prompts} prompts, ${report.versions} versions, ${report.fixtures} fixtures`;
 	if (report.errors.length) {
 		for (const error of report.errors) process.stderr.write(`${error.message}\n`);
-		process.stderr.write(`prompt-release: ${plural(report.errors.length, 'error')} in ${shownPath(store.root)} (${counts} checked)\n`);
+		process.stderr.write(`prompt-release: ${plural(report.errors.length, 'error')} in ${storeLabel(store)} (${counts} checked)\n`);
 		return EXIT_USAGE;
 	}
 	out(`ok: ${counts}`);

@@ -1,12 +1,12 @@
 /** The fixtures a `test` run uses. */
-import { ConfigError, ConfigErrors, type Fixture, type FileRegistryStore, type PromptSpec } from '../../lib';
+import { ConfigError, ConfigErrors, type Fixture, type RegistryStore, type PromptSpec } from '../../lib';
 
 /**
  * Every fixture, checked against the spec exactly as `validate` checks it: a bad file, inputs that do
  * not fit the prompt (a missing, undeclared or wrong-typed variable) or an `expected` outside the
  * declared schema stops the run before any model call, naming file and line. Every problem is reported.
  */
-export async function loadFixturesForRun(store: FileRegistryStore, promptId: string, spec: PromptSpec): Promise<Fixture[]> {
+export async function loadFixturesForRun(store: RegistryStore, promptId: string, spec: PromptSpec): Promise<Fixture[]> {
 	const fixtures = await store.listFixtures(promptId);
 	const errors: ConfigError[] = [];
 	for (const fixture of fixtures) {

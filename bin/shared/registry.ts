@@ -1,7 +1,7 @@
 /** The global `--registry` option and the checks every prompt-taking command shares. */
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { assertPromptId, FileRegistryStore, InputError } from '../../lib';
+import { assertPromptId, FileRegistryStore, InputError, openRegistryStore, type RegistryStore } from '../../lib';
 import { UsageError } from './exit';
 
 export const DEFAULT_REGISTRY = './prompts';
@@ -9,10 +9,10 @@ export const REGISTRY_ENV = 'PROMPT_RELEASE_REGISTRY';
 
 /** Accepted on the program and on every command, so it may come before or after the command name. */
 export function registryOption(): Option {
-	return new Option('--registry <dir>', `registry folder (default: $${REGISTRY_ENV} or ${DEFAULT_REGISTRY})`);
+	return new Option('--registry <dir|url>', `registry folder or postgres://user@host:5432/db?schema=prompts URL (default: $${REGISTRY_ENV} or ${DEFAULT_REGISTRY})`);
 }
 
-/** The registry folder: the nearest `--registry`, else $PROMPT_RELEASE_REGISTRY, else ./prompts. */
+/** The registry location (folder or postgres:// URL): the nearest `--registry`, else $PROMPT_RELEASE_REGISTRY, else ./prompts. */
 export function registryDir(cmd: Command): string {
 	for (let c: Command | null = cmd; c; c = c.parent) {
 		const value = c.opts<{ registry?: string }>().registry;
@@ -22,8 +22,19 @@ export function registryDir(cmd: Command): string {
 	return env || DEFAULT_REGISTRY;
 }
 
-export function openStore(cmd: Command): FileRegistryStore {
-	return new FileRegistryStore(registryDir(cmd));
+/** The registry the command works on: a folder, or PostgreSQL for a `postgres://` URL (connections close when the CLI exits). */
+export function openStore(cmd: Command): RegistryStore {
+	return openRegistryStore(registryDir(cmd));
+}
+
+/** The registry as messages show it: a folder relative to the current directory, or the URL without password. */
+export function storeLabel(store: RegistryStore): string {
+	return store instanceof FileRegistryStore ? shownPath(store.root) : store.location;
+}
+
+/** Where an item of a prompt lives, for messages: a path in a folder registry, else `<url> <prompt>/<item>`. */
+export function storeItem(store: RegistryStore, promptId: string, ...item: string[]): string {
+	return store instanceof FileRegistryStore ? path.join(shownPath(store.root), promptId, ...item) : `${store.location} ${[promptId, ...item].join('/')}`;
 }
 
 /** A path as users read it: relative to the current directory when inside it. */
@@ -33,12 +44,12 @@ export function shownPath(p: string): string {
 }
 
 /** Check the id (no "/", "..") and that the registry holds that prompt. */
-export async function requirePrompt(store: FileRegistryStore, promptId: string): Promise<void> {
+export async function requirePrompt(store: RegistryStore, promptId: string): Promise<void> {
 	assertPromptId(promptId);
 	const prompts = await store.listPrompts();
 	if (!prompts.includes(promptId)) {
 		throw new InputError(
-			`prompt "${promptId}" not found in registry ${shownPath(store.root)} (${prompts.length ? `prompts: ${prompts.join(', ')}` : 'it has no prompts yet'})`,
+			`prompt "${promptId}" not found in registry ${storeLabel(store)} (${prompts.length ? `prompts: ${prompts.join(', ')}` : 'it has no prompts yet'})`,
 		);
 	}
 }

@@ -7,6 +7,7 @@ import type { Message, MessageCreateParamsNonStreaming, Tool } from '@anthropic-
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
 import { fatal, toProviderError } from './errors';
+import { anthropicEnd } from './finish';
 import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
@@ -78,16 +79,19 @@ function toolDescription(request: ProviderRequest): string {
 	return `${what}Report the answer by calling this tool once, with input matching its schema.`;
 }
 
+/**
+ * The forced tool's input is the answer (serialised as JSON); without a tool call, the text blocks are.
+ * `stop_reason` says how it ended: a tool input cut at `max_tokens` is not a finished answer, even when it parses.
+ */
 function readMessage(message: Message, request: ProviderRequest): ProviderResponse {
 	const usage = { inputTokens: message.usage?.input_tokens ?? 0, outputTokens: message.usage?.output_tokens ?? 0 };
+	const end = anthropicEnd(message.stop_reason);
+	const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+	if (end.reason === 'refusal') return { text: '', usage, model: message.model, end, refusal: text };
 	const toolUse = message.content.find((block) => block.type === 'tool_use' && block.name === request.schemaName)
 		?? message.content.find((block) => block.type === 'tool_use');
 	if (toolUse && toolUse.type === 'tool_use') {
-		return { text: JSON.stringify(toolUse.input ?? null), usage, model: message.model };
+		return { text: JSON.stringify(toolUse.input ?? null), usage, model: message.model, end };
 	}
-	const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
-	if (message.stop_reason === 'refusal') {
-		throw new ProviderError(`model "${request.model.name}" refused to answer${text ? `: ${text}` : ''}`);
-	}
-	return { text, usage, model: message.model };
+	return { text, usage, model: message.model, end };
 }

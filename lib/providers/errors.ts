@@ -14,7 +14,7 @@ import {
 	APIError as AnthropicAPIError,
 	APIUserAbortError as AnthropicAbortError,
 } from '@anthropic-ai/sdk';
-import { ProviderError } from '../errors';
+import { ProviderError, type ProviderErrorCategory } from '../errors';
 import type { ProviderName } from '../types';
 
 export interface ProviderErrorContext {
@@ -77,7 +77,7 @@ function causeCode(err: unknown): string | undefined {
  * at the base URL), so callers can stop instead of repeating the same failing call for every item or fixture.
  */
 export function fatal(error: ProviderError): ProviderError {
-	error.fatal = true;
+	error.category = 'fatal';
 	return error;
 }
 
@@ -88,37 +88,61 @@ function retriesNote(maxRetries: number): string {
 	return maxRetries > 0 ? ` after ${maxRetries} ${maxRetries === 1 ? 'retry' : 'retries'}` : '';
 }
 
+/** Error codes (OpenAI `code`, Anthropic `type`) meaning the account cannot be used as it is: retrying cannot help. */
+const ACCOUNT_CODES = new Set([
+	'insufficient_quota',
+	'billing_not_active',
+	'billing_hard_limit_reached',
+	'billing_error',
+	'account_deactivated',
+	'organization_deactivated',
+	'access_terminated',
+	'invalid_organization',
+	'unsupported_country_region_territory',
+]);
+/** Messages that say the same where a server sends no such code (Anthropic's low credit balance is a plain 400). */
+const ACCOUNT_TEXT = /\b(quota|billing|credit balance|deactivated|account (is )?(not active|disabled|suspended)|organi[sz]ation (has been )?disabled|access (was )?terminated)\b/i;
+/** This item's input is too long for the model: OpenAI `context_length_exceeded`, Anthropic "prompt is too long", vLLM "maximum context length". */
+const TOO_LONG_CODES = new Set(['context_length_exceeded', 'string_above_max_length', 'request_too_large']);
+const TOO_LONG_TEXT = /(context length|context window|maximum context|prompt is too long|too many (input )?tokens|input is too long|reduce the length of the (messages|prompt))/i;
+/** The provider's input filter refused this item's input (OpenAI `content_policy_violation`, `invalid_prompt`). */
+const INPUT_FILTER_CODES = new Set(['content_policy_violation', 'invalid_prompt', 'content_filter']);
+
 function fromStatus(err: SdkAPIError & { status: number }, ctx: ProviderErrorContext): ProviderError {
 	const { status } = err;
 	const detail = serverDetail(err);
+	const code = detail.code;
 	const at = `${ctx.provider} (${ctx.baseURL})`;
-	const tail = `(HTTP ${status}: ${detail.message})`;
-	if (status === 404 || detail.code === 'model_not_found') {
-		return fatal(
-			new ProviderError(`model "${ctx.model}" is not available at ${at}: check model.name in the prompt or the provider's model list ${tail}`, status),
-		);
+	const tail = `(HTTP ${status}${code ? ` ${code}` : ''}: ${detail.message})`;
+	const make = (message: string, category: ProviderErrorCategory) => new ProviderError(`${message} ${tail}`, status, { category, code });
+	if ((code && ACCOUNT_CODES.has(code)) || status === 402 || (status >= 400 && status < 500 && ACCOUNT_TEXT.test(detail.message))) {
+		return make(`${at} refused the account behind the key (quota, billing or a deactivated key/organisation): check the plan and billing details, or use another key in ${ctx.keyHint}; retrying will not help`, 'fatal');
 	}
-	if (status === 401) {
-		return fatal(new ProviderError(`${at} rejected the API key: set a valid key in ${ctx.keyHint} ${tail}`, status));
+	if (status === 404 || code === 'model_not_found' || code === 'not_found_error') {
+		return make(`model "${ctx.model}" is not available at ${at}: check model.name in the prompt or the provider's model list`, 'fatal');
 	}
-	if (status === 403) {
-		return fatal(
-			new ProviderError(`${at} refused access to model "${ctx.model}": check that the key in ${ctx.keyHint} may use it ${tail}`, status),
-		);
+	if (status === 401 || code === 'authentication_error') {
+		return make(`${at} rejected the API key: set a valid key in ${ctx.keyHint}`, 'fatal');
+	}
+	if (status === 403 || code === 'permission_error') {
+		return make(`${at} refused access to model "${ctx.model}": check that the key in ${ctx.keyHint} may use it`, 'fatal');
+	}
+	if (status === 413 || (code && TOO_LONG_CODES.has(code)) || (status >= 400 && status < 500 && TOO_LONG_TEXT.test(detail.message))) {
+		return make(`input too long for model "${ctx.model}": shorten this item's input or use a model with a larger context window`, 'input');
+	}
+	if (code && INPUT_FILTER_CODES.has(code)) {
+		return make(`${at} refused this item's input with its content filter: a person must decide this item`, 'input');
 	}
 	if (status === 429) {
-		return new ProviderError(
-			`rate limited by ${at}${retriesNote(ctx.maxRetries)}: wait, lower the concurrency or raise the account's limits ${tail}`,
-			status,
-		);
+		return make(`rate limited by ${at}${retriesNote(ctx.maxRetries)}: the item can be retried later; lower the concurrency or raise the account's limits`, 'transient');
 	}
 	if (status >= 500) {
-		return new ProviderError(`${at} failed with a server error${retriesNote(ctx.maxRetries)}: try again later ${tail}`, status);
+		return make(`${at} failed with a server error${retriesNote(ctx.maxRetries)}: try again later`, 'transient');
 	}
-	if (status === 400 || status === 422) {
-		return new ProviderError(`${at} rejected the request for model "${ctx.model}" ${tail}`, status);
+	if (status === 408 || status === 409) {
+		return make(`${at} did not complete the request${retriesNote(ctx.maxRetries)}: try again`, 'transient');
 	}
-	return new ProviderError(`${at} request for model "${ctx.model}" failed ${tail}`, status);
+	return make(`${at} rejected the request for model "${ctx.model}": check the prompt's model settings (name, maxTokens, temperature) for this server`, 'fatal');
 }
 
 /** Map anything an SDK call threw to a ProviderError. A ProviderError passes through unchanged. */

@@ -8,6 +8,7 @@ import type { Response as OpenAIResponse, ResponseCreateParamsNonStreaming } fro
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
 import { fatal, toProviderError, type ProviderErrorContext } from './errors';
+import { chatEnd, responsesEnd } from './finish';
 import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
@@ -105,14 +106,18 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 			throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "choices": is this an OpenAI-compatible chat completions endpoint?`);
 		}
 		const chat = completion as unknown as ChatCompletion;
-		const message = chat.choices[0]?.message;
-		if (message?.refusal) {
-			throw new ProviderError(`model "${request.model.name}" refused to answer: ${message.refusal}`);
-		}
+		const choice = chat.choices[0];
+		const message = choice?.message;
+		const refusal = typeof message?.refusal === 'string' && message.refusal ? message.refusal : undefined;
+		const reasoningTokens = chat.usage?.completion_tokens_details?.reasoning_tokens;
 		return {
 			text: typeof message?.content === 'string' ? message.content : '',
 			usage: { inputTokens: chat.usage?.prompt_tokens ?? 0, outputTokens: chat.usage?.completion_tokens ?? 0 },
 			model: chat.model,
+			// A refusal is how the answer ended, whatever finish_reason says (OpenAI sends "stop" with it).
+			end: refusal !== undefined ? { reason: 'refusal', providerReason: choice?.finish_reason ?? null } : chatEnd(choice?.finish_reason),
+			...(refusal !== undefined ? { refusal } : {}),
+			...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
 		};
 	}
 
@@ -130,18 +135,25 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 			throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "output": does this server implement the Responses API?`);
 		}
 		const response = result as unknown as OpenAIResponse;
+		if (response.status === 'failed') {
+			const detail = response.error ? `${response.error.code}: ${response.error.message}` : 'no error detail';
+			throw new ProviderError(`${context.provider} (${context.baseURL}) reported the response as failed (${detail}): try again later`);
+		}
+		let refusal: string | undefined;
 		for (const item of response.output) {
 			if (item.type !== 'message') continue;
 			for (const part of item.content) {
-				if (part.type === 'refusal') {
-					throw new ProviderError(`model "${request.model.name}" refused to answer: ${part.refusal}`);
-				}
+				if (part.type === 'refusal') refusal = (refusal ? `${refusal} ` : '') + part.refusal;
 			}
 		}
+		const reasoningTokens = response.usage?.output_tokens_details?.reasoning_tokens;
 		return {
 			text: typeof response.output_text === 'string' ? response.output_text : '',
 			usage: { inputTokens: response.usage?.input_tokens ?? 0, outputTokens: response.usage?.output_tokens ?? 0 },
 			model: response.model,
+			end: refusal !== undefined ? { reason: 'refusal', providerReason: response.status ?? null } : responsesEnd(response.status, response.incomplete_details?.reason),
+			...(refusal !== undefined ? { refusal } : {}),
+			...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
 		};
 	}
 }

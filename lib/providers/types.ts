@@ -21,12 +21,38 @@ export interface ProviderRequest {
 	signal?: AbortSignal;
 }
 
+/**
+ * How an answer ended, in one vocabulary for every provider:
+ * - `stop`: the model finished its answer (OpenAI `stop`, Responses `completed`, Anthropic `end_turn` / `tool_use` / `stop_sequence`);
+ * - `length`: cut off by the output token cap (OpenAI `length`, Responses `incomplete` + `max_output_tokens`,
+ *   Anthropic `max_tokens`) or by the context window (Anthropic `model_context_window_exceeded`);
+ * - `content_filter`: stopped by the provider's content filter (OpenAI `content_filter`, Responses `incomplete` + `content_filter`);
+ * - `refusal`: the model declined (OpenAI `message.refusal`, a Responses `refusal` part, Anthropic `refusal`);
+ * - `tool_calls`: the model called a tool instead of answering (OpenAI `tool_calls` / `function_call`);
+ * - `paused`: the provider paused the turn (Anthropic `pause_turn`; a Responses `in_progress` / `queued` status);
+ * - `unknown`: the server sent no finish reason (some OpenAI-compatible servers) or one not listed here.
+ * Sources: OpenAI Chat Completions and Responses API references, Anthropic Messages API "stop_reason" reference.
+ */
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'refusal' | 'tool_calls' | 'paused' | 'unknown';
+
+export interface AnswerEnd {
+	reason: FinishReason;
+	/** The provider's own word, as sent (`finish_reason`, `incomplete_details.reason` / `status`, `stop_reason`); null when absent. */
+	providerReason: string | null;
+}
+
 export interface ProviderResponse {
-	/** The model's answer as text: the JSON content, or the forced tool's input serialised as JSON. */
+	/** The model's answer as text: the JSON content, or the forced tool's input serialised as JSON. Empty when there is none. */
 	text: string;
 	usage: Usage;
 	/** Model name the provider reports (may differ from the requested alias). */
 	model?: string;
+	/** How the answer ended. */
+	end: AnswerEnd;
+	/** The model's refusal text when it declined (`end.reason === 'refusal'`); may be empty. */
+	refusal?: string;
+	/** Output tokens the model spent on reasoning, when the provider reports them (OpenAI reasoning models). */
+	reasoningTokens?: number;
 }
 
 /** The seam every LLM backend implements. */

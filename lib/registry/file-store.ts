@@ -4,8 +4,9 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
+import { canonicalJson } from '../hash';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
-import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkReleases, checkRun, checkVersionFile } from './formats';
+import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkRun, checkVersionFile } from './formats';
 import type { PolicyFile, PriceTable, RegistryStore } from './store';
 import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
 
@@ -265,15 +266,20 @@ export class FileRegistryStore implements RegistryStore {
 	async readPricing(): Promise<PriceTable> {
 		const file = path.join(this.root, 'pricing.yaml');
 		if (!(await exists(file))) return {};
-		const loaded = await this.load(file);
-		const data = loaded.data as { models?: Record<string, { input?: unknown; output?: unknown }> } | null;
-		const out: PriceTable = {};
-		for (const [key, price] of Object.entries(data?.models ?? {})) {
-			if (typeof price?.input !== 'number' || typeof price?.output !== 'number') {
-				throw new ConfigError('each model needs numeric input and output prices (USD per million tokens)', { file: loaded.file, field: `models.${key}`, line: loaded.lineOf(['models', key]) });
-			}
-			out[key] = { input: price.input, output: price.output };
-		}
-		return out;
+		return checkPricing(await this.load(file));
+	}
+
+	async writePolicy(policy: PolicyFile, promptId?: string): Promise<void> {
+		const file = promptId === undefined ? path.join(this.root, 'policy.yaml') : path.join(this.promptDir(promptId), 'policy.yaml');
+		await writeFileAtomic(file, toYaml(clean(policy)));
+	}
+
+	async writePricing(prices: PriceTable): Promise<void> {
+		await writeFileAtomic(path.join(this.root, 'pricing.yaml'), toYaml({ models: clean(prices) }));
+	}
+
+	async findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
+		const key = canonicalJson(inputs);
+		return (await this.listFixtures(promptId)).find((f) => canonicalJson(f.inputs) === key);
 	}
 }

@@ -9,7 +9,7 @@ import { parseOutputSchema, validateValue, type SchemaIssue } from '../schema';
 import { templateIssues, isVariableName } from '../template';
 import { fieldName, type FieldPath, type LoadedFile } from '../yaml-io';
 import type { Fixture, FrozenVersion, OutputSchema, PromptSpec, ReleasesState, RunReport } from '../types';
-import type { PolicyFile } from './store';
+import type { PolicyFile, PriceTable } from './store';
 
 export const PROMPT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
@@ -345,4 +345,17 @@ export function checkPolicyFile(loaded: LoadedFile): PolicyFile {
 	const { value, errors } = parseWith(policyFileSchema, loaded, [], data);
 	throwIfAny(errors);
 	return JSON.parse(JSON.stringify(value)) as PolicyFile;
+}
+
+/** Check a `pricing.yaml` (`models: {key: {input, output}}`, USD per million tokens); empty when absent. */
+export function checkPricing(loaded: LoadedFile): PriceTable {
+	const data = loaded.data as { models?: Record<string, { input?: unknown; output?: unknown }> } | null;
+	const out: PriceTable = {};
+	for (const [key, price] of Object.entries(data?.models ?? {})) {
+		if (typeof price?.input !== 'number' || typeof price?.output !== 'number') {
+			throw new ConfigError('each model needs numeric input and output prices (USD per million tokens)', { file: loaded.file, field: `models.${key}`, line: loaded.lineOf(['models', key]) });
+		}
+		out[key] = { input: price.input, output: price.output };
+	}
+	return out;
 }

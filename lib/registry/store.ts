@@ -17,7 +17,7 @@ export interface PolicyFile {
 
 /**
  * The seam between the registry logic and where the registry lives.
- * Files in a folder now (FileRegistryStore); a database for n8n queue mode later.
+ * Files in a folder (FileRegistryStore, one n8n host) or PostgreSQL (PostgresRegistryStore, n8n queue mode).
  * Every read validates what it returns; every write is atomic.
  */
 export interface RegistryStore {
@@ -37,7 +37,10 @@ export interface RegistryStore {
 	/** Fixtures, validated against `spec` when given (inputs and expected). */
 	listFixtures(promptId: string, spec?: PromptSpec): Promise<Fixture[]>;
 	readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined>;
+	/** Create or replace the fixture with that id (upsert; safe from many processes at once). */
 	writeFixture(promptId: string, fixture: Fixture): Promise<void>;
+	/** The fixture whose inputs equal `inputs` (canonical JSON), if any: corrections update it rather than add a contradicting one. */
+	findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined>;
 
 	readReleases(promptId: string): Promise<ReleasesState>;
 	/** Read-modify-write under a lock, so concurrent releases/rollbacks never lose an entry. */
@@ -60,7 +63,11 @@ export interface RegistryStore {
 	 * else that prompt's own `<prompt>/policy.yaml`. Empty when the file does not exist.
 	 */
 	readPolicy(promptId?: string): Promise<PolicyFile>;
+	/** Replace the policy (registry-wide without a prompt id); written by `publish`. */
+	writePolicy(policy: PolicyFile, promptId?: string): Promise<void>;
 
 	/** The registry's price table overrides (`pricing.yaml`), empty when none. */
 	readPricing(): Promise<PriceTable>;
+	/** Replace the price table overrides; written by `publish`. */
+	writePricing(prices: PriceTable): Promise<void>;
 }

@@ -25,8 +25,15 @@ import { loadRules, ModelRules, type RulesFile } from './model-rules';
 export { loadRules, ModelRules, validateRules, type Rule, type RulesFile, type CaptureType } from './model-rules';
 
 export type Behaviour =
-	/** A normal answer: the message content (OpenAI) or the tool input (Anthropic; non-JSON text becomes a text block). */
-	| { kind: 'answer'; text: string }
+	/**
+	 * An answer: the message content (OpenAI) or the tool input (Anthropic; non-JSON text becomes a text block).
+	 * `finish` is the API's own word for how it ended, sent as is: Chat `finish_reason` (`stop`, `length`,
+	 * `content_filter`, `tool_calls`; null sends `finish_reason: null` as some compatible servers do), Anthropic
+	 * `stop_reason` (`end_turn`, `tool_use`, `max_tokens`, `pause_turn`, `model_context_window_exceeded`…), Responses
+	 * `incomplete_details.reason` (`max_output_tokens`, `content_filter`: the status becomes `incomplete`).
+	 * Default: the normal end. `reasoningTokens` go into the usage details (OpenAI reasoning models).
+	 */
+	| { kind: 'answer'; text: string; finish?: string | null; reasoningTokens?: number }
 	/** The model refuses: `message.refusal` / a `refusal` output part / `stop_reason: 'refusal'`. */
 	| { kind: 'refusal'; text: string }
 	/** An HTTP error; without `body`, the API's own error shape for that status. */
@@ -37,6 +44,8 @@ export type Behaviour =
 	| { kind: 'malformed' }
 	/** 200 whose JSON body is cut in the middle: the connection drops after half of the announced length. */
 	| { kind: 'truncated' }
+	/** The connection is reset before any response (ECONNRESET at the client). */
+	| { kind: 'reset' }
 	/** Exactly this body. */
 	| { kind: 'raw'; body: string; status?: number; headers?: Record<string, string> };
 
@@ -58,18 +67,56 @@ export interface ModelServer {
 	/** `url`: the Anthropic SDK appends `/v1/messages` itself. */
 	anthropicBaseUrl: string;
 	requests: RecordedRequest[];
+	/** How many of each injected fault were served (see ModelServerOptions.faults). */
+	faultCounts: Record<FaultKind, number>;
+	/** Replace the fault plan (undefined: no faults) and reset its generator and counts. */
+	setFaults(plan: FaultPlan | undefined): void;
 	enqueue(...behaviours: Behaviour[]): void;
 	/** Forget recorded requests and queued behaviours. */
 	reset(): void;
 	close(): Promise<void>;
 }
 
+/**
+ * Faults injected into completion requests that the scripted queue does not answer, as shares of requests
+ * (0–1, drawn in this order from one seeded generator, so a run is repeatable): 429 with `retry-after` /
+ * `retry-after-ms`, 429 without them, 500/502/503, a reset connection, a request that never answers.
+ */
+export interface FaultPlan {
+	rateLimited?: number;
+	rateLimitedNoRetryAfter?: number;
+	serverError?: number;
+	reset?: number;
+	hang?: number;
+	/** Seed of the generator (default 1). */
+	seed?: number;
+	/** `retry-after-ms` sent with `rateLimited` (default 20). */
+	retryAfterMs?: number;
+}
+
+export type FaultKind = 'rateLimited' | 'rateLimitedNoRetryAfter' | 'serverError' | 'reset' | 'hang';
+
 export interface ModelServerOptions {
 	port?: number;
 	host?: string;
 	/** A rules object, or the path of a rules YAML file. */
 	rules?: RulesFile | string;
+	faults?: FaultPlan;
 }
+
+/** mulberry32: a small seeded generator, so fault sequences repeat run to run. */
+function seeded(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+const FAULT_ORDER: FaultKind[] = ['rateLimited', 'rateLimitedNoRetryAfter', 'serverError', 'reset', 'hang'];
 
 type Api = 'chat' | 'responses' | 'messages';
 
@@ -143,10 +190,18 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 	}
 }
 
+interface AnswerShape {
+	refusal?: boolean;
+	finish?: string | null;
+	reasoningTokens?: number;
+}
+
 /** The 200 body of an answer (or a refusal) in the API's own shape. */
-function successBody(call: Completion, text: string, refusal: boolean): Record<string, unknown> {
+function successBody(call: Completion, text: string, shape: AnswerShape = {}): Record<string, unknown> {
+	const refusal = shape.refusal === true;
+	const reasoningTokens = shape.reasoningTokens ?? 0;
 	const inputTokens = estimateTokens(inputText(call));
-	const outputTokens = estimateTokens(text);
+	const outputTokens = estimateTokens(text) + reasoningTokens;
 	const created = Math.floor(Date.now() / 1000);
 	if (call.api === 'chat') {
 		return {
@@ -159,26 +214,32 @@ function successBody(call: Completion, text: string, refusal: boolean): Record<s
 					index: 0,
 					message: { role: 'assistant', content: refusal ? null : text, refusal: refusal ? text : null, annotations: [] },
 					logprobs: null,
-					finish_reason: 'stop',
+					finish_reason: shape.finish === undefined ? 'stop' : shape.finish,
 				},
 			],
-			usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+			usage: {
+				prompt_tokens: inputTokens,
+				completion_tokens: outputTokens,
+				total_tokens: inputTokens + outputTokens,
+				completion_tokens_details: { reasoning_tokens: reasoningTokens },
+			},
 			system_fingerprint: 'fp_test_model',
 		};
 	}
 	if (call.api === 'responses') {
 		const part = refusal ? { type: 'refusal', refusal: text } : { type: 'output_text', text, annotations: [], logprobs: [] };
+		const incomplete = typeof shape.finish === 'string' && shape.finish !== 'completed';
 		return {
 			id: id('resp_'),
 			object: 'response',
 			created_at: created,
-			status: 'completed',
+			status: incomplete ? 'incomplete' : 'completed',
 			error: null,
-			incomplete_details: null,
+			incomplete_details: incomplete ? { reason: shape.finish } : null,
 			instructions: call.body.instructions ?? null,
 			max_output_tokens: call.body.max_output_tokens ?? null,
 			model: call.model,
-			output: [{ type: 'message', id: id('msg_'), status: 'completed', role: 'assistant', content: [part] }],
+			output: [{ type: 'message', id: id('msg_'), status: incomplete ? 'incomplete' : 'completed', role: 'assistant', content: text || refusal ? [part] : [] }],
 			parallel_tool_calls: true,
 			temperature: call.body.temperature ?? null,
 			text: call.body.text ?? { format: { type: 'text' } },
@@ -189,7 +250,7 @@ function successBody(call: Completion, text: string, refusal: boolean): Record<s
 				input_tokens: inputTokens,
 				input_tokens_details: { cached_tokens: 0 },
 				output_tokens: outputTokens,
-				output_tokens_details: { reasoning_tokens: 0 },
+				output_tokens_details: { reasoning_tokens: reasoningTokens },
 				total_tokens: inputTokens + outputTokens,
 			},
 		};
@@ -208,7 +269,7 @@ function successBody(call: Completion, text: string, refusal: boolean): Record<s
 		role: 'assistant',
 		model: call.model,
 		content,
-		stop_reason: refusal ? 'refusal' : content[0]?.type === 'tool_use' ? 'tool_use' : 'end_turn',
+		stop_reason: refusal ? 'refusal' : shape.finish !== undefined ? shape.finish : content[0]?.type === 'tool_use' ? 'tool_use' : 'end_turn',
 		stop_sequence: null,
 		usage: { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
 	};
@@ -294,13 +355,50 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 	const rules = new ModelRules(rulesFile ?? { rules: [] }, typeof opts.rules === 'string' ? opts.rules : '<rules>');
 	const queue: Behaviour[] = [];
 	const requests: RecordedRequest[] = [];
+	const faultCounts: Record<FaultKind, number> = { rateLimited: 0, rateLimitedNoRetryAfter: 0, serverError: 0, reset: 0, hang: 0 };
+	let faults: FaultPlan | undefined;
+	let draw = seeded(1);
+	const setFaults = (plan: FaultPlan | undefined): void => {
+		faults = plan;
+		draw = seeded(plan?.seed ?? 1);
+		for (const k of FAULT_ORDER) faultCounts[k] = 0;
+	};
+	setFaults(opts.faults);
+	/** The injected fault for this request, if the draw lands on one. */
+	const fault = (): Behaviour | undefined => {
+		if (!faults) return undefined;
+		let r = draw();
+		for (const kind of FAULT_ORDER) {
+			const share = faults[kind] ?? 0;
+			if (r < share) {
+				faultCounts[kind]++;
+				switch (kind) {
+					case 'rateLimited': {
+						const ms = faults.retryAfterMs ?? 20;
+						return { kind: 'status', status: 429, headers: { 'retry-after-ms': String(ms), 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) } };
+					}
+					case 'rateLimitedNoRetryAfter':
+						return { kind: 'status', status: 429 };
+					case 'serverError':
+						return { kind: 'status', status: [500, 502, 503][faultCounts.serverError % 3] };
+					case 'reset':
+						return { kind: 'reset' };
+					case 'hang':
+						return { kind: 'hang' };
+				}
+			}
+			r -= share;
+		}
+		return undefined;
+	};
 	const sockets = new Set<Socket>();
 
 	const act = (call: Completion, behaviour: Behaviour, res: ServerResponse): void => {
 		switch (behaviour.kind) {
 			case 'answer':
+				return send(res, 200, successBody(call, behaviour.text, { finish: behaviour.finish, reasoningTokens: behaviour.reasoningTokens }));
 			case 'refusal':
-				return send(res, 200, successBody(call, behaviour.text, behaviour.kind === 'refusal'));
+				return send(res, 200, successBody(call, behaviour.text, { refusal: true }));
 			case 'status':
 				return send(res, behaviour.status, behaviour.body ?? errorBody(call.api, behaviour.status, call.model), behaviour.headers);
 			case 'raw':
@@ -308,13 +406,16 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 			case 'malformed':
 				return send(res, 200, '<html><body>502 Bad Gateway: upstream sent garbage</body></html> not json');
 			case 'truncated': {
-				const full = JSON.stringify(successBody(call, '{"value": true}', false));
+				const full = JSON.stringify(successBody(call, '{"value": true}'));
 				res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(full)) });
 				res.write(full.slice(0, Math.floor(full.length / 2)), () => res.socket?.destroy());
 				return;
 			}
 			case 'hang':
 				return; // the socket stays open until the client gives up or the server closes
+			case 'reset':
+				res.socket?.resetAndDestroy();
+				return;
 		}
 	};
 
@@ -356,7 +457,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 			return send(res, 400, errorBody(api, 400, '', 'test model server: the request body is not a JSON object'));
 		}
 		const call: Completion = { api, model: typeof body.model === 'string' ? body.model : '', body };
-		act(call, queue.shift() ?? fromRules(call), res);
+		act(call, queue.shift() ?? fault() ?? fromRules(call), res);
 	};
 
 	const server: Server = createServer((req, res) => {
@@ -386,6 +487,8 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		openaiBaseUrl: `${url}/v1`,
 		anthropicBaseUrl: url,
 		requests,
+		faultCounts,
+		setFaults,
 		enqueue: (...behaviours: Behaviour[]) => {
 			queue.push(...behaviours);
 		},

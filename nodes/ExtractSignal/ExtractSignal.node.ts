@@ -12,7 +12,7 @@ import { pickArm, type ReleaseResolution } from '../../lib/registry/resolve';
 import type { ResolvedPrompt } from '../../lib/types';
 import { concurrencyOf, mapLimited } from '../shared/concurrency';
 import { byDisplayName, concurrencyOption, modelCallOptions, variableProperties, type ModelCallOptionValues } from '../shared/descriptions';
-import { toNodeError } from '../shared/errors';
+import { cancelledError, toNodeError } from '../shared/errors';
 import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
 import { callEnvironment, callPrompt, declaredNames, metaJson, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { promptMethods } from '../shared/prompt-search';
@@ -175,14 +175,27 @@ export class ExtractSignal implements INodeType {
 				return {
 					kind: 'invalid',
 					field: signal.field,
-					entry: { field: signal.field, prompt: resolved.promptId, version: resolved.version, arm: resolved.arm ?? null, reason: result.reason, rawOutput: result.rawOutput, trace },
+					entry: {
+						field: signal.field,
+						prompt: resolved.promptId,
+						version: resolved.version,
+						arm: resolved.arm ?? null,
+						reason: result.reason,
+						retryable: result.retryable === true,
+						...(result.refused ? { refused: true } : {}),
+						finishReasons: result.meta.finishReasons,
+						rawOutput: result.rawOutput,
+						trace,
+					},
 				};
 			} catch (error) {
+				// Cancelled because another call failed the node: that call's error is the node's, named once.
+				if (abort.aborted) throw cancelledError(node, i);
 				// A failure after the arm was chosen (new required input, wrong model or credential, …) is the arm's
-				// invalid outcome, whether the node goes on or fails; a cancelled call is no outcome.
-				if (!recorded && !abort.aborted) recordOutcome(env.store, resolved, 'invalid');
+				// invalid outcome, whether the node goes on or fails.
+				if (!recorded) recordOutcome(env.store, resolved, 'invalid');
 				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: resolved.promptId });
-				if (!continueOnFail || abort.aborted) throw wrapped;
+				if (!continueOnFail) throw wrapped;
 				return {
 					kind: 'invalid',
 					field: signal.field,
@@ -192,6 +205,7 @@ export class ExtractSignal implements INodeType {
 						version: resolved.version,
 						arm: resolved.arm ?? null,
 						reason: wrapped.message,
+						retryable: false,
 						rawOutput: null,
 						trace: traceOf(resolved, variables),
 					},
@@ -206,7 +220,7 @@ export class ExtractSignal implements INodeType {
 			} catch (error) {
 				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: signal.promptId });
 				if (!continueOnFail) throw wrapped;
-				return { kind: 'invalid', field: signal.field, entry: { field: signal.field, prompt: signal.promptId, version: null, arm: null, reason: wrapped.message, rawOutput: null, trace: null } };
+				return { kind: 'invalid', field: signal.field, entry: { field: signal.field, prompt: signal.promptId, version: null, arm: null, reason: wrapped.message, retryable: false, rawOutput: null, trace: null } };
 			}
 		};
 
@@ -245,9 +259,10 @@ export class ExtractSignal implements INodeType {
 					}
 				}
 			} catch (error) {
-				if (!continueOnFail || abort.aborted) throw toNodeError(node, error, { itemIndex: i });
+				if (abort.aborted) throw cancelledError(node, i); // another item's error is the node's
+				if (!continueOnFail) throw toNodeError(node, error, { itemIndex: i });
 				const reason = toNodeError(node, error, { itemIndex: i }).message;
-				invalid.push({ field: null, prompt: null, version: null, arm: null, reason, rawOutput: null, trace: null });
+				invalid.push({ field: null, prompt: null, version: null, arm: null, reason, retryable: false, rawOutput: null, trace: null });
 				for (const signal of signals) unchecked.add(signal.field);
 			}
 			for (const field of unchecked) delete json[field];

@@ -19,16 +19,12 @@ import {
 	variableProperties,
 	type ModelCallOptionValues,
 } from '../shared/descriptions';
-import { toNodeError } from '../shared/errors';
+import { cancelledError, toNodeError } from '../shared/errors';
 import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
 import { callEnvironment, callPrompt, declaredNames, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { promptMethods } from '../shared/prompt-search';
 import { readReleaseRef } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
-
-function truncate(text: string, max: number): string {
-	return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
-}
 
 interface RunOptions extends ModelCallOptionValues {
 	includeInputFields?: boolean;
@@ -42,7 +38,7 @@ export class RunPromptRelease implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ ($parameter["prompt"].cachedResultName || $parameter["prompt"].value || "") + " @ " + ($parameter["release"] === "version" ? "v" + $parameter["version"] : $parameter["release"] === "draft" ? "draft" : $parameter["channel"]) }}',
-		description: 'Call a released, versioned prompt and get a schema-checked value',
+		description: 'Call a released, versioned prompt and get a schema-checked value (valid: true), or valid: false with the reason',
 		defaults: { name: 'Run Prompt Release' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -121,23 +117,18 @@ export class RunPromptRelease implements INodeType {
 				if (result.valid) {
 					return { json: { ...base, value: result.value, valid: true, ...metaJson(result.meta), trace }, pairedItem: { item: i } };
 				}
-				const version = resolved.version === 'draft' ? 'draft' : `v${resolved.version}`;
-				const message = `prompt "${promptId}" ${version} returned an invalid answer: ${result.reason}`;
-				if (!continueOnFail) {
-					throw new NodeOperationError(node, message, {
-						itemIndex: i,
-						description: `Raw model output: ${truncate(result.rawOutput ?? '(none)', 2000)}\n\nThe answer did not match the prompt's output schema, even after one repair attempt. Improve the prompt and release a new version, or set the node's "On Error" setting to continue so such items flow on with valid: false.`,
-					});
-				}
+				// An answer that is not valid (cut off, refused, unreadable, or a transient provider failure that outlived
+				// the retries) is an item with valid: false and its reason, never a node failure: the other items flow on.
 				return {
-					json: { ...invalidBase(), error: message, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...metaJson(result.meta), trace },
+					json: { ...invalidBase(), valid: false, reason: result.reason, retryable: result.retryable === true, ...(result.refused ? { refused: true } : {}), rawOutput: result.rawOutput, ...metaJson(result.meta), trace },
 					pairedItem: { item: i },
 				};
 			} catch (error) {
 				// A failure after the arm was chosen (new required input, wrong model or credential, …) is the arm's
 				// invalid outcome, whether the node goes on or fails; a cancelled item is no outcome.
-				if (resolved && !recorded && !signal.aborted) recordOutcome(env.store, resolved, 'invalid');
-				if (!continueOnFail || signal.aborted) throw toNodeError(node, error, { itemIndex: i, promptId });
+				if (signal.aborted) throw cancelledError(node, i); // another item's error is the node's
+				if (resolved && !recorded) recordOutcome(env.store, resolved, 'invalid');
+				if (!continueOnFail) throw toNodeError(node, error, { itemIndex: i, promptId });
 				const message = toNodeError(node, error, { itemIndex: i, promptId }).message;
 				return {
 					json: {
@@ -145,6 +136,7 @@ export class RunPromptRelease implements INodeType {
 						error: message,
 						valid: false,
 						reason: message,
+						retryable: false,
 						rawOutput: null,
 						...(resolved ? { ...metaOfResolved(resolved, (error as { meta?: object }).meta), trace: traceOf(resolved, variables) } : {}),
 					},

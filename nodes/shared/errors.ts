@@ -27,7 +27,7 @@ export function toNodeError(node: INode, error: unknown, context: ErrorContext =
 	const prefix = names.length ? `${names.join(', ')}: ` : '';
 	if (error instanceof NodeError) {
 		if (itemIndex !== undefined && error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
-		if (context.subject && !error.message.startsWith(context.subject)) error.message = `${context.subject}: ${error.message}`;
+		if (context.subject && !error.message.includes(context.subject)) error.message = `${context.subject}: ${error.message}`;
 		return error;
 	}
 	const description = [context.description, hintFor(error)].filter(Boolean).join(' ') || undefined;
@@ -51,4 +51,12 @@ export function errorMessage(error: unknown): string {
 
 export function isAbortError(error: unknown): boolean {
 	return error instanceof Error && (error.name === 'AbortError' || /aborted/i.test(error.message));
+}
+
+/**
+ * What a call cancelled by the node's abort signal throws: the node fails with the error that caused the
+ * abort (kept by mapLimited as the first failure), so this one is never shown and never wraps that error again.
+ */
+export function cancelledError(node: INode, itemIndex: number): NodeOperationError {
+	return new NodeOperationError(node, 'The execution was cancelled', { itemIndex });
 }

@@ -91,6 +91,8 @@ export function metaJson(meta: CallMeta): IDataObject {
 		outputTokens: meta.outputTokens,
 		costUsd: meta.costUsd,
 		repaired: meta.repaired,
+		finishReasons: meta.finishReasons,
+		...(meta.tolerated ? { tolerated: meta.tolerated } : {}),
 	};
 }
 
@@ -137,5 +139,6 @@ export function metaOfResolved(resolved: ResolvedPrompt, partial?: Partial<CallM
 		costUsd: partial?.costUsd ?? 0,
 		calls: partial?.calls ?? 0,
 		repaired: false,
+		finishReasons: partial?.finishReasons ?? [],
 	});
 }

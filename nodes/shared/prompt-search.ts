@@ -9,6 +9,8 @@ import type {
 	INodePropertyOptions,
 } from 'n8n-workflow';
 import type { RegistryStore } from '../../lib/registry/store';
+import { schemaVersion, versionProblem } from '../../lib/registry/postgres/migrations';
+import { PostgresRegistryStore } from '../../lib/registry/postgres/store';
 import { getRegistryStore, registryStoreFromCredential } from './registry';
 
 interface PromptEntry {
@@ -54,10 +56,25 @@ export async function getPrompts(this: ILoadOptionsFunctions): Promise<INodeProp
 	return (await listEntries(store)).map((entry) => ({ name: label(entry), value: entry.id, ...(entry.description ? { description: entry.description } : {}) }));
 }
 
-/** credentialTest `promptRegistryTest`: the folder exists and holds readable prompts. */
+/** PostgreSQL: connect and check the schema is at the version this package expects (no migration here). */
+async function testPostgres(store: PostgresRegistryStore): Promise<INodeCredentialTestResult> {
+	let current: number;
+	try {
+		current = await schemaVersion(store.pool, store.schema);
+	} catch (error) {
+		return { status: 'Error', message: `cannot connect to ${store.location}: ${(error as Error).message}` };
+	}
+	const problem = versionProblem(store.schema, current);
+	if (problem) return { status: 'Error', message: problem };
+	const prompts = await store.listPrompts();
+	return { status: 'OK', message: `Connected to ${store.location} (schema version ${current}): ${prompts.length} prompt(s)${prompts.length ? `: ${prompts.slice(0, 5).join(', ')}${prompts.length > 5 ? ', …' : ''}` : ''}` };
+}
+
+/** credentialTest `promptRegistryTest`: the folder exists and holds readable prompts, or the database answers at the expected schema version. */
 export async function promptRegistryTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 	try {
 		const store = registryStoreFromCredential(credential.data);
+		if (store instanceof PostgresRegistryStore) return await testPostgres(store);
 		const prompts = await store.listPrompts();
 		return { status: 'OK', message: prompts.length ? `Found ${prompts.length} prompt(s): ${prompts.slice(0, 5).join(', ')}${prompts.length > 5 ? ', …' : ''}` : 'The folder exists but holds no prompts yet' };
 	} catch (error) {

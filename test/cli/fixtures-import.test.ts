@@ -67,3 +67,66 @@ test('a bad row exits 2 naming file and line, and no fixture is written', async 
 	expect(unknownType.code).toBe(2);
 	expect(await listFiles(promptDir)).toEqual(before);
 });
+
+describe('files as spreadsheets and shells save them', () => {
+	const BOM8 = Buffer.from([0xef, 0xbb, 0xbf]);
+	const save = (cwd: string, name: string, bytes: Buffer) => fs.writeFile(path.join(cwd, name), bytes);
+
+	test('JSONL from Windows PowerShell (UTF-8 BOM, CRLF) is imported', async () => {
+		const { cwd, promptDir } = await makeRegistry({ fixtures: [] });
+		const lines = [JSON.stringify({ id: 'ps-1', inputs: { subject: 'Preiserhöhung', body: 'Ab Mai +3 %.' }, expected: true }), JSON.stringify({ id: 'ps-2', inputs: { subject: 'Hallo', body: 'Grüße' }, expected: false }), ''];
+		await save(cwd, 'rows.jsonl', Buffer.concat([BOM8, Buffer.from(lines.join('\r\n'))]));
+		const result = await cli(['fixtures', 'import', 'price-change', 'rows.jsonl'], cwd);
+		expect(result.stderr).toBe('');
+		expect(result.stdout.trim()).toBe('imported 2 fixtures into price-change: 2 created, 0 updated');
+		expect(await fixture(promptDir, 'ps-1')).toEqual({ id: 'ps-1', inputs: { subject: 'Preiserhöhung', body: 'Ab Mai +3 %.' }, expected: true, source: 'import' });
+	});
+
+	test('CSV from a German-locale spreadsheet (BOM, CRLF, sep=; line, ";" separator, quoted ";") is imported', async () => {
+		const { cwd, promptDir } = await makeRegistry({ fixtures: [] });
+		const text = ['sep=;', 'id;subject;body;expected', 'de-1;Preisliste;"Neue Preise; gültig ab Juni";yes', 'de-2;Danke;Danke für Ihre Bestellung;no', ';;;', ''].join('\r\n');
+		await save(cwd, 'rows.csv', Buffer.concat([BOM8, Buffer.from(text)]));
+		const result = await cli(['fixtures', 'import', 'price-change', 'rows.csv'], cwd);
+		expect(result.stderr).toBe('');
+		expect(result.stdout.trim()).toBe('imported 2 fixtures into price-change: 2 created, 0 updated');
+		expect(await fixture(promptDir, 'de-1')).toEqual({ id: 'de-1', inputs: { subject: 'Preisliste', body: 'Neue Preise; gültig ab Juni' }, expected: true, source: 'import' });
+	});
+
+	test('Excel "Unicode text" (UTF-16 LE with BOM, tab-separated) saved as .tsv is imported', async () => {
+		const { cwd, promptDir } = await makeRegistry({ fixtures: [] });
+		const text = ['id\tsubject\tbody\texpected', 'u16\tÄnderung\tPreise steigen\ttrue', ''].join('\r\n');
+		await save(cwd, 'rows.tsv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+		const result = await cli(['fixtures', 'import', 'price-change', 'rows.tsv'], cwd);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		expect(await fixture(promptDir, 'u16')).toEqual({ id: 'u16', inputs: { subject: 'Änderung', body: 'Preise steigen' }, expected: true, source: 'import' });
+	});
+
+	test('a header that does not fit exits 2 with one error: the columns as read and the columns needed; nothing written', async () => {
+		const { cwd, promptDir } = await makeRegistry();
+		const before = await listFiles(promptDir);
+		await write(cwd, 'rows.csv', 'id;Betreff;Text;erwartet\r\na;b;c;true\r\nd;e;f;false\r\n');
+		const result = await cli(['fixtures', 'import', 'price-change', 'rows.csv'], cwd);
+		expect(result.code).toBe(2);
+		expect(result.stdout).toBe('');
+		expect(result.stderr).toBe(
+			'prompt-release: rows.csv:1: the header does not fit prompt "price-change": read as semicolon-separated, the columns are "id", "Betreff", "Text", "erwartet"; ' +
+				'not columns of this prompt: "Betreff", "Text", "erwartet"; missing: subject, body, expected. ' +
+				'The prompt needs the columns subject, body, expected; optional: id, segment, note, source (an input column may also be written inputs.<name>).\n',
+		);
+		expect(await listFiles(promptDir)).toEqual(before);
+	});
+
+	test('a Windows-1252 file exits 2 naming the line and saying to save as UTF-8; nothing written', async () => {
+		const { cwd, promptDir } = await makeRegistry();
+		const before = await listFiles(promptDir);
+		await save(cwd, 'rows.csv', Buffer.concat([Buffer.from('id;subject;body;expected\r\nok;a;b;true\r\nbad;Preiserh'), Buffer.from([0xf6]), Buffer.from('hung;x;true\r\n')]));
+		const result = await cli(['fixtures', 'import', 'price-change', 'rows.csv'], cwd);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toBe(
+			'prompt-release: rows.csv:3: not UTF-8 text: the file looks saved in a legacy encoding such as Windows-1252 or Latin-1 (read that way this line says “bad;Preiserhöhung;x;true”); ' +
+				'save it as UTF-8 (Excel: Save As → "CSV UTF-8"; Notepad or VS Code: encoding UTF-8) and import again\n',
+		);
+		expect(await listFiles(promptDir)).toEqual(before);
+	});
+});

@@ -130,6 +130,33 @@ test('an unknown model (404 at the provider) is a configuration error: exit 2 na
 	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
 });
 
+test('an exhausted quota (429 insufficient_quota) is fatal: exit 2 with a billing message, no run stored, no advice to lower the concurrency', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	expect((await cli(['commit', 'price-change'], cwd)).code).toBe(0);
+	const quota = { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } };
+	server.enqueue(...Array.from({ length: 20 }, () => ({ kind: 'status' as const, status: 429, body: quota })));
+	const result = await cli(['test', 'price-change', '--concurrency', '1'], cwd, serverEnv(server));
+	expect(result.code).toBe(2);
+	expect(result.stderr).toMatch(/refused the account behind the key \(quota, billing or a deactivated key\/organisation\): check the plan and billing details/);
+	expect(result.stderr).not.toMatch(/lower the concurrency/);
+	expect(result.stderr).toContain('No run was stored.');
+	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
+	// One call and the SDK's retries for the first fixture, then the run stopped.
+	expect(completions().length).toBeLessThanOrEqual(3);
+});
+
+test('an input too long for the model fails that fixture with the reason; the run goes on and is stored', async () => {
+	const { cwd } = await makeRegistry();
+	expect((await cli(['commit', 'price-change'], cwd)).code).toBe(0);
+	const tooLong = { error: { message: "This model's maximum context length is 128000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } };
+	server.enqueue({ kind: 'status', status: 400, body: tooLong });
+	const result = await cli(['test', 'price-change', '--concurrency', '1', '--json'], cwd, serverEnv(server));
+	expect(result.code).toBe(1);
+	const summary = JSON.parse(result.stdout) as { total: number; failed: number };
+	expect(summary.failed).toBeGreaterThanOrEqual(1);
+	expect(summary.total).toBe(FIXTURES.length);
+});
+
 // Needs lib/providers/openai.ts to mark the missing key as `fatal`.
 test('no API key is a configuration error: exit 2, no run stored', async () => {
 	const { cwd, promptDir } = await makeRegistry();

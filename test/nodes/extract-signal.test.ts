@@ -85,6 +85,8 @@ describe('Extract Signal', () => {
 				version: 1,
 				arm: null,
 				reason: expect.stringContaining('invalid model output after one repair attempt'),
+				retryable: false,
+				finishReasons: ['stop', 'stop'],
 				rawOutput: 'two weeks',
 				trace: {
 					prompt: 'delivery-delay-days',
@@ -124,24 +126,57 @@ describe('Extract Signal', () => {
 		expect(invalid).toEqual([]);
 	});
 
-	it('fails the node naming the item and the signal when the provider fails after retries', async () => {
+	it('a transient failure that outlives the retries sends only that item to invalid, retryable, by default', async () => {
 		world.server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
 		const result = await run(
 			[extractNode({ signals: { signal: [SIGNALS.signal[0]] }, options: { maxRetries: 1, concurrency: 1 } })],
 			[['Trigger', 'Extract']],
-			[ITEMS[0]],
+			ITEMS.slice(0, 2),
+		);
+		expect(result.status).toBe('success');
+		const [valid, invalid] = result.outputsOf('Extract');
+		expectPaired(valid, [1]);
+		expectPaired(invalid, [0]);
+		const [a] = jsonOf(invalid);
+		expect(a._invalid).toEqual([
+			{
+				field: 'priceChange',
+				prompt: 'price-change',
+				version: 1,
+				arm: 'stable',
+				reason: expect.stringMatching(/^provider error: openai \(http:\/\/127\.0\.0\.1:\d+\/v1\) failed with a server error after 1 retry/),
+				retryable: true,
+				finishReasons: [],
+				rawOutput: null,
+				trace: { prompt: 'price-change', version: 1, channel: 'production', arm: 'stable', variables: { email_body: emails.increase }, modelOutput: null, value: null },
+			},
+		]);
+		expect(a).not.toHaveProperty('priceChange');
+		expect(jsonOf(valid)[0]).toMatchObject({ id: 'b', priceChange: false });
+		// 2 attempts (1 retry) for item 0, 1 call for item 1.
+		expect(world.server.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
+	});
+
+	it('a fatal provider error (quota exhausted) fails the node, naming the one item and signal that failed, once', async () => {
+		const quota = { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } };
+		world.server.enqueue({ kind: 'status', status: 429, body: quota });
+		const result = await run(
+			[extractNode({ signals: { signal: [SIGNALS.signal[0], SIGNALS.signal[1]] }, options: { maxRetries: 0, concurrency: 4 } })],
+			[['Trigger', 'Extract']],
+			ITEMS.slice(0, 3),
 		);
 		expect(result.status).toBe('error');
 		const error = result.nodeError('Extract')!;
-		expect(error.message).toContain('item 0, signal "priceChange"');
-		expect(error.message).toContain('prompt "price-change"');
-		expect(error.message).toMatch(/server error after 1 retry/);
 		expect(error.name).toBe('NodeApiError');
-		expect(world.server.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+		expect(error.message).toMatch(/^item \d, signal "(priceChange|newUnitPrice)", prompt "[a-z-]+": openai /);
+		expect(error.message.match(/item \d/g)).toHaveLength(1);
+		expect(error.message.match(/signal "/g)).toHaveLength(1);
+		expect(error.message).toMatch(/quota, billing or a deactivated key\/organisation\): check the plan and billing details/);
+		expect(error.message).toContain('insufficient_quota');
 	});
 
 	it('routes the item to invalid with the provider error as reason with continueOnFail', async () => {
-		world.server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+		world.server.enqueue({ kind: 'status', status: 401 });
 		const result = await run(
 			[extractNode({ signals: { signal: [SIGNALS.signal[0]] }, options: { maxRetries: 1, concurrency: 1 } }, { onError: 'continueRegularOutput' })],
 			[['Trigger', 'Extract']],
@@ -158,7 +193,8 @@ describe('Extract Signal', () => {
 				prompt: 'price-change',
 				version: 1,
 				arm: 'stable',
-				reason: expect.stringMatching(/item 0, signal "priceChange".*server error after 1 retry/),
+				reason: expect.stringMatching(/item 0, signal "priceChange".*rejected the API key/),
+				retryable: false,
 				rawOutput: null,
 				trace: { prompt: 'price-change', version: 1, channel: 'production', arm: 'stable', variables: { email_body: emails.increase }, modelOutput: null, value: null },
 			},

@@ -141,33 +141,16 @@ describe('Run Prompt Release', () => {
 		expect(await versionNow()).toBe(1);
 	});
 
-	it('fails on an invalid answer, naming the prompt, the reason and the raw output', async () => {
-		const result = await run(
-			runNode({
-				prompt: { __rl: true, mode: 'list', value: 'delivery-delay-days' },
-			}),
-			[{ json: { body: emails.delay } }, { json: { body: emails.vague } }],
-		);
-		expect(result.status).toBe('error');
-		const error = result.nodeError('Run')!;
-		expect(error.message).toContain('prompt "delivery-delay-days" v1 returned an invalid answer');
-		expect(error.description).toContain('Raw model output: two weeks');
-		expect((error as unknown as { context: { itemIndex?: number } }).context.itemIndex).toBe(1);
-	});
-
-	it('turns an invalid answer into an item with valid: false, reason, raw output and trace with continueOnFail', async () => {
-		const result = await run(runNode({ prompt: { __rl: true, mode: 'list', value: 'delivery-delay-days' } }, { onError: 'continueRegularOutput' }), [
-			{ json: { body: emails.delay } },
-			{ json: { body: emails.vague } },
-		]);
+	it('turns an invalid answer into an item with valid: false, reason, raw output and trace, by default', async () => {
+		const result = await run(runNode({ prompt: { __rl: true, mode: 'list', value: 'delivery-delay-days' } }), [{ json: { body: emails.delay } }, { json: { body: emails.vague } }]);
 		expect(result.status).toBe('success');
 		const items = result.outputOf('Run');
 		expectPaired(items, [0, 1]);
 		const [ok, bad] = jsonOf(items);
-		expect(ok).toMatchObject({ value: 14, valid: true });
-		expect(bad).toMatchObject({ valid: false, rawOutput: 'two weeks', prompt: 'delivery-delay-days', version: 1 });
+		expect(ok).toMatchObject({ value: 14, valid: true, finishReasons: ['stop'] });
+		expect(bad).toMatchObject({ valid: false, retryable: false, rawOutput: 'two weeks', prompt: 'delivery-delay-days', version: 1, finishReasons: ['stop', 'stop'] });
 		expect(bad.reason).toContain('invalid model output after one repair attempt');
-		expect(bad.error).toContain('invalid answer');
+		expect(bad).not.toHaveProperty('value');
 		expect(bad.trace).toEqual({ prompt: 'delivery-delay-days', version: 1, channel: 'production', arm: 'stable', variables: { email_body: emails.vague }, modelOutput: 'two weeks', value: null });
 		// The repair call was made: 1 call for the valid item, 2 for the invalid one.
 		expect(completions()).toHaveLength(3);
@@ -187,24 +170,33 @@ describe('Run Prompt Release', () => {
 		expect(bad).not.toHaveProperty('value');
 	});
 
-	it('fails with a NodeApiError on a provider error after retries; with continueOnFail the item carries the reason, metadata and trace', async () => {
+	it('a transient provider error after retries is an item with valid: false, retryable: true; the other items flow on', async () => {
 		world.server.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
+		const result = await run(runNode({ options: { maxRetries: 1, concurrency: 1 } }));
+		expect(result.status).toBe('success');
+		const items = result.outputOf('Run');
+		expectPaired(items, [0, 1]);
+		const [failed, ok] = jsonOf(items);
+		expect(failed).toMatchObject({ valid: false, retryable: true, rawOutput: null, prompt: 'price-change', version: 1, channel: 'production', provider: 'openai' });
+		expect(failed.reason).toMatch(/^provider error: .*server error after 1 retry/);
+		expect(failed.trace).toEqual({ prompt: 'price-change', version: 1, channel: 'production', arm: 'stable', variables: { email_body: emails.increase }, modelOutput: null, value: null });
+		expect(ok).toMatchObject({ valid: true, value: false });
+	});
+
+	it('fails with a NodeApiError on a fatal provider error; with continueOnFail the item carries the reason, metadata and trace', async () => {
+		world.server.enqueue({ kind: 'status', status: 401 });
 		let result = await run(runNode({ options: { maxRetries: 1, concurrency: 1 } }), [{ json: { body: emails.increase } }]);
 		expect(result.status).toBe('error');
 		const error = result.nodeError('Run')!;
 		expect(error.name).toBe('NodeApiError');
-		expect(error.message).toMatch(/^prompt "price-change": openai \(http:\/\/127\.0\.0\.1:\d+\/v1\) failed with a server error after 1 retry/);
-		expect(error.description).toContain('Max Retries');
+		expect(error.message).toMatch(/^prompt "price-change": openai \(http:\/\/127\.0\.0\.1:\d+\/v1\) rejected the API key/);
 
 		world.server.reset();
-		world.server.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
+		world.server.enqueue({ kind: 'status', status: 401 });
 		result = await run(runNode({ options: { maxRetries: 1, concurrency: 1 } }, { onError: 'continueRegularOutput' }));
-		const items = result.outputOf('Run');
-		expectPaired(items, [0, 1]);
-		const [failed, ok] = jsonOf(items);
-		expect(failed).toMatchObject({ valid: false, rawOutput: null, prompt: 'price-change', version: 1, channel: 'production', provider: 'openai' });
-		expect(failed.reason).toContain('server error after 1 retry');
-		expect(failed.trace).toEqual({ prompt: 'price-change', version: 1, channel: 'production', arm: 'stable', variables: { email_body: emails.increase }, modelOutput: null, value: null });
+		const [failed, ok] = jsonOf(result.outputOf('Run'));
+		expect(failed).toMatchObject({ valid: false, retryable: false, rawOutput: null, prompt: 'price-change', version: 1, channel: 'production', provider: 'openai' });
+		expect(failed.reason).toContain('rejected the API key');
 		expect(ok).toMatchObject({ valid: true, value: false });
 	});
 

@@ -95,7 +95,7 @@ export class ScriptedProvider implements Provider {
 			const step = this.steps[Math.min(this.index++, this.steps.length - 1)];
 			if (step instanceof Error) throw step;
 			const text = typeof step === 'function' ? await step(request) : step;
-			return { text, usage: { ...this.usage } };
+			return { text, usage: { ...this.usage }, end: { reason: 'stop', providerReason: 'stop' } };
 		} finally {
 			this.inFlight--;
 		}

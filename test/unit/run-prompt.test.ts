@@ -29,6 +29,7 @@ describe('runPrompt', () => {
 				costUsd: 0.15 + 0.6, // built-in price of openai:gpt-4o-mini
 				calls: 1,
 				repaired: false,
+				finishReasons: ['stop'],
 			},
 		});
 		expect(provider.requests).toHaveLength(1);
@@ -124,24 +125,29 @@ describe('runPrompt', () => {
 		expect(Number.isInteger(result.meta.latencyMs)).toBe(true);
 	});
 
-	test('a ProviderError propagates with the meta of the call so far', async () => {
+	test('a transient provider failure is an invalid, retryable result with the meta of the calls so far', async () => {
 		const provider = new ScriptedProvider(['not json', new ProviderError('rate limited by openai', 429)]);
+		const result = await runPrompt(resolvedOf(makeSpec(), 2), vars, provider);
+		expect(result).toMatchObject({ valid: false, retryable: true, reason: 'provider error: rate limited by openai', rawOutput: null });
+		expect(result.meta).toMatchObject({ prompt: 'price-change', version: 2, calls: 2, inputTokens: 10, outputTokens: 2, repaired: false, finishReasons: ['stop'] });
+	});
+
+	test('a fatal ProviderError propagates with the meta of the call so far: calls 1, no tokens', async () => {
+		const provider = new ScriptedProvider([new ProviderError('no quota', 429, { fatal: true })]);
 		let error: unknown;
 		try {
-			await runPrompt(resolvedOf(makeSpec(), 2), vars, provider);
+			await runPrompt(resolvedOf(makeSpec()), vars, provider);
 		} catch (e) {
 			error = e;
 		}
 		expect(error).toBeInstanceOf(ProviderError);
-		const pe = error as ProviderError & { meta: CallMeta };
-		expect(pe.status).toBe(429);
-		expect(pe.message).toBe('rate limited by openai');
-		expect(pe.meta).toMatchObject({ prompt: 'price-change', version: 2, calls: 2, inputTokens: 10, outputTokens: 2, repaired: false });
+		expect((error as ProviderError & { meta: CallMeta }).meta).toMatchObject({ calls: 1, inputTokens: 0 });
 	});
 
-	test('a ProviderError on the first call: calls 1, no tokens', async () => {
-		const provider = new ScriptedProvider([new ProviderError('down', 503)]);
-		await expect(runPrompt(resolvedOf(makeSpec()), vars, provider)).rejects.toMatchObject({ status: 503, meta: { calls: 1, inputTokens: 0 } });
+	test('an input too long for the model is invalid for that item, not retryable, not thrown', async () => {
+		const provider = new ScriptedProvider([new ProviderError('input too long for model "gpt-4o-mini"', 400, { category: 'input' })]);
+		const result = await runPrompt(resolvedOf(makeSpec()), vars, provider);
+		expect(result).toMatchObject({ valid: false, retryable: false, reason: 'input too long for model "gpt-4o-mini"' });
 	});
 
 	test('other errors propagate unchanged', async () => {

@@ -1,0 +1,111 @@
+/**
+ * Connection settings of the PostgreSQL registry, from a `postgres://` URL (CLI, environment) or from the
+ * fields of the n8n Prompt Registry credential. The label shown in messages never contains the password.
+ */
+import { ConfigError } from '../../errors';
+
+/** SSL modes as n8n's own Postgres credential offers them (disable | allow | require). */
+export type SslMode = 'disable' | 'allow' | 'require';
+
+export interface PostgresSettings {
+	host: string;
+	port: number;
+	database: string;
+	user: string;
+	password?: string;
+	ssl: SslMode;
+	/** Accept self-signed/unknown certificates when SSL is on (n8n's "Ignore SSL Issues"). */
+	allowUnauthorizedCerts: boolean;
+	/** The one PostgreSQL schema that holds every registry table. */
+	schema: string;
+	/** Pool size per process (default 10). */
+	maxConnections: number;
+	/** Run pending migrations on first use (default true; `?migrate=false` for a runtime user without DDL rights). */
+	autoMigrate: boolean;
+}
+
+export const DEFAULT_SCHEMA = 'prompt_release';
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** True for `postgres://` and `postgresql://` locations (anything else is a folder). */
+export function isPostgresUrl(location: string): boolean {
+	return /^postgres(ql)?:\/\//i.test(location.trim());
+}
+
+/** Throws a ConfigError unless `schema` is a plain lower-case identifier (it is interpolated into SQL, quoted). */
+export function assertSchemaName(schema: string, where: string): string {
+	if (!SCHEMA_NAME.test(schema)) {
+		throw new ConfigError(`schema "${schema}" is invalid (${where}): use lower-case letters, digits and "_", starting with a letter or "_", at most 63 characters (e.g. prompts)`);
+	}
+	return schema;
+}
+
+function sslFrom(value: string | null | undefined, where: string): SslMode {
+	const v = (value ?? 'disable').toLowerCase();
+	if (v === 'disable' || v === 'allow' || v === 'require') return v;
+	if (v === 'prefer') return 'allow';
+	if (v === 'verify-ca' || v === 'verify-full' || v === 'no-verify') return 'require';
+	throw new ConfigError(`sslmode "${value}" is invalid (${where}): use disable, allow or require`);
+}
+
+/**
+ * Parse `postgres://user[:password]@host[:port]/database?schema=prompts&sslmode=require&max=10&migrate=false`.
+ * Throws ConfigError naming the part to fix. The password may also come from $PGPASSWORD (libpq convention).
+ */
+export function parsePostgresUrl(text: string): PostgresSettings {
+	let url: URL;
+	try {
+		url = new URL(text.trim());
+	} catch {
+		throw new ConfigError(`registry URL is not a valid URL: write postgres://user@host:5432/database?schema=prompts`);
+	}
+	const where = 'registry URL';
+	const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+	if (!database) throw new ConfigError(`registry URL names no database: write postgres://user@host:5432/database?schema=prompts`);
+	const known = new Set(['schema', 'sslmode', 'ssl', 'max', 'migrate']);
+	for (const key of url.searchParams.keys()) {
+		if (!known.has(key)) throw new ConfigError(`registry URL parameter "${key}" is unknown: use schema, sslmode, max or migrate`);
+	}
+	const max = url.searchParams.get('max');
+	if (max !== null && !/^[1-9][0-9]{0,2}$/.test(max)) throw new ConfigError(`registry URL parameter max="${max}" is invalid: give a pool size such as 10`);
+	const migrate = url.searchParams.get('migrate');
+	if (migrate !== null && migrate !== 'true' && migrate !== 'false') throw new ConfigError(`registry URL parameter migrate="${migrate}" is invalid: use true or false`);
+	const ssl = url.searchParams.get('sslmode') ?? (url.searchParams.get('ssl') === 'true' ? 'require' : undefined);
+	return {
+		host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+		port: url.port ? Number(url.port) : 5432,
+		database,
+		user: decodeURIComponent(url.username) || process.env.PGUSER || 'postgres',
+		password: url.password ? decodeURIComponent(url.password) : process.env.PGPASSWORD || undefined,
+		ssl: sslFrom(ssl, where),
+		allowUnauthorizedCerts: url.searchParams.get('sslmode') === 'no-verify',
+		schema: assertSchemaName(url.searchParams.get('schema') ?? DEFAULT_SCHEMA, where),
+		maxConnections: max ? Number(max) : 10,
+		autoMigrate: migrate !== 'false',
+	};
+}
+
+/** Where the registry lives, for messages and cache keys: `postgres://user@host:port/db?schema=s` (no password). */
+export function locationOf(s: PostgresSettings): string {
+	const host = s.host.includes(':') ? `[${s.host}]` : s.host;
+	return `postgres://${encodeURIComponent(s.user)}@${host}:${s.port}/${encodeURIComponent(s.database)}?schema=${s.schema}`;
+}
+
+/** One key per server, database, user, password and TLS settings: pools and listeners are shared per key. */
+export function connectionKey(s: PostgresSettings): string {
+	return JSON.stringify([s.host, s.port, s.database, s.user, s.password ?? '', s.ssl, s.allowUnauthorizedCerts, s.maxConnections]);
+}
+
+/** node-postgres client options (https://node-postgres.com/apis/client) for these settings. */
+export function clientConfig(s: PostgresSettings) {
+	return {
+		host: s.host,
+		port: s.port,
+		database: s.database,
+		user: s.user,
+		password: s.password,
+		ssl: s.ssl === 'disable' ? false : { rejectUnauthorized: !s.allowUnauthorizedCerts },
+		connectionTimeoutMillis: 10_000,
+		application_name: 'prompt-release',
+	};
+}

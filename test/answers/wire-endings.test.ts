@@ -1,0 +1,218 @@
+/**
+ * How real answers end, sent over the wire by the loopback model server in each API's own shape and read
+ * through the official SDKs, the providers and runPrompt: finish reasons, cut-offs, filters, refusals and
+ * provider error codes. A value is valid only when the model finished and the value passed the schema.
+ */
+import { ProviderError } from '../../lib/errors';
+import { createProvider } from '../../lib/providers';
+import { runFixtures } from '../../lib/runner';
+import { runPrompt } from '../../lib/run-prompt';
+import { startModelServer, type Behaviour, type ModelServer } from '../../lib/testing/model-server';
+import type { CallResult, ModelSpec, OutputSchema, PromptSpec, ProviderName } from '../../lib/types';
+import { fixture, makeSpec, resolvedOf } from '../unit/helpers';
+
+let server: ModelServer;
+
+beforeAll(async () => {
+	server = await startModelServer();
+});
+afterAll(async () => server.close());
+beforeEach(() => server.reset());
+
+const PRICE_OBJECT: OutputSchema = {
+	type: 'object',
+	properties: { newPrice: { type: 'number', nullable: true }, currency: { type: 'string', enum: ['EUR', 'USD'], nullable: true } },
+};
+
+type Wire = ProviderName | 'responses';
+
+function specFor(wire: Wire, output: OutputSchema = { type: 'boolean' }, model: Partial<ModelSpec> = {}): PromptSpec {
+	const provider: ProviderName = wire === 'responses' ? 'openai' : wire;
+	return makeSpec({ output, model: { provider, name: 'test-model', temperature: 0, maxTokens: 50, ...(wire === 'responses' ? { api: 'responses' } : {}), ...model } });
+}
+
+function call(spec: PromptSpec, ...answers: Behaviour[]): Promise<CallResult> {
+	server.enqueue(...answers);
+	const baseUrl = spec.model.provider === 'anthropic' ? server.anthropicBaseUrl : server.openaiBaseUrl;
+	const provider = createProvider(spec.model, { baseUrl, apiKey: 'test-key', maxRetries: 0, timeoutMs: 5_000 });
+	return runPrompt(resolvedOf(spec), { subject: 'Price update', body: 'New price 968.50 from March.' }, provider);
+}
+
+function posts(): number {
+	return server.requests.filter((r) => r.method === 'POST').length;
+}
+
+describe('an answer that did not finish is never valid', () => {
+	it('anthropic: a forced tool input cut at max_tokens is invalid even though it parses (the nullable currency would have read null)', async () => {
+		const result = await call(specFor('anthropic', PRICE_OBJECT), { kind: 'answer', text: '{"newPrice": 968.5}', finish: 'max_tokens' });
+		expect(result).toMatchObject({ valid: false, reason: 'answer cut off at maxTokens 50 (the provider said "max_tokens"): raise model.maxTokens' });
+		expect(result.meta.finishReasons).toEqual(['length']);
+		expect(posts()).toBe(1); // no repair call for a cap a repair cannot lift
+	});
+
+	it.each<Wire>(['openai', 'openai-compatible'])('%s chat: JSON cut at finish_reason "length" names the cap, not "not JSON", with no repair call', async (wire) => {
+		const result = await call(specFor(wire, PRICE_OBJECT), { kind: 'answer', text: '{"newPrice": 968.5, "curr', finish: 'length' });
+		expect(result).toMatchObject({ valid: false, reason: 'answer cut off at maxTokens 50 (the provider said "length"): raise model.maxTokens', rawOutput: '{"newPrice": 968.5, "curr' });
+		expect(posts()).toBe(1);
+	});
+
+	it('responses: status incomplete with max_output_tokens is a cut-off', async () => {
+		const result = await call(specFor('responses'), { kind: 'answer', text: '{"value": tr', finish: 'max_output_tokens' });
+		expect(result).toMatchObject({ valid: false, reason: 'answer cut off at maxTokens 50 (the provider said "max_output_tokens"): raise model.maxTokens' });
+		expect(result.meta.finishReasons).toEqual(['length']);
+	});
+
+	it('a complete-looking answer cut at the cap is still invalid', async () => {
+		const result = await call(specFor('openai'), { kind: 'answer', text: '{"value": true}', finish: 'length' });
+		expect(result.valid).toBe(false);
+	});
+
+	it('a reasoning model that spent its whole budget on reasoning says so', async () => {
+		const result = await call(specFor('openai', { type: 'boolean' }, { name: 'o4-mini' }), { kind: 'answer', text: '', finish: 'length', reasoningTokens: 50 });
+		expect(result).toMatchObject({ valid: false, reason: 'no answer: the model spent its whole output budget (maxTokens 50) on reasoning (50 reasoning tokens): raise model.maxTokens' });
+		expect(posts()).toBe(1);
+	});
+
+	it.each<[Wire, string]>([
+		['openai', 'content_filter'],
+		['responses', 'content_filter'],
+	])('%s: stopped by the content filter is invalid with a reason for a person, no repair', async (wire, finish) => {
+		const result = await call(specFor(wire), { kind: 'answer', text: '{"value": tru', finish });
+		expect(result).toMatchObject({ valid: false, reason: `answer stopped by the provider's content filter (the provider said "${finish}"): a person must decide this item` });
+		expect(result.meta.finishReasons).toEqual(['content_filter']);
+		expect(posts()).toBe(1);
+	});
+
+	it('anthropic: pause_turn and model_context_window_exceeded are not finished answers', async () => {
+		let result = await call(specFor('anthropic'), { kind: 'answer', text: '{"value": true}', finish: 'pause_turn' });
+		expect(result).toMatchObject({ valid: false, reason: expect.stringContaining('paused the turn') });
+		result = await call(specFor('anthropic'), { kind: 'answer', text: '{"value": true}', finish: 'model_context_window_exceeded' });
+		expect(result).toMatchObject({ valid: false, reason: expect.stringContaining("exceeded the model's context window") });
+	});
+
+	it('a finished answer records its finish reason; a compatible server that sends none is read as unknown and judged by its text', async () => {
+		let result = await call(specFor('anthropic', PRICE_OBJECT), { kind: 'answer', text: '{"newPrice": 968.5, "currency": "EUR"}' });
+		expect(result).toMatchObject({ valid: true, value: { newPrice: 968.5, currency: 'EUR' } });
+		expect(result.meta.finishReasons).toEqual(['stop']);
+		result = await call(specFor('openai-compatible'), { kind: 'answer', text: '{"value": true}', finish: null });
+		expect(result).toMatchObject({ valid: true, value: true });
+		expect(result.meta.finishReasons).toEqual(['unknown']);
+	});
+
+	it('the run report carries the finish reasons of every call of every fixture', async () => {
+		const spec = specFor('openai');
+		server.enqueue({ kind: 'answer', text: '{"value": true}' }, { kind: 'answer', text: 'maybe' }, { kind: 'answer', text: '{"value": false}' }, { kind: 'answer', text: '{"value": tr', finish: 'length' });
+		const provider = createProvider(spec.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k', maxRetries: 0 });
+		const inputs = { subject: 's', body: 'b' };
+		const report = await runFixtures({ resolved: resolvedOf(spec), provider, concurrency: 1, fixtures: [fixture('a', inputs, true), fixture('b', inputs, false), fixture('c', inputs, true)] });
+		expect(report.results.map((r) => r.finishReasons)).toEqual([['stop'], ['stop', 'stop'], ['length']]);
+		expect(report.results[2]).toMatchObject({ passed: false, valid: false, reason: expect.stringContaining('cut off at maxTokens 50') });
+	});
+});
+
+describe('a refusal is an answer, not a provider failure', () => {
+	it.each<Wire>(['openai', 'responses', 'anthropic'])('%s: refused → invalid "refused: <text>", refused: true, no repair call', async (wire) => {
+		const result = await call(specFor(wire), { kind: 'refusal', text: "I can't help with that request." });
+		expect(result).toMatchObject({ valid: false, refused: true, reason: "refused: I can't help with that request.", rawOutput: "I can't help with that request." });
+		expect(result.meta.finishReasons).toEqual(['refusal']);
+		expect(posts()).toBe(1);
+	});
+
+	it('a refused fixture fails in a run with that reason; the run goes on', async () => {
+		const spec = specFor('anthropic');
+		server.enqueue({ kind: 'refusal', text: 'No.' }, { kind: 'answer', text: '{"value": true}' });
+		const provider = createProvider(spec.model, { baseUrl: server.anthropicBaseUrl, apiKey: 'k', maxRetries: 0 });
+		const inputs = { subject: 's', body: 'b' };
+		const report = await runFixtures({ resolved: resolvedOf(spec), provider, concurrency: 1, fixtures: [fixture('a', inputs, true), fixture('b', inputs, true)] });
+		expect(report.results[0]).toMatchObject({ passed: false, valid: false, refused: true, reason: 'refused: No.' });
+		expect(report.results[1]).toMatchObject({ passed: true });
+		expect(report.summary).toMatchObject({ total: 2, passed: 1 });
+	});
+});
+
+describe('provider errors are classified by what the provider says', () => {
+	const cases: Array<[string, Wire, Behaviour, 'fatal' | 'input' | 'transient', RegExp]> = [
+		[
+			'OpenAI 429 insufficient_quota',
+			'openai',
+			{ kind: 'status', status: 429, body: { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } } },
+			'fatal',
+			/refused the account behind the key \(quota, billing or a deactivated key\/organisation\): check the plan and billing details.*retrying will not help \(HTTP 429 insufficient_quota/,
+		],
+		[
+			'OpenAI 401 account_deactivated',
+			'openai',
+			{ kind: 'status', status: 401, body: { error: { message: 'This key is associated with a deactivated account.', type: 'invalid_request_error', param: null, code: 'account_deactivated' } } },
+			'fatal',
+			/quota, billing or a deactivated key/,
+		],
+		[
+			'Anthropic 400 credit balance too low',
+			'anthropic',
+			{ kind: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.' } } },
+			'fatal',
+			/check the plan and billing details/,
+		],
+		['Anthropic 402 billing_error', 'anthropic', { kind: 'status', status: 402, body: { type: 'error', error: { type: 'billing_error', message: 'Billing issue' } } }, 'fatal', /billing/],
+		[
+			'Ollama 404 model not found',
+			'openai-compatible',
+			{ kind: 'status', status: 404, body: { error: 'model "llama9" not found, try pulling it first' } },
+			'fatal',
+			/model "test-model" is not available at openai-compatible .*: check model.name.*try pulling it first/,
+		],
+		[
+			'OpenAI 400 context_length_exceeded',
+			'openai',
+			{ kind: 'status', status: 400, body: { error: { message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 200000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } } },
+			'input',
+			/^input too long for model "test-model": shorten this item's input or use a model with a larger context window/,
+		],
+		[
+			'vLLM 400 maximum context length (numeric code)',
+			'openai-compatible',
+			{ kind: 'status', status: 400, body: { object: 'error', message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.", type: 'BadRequestError', param: null, code: 400 } },
+			'input',
+			/^input too long/,
+		],
+		[
+			'Anthropic 400 prompt is too long',
+			'anthropic',
+			{ kind: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 208310 tokens > 200000 maximum' } } },
+			'input',
+			/^input too long/,
+		],
+		['Anthropic 413 request_too_large', 'anthropic', { kind: 'status', status: 413 }, 'input', /^input too long/],
+		['Anthropic 529 overloaded', 'anthropic', { kind: 'status', status: 529 }, 'transient', /^provider error: anthropic .* failed with a server error/],
+		['OpenAI 429 rate_limit_exceeded', 'openai', { kind: 'status', status: 429 }, 'transient', /^provider error: rate limited by openai .*: the item can be retried later/],
+	];
+
+	it.each(cases)('%s (%s) → %s', async (_name, wire, behaviour, category, message) => {
+		const spec = specFor(wire);
+		if (category === 'fatal') {
+			const error = await call(spec, behaviour).then(
+				() => undefined,
+				(e: unknown) => e,
+			);
+			expect(error).toBeInstanceOf(ProviderError);
+			expect((error as ProviderError).category).toBe('fatal');
+			expect((error as ProviderError).message).toMatch(message);
+			return;
+		}
+		const result = await call(spec, behaviour);
+		expect(result).toMatchObject({ valid: false, retryable: category === 'transient', rawOutput: null });
+		expect(!result.valid && result.reason).toMatch(message);
+	});
+
+	it('a run stops at a fatal quota error: nothing is stored, the error says billing; the SDK is not asked to retry forever', async () => {
+		const spec = specFor('openai');
+		const quota = { kind: 'status' as const, status: 429, body: { error: { message: 'You exceeded your current quota.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } } };
+		server.enqueue(...Array.from({ length: 30 }, () => quota));
+		const provider = createProvider(spec.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k', maxRetries: 2 });
+		const inputs = { subject: 's', body: 'b' };
+		const fixtures = Array.from({ length: 10 }, (_, i) => fixture(`f${i}`, inputs, true));
+		await expect(runFixtures({ resolved: resolvedOf(spec), provider, concurrency: 1, fixtures })).rejects.toMatchObject({ category: 'fatal', message: expect.stringMatching(/billing/) });
+		// One fixture's call and its SDK retries, then the run stopped.
+		expect(posts()).toBe(3);
+	});
+});

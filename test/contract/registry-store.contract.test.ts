@@ -1,0 +1,174 @@
+/**
+ * One contract for every RegistryStore: the same cases run against the file store and the PostgreSQL store.
+ * A store is correct when it passes this suite unchanged.
+ */
+import { contentHash } from '../../lib/hash';
+import { closeRegistryConnections } from '../../lib/registry/open';
+import type { Fixture, FrozenVersion, HistoryEntry, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../../lib/types';
+import { makeSpec } from '../unit/helpers';
+import { fileStoreFactory, postgresStoreFactory, type StoreFactory, type StoreUnderTest } from './stores';
+
+const factories: StoreFactory[] = [fileStoreFactory(), postgresStoreFactory()];
+
+afterAll(async () => {
+	for (const f of factories) await f.cleanup();
+	await closeRegistryConnections();
+});
+
+function frozenOf(spec: PromptSpec, version: number): FrozenVersion {
+	return { version, contentHash: contentHash(spec), createdAt: '2026-01-01T00:00:00.000Z', author: 'tester', prompt: spec };
+}
+
+function fixtureOf(id: string, subject: string, expected: boolean): Fixture {
+	return { id, inputs: { subject, body: 'b' }, expected, source: 'manual' };
+}
+
+function runOf(promptId: string, runId: string): RunReport {
+	return {
+		runId,
+		promptId,
+		version: 1,
+		contentHash: 'sha256:x',
+		model: { provider: 'openai', name: 'gpt-4o-mini' },
+		startedAt: '2026-01-01T00:00:00Z',
+		finishedAt: '2026-01-01T00:00:01Z',
+		summary: { total: 1, passed: 1, passRate: 1, regressions: [] },
+		results: [{ fixtureId: 'a', passed: true }],
+	} as unknown as RunReport;
+}
+
+function entry(i: number): HistoryEntry {
+	return { at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), action: 'release', channel: 'production', version: 1, by: `writer-${i}` };
+}
+
+describe.each(factories)('RegistryStore contract: $name', (factory) => {
+	let t: StoreUnderTest;
+	const spec = makeSpec();
+
+	beforeEach(async () => {
+		t = await factory.create();
+		await t.store.writeDraft(spec);
+	});
+
+	it('keeps drafts, lists prompts sorted and names the prompts there are for an unknown one', async () => {
+		await t.store.writeDraft(makeSpec({ id: 'alpha', description: 'first' }));
+		expect(await t.store.listPrompts()).toEqual(['alpha', 'price-change']);
+		expect(await t.store.readDraft('alpha')).toMatchObject({ id: 'alpha', description: 'first' });
+		await t.store.writeDraft(makeSpec({ id: 'alpha', description: 'changed' }));
+		expect((await t.store.readDraft('alpha')).description).toBe('changed');
+		await expect(t.store.readDraft('nope')).rejects.toThrow(/prompt "nope" not found .*alpha, price-change/);
+		await expect(t.store.readDraft('../etc')).rejects.toThrow(/prompt id "..\/etc" is invalid/);
+	});
+
+	it('creates versions once and never overwrites them', async () => {
+		expect(await t.store.createVersion(spec.id, frozenOf(spec, 2))).toBe(true);
+		expect(await t.store.createVersion(spec.id, frozenOf(spec, 1))).toBe(true);
+		const other = makeSpec({ template: 'Other {{subject}} {{body}}' });
+		expect(await t.store.createVersion(spec.id, frozenOf(other, 1))).toBe(false);
+		expect(await t.store.listVersions(spec.id)).toEqual([1, 2]);
+		expect((await t.store.readVersion(spec.id, 1)).contentHash).toBe(contentHash(spec));
+		await expect(t.store.readVersion(spec.id, 9)).rejects.toThrow(/has no version 9 .*1, 2/);
+	});
+
+	it('refuses to create a version whose content does not match its hash', async () => {
+		const bad = { ...frozenOf(spec, 1), contentHash: `sha256:${'0'.repeat(64)}` };
+		await expect(t.store.createVersion(spec.id, bad)).rejects.toThrow(/content hash mismatch/);
+		expect(await t.store.listVersions(spec.id)).toEqual([]);
+	});
+
+	it('checks the content hash of a version on every read, naming the prompt and field', async () => {
+		await t.store.createVersion(spec.id, frozenOf(spec, 1));
+		const tampered = { ...frozenOf(spec, 1), prompt: { ...spec, template: 'Tampered {{subject}} {{body}}' } };
+		await t.overwriteVersion(spec.id, 1, tampered as unknown as Record<string, unknown>);
+		await expect(t.store.readVersion(spec.id, 1)).rejects.toThrow(/price-change.*field "contentHash".*content hash mismatch/s);
+	});
+
+	it('names the prompt, item and field of stored content that fails validation', async () => {
+		await t.store.writeFixture(spec.id, fixtureOf('a', 's', true));
+		await t.overwriteFixture(spec.id, 'a', { id: 'a', inputs: { subject: 's', body: 'b' }, expected: 'yes', source: 'manual' });
+		await expect(t.store.listFixtures(spec.id, spec)).rejects.toThrow(/fixture|fixtures/);
+		await expect(t.store.readFixture(spec.id, 'a', spec)).rejects.toThrow(/(price-change.*"a"|a\.yaml).*field "expected"/s);
+	});
+
+	it('upserts fixtures by id, lists them sorted and finds one by its inputs', async () => {
+		await t.store.writeFixture(spec.id, fixtureOf('b', 'second', false));
+		await t.store.writeFixture(spec.id, fixtureOf('a', 'first', true));
+		await t.store.writeFixture(spec.id, { ...fixtureOf('a', 'first', false), source: 'correction', note: 'fixed' });
+		expect((await t.store.listFixtures(spec.id, spec)).map((f) => [f.id, f.expected])).toEqual([
+			['a', false],
+			['b', false],
+		]);
+		expect(await t.store.readFixture(spec.id, 'a')).toMatchObject({ source: 'correction', note: 'fixed' });
+		expect(await t.store.readFixture(spec.id, 'zzz')).toBeUndefined();
+		expect((await t.store.findFixtureByInputs(spec.id, { body: 'b', subject: 'second' }))?.id).toBe('b');
+		expect(await t.store.findFixtureByInputs(spec.id, { subject: 'none', body: 'b' })).toBeUndefined();
+	});
+
+	it('keeps every fixture written concurrently', async () => {
+		await Promise.all(Array.from({ length: 40 }, (_, i) => t.store.writeFixture(spec.id, fixtureOf(`c${String(i).padStart(2, '0')}`, `s${i}`, i % 2 === 0))));
+		expect((await t.store.listFixtures(spec.id)).length).toBe(40);
+	});
+
+	it('loses no history entry under concurrent release updates (reads inside the update included)', async () => {
+		await t.store.createVersion(spec.id, frozenOf(spec, 1));
+		const n = 40;
+		await Promise.all(
+			Array.from({ length: n }, (_, i) =>
+				t.store.updateReleases(spec.id, async (s): Promise<ReleasesState> => {
+					const frozen = await t.store.readVersion(spec.id, 1);
+					return {
+						channels: { production: { version: 1, contentHash: frozen.contentHash, since: entry(i).at } },
+						history: [...s.history, entry(i)],
+					};
+				}),
+			),
+		);
+		const state = await t.store.readReleases(spec.id);
+		expect(state.history).toHaveLength(n);
+		expect(new Set(state.history.map((h) => h.by)).size).toBe(n);
+	});
+
+	it('writes nothing when an update fails, and refuses updates of unknown prompts', async () => {
+		await t.store.updateReleases(spec.id, (s) => ({ ...s, history: [entry(1)] }));
+		await expect(
+			t.store.updateReleases(spec.id, () => {
+				throw new Error('refused');
+			}),
+		).rejects.toThrow('refused');
+		expect((await t.store.readReleases(spec.id)).history).toEqual([entry(1)]);
+		await expect(t.store.updateReleases('nope', (s) => s)).rejects.toThrow(/prompt "nope" not found/);
+		expect(await t.store.readReleases('other')).toEqual({ channels: {}, history: [] });
+	});
+
+	it('stores runs once, oldest first, and names a missing one', async () => {
+		await t.store.writeRun(runOf(spec.id, '20260102-b'));
+		await t.store.writeRun(runOf(spec.id, '20260101-a'));
+		await expect(t.store.writeRun(runOf(spec.id, '20260101-a'))).rejects.toThrow(/already exists/);
+		expect(await t.store.listRuns(spec.id)).toEqual(['20260101-a', '20260102-b']);
+		expect((await t.store.readRun(spec.id, '20260101-a')).summary.passRate).toBe(1);
+		await expect(t.store.readRun(spec.id, 'missing')).rejects.toThrow(/run "missing" not found/);
+	});
+
+	it('appends outcomes from concurrent writers without losing any', async () => {
+		const rec = (w: number, i: number): OutcomeRecord => ({ at: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z`, arm: w % 2 ? 'canary' : 'stable', version: 1, key: `w${w}-${i}` }) as unknown as OutcomeRecord;
+		await Promise.all(Array.from({ length: 20 }, (_, w) => t.store.appendOutcomes(spec.id, 'canary-1', Array.from({ length: 5 }, (_, i) => rec(w, i)))));
+		await t.store.appendOutcomes(spec.id, 'canary-1', []);
+		const all = await t.store.readOutcomes(spec.id, 'canary-1');
+		expect(all).toHaveLength(100);
+		const w3 = all.filter((r) => (r as unknown as { key: string }).key.startsWith('w3-')).map((r) => (r as unknown as { key: string }).key);
+		expect(w3).toEqual(['w3-0', 'w3-1', 'w3-2', 'w3-3', 'w3-4']);
+		expect(await t.store.readOutcomes(spec.id, 'canary-2')).toEqual([]);
+		await expect(t.store.readOutcomes(spec.id, '../x')).rejects.toThrow(/canary id/);
+	});
+
+	it('writes and reads policies (registry-wide and per prompt) and the price table', async () => {
+		expect(await t.store.readPolicy()).toEqual({});
+		expect(await t.store.readPricing()).toEqual({});
+		await t.store.writePolicy({ maxRegressions: 0, minPassRate: 0.9 });
+		await t.store.writePolicy({ repeat: 3 }, spec.id);
+		await t.store.writePricing({ 'openai:gpt-4o-mini': { input: 0.15, output: 0.6 } });
+		expect(await t.store.readPolicy()).toEqual({ maxRegressions: 0, minPassRate: 0.9 });
+		expect(await t.store.readPolicy(spec.id)).toEqual({ repeat: 3 });
+		expect(await t.store.readPricing()).toEqual({ 'openai:gpt-4o-mini': { input: 0.15, output: 0.6 } });
+	});
+});

@@ -1,0 +1,136 @@
+/**
+ * What only the PostgreSQL registry has: URL settings, migrations (versioned, race-free, clear version
+ * errors) and release notifications dropping cache entries (and the TTL fallback while disconnected).
+ */
+import { Pool } from 'pg';
+import { ReleaseCache } from '../../lib/release-cache';
+import { migrate, LATEST_VERSION, schemaVersion } from '../../lib/registry/postgres/migrations';
+import { closeListeners, listenForReleases } from '../../lib/registry/postgres/listener';
+import { forgetSchemaChecks } from '../../lib/registry/postgres/ready';
+import { locationOf, parsePostgresUrl } from '../../lib/registry/postgres/settings';
+import { PostgresRegistryStore } from '../../lib/registry/postgres/store';
+import { closeRegistryConnections } from '../../lib/registry/open';
+import { contentHash } from '../../lib/hash';
+import { makeSpec } from '../unit/helpers';
+import { dropSchemas, PG_BASE, pgUrl, sql, uniqueSchema } from '../support/postgres';
+
+const schemas: string[] = [];
+function schema(): string {
+	const s = uniqueSchema('pgonly');
+	schemas.push(s);
+	return s;
+}
+
+afterAll(async () => {
+	await closeRegistryConnections();
+	await dropSchemas(schemas);
+});
+
+describe('registry URL', () => {
+	it('parses settings and never shows the password', () => {
+		const s = parsePostgresUrl('postgresql://ops:p%40ss@db.internal:6543/n8n?schema=prompts&sslmode=require&max=4&migrate=false');
+		expect(s).toMatchObject({ host: 'db.internal', port: 6543, database: 'n8n', user: 'ops', password: 'p@ss', ssl: 'require', schema: 'prompts', maxConnections: 4, autoMigrate: false });
+		expect(locationOf(s)).toBe('postgres://ops@db.internal:6543/n8n?schema=prompts');
+	});
+
+	it('names what to fix in a bad URL', () => {
+		expect(() => parsePostgresUrl('postgres://u@h:5432/')).toThrow(/names no database/);
+		expect(() => parsePostgresUrl('postgres://u@h/db?schema=Bad-Name')).toThrow(/schema "Bad-Name" is invalid/);
+		expect(() => parsePostgresUrl('postgres://u@h/db?sslmode=sometimes')).toThrow(/sslmode "sometimes" is invalid/);
+		expect(() => parsePostgresUrl('postgres://u@h/db?schem=x')).toThrow(/parameter "schem" is unknown/);
+	});
+});
+
+describe('migrations', () => {
+	it('apply once when many processes start at once', async () => {
+		const s = schema();
+		const pools = Array.from({ length: 6 }, () => new Pool({ connectionString: PG_BASE, max: 1 }));
+		try {
+			const results = await Promise.all(pools.map((p) => migrate(p, s)));
+			expect(results.filter((r) => r.applied.length > 0)).toHaveLength(1);
+			expect(await schemaVersion(pools[0], s)).toBe(LATEST_VERSION);
+			expect(await sql(`SELECT version FROM "${s}".schema_migrations ORDER BY version`)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => ({ version: i + 1 })));
+		} finally {
+			await Promise.all(pools.map((p) => p.end()));
+		}
+	});
+
+	it('report "schema version N, expected M" when the store may not migrate, and migrate on first use otherwise', async () => {
+		const s = schema();
+		await sql(`CREATE SCHEMA "${s}"`);
+		await sql(`CREATE TABLE "${s}".schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+		await sql(`INSERT INTO "${s}".schema_migrations VALUES (1, 'pretend')`);
+		forgetSchemaChecks();
+		const strict = new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&migrate=false')));
+		await expect(strict.listPrompts()).rejects.toThrow(`registry schema "${s}" is at schema version 1, expected ${LATEST_VERSION}: run prompt-release db migrate`);
+		await sql(`DROP SCHEMA "${s}" CASCADE`);
+		const auto = new PostgresRegistryStore(parsePostgresUrl(pgUrl(s)));
+		expect(await auto.listPrompts()).toEqual([]);
+		expect(await schemaVersion(auto.pool, s)).toBe(LATEST_VERSION);
+	});
+
+	it('refuse a schema newer than this package', async () => {
+		const s = schema();
+		const store = new PostgresRegistryStore(parsePostgresUrl(pgUrl(s)));
+		await store.listPrompts();
+		await sql(`INSERT INTO "${s}".schema_migrations VALUES (${LATEST_VERSION + 1}, 'from the future')`);
+		forgetSchemaChecks();
+		await expect(store.listPrompts()).rejects.toThrow(`schema version ${LATEST_VERSION + 1}, expected ${LATEST_VERSION}: it was upgraded by a newer prompt-release; upgrade this package`);
+	});
+});
+
+describe('release notifications', () => {
+	const spec = makeSpec();
+	const frozen = (template: string, version: number) => {
+		const p = makeSpec({ template });
+		return { version, contentHash: contentHash(p), createdAt: '2026-01-01T00:00:00Z', prompt: p };
+	};
+
+	async function setUp() {
+		const store = new PostgresRegistryStore(parsePostgresUrl(pgUrl(schema())));
+		await store.writeDraft(spec);
+		await store.createVersion(spec.id, frozen('One {{subject}} {{body}}', 1));
+		await store.createVersion(spec.id, frozen('Two {{subject}} {{body}}', 2));
+		const point = (version: number) =>
+			store.updateReleases(spec.id, async (s) => ({ ...s, channels: { production: { version, contentHash: (await store.readVersion(spec.id, version)).contentHash, since: 'now' } } }));
+		await point(1);
+		return { store, point };
+	}
+
+	async function until(check: () => Promise<boolean>): Promise<void> {
+		for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
+	}
+
+	it('drop the cached release of every process at commit, despite a long TTL', async () => {
+		const { store, point } = await setUp();
+		const cache = new ReleaseCache();
+		const listener = listenForReleases(store, cache, { log: () => undefined });
+		await listener.started;
+		expect(listener.state).toBe('listening');
+		const ttl = 3_600_000;
+		expect((await cache.resolve(store, spec.id, { channel: 'production' }, ttl)).version).toBe(1);
+		await point(2);
+		await until(async () => (await cache.resolve(store, spec.id, { channel: 'production' }, ttl)).version === 2);
+		expect((await cache.resolve(store, spec.id, { channel: 'production' }, ttl)).version).toBe(2);
+		await closeListeners();
+	});
+
+	it('reconnect after the connection drops, logging it, and refresh what was cached meanwhile', async () => {
+		const { store, point } = await setUp();
+		const cache = new ReleaseCache();
+		const logs: string[] = [];
+		const listener = listenForReleases(store, cache, { log: (m) => logs.push(m), minBackoffMs: 20 });
+		await listener.started;
+		expect((await cache.resolve(store, spec.id, { channel: 'production' }, 3_600_000)).version).toBe(1);
+		expect(listener.backendPid).toEqual(expect.any(Number));
+		await sql(`SELECT pg_terminate_backend($1)`, [listener.backendPid]);
+		await until(async () => logs.length > 0);
+		expect(logs[0]).toMatch(/release notifications from postgres:\/\/postgres@127\.0\.0\.1:5432\/postgres (lost|connection ended).*fall back to their TTL; reconnecting in \d+ ms/);
+		await point(2); // may be sent while nobody listens
+		await until(async () => listener.state === 'listening');
+		expect(listener.state).toBe('listening');
+		expect(logs.some((l) => /restored after \d+ attempt/.test(l))).toBe(true);
+		expect((await cache.resolve(store, spec.id, { channel: 'production' }, 3_600_000)).version).toBe(2);
+		await closeListeners();
+	});
+});
