@@ -1,12 +1,14 @@
 /**
  * This package in a REAL n8n 2.41.1 in queue mode: one main and two `n8n worker` processes, Redis for the
  * queue, PostgreSQL for n8n's own database, the package installed where n8n's community-package installer
- * puts it in every process's user folder, one folder registry all workers read and write.
+ * puts it in every process's user folder, and the PostgreSQL registry (a database of its own) that every
+ * process reads and writes, filled from a registry folder with `publish` and read back with `pull`.
  *
  *  1. 500 webhook requests through Extract Signal spread over both workers, `prompt-release rollback`
  *     halfway: every request answered, each answer's version the channel's at that moment up to the
  *     measured propagation window (bounded by the nodes' cache TTL), executions on both workers.
- *  2. 200 corrections recorded by both workers at once, some of the same inputs: 0 lost, 0 duplicated.
+ *  2. 200 corrections recorded by both workers at once, some of the same inputs: 0 lost, 0 duplicated;
+ *     `pull` writes them to the folder as fixture files.
  *  3. A canary with a freeze rule: outcomes from both workers counted together, one freeze for all.
  */
 import * as fs from 'node:fs';
@@ -14,7 +16,6 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 import { correctionFixtureId } from '../../../lib/corrections';
-import { FileRegistryStore } from '../../../lib/registry/file-store';
 import { pgQuery } from '../support/services';
 import { FREEZE, TTL_SECONDS, WORKFLOWS, cli, setUpQueueMode, type QueueSetup } from './setup';
 import { sendTraffic, type Exchange } from './traffic';
@@ -62,11 +63,11 @@ async function storedExecutions(workflowId: string): Promise<Record<string, numb
 	return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
-/** Version and arm an Extract Signal answer (valid or invalid output) carries for field `flag`. */
-function served(body: Json | undefined): { version: unknown; arm: unknown; valid: boolean } {
-	if (body?._signals?.flag) return { version: body._signals.flag.version, arm: body._signals.flag.arm, valid: true };
+/** Version, arm and canary in force an Extract Signal answer (valid or invalid output) carries for field `flag`. */
+function served(body: Json | undefined): { version: unknown; arm: unknown; canaryId: unknown; valid: boolean } {
+	if (body?._signals?.flag) return { version: body._signals.flag.version, arm: body._signals.flag.arm, canaryId: body._signals.flag.trace?.canaryId, valid: true };
 	const invalid = body?._invalid?.[0];
-	return { version: invalid?.version, arm: invalid?.arm, valid: false };
+	return { version: invalid?.version, arm: invalid?.arm, canaryId: invalid?.trace?.canaryId, valid: false };
 }
 
 test(
@@ -86,7 +87,7 @@ test(
 			beforeSend: (i) => {
 				if (i !== TOTAL / 2) return;
 				rollbackStart = Date.now();
-				rollback = cli(q.registry, ['rollback', 'flag', '--reason', 'queue-mode e2e: rollback under load']).then((r) => {
+				rollback = cli(q.registryUrl, ['rollback', 'flag', '--reason', 'queue-mode e2e: rollback under load']).then((r) => {
 					rollbackDone = Date.now();
 					return r;
 				});
@@ -151,11 +152,21 @@ test(
 		const idOf = (k: number): string => correctionFixtureId({ email_body: text(k) });
 		expect(exchanges.filter((e) => e.body!.fixture?.id !== idOf(order[e.i])).map((e) => e.i)).toEqual([]);
 
-		// On disk: the hand-written fixture plus exactly one fixture per distinct case, each with its value.
-		const dir = path.join(q.registry, 'corrected', 'fixtures');
+		// In the registry: the hand-written fixture plus exactly one fixture per distinct case, each with its value.
+		const wanted = [...new Set(order)].map(idOf);
+		const stored = await q.store.listFixtures('corrected');
+		expect(stored.map((f) => f.id).sort()).toEqual(['manual-one', ...wanted].sort());
+		const byId = new Map(stored.map((f) => [f.id, f]));
+		for (let k = 0; k < DISTINCT; k++) {
+			const f = byId.get(idOf(k))!;
+			expect({ k, inputs: f.inputs, expected: f.expected, source: f.source }).toEqual({ k, inputs: { email_body: text(k) }, expected: value(k), source: 'correction' });
+		}
+		// `pull` brings them back as fixture files of the registry folder, for review in git.
+		const pulled = await cli(q.folder, ['pull', '--from', q.registryUrl, q.folder, 'corrected']);
+		expect({ code: pulled.code, stderr: pulled.stderr }).toEqual({ code: 0, stderr: '' });
+		const dir = path.join(q.folder, 'corrected', 'fixtures');
 		const files = fs.readdirSync(dir).sort();
-		const wanted = [...new Set(order)].map((k) => `${idOf(k)}.yaml`);
-		expect(files).toEqual(['manual-one.yaml', ...wanted].sort());
+		expect(files).toEqual(['manual-one.yaml', ...wanted.map((id) => `${id}.yaml`)].sort());
 		for (let k = 0; k < DISTINCT; k++) {
 			const fixture = parseYaml(fs.readFileSync(path.join(dir, `${idOf(k)}.yaml`), 'utf8')) as Json;
 			expect({ k, inputs: fixture.inputs, expected: fixture.expected, source: fixture.source }).toEqual({ k, inputs: { email_body: text(k) }, expected: value(k), source: 'correction' });
@@ -171,7 +182,7 @@ test(
 		const counts = spread(exchanges);
 		expect(Object.keys(counts).sort()).toEqual(['worker-1', 'worker-2']);
 		expect(await storedExecutions(WORKFLOWS.correction.id)).toEqual({ success: 200, error: q.warmUps[WORKFLOWS.correction.id] });
-		console.log(`corrections: 200 answers (${JSON.stringify(counts)}), ${files.length - 1} correction fixtures on disk, ${created} answers said "created"`);
+		console.log(`corrections: 200 answers (${JSON.stringify(counts)}), ${stored.length - 1} correction fixtures in PostgreSQL, ${files.length - 1} pulled as files, ${created} answers said "created"`);
 	},
 	6 * MINUTE,
 );
@@ -179,16 +190,18 @@ test(
 test(
 	"a canary's outcomes from both workers are counted together and its freeze rule freezes it once, for all",
 	async () => {
+		// v2 is committed and tested in git, published, and canaried on the PostgreSQL registry.
 		const env = { OPENAI_BASE_URL: q.model.openaiBaseUrl, OPENAI_API_KEY: 'sk-queue-cli' };
-		for (const args of [
-			['commit', 'canaried', '-m', 'v2 wording'],
-			['test', 'canaried', '--version', '2', '--json'],
-			['release', 'canaried', '--version', '2', '--canary', '50', '--reason', 'queue-mode e2e canary'],
-		]) {
-			const r = await cli(q.registry, args, env);
+		for (const [registry, args] of [
+			[q.folder, ['commit', 'canaried', '-m', 'v2 wording']],
+			[q.folder, ['test', 'canaried', '--version', '2', '--json']],
+			[q.folder, ['publish', q.folder, '--to', q.registryUrl, 'canaried']],
+			[q.registryUrl, ['release', 'canaried', '--version', '2', '--canary', '50', '--reason', 'queue-mode e2e canary']],
+		] as Array<[string, string[]]>) {
+			const r = await cli(registry, args, env);
 			expect({ args, code: r.code, errors: r.stderr.split('\n').filter((l) => l.startsWith('prompt-release:')) }).toEqual({ args, code: 0, errors: [] });
 		}
-		const store = new FileRegistryStore(q.registry);
+		const store = q.store;
 		const canaryId = (await store.readReleases('canaried')).channels.production.canary!.id;
 		let frozenAt: number | undefined;
 		let lastPoll = 0;
@@ -218,20 +231,19 @@ test(
 		expect(freezes.map((h) => h.canaryId)).toEqual([canaryId]);
 		expect(releases.channels.production.canary).toMatchObject({ id: canaryId, version: 2, frozen: { at: freezes[0].at } });
 
-		// Both workers recorded outcomes of this canary (one log per process), nobody else did.
-		const dir = path.join(q.registry, 'canaried', 'outcomes', canaryId);
-		const pids = new Map(q.n8n.workers.map((w) => [w.server!.pid, w.name]));
-		const logs = fs.readdirSync(dir).map((name) => ({ name, worker: pids.get(Number(/-(\d+)-[0-9a-f]+\.jsonl$/.exec(name)?.[1])) }));
-		expect(logs.map((l) => l.worker).sort()).toEqual(['worker-1', 'worker-2']);
-		const canaryBeforeFreeze = logs.map((l) =>
-			fs
-				.readFileSync(path.join(dir, l.name), 'utf8')
-				.split('\n')
-				.filter(Boolean)
-				.map((line) => JSON.parse(line) as Json)
-				.filter((r) => r.arm === 'canary' && r.outcome !== 'corrected' && Date.parse(r.at) <= frozenAt!).length,
+		// Every item served while the canary ran was recorded once: the outcome log holds exactly those answers' arms.
+		const records = await store.readOutcomes('canaried', canaryId);
+		const armsAnswered = (arm: string): number => exchanges.filter((e) => served(e.body).arm === arm && served(e.body).canaryId === canaryId).length;
+		expect({ canary: records.filter((r) => r.arm === 'canary').length, stable: records.filter((r) => r.arm === 'stable').length }).toEqual({
+			canary: armsAnswered('canary'),
+			stable: armsAnswered('stable'),
+		});
+		// The rule counted both workers' items: more than either worker could have recorded when it froze
+		// (its canary answers to requests sent before the freeze).
+		const byWorker = workerOf();
+		const canaryBeforeFreeze = q.n8n.workers.map(
+			(w) => exchanges.filter((e) => e.sentAt <= frozenAt! && served(e.body).arm === 'canary' && byWorker.get(String(e.body!.executionId)) === w.name).length,
 		);
-		// The rule counted both workers' items: more than either worker had recorded when it froze.
 		const counted = Number(/after (\d+) canary items/.exec(freezes[0].reason ?? '')?.[1]);
 		expect(counted).toBeGreaterThanOrEqual(FREEZE.minItems);
 		expect(canaryBeforeFreeze.every((n) => n > 0 && n < counted)).toBe(true);

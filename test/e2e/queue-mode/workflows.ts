@@ -12,10 +12,10 @@ export const CREDENTIALS = {
 	openAiApi: { id: 'openAiQueue00001', name: 'OpenAI (queue mode)' },
 };
 
-/** n8n credentials to import: the registry folder every worker reads, and the loopback model server. */
-export function credentialsFile(registryPath: string, openaiBaseUrl: string): Json[] {
+/** n8n credentials to import: the registry every worker reads (credential fields), and the loopback model server. */
+export function credentialsFile(registry: Record<string, unknown>, openaiBaseUrl: string): Json[] {
 	return [
-		{ ...CREDENTIALS.promptRegistryApi, type: 'promptRegistryApi', data: { registryPath } },
+		{ ...CREDENTIALS.promptRegistryApi, type: 'promptRegistryApi', data: registry },
 		{ ...CREDENTIALS.openAiApi, type: 'openAiApi', data: { apiKey: 'sk-queue-mode', url: openaiBaseUrl } },
 	];
 }
