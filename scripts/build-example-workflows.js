@@ -65,7 +65,7 @@ const signalsWorkflow = {
 		{
 			id: 'extract-signal',
 			name: 'Extract Signal',
-			type: 'CUSTOM.extractSignal',
+			type: 'n8n-nodes-prompt-release.extractSignal',
 			typeVersion: 1,
 			position: [440, 0],
 			parameters: {
@@ -87,7 +87,7 @@ const signalsWorkflow = {
 		{
 			id: 'record-correction',
 			name: 'Record Correction',
-			type: 'CUSTOM.recordCorrection',
+			type: 'n8n-nodes-prompt-release.recordCorrection',
 			typeVersion: 1,
 			position: [680, 100],
 			parameters: {
@@ -125,7 +125,7 @@ const runWorkflow = {
 		{
 			id: 'run-prompt-release',
 			name: 'Run Prompt Release',
-			type: 'CUSTOM.runPromptRelease',
+			type: 'n8n-nodes-prompt-release.runPromptRelease',
 			typeVersion: 1,
 			position: [440, 0],
 			parameters: {

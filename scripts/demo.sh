@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's demo command:  bash scripts/demo.sh [--reset]
 #
-# Starts a real n8n (pinned, on Node 24) on http://127.0.0.1:5678 with this package loaded, a demo
+# Starts a real n8n (pinned, on Node 24) on http://127.0.0.1:5678 with this package installed as
+# Settings → Community Nodes installs it (packed, in .demo/n8n/.n8n/nodes/node_modules), a demo
 # owner account, the example credentials and workflows imported, and the project's deterministic
 # test model (not an LLM) answering OpenAI calls on http://127.0.0.1:8787. Everything it writes is
 # under .demo/ (git-ignored): the n8n user folder and a copy of examples/registry, so the demo never
@@ -52,6 +53,8 @@ source scripts/pack-extension.sh
 DEMO="$ROOT/.demo"
 [ "$reset" = 1 ] && rm -rf "$DEMO"
 mkdir -p "$DEMO/n8n"
+# Where n8n's community-package installer puts the package; n8n loads it at start as n8n-nodes-prompt-release.*
+pr_install_package_into "$DEMO/n8n" || die "could not install the packed package into .demo/n8n"
 if [ ! -d "$DEMO/registry" ]; then
 	[ -d examples/registry ] || die "examples/registry is missing"
 	cp -R examples/registry "$DEMO/registry"
@@ -105,7 +108,7 @@ export N8N_LICENSE_AUTO_RENEW_ENABLED=false N8N_AI_ENABLED=false N8N_DISABLED_MO
 export N8N_RUNNERS_MODE=internal N8N_LOG_LEVEL=info N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=true
 export N8N_LISTEN_ADDRESS=127.0.0.1 N8N_HOST=127.0.0.1 N8N_PORT="$N8N_PORT_DEMO" N8N_PROTOCOL=http
 export N8N_EDITOR_BASE_URL="http://127.0.0.1:$N8N_PORT_DEMO" N8N_SECURE_COOKIE=false NODE_ENV=production
-export N8N_CUSTOM_EXTENSIONS # from pack-extension.sh
+unset N8N_CUSTOM_EXTENSIONS # the package comes from the user folder, as on a user's install
 # The owner account, created/updated at start (n8n 2.x: instance settings from the environment).
 export N8N_INSTANCE_OWNER_MANAGED_BY_ENV=true N8N_INSTANCE_OWNER_EMAIL="$DEMO_EMAIL"
 export N8N_INSTANCE_OWNER_FIRST_NAME=Demo N8N_INSTANCE_OWNER_LAST_NAME=User

@@ -27,7 +27,7 @@ if [ ! -x /usr/bin/chromium ]; then
 	fi
 fi
 export PROMPT_RELEASE_REQUIRE_BROWSER=1
-step "ready in $((SECONDS - t0)) s: node $(node --version), n8n $N8N_HOST_DIR, extension $N8N_CUSTOM_EXTENSIONS"
+step "ready in $((SECONDS - t0)) s: node $(node --version), n8n $N8N_HOST_DIR, package $PROMPT_RELEASE_PACKAGE_TARBALL"
 
 set +e
 lint=0

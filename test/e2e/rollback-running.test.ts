@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import { addPrompt, commitAndRelease, promptSpec } from '../nodes/support/registry';
 import { FileRegistryStore } from '../../lib/registry/file-store';
-import { REPO_ROOT, createN8n, ensureN8nHost, packExtension, type N8nInstance, type N8nServer } from './support/n8n';
+import { REPO_ROOT, createN8n, ensureN8nHost, type N8nInstance, type N8nServer } from './support/n8n';
 
 const MINUTE = 60_000;
 const TTL_SECONDS = 2;
@@ -58,7 +58,7 @@ function workflow(): Json {
 			{
 				id: '5e0d7c0e-0000-4000-8000-000000000002',
 				name: 'Run Prompt Release',
-				type: 'CUSTOM.runPromptRelease',
+				type: 'n8n-nodes-prompt-release.runPromptRelease',
 				typeVersion: 1,
 				position: [240, 0],
 				parameters: {
@@ -94,8 +94,7 @@ describe('rollback reaches a running workflow', () => {
 		await commitAndRelease(store, model, 'rollme');
 
 		ensureN8nHost();
-		const ext = packExtension();
-		n8n = await createN8n({ customExtensions: ext.customExtensions });
+		n8n = await createN8n({ withPackage: true });
 		const credentialsFile = path.join(tmp, 'credentials.json');
 		fs.writeFileSync(
 			credentialsFile,

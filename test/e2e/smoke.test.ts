@@ -1,17 +1,18 @@
 /**
  * Proves the e2e infrastructure with a REAL n8n (pinned host, Node 24, offline):
  *  - the host installs/locates, imports a workflow and executes it from the CLI (Manual Trigger -> Set);
- *  - the extension arrangement of scripts/pack-extension.sh (N8N_CUSTOM_EXTENSIONS = a folder with a
- *    symlink to the package's dist/, dependencies in the package's own node_modules) loads a node
- *    that require()s its own dependency and n8n-workflow (from n8n's install);
+ *  - a package placed where n8n's community-package installer puts it
+ *    (<N8N_USER_FOLDER>/.n8n/nodes/node_modules/n8n-nodes-*) loads at start, is named after the package,
+ *    and require()s its own dependency (from its own node_modules) and n8n-workflow (from n8n's install);
  *  - the server helper starts n8n and waits for readiness;
- *  - when dist/ has our nodes, the packed package loads in n8n (CUSTOM.<name> types).
+ *  - when dist/ has our nodes, the packed package loads in n8n as n8n-nodes-prompt-release.<name> types,
+ *    and the old developer-shortcut names (CUSTOM.<name>) are unknown to a real install.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { REPO_ROOT, createN8n, ensureN8nHost, packExtension, type N8nInstance } from './support/n8n';
+import { REPO_ROOT, createN8n, ensureN8nHost, installPackageFolder, nodeType, type N8nInstance } from './support/n8n';
 
 const MINUTE = 60_000;
 
@@ -118,13 +119,16 @@ describe('e2e infrastructure: a real n8n', () => {
 	);
 
 	test(
-		'loads a node from an extension folder of symlinked dist/ whose dependencies are in its own node_modules',
+		'loads a package from <user folder>/.n8n/nodes/node_modules, named after the package, with its own dependencies',
 		async () => {
-			// Same layout scripts/pack-extension.sh produces, with a stand-in package.
-			const ext = path.join(tmp, 'extension');
-			const pkg = path.join(ext, 'probe-package');
+			// The layout n8n's community-package installer leaves, with a stand-in package.
+			const pkg = path.join(tmp, 'n8n-nodes-probe');
 			fs.mkdirSync(path.join(pkg, 'dist', 'nodes', 'Probe'), { recursive: true });
 			fs.mkdirSync(path.join(pkg, 'node_modules', 'probe-dep'), { recursive: true });
+			fs.writeFileSync(
+				path.join(pkg, 'package.json'),
+				JSON.stringify({ name: 'n8n-nodes-probe', version: '1.0.0', n8n: { n8nNodesApiVersion: 1, nodes: ['dist/nodes/Probe/Probe.node.js'] } }),
+			);
 			fs.writeFileSync(path.join(pkg, 'node_modules', 'probe-dep', 'package.json'), '{"name":"probe-dep","version":"1.2.3","main":"index.js"}');
 			fs.writeFileSync(path.join(pkg, 'node_modules', 'probe-dep', 'index.js'), 'module.exports = { where: __filename };');
 			fs.writeFileSync(
@@ -143,18 +147,17 @@ class Probe {
 module.exports = { Probe };
 `,
 			);
-			fs.mkdirSync(path.join(ext, 'custom'));
-			fs.symlinkSync('../probe-package/dist', path.join(ext, 'custom', 'probe-package'));
-
 			const host = ensureN8nHost();
-			const n8n = await createN8n({ customExtensions: path.join(ext, 'custom') });
+			const n8n = await createN8n();
 			instances.push(n8n);
-			const file = writeJson(path.join(tmp, 'probe.json'), workflow('smokeProbeWorkflow', [manualTrigger, { name: 'Probe', type: 'CUSTOM.probe', typeVersion: 1 }]));
+			const installed = installPackageFolder(n8n.userFolder, pkg);
+			expect(installed).toBe(path.join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-probe'));
+			const file = writeJson(path.join(tmp, 'probe.json'), workflow('smokeProbeWorkflow', [manualTrigger, { name: 'Probe', type: 'n8n-nodes-probe.probe', typeVersion: 1 }]));
 			await n8n.importWorkflow(file);
 			const run = await n8n.executeWorkflow('smokeProbeWorkflow');
 			expect({ ok: run.ok, logs: run.ok ? '' : run.logs }).toEqual({ ok: true, logs: '' });
 			const [probe] = runDataJson(run.output).Probe as Array<{ dep: string; workflowFrom: string }>;
-			expect(probe.dep).toBe(path.join(fs.realpathSync(pkg), 'node_modules', 'probe-dep', 'index.js'));
+			expect(probe.dep).toBe(path.join(fs.realpathSync(installed), 'node_modules', 'probe-dep', 'index.js'));
 			expect(probe.workflowFrom.startsWith(host.hostDir + path.sep)).toBe(true);
 		},
 		5 * MINUTE,
@@ -181,10 +184,9 @@ module.exports = { Probe };
 	const nodesBuilt = builtNodes.length > 0 && builtNodes.length === (pkg.n8n?.nodes ?? []).length;
 
 	(nodesBuilt ? test : test.skip)(
-		'the packed package loads in n8n: every node in package.json is a known CUSTOM.<name> type',
+		'the packed package loads in n8n: every node in package.json is a known n8n-nodes-prompt-release.<name> type',
 		async () => {
-			const ext = packExtension();
-			// Node type names as n8n registers them: CUSTOM.<description.name>. Read from the repo's
+			// Node type names as n8n registers them: <package name>.<description.name>. Read from the repo's
 			// dist/ (its n8n-workflow resolves from the repo's node_modules; the packed copy's does not
 			// under jest's resolver).
 			const types = builtNodes.map((f) => {
@@ -194,17 +196,23 @@ module.exports = { Probe };
 				const version: number = d.defaultVersion ?? (Array.isArray(d.version) ? Math.max(...d.version) : (d.version ?? 1));
 				return { name: d.name as string, version };
 			});
-			const n8n = await createN8n({ customExtensions: ext.customExtensions });
+			const n8n = await createN8n({ withPackage: true });
 			instances.push(n8n);
 			// A workflow with an unknown node type fails to execute with "Unrecognized node type";
 			// a known type gets past loading. Probe each node type alone after a Manual Trigger.
-			for (const { name, version } of types) {
-				const id = `smokeLoad${name[0].toUpperCase()}${name.slice(1)}`.slice(0, 40);
-				const file = writeJson(path.join(tmp, `${id}.json`), workflow(id, [manualTrigger, { name: 'Node', type: `CUSTOM.${name}`, typeVersion: version }]));
+			const unrecognized = async (id: string, type: string, version: number): Promise<boolean> => {
+				const file = writeJson(path.join(tmp, `${id}.json`), workflow(id, [manualTrigger, { name: 'Node', type, typeVersion: version }]));
 				await n8n.importWorkflow(file);
 				const run = await n8n.executeWorkflow(id);
-				expect({ name, unrecognized: /Unrecognized node type|is not known/i.test(run.logs) }).toEqual({ name, unrecognized: false });
+				return /Unrecognized node type|is not known/i.test(run.logs);
+			};
+			for (const { name, version } of types) {
+				const id = `smokeLoad${name[0].toUpperCase()}${name.slice(1)}`.slice(0, 40);
+				expect({ name, unrecognized: await unrecognized(id, nodeType(name), version) }).toEqual({ name, unrecognized: false });
 			}
+			// The names of the developer shortcut (N8N_CUSTOM_EXTENSIONS) do not exist on a real install.
+			const [first] = types;
+			expect(await unrecognized('smokeLoadCustomPrefix', `CUSTOM.${first.name}`, first.version)).toBe(true);
 		},
 		10 * MINUTE,
 	);

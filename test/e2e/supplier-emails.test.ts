@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 import { loadRules, startModelServer, type ModelServer } from '../../lib/testing/model-server';
-import { REPO_ROOT, createN8n, ensureN8nHost, packExtension, type ExecuteResult, type N8nInstance } from './support/n8n';
+import { REPO_ROOT, createN8n, ensureN8nHost, type ExecuteResult, type N8nInstance } from './support/n8n';
 
 const MINUTE = 60_000;
 const { workflows, CREDENTIALS } = require(path.join(REPO_ROOT, 'scripts', 'build-example-workflows.js')) as {
@@ -73,8 +73,7 @@ describe('supplier emails in a real n8n', () => {
 		server = await startModelServer({ rules });
 
 		ensureN8nHost();
-		const ext = packExtension();
-		n8n = await createN8n({ customExtensions: ext.customExtensions });
+		n8n = await createN8n({ withPackage: true });
 		await n8n.importCredentials(
 			writeJson(path.join(tmp, 'credentials.json'), [
 				{ ...CREDENTIALS.promptRegistryApi, type: 'promptRegistryApi', data: { registryPath: registry } },
@@ -205,7 +204,7 @@ describe('supplier emails in a real n8n', () => {
 			const wf = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'workflows', 'run-prompt-release.json'), 'utf8'));
 			wf.id = 'anthropicE2eFlow';
 			wf.name = 'e2e anthropic';
-			const node = wf.nodes.find((n: Json) => n.type === 'CUSTOM.runPromptRelease');
+			const node = wf.nodes.find((n: Json) => n.type === 'n8n-nodes-prompt-release.runPromptRelease');
 			node.parameters = { ...node.parameters, prompt: { __rl: true, mode: 'id', value: 'claude-price-change' }, release: 'draft' };
 			node.credentials = { promptRegistryApi: CREDENTIALS.promptRegistryApi, anthropicApi: { id: 'anthropicE2e0001', name: 'Anthropic (e2e)' } };
 			await n8n.importWorkflow(writeJson(path.join(tmp, 'anthropic.json'), wf));

@@ -29,7 +29,7 @@ afterAll(async () => {
 async function context(registryPath: string = registry.root) {
 	return await loadOptionsContext({
 		nodeType: new RunPromptRelease(),
-		typeName: 'CUSTOM.runPromptRelease',
+		typeName: 'n8n-nodes-prompt-release.runPromptRelease',
 		parameters: { prompt: { __rl: true, mode: 'list', value: '' } },
 		credentials: { promptRegistryApi: { data: { registryPath } } },
 		credentialTypes: [new PromptRegistryApi()],

@@ -87,7 +87,7 @@ export type HarnessNode = Omit<INode, 'id' | 'typeVersion' | 'position' | 'param
 	Partial<Pick<INode, 'id' | 'typeVersion' | 'position' | 'parameters'>>;
 
 export interface RunWorkflowOptions {
-	/** Node types under test by type name as used in `nodes[].type`, e.g. `'CUSTOM.extractSignal'`. */
+	/** Node types under test by type name as used in `nodes[].type`, e.g. `'n8n-nodes-prompt-release.extractSignal'`. */
 	nodeTypes: Record<string, INodeType | IVersionedNodeType>;
 	/**
 	 * The workflow's nodes. A start node of type {@link HARNESS_TRIGGER_TYPE} named

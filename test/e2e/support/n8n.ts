@@ -1,9 +1,8 @@
 /**
- * Drive a REAL n8n (the pinned host from scripts/n8n-host/, run on Node 24) from jest e2e tests.
+ * Drive a REAL n8n (the pinned host from scripts/n8n-host/, run on Node 24) from jest e2e tests, with
+ * this package installed where a user's n8n has it (see ./package.ts).
  *
- *   const host = ensureN8nHost();                 // installs into the cache on first use (minutes)
- *   const ext = packExtension();                  // this package, packed + installed like n8n does
- *   const n8n = await createN8n({ customExtensions: ext.customExtensions });
+ *   const n8n = await createN8n({ withPackage: true }); // user folder with the packed package installed
  *   await n8n.importCredentials(file); await n8n.importWorkflow(file);
  *   const run = await n8n.executeWorkflow('wf-id');   // run.ok, run.status, run.output (--rawOutput JSON)
  *   const server = await n8n.startServer();           // { url, stop() }
@@ -12,228 +11,25 @@
  * Every child runs in its own process group and is killed (group-wide) on timeout or stop.
  * Knobs: PROMPT_RELEASE_E2E_KEEP=1 keeps user folders; PROMPT_RELEASE_E2E_VERBOSE=1 echoes n8n output.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+import { installPackage } from './package';
+import {
+	MINUTE,
+	describeRun,
+	ensureN8nHost,
+	freePort,
+	n8nEnv,
+	runN8n,
+	startN8nProcess,
+	type CommandResult,
+	type N8nServer,
+} from './process';
 
-/** Fixed key: imported credentials are encrypted with it, so every command must use the same one. */
-export const E2E_ENCRYPTION_KEY = 'prompt-release-e2e-fixed-encryption-key';
-
-const MINUTE = 60_000;
-const verbose = process.env.PROMPT_RELEASE_E2E_VERBOSE === '1';
-
-export interface N8nHost {
-	/** Install folder in the cache (package.json, node_modules/n8n, ...). */
-	hostDir: string;
-	/** n8n's entry script; run it with {@link N8nHost.nodeBin}. */
-	n8nBin: string;
-	/** The Node 24 binary from the cache. */
-	nodeBin: string;
-}
-
-export interface PackedExtension {
-	/** Value for N8N_CUSTOM_EXTENSIONS: a folder holding only a symlink to the package's dist/. */
-	customExtensions: string;
-	/** The installed package (package.json, dist/, node_modules/ with production dependencies). */
-	packageDir: string;
-}
-
-function parseKeyValues(out: string): Record<string, string> {
-	const kv: Record<string, string> = {};
-	for (const line of out.split('\n')) {
-		const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-		if (m) kv[m[1]] = m[2];
-	}
-	return kv;
-}
-
-function runScript(script: string, args: string[], timeoutMs: number): Record<string, string> {
-	try {
-		const out = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', script), ...args], {
-			cwd: REPO_ROOT,
-			encoding: 'utf8',
-			stdio: ['ignore', 'pipe', 'pipe'],
-			timeout: timeoutMs,
-			killSignal: 'SIGKILL',
-			env: withoutJestEnv(process.env),
-			maxBuffer: 64 * 1024 * 1024,
-		});
-		return parseKeyValues(out);
-	} catch (error) {
-		const e = error as { stderr?: string; stdout?: string; message: string };
-		throw new Error(`scripts/${script} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-	}
-}
-
-function withoutJestEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-	const copy = { ...env };
-	delete copy.NODE_ENV; // jest sets "test"; n8n then refuses to load nodes ("Not available in tests")
-	delete copy.JEST_WORKER_ID;
-	delete copy.NODE_OPTIONS;
-	return copy;
-}
-
-let hostCache: N8nHost | undefined;
-
-/** Locates the pinned n8n host, installing it into the cache when missing (scripts/n8n-host.sh). */
-export function ensureN8nHost(): N8nHost {
-	if (hostCache) return hostCache;
-	const kv = runScript('n8n-host.sh', [], 20 * MINUTE);
-	if (!kv.N8N_BIN || !kv.N8N_HOST_DIR || !kv.NODE) throw new Error(`scripts/n8n-host.sh printed ${JSON.stringify(kv)}`);
-	hostCache = { hostDir: kv.N8N_HOST_DIR, n8nBin: kv.N8N_BIN, nodeBin: kv.NODE };
-	return hostCache;
-}
-
-let extensionCache: PackedExtension | undefined;
-
-/**
- * Packs this project's dist/ and installs it as n8n installs a community package
- * (scripts/pack-extension.sh --no-prepare: never reinstalls or rebuilds the repo from inside a test run;
- * scripts/test.sh and the jest global setup build dist/ beforehand).
- */
-export function packExtension(): PackedExtension {
-	if (extensionCache) return extensionCache;
-	if (!fs.existsSync(path.join(REPO_ROOT, 'dist'))) throw new Error('dist/ is missing: build first (npm run build)');
-	const kv = runScript('pack-extension.sh', ['--no-prepare'], 15 * MINUTE);
-	if (!kv.N8N_CUSTOM_EXTENSIONS || !kv.PROMPT_RELEASE_EXTENSION_PACKAGE) {
-		throw new Error(`scripts/pack-extension.sh printed ${JSON.stringify(kv)}`);
-	}
-	extensionCache = { customExtensions: kv.N8N_CUSTOM_EXTENSIONS, packageDir: kv.PROMPT_RELEASE_EXTENSION_PACKAGE };
-	return extensionCache;
-}
-
-/**
- * Environment for a quiet, offline n8n: a whitelist of the parent's variables (no NODE_ENV=test,
- * no stray N8N_*), the recipe's switches, a fixed encryption key, listening on 127.0.0.1 only.
- * Pass N8N_CUSTOM_EXTENSIONS (see {@link packExtension}) and anything else in `extraEnv`;
- * a value of `undefined` removes a variable.
- */
-export function n8nEnv(userFolder: string, extraEnv: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = {};
-	for (const key of ['HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL']) {
-		if (process.env[key] !== undefined) env[key] = process.env[key];
-	}
-	const nodeDir = hostCache ? path.dirname(hostCache.nodeBin) : undefined;
-	env.PATH = [nodeDir, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(path.delimiter);
-	Object.assign(env, {
-		N8N_USER_FOLDER: userFolder,
-		N8N_ENCRYPTION_KEY: E2E_ENCRYPTION_KEY,
-		N8N_DIAGNOSTICS_ENABLED: 'false',
-		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-		N8N_TEMPLATES_ENABLED: 'false',
-		N8N_PERSONALIZATION_ENABLED: 'false',
-		N8N_DYNAMIC_BANNERS_ENABLED: 'false',
-		N8N_HIRING_BANNER_ENABLED: 'false',
-		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
-		N8N_AI_ENABLED: 'false',
-		N8N_DISABLED_MODULES: 'mcp-registry',
-		N8N_RUNNERS_MODE: 'internal',
-		N8N_LOG_LEVEL: 'info', // at warn/error `n8n execute` prints nothing
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_HOST: '127.0.0.1',
-		N8N_SECURE_COOKIE: 'false',
-		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'true',
-		NODE_ENV: 'production',
-	});
-	for (const [key, value] of Object.entries(extraEnv)) {
-		if (value === undefined) delete env[key];
-		else env[key] = value;
-	}
-	return env;
-}
-
-/** A free TCP port on 127.0.0.1 (for N8N_PORT and N8N_RUNNERS_BROKER_PORT). */
-export async function freePort(): Promise<number> {
-	return await new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.unref();
-		server.on('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-export interface CommandResult {
-	exitCode: number | null;
-	signal: NodeJS.Signals | null;
-	timedOut: boolean;
-	stdout: string;
-	stderr: string;
-	/** stdout and stderr as they arrived. */
-	logs: string;
-	durationMs: number;
-}
-
-export interface RunOptions {
-	env: NodeJS.ProcessEnv;
-	timeoutMs?: number;
-	cwd?: string;
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-	if (child.pid === undefined) return;
-	try {
-		process.kill(-child.pid, signal);
-	} catch {
-		try {
-			child.kill(signal);
-		} catch {
-			/* already gone */
-		}
-	}
-}
-
-function spawnN8n(args: string[], opts: RunOptions): ChildProcess {
-	const host = ensureN8nHost();
-	return spawn(host.nodeBin, [host.n8nBin, ...args], {
-		cwd: opts.cwd ?? opts.env.N8N_USER_FOLDER ?? os.tmpdir(),
-		env: opts.env,
-		detached: true, // own process group: stop/timeout kill n8n and its task runners together
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-}
-
-/** Runs `n8n <args>` to completion (or kills its process group after `timeoutMs`, default 2 min). */
-export async function runN8n(args: string[], opts: RunOptions): Promise<CommandResult> {
-	const started = Date.now();
-	const child = spawnN8n(args, opts);
-	let stdout = '';
-	let stderr = '';
-	let logs = '';
-	child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-		stdout += d;
-		logs += d;
-		if (verbose) process.stdout.write(d);
-	});
-	child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-		stderr += d;
-		logs += d;
-		if (verbose) process.stderr.write(d);
-	});
-	let timedOut = false;
-	const timer = setTimeout(() => {
-		timedOut = true;
-		killGroup(child, 'SIGKILL');
-	}, opts.timeoutMs ?? 2 * MINUTE);
-	const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-		child.on('error', reject);
-		child.on('close', (code, sig) => resolve([code, sig]));
-	}).finally(() => clearTimeout(timer));
-	// Leftover task runners in the group: gone with their parent.
-	killGroup(child, 'SIGKILL');
-	return { exitCode, signal, timedOut, stdout, stderr, logs, durationMs: Date.now() - started };
-}
-
-function describe(args: string[], r: CommandResult): string {
-	const how = r.timedOut ? 'timed out' : `exit ${r.exitCode}${r.signal ? ` (${r.signal})` : ''}`;
-	return `n8n ${args.join(' ')}: ${how} after ${r.durationMs} ms\n--- output ---\n${r.logs.slice(-8000)}`;
-}
+export * from './process';
+export * from './package';
 
 /**
  * The JSON document `n8n execute --rawOutput` prints after its log lines: the first line starting
@@ -271,20 +67,11 @@ export interface ExecuteResult extends CommandResult {
 	ok: boolean;
 }
 
-export interface N8nServer {
-	url: string;
-	port: number;
-	/** Output so far. */
-	logs(): string;
-	/** SIGTERM to the process group, SIGKILL after 15 s. */
-	stop(): Promise<void>;
-}
-
 export interface CreateN8nOptions {
 	/** User folder (n8n's database, config). Default: a new temp folder, removed by dispose(). */
 	userFolder?: string;
-	/** N8N_CUSTOM_EXTENSIONS, e.g. packExtension().customExtensions. */
-	customExtensions?: string;
+	/** Install this package (packed, as n8n installs community packages) into the user folder. */
+	withPackage?: boolean;
 	/** More environment for every command. */
 	env?: Record<string, string | undefined>;
 }
@@ -316,10 +103,8 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 	const ownFolder = options.userFolder === undefined;
 	const userFolder = options.userFolder ?? fs.mkdtempSync(path.join(os.tmpdir(), 'prompt-release-n8n-'));
 	fs.mkdirSync(userFolder, { recursive: true });
-	const env = n8nEnv(userFolder, {
-		...(options.customExtensions ? { N8N_CUSTOM_EXTENSIONS: options.customExtensions } : {}),
-		...options.env,
-	});
+	if (options.withPackage) installPackage(userFolder);
+	const env = n8nEnv(userFolder, options.env);
 	const servers = new Set<N8nServer>();
 
 	const commandEnv = async (extra?: Record<string, string | undefined>): Promise<NodeJS.ProcessEnv> => {
@@ -336,7 +121,7 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 
 	const mustRun = async (args: string[]): Promise<CommandResult> => {
 		const r = await run(args);
-		if (r.exitCode !== 0) throw new Error(describe(args, r));
+		if (r.exitCode !== 0) throw new Error(describeRun(args, r));
 		return r;
 	};
 
@@ -348,7 +133,7 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		importWorkflow: async (file) => await mustRun(['import:workflow', `--input=${path.resolve(file)}`]),
 		async executeWorkflow(id, opts = {}) {
 			const r = await run(['execute', `--id=${id}`, '--rawOutput'], { timeoutMs: opts.timeoutMs ?? 3 * MINUTE, env: opts.env });
-			if (r.timedOut) throw new Error(describe(['execute', `--id=${id}`], r));
+			if (r.timedOut) throw new Error(describeRun(['execute', `--id=${id}`], r));
 			const output = parseRawOutput(r.stdout);
 			const result = output as { status?: unknown; finished?: unknown } | undefined;
 			const status = typeof result?.status === 'string' ? result.status : undefined;
@@ -359,56 +144,16 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		async startServer(port, opts = {}) {
 			const p = port ?? (await freePort());
 			const e = await commandEnv({ N8N_PORT: String(p), ...opts.env });
-			const child = spawnN8n(['start'], { env: e });
-			let logs = '';
-			const onData = (d: string) => {
-				logs += d;
-				if (verbose) process.stdout.write(d);
-			};
-			child.stdout!.setEncoding('utf8').on('data', onData);
-			child.stderr!.setEncoding('utf8').on('data', onData);
-			let exited: string | undefined;
-			const closed = new Promise<void>((resolve) =>
-				child.on('close', (code, sig) => {
-					exited = `exit ${code}${sig ? ` (${sig})` : ''}`;
-					resolve();
-				}),
-			);
-			const url = `http://127.0.0.1:${p}`;
-			const server: N8nServer = {
-				url,
-				port: p,
-				logs: () => logs,
+			const server = await startN8nProcess(['start'], e, { port: p, timeoutMs: opts.timeoutMs });
+			const tracked: N8nServer = {
+				...server,
 				async stop() {
-					servers.delete(server);
-					if (exited === undefined) {
-						killGroup(child, 'SIGTERM');
-						const t = setTimeout(() => killGroup(child, 'SIGKILL'), 15_000);
-						await closed;
-						clearTimeout(t);
-					}
-					killGroup(child, 'SIGKILL');
+					servers.delete(tracked);
+					await server.stop();
 				},
 			};
-			servers.add(server);
-			const deadline = Date.now() + (opts.timeoutMs ?? 2 * MINUTE);
-			for (;;) {
-				if (exited !== undefined) {
-					servers.delete(server);
-					throw new Error(`n8n start on port ${p} ended before it was ready: ${exited}\n${logs.slice(-8000)}`);
-				}
-				try {
-					const res = await fetch(`${url}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
-					if (res.status === 200) return server;
-				} catch {
-					/* not listening yet */
-				}
-				if (Date.now() > deadline) {
-					await server.stop();
-					throw new Error(`n8n start on port ${p} not ready in time\n${logs.slice(-8000)}`);
-				}
-				await new Promise((r) => setTimeout(r, 250));
-			}
+			servers.add(tracked);
+			return tracked;
 		},
 		async dispose() {
 			await Promise.all([...servers].map(async (s) => await s.stop()));

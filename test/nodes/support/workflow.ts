@@ -7,9 +7,9 @@ import { RunPromptRelease } from '../../../nodes/RunPromptRelease/RunPromptRelea
 import type { ModelServer } from '../../../lib/testing/model-server';
 import type { HarnessCredential } from '../../support/n8n-harness';
 
-export const RUN = 'CUSTOM.runPromptRelease';
-export const EXTRACT = 'CUSTOM.extractSignal';
-export const CORRECT = 'CUSTOM.recordCorrection';
+export const RUN = 'n8n-nodes-prompt-release.runPromptRelease';
+export const EXTRACT = 'n8n-nodes-prompt-release.extractSignal';
+export const CORRECT = 'n8n-nodes-prompt-release.recordCorrection';
 
 export const nodeTypes = {
 	[RUN]: new RunPromptRelease(),
