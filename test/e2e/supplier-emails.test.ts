@@ -199,6 +199,53 @@ describe('supplier emails in a real n8n', () => {
 	);
 
 	test(
+		'a provider answering 30 % 429 and 10 % 500, default settings: every email leaves through valid or invalid, none lost; failures are retryable items, not a failed node',
+		async () => {
+			const wf = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'workflows', 'supplier-email-signals.json'), 'utf8'));
+			wf.id = 'faultyProvider001';
+			wf.name = 'e2e faulty provider';
+			wf.nodes = wf.nodes.filter((n: Json) => n.name !== 'Record Correction');
+			delete wf.connections['Extract Signal'].main[1];
+			await n8n.importWorkflow(writeJson(path.join(tmp, 'faulty.json'), wf));
+			const signalsOf = (item: Json) => Object.fromEntries(['priceChange', 'newUnitPrice', 'delayDays', 'currency', 'effectiveDate'].filter((f) => f in item).map((f) => [f, item[f]]));
+
+			const clean = await n8n.executeWorkflow(wf.id);
+			expect(clean.ok).toBe(true);
+			const [cleanValid] = outputs(clean, 'Extract Signal');
+			const expected = new Map(cleanValid.map((i) => [i.id, signalsOf(i)]));
+
+			server.setFaults({ rateLimitedNoRetryAfter: 0.3, serverError: 0.1, seed: 5 });
+			let run: ExecuteResult;
+			try {
+				run = await n8n.executeWorkflow(wf.id);
+			} finally {
+				server.setFaults(undefined);
+			}
+			expect({ status: run.status, ok: run.ok }).toEqual({ status: 'success', ok: true });
+			const [valid, invalid] = outputs(run, 'Extract Signal');
+			expect([...valid, ...invalid].map((i) => i.id).sort()).toEqual(emails.map((e) => e.id).sort());
+			// A valid item carries exactly the values a fault-free run gives.
+			for (const item of valid) expect(signalsOf(item)).toEqual(expected.get(item.id));
+			// An invalid item lists each failed signal once, with its reason; a provider failure is retryable.
+			let retryable = 0;
+			for (const item of invalid) {
+				for (const entry of item._invalid as Json[]) {
+					expect(typeof entry.reason).toBe('string');
+					if (entry.retryable) {
+						retryable++;
+						expect(entry.reason).toMatch(/^provider error: (rate limited by openai|openai .* failed with a server error)/);
+					} else {
+						expect(entry).toMatchObject({ field: 'delayDays', rawOutput: 'two weeks' });
+					}
+					expect(item).not.toHaveProperty(entry.field);
+				}
+			}
+			expect(retryable).toBeGreaterThan(0);
+		},
+		8 * MINUTE,
+	);
+
+	test(
 		"n8n's own anthropicApi credential serves a prompt whose provider is anthropic",
 		async () => {
 			const wf = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'workflows', 'run-prompt-release.json'), 'utf8'));
