@@ -38,6 +38,7 @@ interface TestOptions {
 	junit?: string;
 	baseline?: string;
 	repeat?: string;
+	rpm?: string;
 }
 
 interface Target {
@@ -176,7 +177,8 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
-	const provider = createProvider(model, {});
+	const rpm = opts.rpm !== undefined ? parsePositiveInt(opts.rpm, '--rpm') : undefined;
+	const provider = createProvider(model, rpm ? { requestsPerMinute: rpm } : {});
 	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
 	const policy = await loadPolicy(store, promptId);
 	const repeat = opts.repeat !== undefined ? parsePositiveInt(opts.repeat, '--repeat') : policy.repeat;
@@ -227,7 +229,8 @@ export function register(program: Command): void {
 		.argument('<prompt>', 'prompt id')
 		.option('--version <n>', 'version number or "draft" (default: the version on production, else the latest, else the draft)')
 		.option('--model <provider:name>', 'use another model, e.g. openai-compatible:llama3 or anthropic:claude-haiku-4-5 (such a run is never release evidence)')
-		.option('--concurrency <n>', 'fixtures run at the same time', '4')
+		.option('--concurrency <n>', 'fixtures run at the same time (the upper bound: calls are also paced by the provider\'s rate-limit answers)', '4')
+		.option('--rpm <n>', 'cap model calls at n requests per minute')
 		.option('--json', 'print only the summary as one JSON object')
 		.option('--junit <file>', 'also write a JUnit XML report to this file')
 		.option('--baseline <version|runId>', "compare for regressions with the newest run of this version, or with this run (default: the run behind production's release)")
