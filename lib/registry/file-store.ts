@@ -6,6 +6,7 @@ import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
 import { canonicalJson } from '../hash';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
+import { InputsIndex } from './inputs-index';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkRun, checkVersionFile } from './formats';
 import type { PolicyFile, PriceTable, RegistryStore } from './store';
 import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
@@ -127,14 +128,27 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	async listFixtures(promptId: string, spec?: PromptSpec): Promise<Fixture[]> {
+		const out: Fixture[] = [];
+		for await (const fixture of this.streamFixtures(promptId, spec)) out.push(fixture);
+		return out;
+	}
+
+	/**
+	 * Fixtures one at a time, in id order, each validated like `listFixtures` does: only the file names are
+	 * held, so 100,000 fixtures never sit in memory at once.
+	 */
+	async *streamFixtures(promptId: string, spec?: PromptSpec): AsyncGenerator<Fixture> {
 		const dir = this.fixturesDir(promptId);
 		const names = (await listDir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-		const out: Fixture[] = [];
 		for (const name of names) {
 			const loaded = await this.load(path.join(dir, name));
-			out.push(checkFixture(loaded, name.slice(0, -'.yaml'.length), spec));
+			yield checkFixture(loaded, name.slice(0, -'.yaml'.length), spec);
 		}
-		return out;
+	}
+
+	/** The prompt's index of fixtures by inputs (lib/registry/inputs-index.ts). */
+	inputsIndex(promptId: string): InputsIndex {
+		return new InputsIndex(this.fixturesDir(promptId));
 	}
 
 	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
@@ -144,9 +158,15 @@ export class FileRegistryStore implements RegistryStore {
 		return checkFixture(await this.load(file), fixtureId, spec);
 	}
 
+	/** Upsert the fixture file, then its inputs-index entry (dropping the entry of its old inputs when they changed). */
 	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
 		assertPromptId(fixture.id, 'fixture id');
+		const index = this.inputsIndex(promptId);
+		await index.ensure(() => this.streamFixtures(promptId));
+		const before = await this.readFixture(promptId, fixture.id).catch(() => undefined);
 		await writeFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
+		if (before && canonicalJson(before.inputs) !== canonicalJson(fixture.inputs)) await index.remove(before.inputs, fixture.id);
+		await index.set(fixture.inputs, fixture.id);
 	}
 
 	private releasesFile(promptId: string): string {
@@ -278,8 +298,17 @@ export class FileRegistryStore implements RegistryStore {
 		await writeFileAtomic(path.join(this.root, 'pricing.yaml'), toYaml({ models: clean(prices) }));
 	}
 
+	/**
+	 * One index lookup and one fixture read, whatever the number of fixtures. The fixture the index names is
+	 * checked against the inputs (an entry left stale by a hand edit counts as no match). A registry written
+	 * before the index existed is indexed once, on first use.
+	 */
 	async findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
-		const key = canonicalJson(inputs);
-		return (await this.listFixtures(promptId)).find((f) => canonicalJson(f.inputs) === key);
+		const index = this.inputsIndex(promptId);
+		await index.ensure(() => this.streamFixtures(promptId));
+		const id = await index.lookup(inputs);
+		if (!id) return undefined;
+		const fixture = await this.readFixture(promptId, id).catch(() => undefined);
+		return fixture && canonicalJson(fixture.inputs) === canonicalJson(inputs) ? fixture : undefined;
 	}
 }
