@@ -3,15 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
-import { ConfigError } from '../errors';
+import { ConfigError, ConfigErrors } from '../errors';
 import { canonicalJson } from '../hash';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
 import { InputsIndex } from './inputs-index';
-import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkRun, checkVersionFile } from './formats';
-import type { PolicyFile, PriceTable, RegistryStore } from './store';
-import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
-
-const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
+import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
+import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
+import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from './store';
+import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
 
 async function exists(p: string): Promise<boolean> {
 	try {
@@ -137,12 +136,21 @@ export class FileRegistryStore implements RegistryStore {
 	 * Fixtures one at a time, in id order, each validated like `listFixtures` does: only the file names are
 	 * held, so 100,000 fixtures never sit in memory at once.
 	 */
-	async *streamFixtures(promptId: string, spec?: PromptSpec): AsyncGenerator<Fixture> {
+	async *streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
 		const dir = this.fixturesDir(promptId);
 		const names = (await listDir(dir)).filter((f) => f.endsWith('.yaml')).sort();
 		for (const name of names) {
-			const loaded = await this.load(path.join(dir, name));
-			yield checkFixture(loaded, name.slice(0, -'.yaml'.length), spec);
+			let fixture: Fixture;
+			try {
+				fixture = checkFixture(await this.load(path.join(dir, name)), name.slice(0, -'.yaml'.length), spec);
+			} catch (error) {
+				if (!onProblem) throw error;
+				if (error instanceof ConfigErrors) error.errors.forEach(onProblem);
+				else if (error instanceof ConfigError) onProblem(error);
+				else throw error;
+				continue;
+			}
+			yield fixture;
 		}
 	}
 
@@ -206,30 +214,35 @@ export class FileRegistryStore implements RegistryStore {
 		return path.join(this.promptDir(promptId), 'runs');
 	}
 
+	async createRunWriter(promptId: string, runId: string): Promise<RunWriter> {
+		return new FileRunWriter(this.runsDir(promptId), promptId, runId, (p) => this.shown(p));
+	}
+
 	async writeRun(report: RunReport): Promise<void> {
-		if (!RUN_ID.test(report.runId)) throw new ConfigError(`run id "${report.runId}" is invalid`);
-		const file = path.join(this.runsDir(report.promptId), `${report.runId}.json`);
-		if (!(await createFileExclusive(file, `${JSON.stringify(report, null, 2)}\n`))) {
-			throw new ConfigError(`run ${report.runId} already exists`, { file: this.shown(file) });
+		const writer = await this.createRunWriter(report.promptId, report.runId);
+		try {
+			for (const result of report.results) await writer.append(result);
+			await writer.commit(report);
+		} catch (error) {
+			await writer.discard();
+			throw error;
 		}
 	}
 
 	async readRun(promptId: string, runId: string): Promise<RunReport> {
-		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
-		const file = path.join(this.runsDir(promptId), `${runId}.json`);
-		let text: string;
-		try {
-			text = await fs.readFile(file, 'utf8');
-		} catch {
-			throw new ConfigError(`run "${runId}" not found for prompt "${promptId}"`, { file: this.shown(file) });
-		}
-		let data: unknown;
-		try {
-			data = JSON.parse(text);
-		} catch (error) {
-			throw new ConfigError(`stored run is not valid JSON (${(error as Error).message}); restore it from git`, { file: this.shown(file) });
-		}
-		return checkRun(data, this.shown(file), { promptId, runId });
+		const { header, inline } = await readRunDocument(this.runsDir(promptId), promptId, runId, (p) => this.shown(p));
+		if (inline) return inline;
+		const results: RunReport['results'] = [];
+		for await (const r of this.readRunResults(promptId, runId)) results.push(r);
+		return { ...header, results };
+	}
+
+	async readRunHeader(promptId: string, runId: string): Promise<RunHeader> {
+		return (await readRunDocument(this.runsDir(promptId), promptId, runId, (p) => this.shown(p))).header;
+	}
+
+	readRunResults(promptId: string, runId: string): AsyncIterable<FixtureResult> {
+		return readRunResultLines(this.runsDir(promptId), promptId, runId, (p) => this.shown(p));
 	}
 
 	async listRuns(promptId: string): Promise<string[]> {
