@@ -17,6 +17,7 @@ import { FileRegistryStore } from '../lib/registry/file-store';
 import { resolvePrompt } from '../lib/registry/resolve';
 import { ReleaseCache } from '../lib/release-cache';
 import { postgresFigures } from './postgres';
+import { corrections, rateLimited, testOverhead, testRss, type OverheadFigure } from './throughput';
 import type { Provider, ProviderResponse } from '../lib/providers/types';
 import type { Fixture, OutputSchema, ResolvedPrompt } from '../lib/types';
 
@@ -108,12 +109,45 @@ async function releaseCache() {
 	}
 }
 
+/** The issue's table: overhead vs a raw SDK loop, rate limits, peak RSS, corrections (bench/throughput.ts). */
+async function throughput(): Promise<Record<string, unknown>> {
+	const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
+	const rssSizes = (process.env.BENCH_RSS_SIZES ?? '1000,10000,100000').split(',').map(Number);
+	const figures: Record<string, unknown> = {};
+	const overhead = [await testOverhead(1000, 200), ...(await sizes.reduce(async (acc, n) => [...(await acc), await testOverhead(n, 0)], Promise.resolve([] as OverheadFigure[])))];
+	for (const o of overhead) console.log(`test overhead ${o.fixtures} fixtures, ${o.latencyMs} ms latency: ratio ${o.ratio} (raw SDK loop ${o.rawMs} ms, prompt-release ${o.projectMs} ms)`);
+	figures.overhead = overhead;
+	const limited = await rateLimited();
+	console.log(`rate limit ${limited.limitPerSecond}/s: sustained ${limited.sustainedPerSecond}/s (${(limited.shareOfLimit * 100).toFixed(1)} % of the limit), ${limited.rateLimited} of ${limited.requests} requests answered 429 (${(limited.share429 * 100).toFixed(2)} %), ${limited.failed} failed`);
+	figures.rateLimit = limited;
+	const rss = [];
+	for (const n of rssSizes) {
+		const r = await testRss(n);
+		console.log(`peak RSS of test, ${n} fixtures: ${r.maxRssMb} MB (${r.seconds} s, exit ${r.exit})`);
+		rss.push(r);
+	}
+	figures.rss = rss;
+	const corr = [];
+	for (const n of (process.env.BENCH_CORRECTION_SIZES ?? '100,10000').split(',').map(Number)) {
+		const c = await corrections(n);
+		console.log(`Record Correction, 8 processes × 125, ${n} fixtures: ${c.perSecond}/s, ${c.lost} lost, ${c.duplicated} duplicated`);
+		corr.push(c);
+	}
+	figures.corrections = corr;
+	return figures;
+}
+
 async function main() {
+	if (process.env.BENCH_ONLY === 'throughput') {
+		console.log(JSON.stringify({ throughput: await throughput() }));
+		return;
+	}
 	await validationOverhead();
 	await itemConcurrency();
 	await releaseCache();
 	const postgres = await postgresFigures();
-	console.log(JSON.stringify({ ...results, postgres }));
+	const flow = await throughput();
+	console.log(JSON.stringify({ ...results, postgres, throughput: flow }));
 }
 
 main().catch((error) => {

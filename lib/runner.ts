@@ -2,7 +2,6 @@
  * Runs every fixture of a prompt against one resolved version and builds the run report.
  */
 import { randomBytes } from 'node:crypto';
-import pLimit from 'p-limit';
 import { InputError, ProviderError } from './errors';
 import { canonicalJson, sha256 } from './hash';
 import { runPrompt } from './run-prompt';
@@ -49,14 +48,30 @@ function rate(passed: number, total: number): number {
 	return total === 0 ? 0 : Math.round((passed / total) * 10_000) / 10_000;
 }
 
-/** Fixtures that passed in the baseline run and fail in this one. */
-export function findRegressions(results: FixtureResult[], baseline?: RunReport): string[] {
-	if (!baseline) return [];
-	const passedBefore = new Set(baseline.results.filter((r) => r.passed).map((r) => r.fixtureId));
-	return results.filter((r) => !r.passed && passedBefore.has(r.fixtureId)).map((r) => r.fixtureId);
+/**
+ * What regressions are judged against: the baseline run's id and the fixtures that passed in it. Built
+ * from a whole run (`RunReport`) or, for large runs, by `baselineView` reading results one at a time.
+ */
+export interface BaselineView {
+	runId: string;
+	passed: ReadonlySet<string>;
 }
 
-export function summarize(runId: string, results: FixtureResult[], baseline?: RunReport): RunSummary {
+/** The fixture ids that passed in the baseline. */
+export function passedIn(baseline: RunReport | BaselineView): ReadonlySet<string> {
+	return 'passed' in baseline && baseline.passed instanceof Set ? baseline.passed : new Set((baseline as RunReport).results.filter((r) => r.passed).map((r) => r.fixtureId));
+}
+
+/** Fixtures that passed in the baseline run and fail in this one. */
+export function findRegressions(results: Iterable<Pick<FixtureResult, 'fixtureId' | 'passed'>>, baseline?: RunReport | BaselineView): string[] {
+	if (!baseline) return [];
+	const passedBefore = passedIn(baseline);
+	const out: string[] = [];
+	for (const r of results) if (!r.passed && passedBefore.has(r.fixtureId)) out.push(r.fixtureId);
+	return out;
+}
+
+export function summarize(runId: string, results: FixtureResult[], baseline?: RunReport | BaselineView): RunSummary {
 	const segments: Record<string, SegmentSummary> = {};
 	for (const r of results) {
 		const s = (segments[r.segment] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
@@ -101,7 +116,7 @@ export interface RunFixturesOptions {
 	provider: Provider;
 	concurrency?: number;
 	pricing?: PriceTable;
-	baseline?: RunReport;
+	baseline?: RunReport | BaselineView;
 	/** Run each fixture this many times (policy `repeat`); it passes only if all attempts pass and agree. Default 1. */
 	repeat?: number;
 	/** Per-field comparison rules (the policy's); a fixture's own `compare` overrides them field by field. */
@@ -110,19 +125,22 @@ export interface RunFixturesOptions {
 	onResult?: (result: FixtureResult) => void;
 }
 
+/** What running one fixture needs: everything but the fixture list. */
+export type RunCallOptions = Omit<RunFixturesOptions, 'fixtures'>;
+
 /** A provider error that retrying cannot fix (no key, model not found, …): it ends the whole run. */
 export function isFatalProviderError(error: unknown): error is ProviderError {
 	return error instanceof ProviderError && error.fatal === true;
 }
 
 /** An answer that is not valid (or no answer) fails every output field. */
-function failedFields(options: RunFixturesOptions): Record<string, boolean> {
+function failedFields(options: RunCallOptions): Record<string, boolean> {
 	const output = options.resolved.spec.output;
 	const names = output.type === 'object' ? Object.keys(output.properties) : ['value'];
 	return Object.fromEntries(names.map((n) => [n, false]));
 }
 
-async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?: AbortSignal): Promise<FixtureResult> {
+async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: AbortSignal): Promise<FixtureResult> {
 	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), compareHash: fixtureCompareHash(options.compare, fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal });
@@ -173,7 +191,7 @@ async function runAttempt(fixture: Fixture, options: RunFixturesOptions, signal?
  * Run a fixture `repeat` times (one after the other). It passes only if every attempt passed and all
  * answers agree. Tokens and cost are summed over the attempts; latency is the mean of the attempts.
  */
-async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: AbortSignal): Promise<FixtureResult> {
+export async function runOne(fixture: Fixture, options: RunCallOptions, signal?: AbortSignal): Promise<FixtureResult> {
 	const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
 	if (repeat === 1) return runAttempt(fixture, options, signal);
 	const attempts: FixtureResult[] = [];
@@ -214,53 +232,14 @@ async function runOne(fixture: Fixture, options: RunFixturesOptions, signal?: Ab
 }
 
 /**
- * Run all fixtures with bounded concurrency; results keep the fixtures' order.
+ * Run all fixtures with bounded concurrency; results keep the fixtures' order, all in memory. For large
+ * fixture sets use `streamFixtureRun` (lib/streamed-run.ts), which this wraps.
  * A fatal ProviderError (`fatal === true`: retrying cannot help) stops the run: fixtures not started
  * yet are skipped, calls in flight are aborted, and the error is thrown, so no report exists.
  */
 export async function runFixtures(options: RunFixturesOptions): Promise<RunReport> {
-	const now = options.now ?? (() => new Date());
-	const started = now();
-	const runId = newRunId(started);
-	const limit = pLimit(Math.max(1, options.concurrency ?? 4));
-	const abort = new AbortController();
-	let fatal: ProviderError | undefined;
-	const settled = await Promise.allSettled(
-		options.fixtures.map((f) =>
-			limit(async () => {
-				if (fatal) return undefined;
-				try {
-					const r = await runOne(f, options, abort.signal);
-					if (!fatal) options.onResult?.(r);
-					return r;
-				} catch (error) {
-					if (isFatalProviderError(error) && !fatal) {
-						fatal = error;
-						abort.abort();
-					}
-					throw error;
-				}
-			}),
-		),
-	);
-	if (fatal) throw fatal;
+	const { streamFixtureRun } = await import('./streamed-run');
 	const results: FixtureResult[] = [];
-	for (const s of settled) {
-		if (s.status === 'rejected') throw s.reason;
-		results.push(s.value!);
-	}
-	const { resolved } = options;
-	return {
-		runId,
-		promptId: resolved.promptId,
-		version: resolved.version,
-		contentHash: resolved.contentHash,
-		model: { provider: resolved.spec.model.provider, name: resolved.spec.model.name },
-		startedAt: started.toISOString(),
-		finishedAt: now().toISOString(),
-		...(options.baseline ? { baselineRunId: options.baseline.runId } : {}),
-		repeat: Math.max(1, Math.floor(options.repeat ?? 1)),
-		summary: summarize(runId, results, options.baseline),
-		results,
-	};
+	const header = await streamFixtureRun({ ...options, sink: (r) => void results.push(r) });
+	return { ...header, results };
 }

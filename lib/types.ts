@@ -299,3 +299,9 @@ export interface RunReport {
 	summary: RunSummary;
 	results: FixtureResult[];
 }
+
+/**
+ * A run without its results: what `runs/<runId>.json` holds since results are stored as JSON lines
+ * beside it (`runs/<runId>.results.jsonl`). Read results one at a time with `RegistryStore.readRunResults`.
+ */
+export type RunHeader = Omit<RunReport, 'results'>;

@@ -11,6 +11,8 @@ export interface ValidationReport {
 	versions: number;
 	fixtures: number;
 	errors: ConfigError[];
+	/** With `fix`: fixture index entries written and removed. */
+	fixed?: { written: number; removed: number };
 }
 
 async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promise<boolean> {
@@ -40,7 +42,12 @@ function compareKeysFit(spec: PromptSpec, keys: string[], file: string): void {
 	}
 }
 
-export async function validateRegistry(store: FileRegistryStore): Promise<ValidationReport> {
+/**
+ * Check every file of a folder registry. With `fix`, first rebuild each prompt's fixture index by inputs
+ * (lib/registry/inputs-index.ts), so fixtures added by hand or by a git merge are found by corrections;
+ * `report.fixed` says how many index entries were written and removed.
+ */
+export async function validateRegistry(store: FileRegistryStore, options: { fix?: boolean } = {}): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
 	const { errors } = report;
 	await store.listPrompts(); // throws a clear error when the folder is missing
@@ -79,8 +86,27 @@ export async function validateRegistry(store: FileRegistryStore): Promise<Valida
 		const fixtureFiles = (await fs.readdir(fixturesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.yaml'));
 		report.fixtures += fixtureFiles.length;
 		// One fixture at a time, so one bad file does not hide the others.
+		const before = errors.length;
 		for (const name of fixtureFiles.sort()) {
 			await collect(errors, () => store.readFixture(id, name.slice(0, -'.yaml'.length), spec));
+		}
+		if (errors.length === before && fixtureFiles.length > 0) {
+			const index = store.inputsIndex(id);
+			if (options.fix) {
+				const done = await index.rebuild(store.streamFixtures(id));
+				report.fixed = { written: (report.fixed?.written ?? 0) + done.written, removed: (report.fixed?.removed ?? 0) + done.removed };
+			}
+			// A registry whose index was never built gets one on first use; only a built index can be out of date.
+			const problems = (await index.complete()) ? await index.check(store.streamFixtures(id)) : [];
+			if (problems.length) {
+				const listed = problems.slice(0, 5).map((p) => `${p.fixtureId} (${p.message})`).join(', ');
+				errors.push(
+					new ConfigError(
+						`${problems.length} fixture(s) of "${id}" cannot be found by their inputs: ${listed}${problems.length > 5 ? `, and ${problems.length - 5} more` : ''}. Corrections of those inputs would add a second fixture: run "prompt-release validate --fix" to rebuild the fixture index`,
+						{ file: shown(index.dir) },
+					),
+				);
+			}
 		}
 		await collect(errors, async () => {
 			const releases = await store.readReleases(id);

@@ -7,23 +7,24 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
-	baselineRun,
-	latestRunOf,
 	loadPolicy,
 	ConfigError,
 	contentHash,
 	isFatalProviderError,
 	resolvePrompt,
-	runFixtures,
 	type RegistryStore,
 	type FixtureResult,
 	type ResolvedPrompt,
-	type RunReport,
 	type RunSummary,
 } from '../../lib';
 import { priceOf } from '../../lib/pricing';
 import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
-import { loadFixturesForRun } from '../shared/fixtures';
+import { checkFixturesForRun } from '../shared/fixtures';
+import { startProgress } from '../shared/progress';
+import { baselineRunHeader, baselineView, latestRunHeaderOf } from '../../lib/release';
+import { streamFixtureRun } from '../../lib/streamed-run';
+import { newRunId, type BaselineView } from '../../lib/runner';
+import type { RunHeader } from '../../lib/types';
 import { writeFileAtomic } from '../../lib/yaml-io';
 import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
@@ -40,6 +41,7 @@ interface TestOptions {
 	repeat?: string;
 	timeout?: string;
 	maxRetries?: string;
+	rpm?: string;
 }
 
 interface Target {
@@ -74,21 +76,24 @@ async function chooseTarget(store: RegistryStore, promptId: string, version: str
  * `--baseline <version|runId>`: a version number (`3`, `v3`) means the newest stored run of exactly
  * that version; anything else names a stored run. Default: the run behind production's release.
  */
-async function chooseBaseline(store: RegistryStore, promptId: string, value: string | undefined): Promise<{ run?: RunReport; label: string }> {
+async function chooseBaseline(store: RegistryStore, promptId: string, value: string | undefined): Promise<{ run?: BaselineView; label: string }> {
 	if (value === undefined) {
-		const run = await baselineRun(store, promptId);
-		return { run, label: run ? `production, version ${run.version}` : '' };
+		const pointer = (await store.readReleases(promptId)).channels.production;
+		if (!pointer?.runId) return { label: '' };
+		// Checks the run can be read (a clear error naming it when not), then reads only which fixtures passed.
+		const header = await baselineRunHeader(store, promptId, 'production');
+		return { run: header ? await baselineView(store, promptId, header.runId) : undefined, label: header ? `production, version ${header.version}` : '' };
 	}
 	const t = value.trim();
 	if (/^v?[1-9][0-9]*$/.test(t)) {
 		const version = Number(t.replace(/^v/, ''));
 		const frozen = await store.readVersion(promptId, version);
-		const run = await latestRunOf(store, promptId, version, frozen.contentHash);
+		const run = await latestRunHeaderOf(store, promptId, version, frozen.contentHash);
 		if (!run) throw new ConfigError(`--baseline ${value}: no stored run of version ${version} (${frozen.contentHash}): test that version first, or name a run id`);
-		return { run, label: `--baseline version ${version}` };
+		return { run: await baselineView(store, promptId, run.runId), label: `--baseline version ${version}` };
 	}
-	const run = await store.readRun(promptId, t);
-	return { run, label: `--baseline run, version ${run.version}` };
+	const header = await store.readRunHeader(promptId, t);
+	return { run: await baselineView(store, promptId, t), label: `--baseline run, version ${header.version}` };
 }
 
 /** The summary with exactly the documented keys, in the documented order. */
@@ -112,13 +117,31 @@ function resultLine(r: FixtureResult, idWidth: number, segWidth: number, regress
 	return `${r.passed ? '✓' : '✗'} ${pad(r.fixtureId, idWidth)}  ${pad(r.segment, segWidth)}  ${detail}  (${ms(r.latencyMs)})${regression ? '  [regression]' : ''}`;
 }
 
-function printReport(report: RunReport, runFile: string, baseline: RunReport | undefined, baselineLabel: string, costKnown: boolean): void {
+/** Runs up to this size print every fixture; larger ones print failures only, at most this many. */
+const PRINT_ALL_UP_TO = 200;
+
+/** The result lines: every fixture of a small run; the failures (capped) of a large one, read back from the store. */
+async function printResults(store: RegistryStore, report: RunHeader, runFile: string): Promise<void> {
 	const s = report.summary;
+	const all = s.total <= PRINT_ALL_UP_TO;
+	const shownResults: FixtureResult[] = [];
+	let more = 0;
+	for await (const r of store.readRunResults(report.promptId, report.runId)) {
+		if (!all && r.passed) continue;
+		if (shownResults.length < PRINT_ALL_UP_TO) shownResults.push(r);
+		else more++;
+	}
 	const regressions = new Set(s.regressions);
-	const idWidth = Math.max(...report.results.map((r) => r.fixtureId.length));
-	const segWidth = Math.max(...report.results.map((r) => r.segment.length));
-	for (const r of report.results) out(resultLine(r, idWidth, segWidth, regressions.has(r.fixtureId)));
+	const idWidth = Math.max(0, ...shownResults.map((r) => r.fixtureId.length));
+	const segWidth = Math.max(0, ...shownResults.map((r) => r.segment.length));
+	if (!all) out(`${plural(s.total, 'fixture')}: showing ${shownResults.length ? 'failures only' : 'no failures'} (every result is in ${runFile.replace(/\.json$/, '.results.jsonl')})`);
+	for (const r of shownResults) out(resultLine(r, idWidth, segWidth, regressions.has(r.fixtureId)));
+	if (more) out(`… and ${more} more failing fixtures`);
 	out();
+}
+
+function printReport(report: RunHeader, runFile: string, baseline: BaselineView | undefined, baselineLabel: string, costKnown: boolean): void {
+	const s = report.summary;
 	out(`${plural(s.total, 'fixture')}: ${s.passed} passed, ${s.failed} failed, pass rate ${percent(s.passRate)}`);
 	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
 	const segNameWidth = Math.max(...segments.map(([name]) => name.length));
@@ -130,7 +153,7 @@ function printReport(report: RunReport, runFile: string, baseline: RunReport | u
 	}
 	if ((report.repeat ?? 1) > 1) out(`repeat: each fixture ran ${report.repeat} times; a fixture passes only if every attempt passed and all agree`);
 	if (!baseline) out('regressions: not checked (no stored run behind production)');
-	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (${baselineLabel}): ${s.regressions.join(', ')}`);
+	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (${baselineLabel}): ${s.regressions.slice(0, 50).join(', ')}${s.regressions.length > 50 ? `, and ${s.regressions.length - 50} more` : ''}`);
 	else out(`regressions: none against run ${baseline.runId} (${baselineLabel})`);
 	out(`latency: p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}`);
 	out(`tokens: ${s.tokens.input} in, ${s.tokens.output} out; cost ${usd(s.costUsd)}${costKnown ? '' : ` (no price known for ${report.model.provider}:${report.model.name}: add it to pricing.yaml)`}`);
@@ -177,57 +200,64 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	}
 	if (resolved.version === 'draft') notes.push('a run of the draft cannot be released: commit it ("prompt-release commit") and test that version.');
 
-	const fixtures = await loadFixturesForRun(store, promptId, resolved.spec);
-	if (fixtures.length === 0) {
+	const fixtureCount = await checkFixturesForRun(store, promptId, resolved.spec);
+	if (fixtureCount === 0) {
 		throw new ConfigError(
 			`no fixtures: add some under ${storeItem(store, promptId, 'fixtures')} or import them ("prompt-release fixtures import ${promptId} FILE.jsonl")`,
 		);
 	}
 	const model = resolved.spec.model;
-	say(`testing ${promptId} ${target.label} with ${model.provider}:${model.name}: ${plural(fixtures.length, 'fixture')}, concurrency ${concurrency}`);
+	say(`testing ${promptId} ${target.label} with ${model.provider}:${model.name}: ${plural(fixtureCount, 'fixture')}, concurrency ${concurrency}`);
 	for (const line of notes) say(line);
 
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
-	const provider = createProvider(model, providerCallOptions(opts));
+	const rpm = opts.rpm !== undefined ? parsePositiveInt(opts.rpm, '--rpm') : undefined;
+	const provider = createProvider(model, { ...providerCallOptions(opts), ...(rpm ? { requestsPerMinute: rpm } : {}) });
 	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
 	const policy = await loadPolicy(store, promptId);
 	const repeat = opts.repeat !== undefined ? parsePositiveInt(opts.repeat, '--repeat') : policy.repeat;
 	if (repeat > 1) say(`repeat: each fixture runs ${repeat} times`);
 	const pricing = await store.readPricing();
-	const progress = !opts.json && process.stderr.isTTY;
-	let done = 0;
-	let report: RunReport;
+	const progress = startProgress({ label: 'fixtures', total: fixtureCount, quiet: opts.json });
+	const runId = newRunId();
+	// Results go to the store as they come (one JSON line each); nothing is visible until the summary is committed.
+	const writer = await store.createRunWriter(promptId, runId);
+	let report: RunHeader;
 	try {
-		report = await runFixtures({
+		report = await streamFixtureRun({
 			resolved,
-			fixtures,
+			fixtures: store.streamFixtures(promptId, resolved.spec),
 			provider,
 			concurrency,
 			pricing,
 			baseline,
 			repeat,
 			compare: policy.compare,
-			onResult: () => {
-				done++;
-				if (progress) process.stderr.write(`\r  ${done}/${fixtures.length}`);
-			},
+			runId,
+			sink: (r) => writer.append(r),
+			onResult: () => progress.tick(),
 		});
+		await writer.commit(report);
 	} catch (error) {
+		await writer.discard().catch(() => undefined);
 		// No key, a rejected key, an unknown model, a refused connection: every fixture would fail the
 		// same way, so this is a configuration error, not a test result. Nothing is stored.
 		if (!isFatalProviderError(error)) throw error;
 		throw new ConfigError(`cannot test "${promptId}" with ${model.provider}:${model.name}: ${error.message}. No run was stored.`);
 	} finally {
-		if (progress) process.stderr.write('\r\x1b[K');
+		progress.stop();
 	}
-	await store.writeRun(report);
 	const runFile = storeItem(store, promptId, 'runs', `${report.runId}.json`);
 
 	if (opts.json) out(JSON.stringify(summaryJson(report.summary), null, 2));
-	else printReport(report, runFile, baseline, baselineLabel, priceOf(pricing, model.provider, model.name) !== undefined);
+	else {
+		await printResults(store, report, runFile);
+		printReport(report, runFile, baseline, baselineLabel, priceOf(pricing, model.provider, model.name) !== undefined);
+	}
 	if (opts.junit) {
-		await writeFileAtomic(path.resolve(opts.junit), junitXml(report));
+		// JUnit lists every fixture: this reads the whole run back (large runs: one JSON line per result on disk).
+		await writeFileAtomic(path.resolve(opts.junit), junitXml(await store.readRun(promptId, report.runId)));
 		say(`junit: ${shownPath(opts.junit)}`);
 	}
 	return report.summary.failed > 0 || report.summary.regressions.length > 0 ? EXIT_FAILED : EXIT_OK;
@@ -240,7 +270,8 @@ export function register(program: Command): void {
 		.argument('<prompt>', 'prompt id')
 		.option('--version <n>', 'version number or "draft" (default: the version on production, else the latest, else the draft)')
 		.option('--model <provider:name>', 'use another model, e.g. openai-compatible:llama3 or anthropic:claude-haiku-4-5 (such a run is never release evidence)')
-		.option('--concurrency <n>', 'fixtures run at the same time', '4')
+		.option('--concurrency <n>', 'fixtures run at the same time (the upper bound: calls are also paced by the provider\'s rate-limit answers)', '4')
+		.option('--rpm <n>', 'cap model calls at n requests per minute')
 		.option('--json', 'print only the summary as one JSON object')
 		.option('--junit <file>', 'also write a JUnit XML report to this file')
 		.option('--baseline <version|runId>', "compare for regressions with the newest run of this version, or with this run (default: the run behind production's release)")

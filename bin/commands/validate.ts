@@ -6,9 +6,10 @@ import { action, EXIT_OK, EXIT_USAGE } from '../shared/exit';
 import { out, plural } from '../shared/output';
 import { openStore, registryOption, storeLabel } from '../shared/registry';
 
-async function validate(_opts: unknown, cmd: Command): Promise<number> {
+async function validate(opts: { fix?: boolean }, cmd: Command): Promise<number> {
 	const store = openStore(cmd);
-	const report = store instanceof FileRegistryStore ? await validateRegistry(store) : await validateStore(store);
+	const report = store instanceof FileRegistryStore ? await validateRegistry(store, { fix: opts.fix }) : await validateStore(store);
+	if (report.fixed) out(`fixture index: ${plural(report.fixed.written, 'entry', 'entries')} written, ${report.fixed.removed} removed`);
 	const counts = `${report.prompts} prompts, ${report.versions} versions, ${report.fixtures} fixtures`;
 	if (report.errors.length) {
 		for (const error of report.errors) process.stderr.write(`${error.message}\n`);
@@ -22,7 +23,8 @@ async function validate(_opts: unknown, cmd: Command): Promise<number> {
 export function register(program: Command): void {
 	program
 		.command('validate')
-		.description('check every prompt, version, fixture and release file; list every problem')
+		.description('check every prompt, version, fixture, release file and run; list every problem')
+		.option('--fix', 'rebuild derived files first: the fixture index by inputs (after fixtures were added by hand or by a git merge)')
 		.addOption(registryOption())
 		.action(action(validate));
 }

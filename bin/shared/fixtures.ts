@@ -22,3 +22,19 @@ export async function loadFixturesForRun(store: RegistryStore, promptId: string,
 	if (errors.length > 1) throw new ConfigErrors(errors);
 	return fixtures;
 }
+
+/**
+ * Check every fixture as `loadFixturesForRun` does, one at a time without keeping them; returns how many
+ * there are. Every problem is reported (file and line); the run then reads the fixtures again as a stream.
+ */
+export async function checkFixturesForRun(store: RegistryStore, promptId: string, spec: PromptSpec): Promise<number> {
+	const errors: ConfigError[] = [];
+	let count = 0;
+	for await (const fixture of store.streamFixtures(promptId, spec, (e) => void errors.push(e))) {
+		void fixture;
+		count++;
+	}
+	if (errors.length === 1) throw errors[0];
+	if (errors.length > 1) throw new ConfigErrors(errors);
+	return count + errors.length;
+}

@@ -1,4 +1,5 @@
 /** What the OpenAI and Anthropic providers share: options, environment look-ups, one SDK client per server and key. */
+import { limitedFetch, limiterFor, type FetchLike } from '../throughput/shared-limiters';
 import type { ProviderName } from '../types';
 import type { ProviderErrorContext } from './errors';
 import type { ProviderOptions } from './types';
@@ -33,6 +34,8 @@ export interface SdkClientOptions {
 	timeout: number;
 	maxRetries: number;
 	defaultHeaders?: Record<string, string>;
+	/** Every HTTP attempt goes through the process-wide limiter of this base URL and key (lib/throughput). */
+	fetch?: FetchLike;
 }
 
 export abstract class SdkProvider<Client> {
@@ -52,7 +55,10 @@ export abstract class SdkProvider<Client> {
 		return this.options.maxRetries ?? 2;
 	}
 
-	/** One client per server and key, so all calls share its connection pool. */
+	/**
+	 * One client per server and key, so all calls share its connection pool. Unless `adaptive: false`, the
+	 * client's fetch goes through the process-wide adaptive limiter of that server and key (docs/adr/0030).
+	 */
 	protected client(settings: ClientSettings, make: (options: SdkClientOptions) => Client): Client {
 		const key = `${settings.baseURL}\n${settings.apiKey ?? ''}`;
 		let client = this.clients.get(key);
@@ -63,6 +69,9 @@ export abstract class SdkProvider<Client> {
 				timeout: this.timeoutMs,
 				maxRetries: this.maxRetries,
 				defaultHeaders: this.options.headers,
+				...(this.options.adaptive === false
+					? {}
+					: { fetch: limitedFetch(limiterFor(settings.baseURL, settings.apiKey), { rpm: this.options.requestsPerMinute }) }),
 			});
 			this.clients.set(key, client);
 		}

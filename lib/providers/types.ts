@@ -70,4 +70,12 @@ export interface ProviderOptions {
 	maxRetries?: number;
 	/** Extra headers sent with every request. */
 	headers?: Record<string, string>;
+	/**
+	 * Pace calls with the process-wide adaptive limiter of the endpoint and key (AIMD on 429, Retry-After,
+	 * the providers' rate-limit headers). Default true; false sends every call at once (the caller's own
+	 * concurrency only).
+	 */
+	adaptive?: boolean;
+	/** Optional cap in requests per minute, shared by every caller in the process that asks for the same cap on the same endpoint and key. */
+	requestsPerMinute?: number;
 }

@@ -3,15 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
-import { ConfigError } from '../errors';
+import { ConfigError, ConfigErrors } from '../errors';
 import { isUnavailableFsError, unavailable } from './unavailable';
 import { canonicalJson } from '../hash';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
-import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkRun, checkVersionFile } from './formats';
-import type { PolicyFile, PriceTable, RegistryStore } from './store';
-import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
-
-const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
+import { InputsIndex } from './inputs-index';
+import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
+import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
+import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from './store';
+import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
 
 /** Whether a path exists; a path that cannot be checked (permission denied, I/O error) is RegistryUnavailableError. */
 async function exists(p: string): Promise<boolean> {
@@ -144,14 +144,36 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	async listFixtures(promptId: string, spec?: PromptSpec): Promise<Fixture[]> {
+		const out: Fixture[] = [];
+		for await (const fixture of this.streamFixtures(promptId, spec)) out.push(fixture);
+		return out;
+	}
+
+	/**
+	 * Fixtures one at a time, in id order, each validated like `listFixtures` does: only the file names are
+	 * held, so 100,000 fixtures never sit in memory at once.
+	 */
+	async *streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
 		const dir = this.fixturesDir(promptId);
 		const names = (await listDir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-		const out: Fixture[] = [];
 		for (const name of names) {
-			const loaded = await this.load(path.join(dir, name));
-			out.push(checkFixture(loaded, name.slice(0, -'.yaml'.length), spec));
+			let fixture: Fixture;
+			try {
+				fixture = checkFixture(await this.load(path.join(dir, name)), name.slice(0, -'.yaml'.length), spec);
+			} catch (error) {
+				if (!onProblem) throw error;
+				if (error instanceof ConfigErrors) error.errors.forEach(onProblem);
+				else if (error instanceof ConfigError) onProblem(error);
+				else throw error;
+				continue;
+			}
+			yield fixture;
 		}
-		return out;
+	}
+
+	/** The prompt's index of fixtures by inputs (lib/registry/inputs-index.ts). */
+	inputsIndex(promptId: string): InputsIndex {
+		return new InputsIndex(this.fixturesDir(promptId));
 	}
 
 	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
@@ -161,9 +183,15 @@ export class FileRegistryStore implements RegistryStore {
 		return checkFixture(await this.load(file), fixtureId, spec);
 	}
 
+	/** Upsert the fixture file, then its inputs-index entry (dropping the entry of its old inputs when they changed). */
 	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
 		assertPromptId(fixture.id, 'fixture id');
+		const index = this.inputsIndex(promptId);
+		await index.ensure(() => this.streamFixtures(promptId));
+		const before = await this.readFixture(promptId, fixture.id).catch(() => undefined);
 		await writeFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
+		if (before && canonicalJson(before.inputs) !== canonicalJson(fixture.inputs)) await index.remove(before.inputs, fixture.id);
+		await index.set(fixture.inputs, fixture.id);
 	}
 
 	private releasesFile(promptId: string): string {
@@ -206,30 +234,35 @@ export class FileRegistryStore implements RegistryStore {
 		return path.join(this.promptDir(promptId), 'runs');
 	}
 
+	async createRunWriter(promptId: string, runId: string): Promise<RunWriter> {
+		return new FileRunWriter(this.runsDir(promptId), promptId, runId, (p) => this.shown(p));
+	}
+
 	async writeRun(report: RunReport): Promise<void> {
-		if (!RUN_ID.test(report.runId)) throw new ConfigError(`run id "${report.runId}" is invalid`);
-		const file = path.join(this.runsDir(report.promptId), `${report.runId}.json`);
-		if (!(await createFileExclusive(file, `${JSON.stringify(report, null, 2)}\n`))) {
-			throw new ConfigError(`run ${report.runId} already exists`, { file: this.shown(file) });
+		const writer = await this.createRunWriter(report.promptId, report.runId);
+		try {
+			for (const result of report.results) await writer.append(result);
+			await writer.commit(report);
+		} catch (error) {
+			await writer.discard();
+			throw error;
 		}
 	}
 
 	async readRun(promptId: string, runId: string): Promise<RunReport> {
-		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
-		const file = path.join(this.runsDir(promptId), `${runId}.json`);
-		let text: string;
-		try {
-			text = await fs.readFile(file, 'utf8');
-		} catch {
-			throw new ConfigError(`run "${runId}" not found for prompt "${promptId}"`, { file: this.shown(file) });
-		}
-		let data: unknown;
-		try {
-			data = JSON.parse(text);
-		} catch (error) {
-			throw new ConfigError(`stored run is not valid JSON (${(error as Error).message}); restore it from git`, { file: this.shown(file) });
-		}
-		return checkRun(data, this.shown(file), { promptId, runId });
+		const { header, inline } = await readRunDocument(this.runsDir(promptId), promptId, runId, (p) => this.shown(p));
+		if (inline) return inline;
+		const results: RunReport['results'] = [];
+		for await (const r of this.readRunResults(promptId, runId)) results.push(r);
+		return { ...header, results };
+	}
+
+	async readRunHeader(promptId: string, runId: string): Promise<RunHeader> {
+		return (await readRunDocument(this.runsDir(promptId), promptId, runId, (p) => this.shown(p))).header;
+	}
+
+	readRunResults(promptId: string, runId: string): AsyncIterable<FixtureResult> {
+		return readRunResultLines(this.runsDir(promptId), promptId, runId, (p) => this.shown(p));
 	}
 
 	async listRuns(promptId: string): Promise<string[]> {
@@ -298,8 +331,17 @@ export class FileRegistryStore implements RegistryStore {
 		await writeFileAtomic(path.join(this.root, 'pricing.yaml'), toYaml({ models: clean(prices) }));
 	}
 
+	/**
+	 * One index lookup and one fixture read, whatever the number of fixtures. The fixture the index names is
+	 * checked against the inputs (an entry left stale by a hand edit counts as no match). A registry written
+	 * before the index existed is indexed once, on first use.
+	 */
 	async findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
-		const key = canonicalJson(inputs);
-		return (await this.listFixtures(promptId)).find((f) => canonicalJson(f.inputs) === key);
+		const index = this.inputsIndex(promptId);
+		await index.ensure(() => this.streamFixtures(promptId));
+		const id = await index.lookup(inputs);
+		if (!id) return undefined;
+		const fixture = await this.readFixture(promptId, id).catch(() => undefined);
+		return fixture && canonicalJson(fixture.inputs) === canonicalJson(inputs) ? fixture : undefined;
 	}
 }

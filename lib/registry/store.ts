@@ -1,5 +1,18 @@
 import type { FreezeRule } from '../policy';
-import type { CompareRule, Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../types';
+import type { ConfigError } from '../errors';
+import type { CompareRule, Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
+
+/**
+ * Writes one run as it happens: results are appended one at a time (in fixture order) and nothing is
+ * visible to readers until `commit` stores the summary document. Memory stays flat however many results.
+ */
+export interface RunWriter {
+	append(result: FixtureResult): Promise<void>;
+	/** Make the run visible; throws ConfigError when a run with that id exists. */
+	commit(header: RunHeader): Promise<void>;
+	/** Drop everything appended (the run never becomes visible). */
+	discard(): Promise<void>;
+}
 
 /** Prices in USD per million tokens, keyed `provider:model` or just `model`. */
 export type PriceTable = Record<string, { input: number; output: number }>;
@@ -36,6 +49,11 @@ export interface RegistryStore {
 
 	/** Fixtures, validated against `spec` when given (inputs and expected). */
 	listFixtures(promptId: string, spec?: PromptSpec): Promise<Fixture[]>;
+	/**
+	 * The same fixtures one at a time, in id order, without holding them all. A fixture that fails its check
+	 * throws, unless `onProblem` is given: then it is reported there and skipped.
+	 */
+	streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncIterable<Fixture>;
 	readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined>;
 	/** Create or replace the fixture with that id (upsert; safe from many processes at once). */
 	writeFixture(promptId: string, fixture: Fixture): Promise<void>;
@@ -46,8 +64,16 @@ export interface RegistryStore {
 	/** Read-modify-write under a lock, so concurrent releases/rollbacks never lose an entry. */
 	updateReleases(promptId: string, mutate: (state: ReleasesState) => ReleasesState | Promise<ReleasesState>): Promise<ReleasesState>;
 
+	/** Store a whole run at once (through a RunWriter). Throws ConfigError when the run id exists. */
 	writeRun(report: RunReport): Promise<void>;
+	/** Start writing a run whose results arrive one at a time (the runner's streaming path). */
+	createRunWriter(promptId: string, runId: string): Promise<RunWriter>;
+	/** A run with every result in memory: for small runs; large ones read `readRunHeader` + `readRunResults`. */
 	readRun(promptId: string, runId: string): Promise<RunReport>;
+	/** The run's summary document without results (cheap whatever the run's size). */
+	readRunHeader(promptId: string, runId: string): Promise<RunHeader>;
+	/** The run's results one at a time, in stored order; runs stored as one document are read the same way. */
+	readRunResults(promptId: string, runId: string): AsyncIterable<FixtureResult>;
 	/** Run ids, oldest first. */
 	listRuns(promptId: string): Promise<string[]>;
 

@@ -21,8 +21,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { loadRules, ModelRules, type RulesFile } from './model-rules';
+import { ServerRateLimiter, type ServerRateLimit } from './server-rate-limit';
 
 export { loadRules, ModelRules, validateRules, type Rule, type RulesFile, type CaptureType } from './model-rules';
+export type { ServerRateLimit } from './server-rate-limit';
 
 export type Behaviour =
 	/**
@@ -69,6 +71,12 @@ export interface ModelServer {
 	requests: RecordedRequest[];
 	/** How many of each injected fault were served (see ModelServerOptions.faults). */
 	faultCounts: Record<FaultKind, number>;
+	/** Completion requests answered 429 by the rate limit (ModelServerOptions.rateLimit), since start or setRateLimit. */
+	readonly rateLimitRejections: number;
+	/** Completion requests answered (any status), since start. */
+	readonly completions: number;
+	/** Replace the rate limit (undefined: none); its buckets start full. */
+	setRateLimit(limit: ServerRateLimit | undefined): void;
 	/** Replace the fault plan (undefined: no faults) and reset its generator and counts. */
 	setFaults(plan: FaultPlan | undefined): void;
 	enqueue(...behaviours: Behaviour[]): void;
@@ -102,6 +110,15 @@ export interface ModelServerOptions {
 	/** A rules object, or the path of a rules YAML file. */
 	rules?: RulesFile | string;
 	faults?: FaultPlan;
+	/** Delay before every completion answer, ms (default 0): stands in for model latency. */
+	latencyMs?: number;
+	/**
+	 * Enforce rate limits like the providers do (server-rate-limit.ts): requests per second and tokens per
+	 * minute; beyond them a 429 with retry-after, and rate-limit headers on every completion response.
+	 */
+	rateLimit?: ServerRateLimit;
+	/** Keep every request in `requests` (default true; benchmarks with 100,000 calls turn it off). */
+	record?: boolean;
 }
 
 /** mulberry32: a small seeded generator, so fault sequences repeat run to run. */
@@ -392,6 +409,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		return undefined;
 	};
 	const sockets = new Set<Socket>();
+	let limiter = opts.rateLimit ? new ServerRateLimiter(opts.rateLimit) : undefined;
+	let completions = 0;
+	const latencyMs = Math.max(0, opts.latencyMs ?? 0);
 
 	const act = (call: Completion, behaviour: Behaviour, res: ServerResponse): void => {
 		switch (behaviour.kind) {
@@ -434,7 +454,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		}
 		const method = req.method ?? 'GET';
 		const path = req.url ?? '/';
-		requests.push({ method, path, headers, body, receivedAt });
+		if (opts.record !== false) requests.push({ method, path, headers, body, receivedAt });
 		const route = routeOf(path);
 
 		if (method === 'GET' && route === '/models') {
@@ -457,6 +477,14 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 			return send(res, 400, errorBody(api, 400, '', 'test model server: the request body is not a JSON object'));
 		}
 		const call: Completion = { api, model: typeof body.model === 'string' ? body.model : '', body };
+		completions++;
+		if (limiter) {
+			const cap = [body.max_completion_tokens, body.max_tokens, body.max_output_tokens].find((v) => typeof v === 'number') as number | undefined;
+			const decision = limiter.take(estimateTokens(raw) + (cap ?? 0), api === 'messages');
+			for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+			if (!decision.ok) return send(res, 429, errorBody(api, 429, call.model));
+		}
+		if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
 		act(call, queue.shift() ?? fault() ?? fromRules(call), res);
 	};
 
@@ -488,6 +516,15 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		anthropicBaseUrl: url,
 		requests,
 		faultCounts,
+		get rateLimitRejections() {
+			return limiter?.rejected ?? 0;
+		},
+		get completions() {
+			return completions;
+		},
+		setRateLimit: (limit: ServerRateLimit | undefined) => {
+			limiter = limit ? new ServerRateLimiter(limit) : undefined;
+		},
 		setFaults,
 		enqueue: (...behaviours: Behaviour[]) => {
 			queue.push(...behaviours);

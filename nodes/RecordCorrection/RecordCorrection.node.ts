@@ -119,8 +119,7 @@ async function fixtureToUpdate(store: RegistryStore, trace: CorrectionTrace): Pr
 	const inputs = declaredInputs(spec, trace.variables);
 	const own = await store.readFixture(trace.prompt, correctionFixtureId(inputs));
 	if (own) return own;
-	const key = canonicalJson(inputs);
-	return (await store.listFixtures(trace.prompt)).find((f) => canonicalJson(f.inputs) === key);
+	return store.findFixtureByInputs(trace.prompt, inputs);
 }
 
 /** When the canary started (its `since`, or its start in the history once it ended), if known. */

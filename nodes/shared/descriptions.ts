@@ -155,6 +155,15 @@ export const modelCallOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0, numberPrecision: 0 },
 		description: 'Retries of a model call on rate limits, server errors, timeouts and connection errors (with backoff)',
 	},
+	{
+		displayName: 'Requests Per Minute',
+		name: 'requestsPerMinute',
+		type: 'number',
+		default: 0,
+		typeOptions: { minValue: 0, numberPrecision: 0 },
+		description:
+			'Cap on model calls per minute to one model server and key, shared by every node in this n8n process that sets the same cap (0: no cap). Calls are always paced by the rate-limit answers of the provider; concurrency stays the upper bound.',
+	},
 ];
 
 export interface ModelCallOptionValues {
@@ -162,6 +171,7 @@ export interface ModelCallOptionValues {
 	cacheTtlSeconds?: number;
 	timeout?: number;
 	maxRetries?: number;
+	requestsPerMinute?: number;
 }
 
 export function cacheTtlMs(options: ModelCallOptionValues): number {
@@ -169,8 +179,13 @@ export function cacheTtlMs(options: ModelCallOptionValues): number {
 	return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 30_000;
 }
 
-export function callOptions(options: ModelCallOptionValues): { timeoutMs: number; maxRetries: number } {
+export function callOptions(options: ModelCallOptionValues): { timeoutMs: number; maxRetries: number; requestsPerMinute?: number } {
 	const timeout = Number(options.timeout ?? 60_000);
 	const retries = Math.floor(Number(options.maxRetries ?? 2));
-	return { timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000, maxRetries: Number.isFinite(retries) && retries >= 0 ? retries : 2 };
+	const rpm = Math.floor(Number(options.requestsPerMinute ?? 0));
+	return {
+		timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000,
+		maxRetries: Number.isFinite(retries) && retries >= 0 ? retries : 2,
+		...(Number.isFinite(rpm) && rpm > 0 ? { requestsPerMinute: rpm } : {}),
+	};
 }

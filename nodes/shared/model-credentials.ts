@@ -24,6 +24,8 @@ const NO_KEY = 'not-needed';
 export interface ModelCallOptions {
 	timeoutMs: number;
 	maxRetries: number;
+	/** Requests-per-minute cap on the model endpoint and key (node option); undefined: none. */
+	requestsPerMinute?: number;
 }
 
 function trim(url: string): string {
@@ -50,7 +52,7 @@ function customHeaders(data: ICredentialDataDecryptedObject | undefined): Record
  * that server gets none of the credential's secrets, only the provider's placeholder key.
  */
 export function providerOptionsFor(model: ModelSpec, data: ICredentialDataDecryptedObject | undefined, call: ModelCallOptions): ProviderOptions {
-	const base: ProviderOptions = { timeoutMs: call.timeoutMs, maxRetries: call.maxRetries };
+	const base: ProviderOptions = { timeoutMs: call.timeoutMs, maxRetries: call.maxRetries, ...(call.requestsPerMinute ? { requestsPerMinute: call.requestsPerMinute } : {}) };
 	if (!data) return model.provider === 'openai-compatible' ? { ...base, apiKey: NO_KEY } : base;
 	const baseUrl = text(data, 'url') ?? DEFAULT_URL[model.provider];
 	if (model.baseUrl && trim(model.baseUrl) !== trim(baseUrl) && DEFAULT_URLS.has(trim(baseUrl))) return base;

@@ -58,8 +58,13 @@ test('--json prints exactly the summary; the numbers are those of the server; --
 	expect(summary.latencyMs.p95).toBeGreaterThanOrEqual(summary.latencyMs.p50);
 	expect(result.stderr).toContain('testing price-change the draft (no version committed yet) with openai:gpt-4o-mini: 4 fixtures, concurrency 2');
 
-	// The stored run is the same run.
-	const run = await readJson<RunReport>(path.join(promptDir, 'runs', `${summary.runId}.json`));
+	// The stored run is the same run: a summary document (run format 2) and one JSON line per result.
+	const document = await readJson<{ format: number; resultsFile: string; results?: unknown }>(path.join(promptDir, 'runs', `${summary.runId}.json`));
+	expect(document).toMatchObject({ format: 2, resultsFile: `${summary.runId}.results.jsonl` });
+	expect(document.results).toBeUndefined();
+	const lines = (await fs.readFile(path.join(promptDir, 'runs', document.resultsFile), 'utf8')).trim().split('\n');
+	expect(lines).toHaveLength(4);
+	const run: RunReport = await new FileRegistryStore(path.dirname(promptDir)).readRun('price-change', summary.runId);
 	// The stored summary also carries per-field pass rates (not part of the documented --json keys).
 	const { fields, ...stored } = run.summary;
 	expect(stored).toEqual(summary);

@@ -145,8 +145,10 @@ describe('release gate', () => {
 		const run = await testVersion(store, 1);
 		const { promises: fs } = await import('node:fs');
 		const file = `${store.root}/price-change/runs/${run.runId}.json`;
-		const old = JSON.parse(await fs.readFile(file, 'utf8')) as RunReport;
+		// Stored the old way too: one document with the results inline (run format 1).
+		const old: RunReport = await store.readRun('price-change', run.runId);
 		for (const r of old.results) delete (r as { inputsHash?: string }).inputsHash;
+		await fs.rm(`${store.root}/price-change/runs/${run.runId}.results.jsonl`);
 		await fs.writeFile(file, JSON.stringify(old));
 		expect((await evaluateGate(store, 'price-change', 1)).ok).toBe(true);
 	});

@@ -44,6 +44,11 @@ export const MIGRATIONS: Migration[] = [
 			`ALTER TABLE {s}.fixtures ADD COLUMN synced_hash text`,
 		],
 	},
+	{
+		version: 3,
+		description: 'run results as rows (run format 2: runs.body holds the summary, run_results one row per fixture result)',
+		sql: [`CREATE TABLE {s}.run_results (prompt_id text NOT NULL, run_id text NOT NULL, seq integer NOT NULL, body jsonb NOT NULL, PRIMARY KEY (prompt_id, run_id, seq))`],
+	},
 ];
 
 /** The schema version this package expects. */

@@ -7,11 +7,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ConfigError } from '../../errors';
+import { ConfigError, ConfigErrors } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
-import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkRun, checkVersionFile } from '../formats';
-import type { PolicyFile, PriceTable, RegistryStore } from '../store';
-import type { Fixture, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../../types';
+import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
+import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from '../store';
+import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../../types';
+import { PostgresRunWriter, readRunBody, readRunRows } from './runs';
 import { ensureSchema } from './ready';
 import { isUnavailableDbError, unavailable } from '../unavailable';
 import { notifyReleaseChange } from './notify';
@@ -153,6 +154,32 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.map((r) => this.fixtureOf(promptId, r.fixture_id, r.body, spec));
 	}
 
+	async *streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
+		assertPromptId(promptId);
+		let after = '';
+		for (;;) {
+			const rows = await this.query<{ fixture_id: string; body: unknown }>(
+				`SELECT fixture_id, body FROM {s}.fixtures WHERE prompt_id = $1 AND fixture_id COLLATE "C" > $2 ORDER BY fixture_id COLLATE "C" LIMIT 1000`,
+				[promptId, after],
+			);
+			for (const row of rows) {
+				let fixture: Fixture;
+				try {
+					fixture = this.fixtureOf(promptId, row.fixture_id, row.body, spec);
+				} catch (error) {
+					if (!onProblem) throw error;
+					if (error instanceof ConfigErrors) error.errors.forEach(onProblem);
+					else if (error instanceof ConfigError) onProblem(error);
+					else throw error;
+					continue;
+				}
+				yield fixture;
+			}
+			if (rows.length < 1000) return;
+			after = rows[rows.length - 1].fixture_id;
+		}
+	}
+
 	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
 		assertPromptId(promptId);
 		assertPromptId(fixtureId, 'fixture id');
@@ -218,18 +245,43 @@ export class PostgresRegistryStore implements RegistryStore {
 		}
 	}
 
+	async createRunWriter(promptId: string, runId: string): Promise<RunWriter> {
+		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
+		assertPromptId(promptId);
+		return new PostgresRunWriter(this, promptId, runId, () => this.ensurePrompt(promptId));
+	}
+
 	async writeRun(report: RunReport): Promise<void> {
-		if (!RUN_ID.test(report.runId)) throw new ConfigError(`run id "${report.runId}" is invalid`);
-		await this.ensurePrompt(report.promptId);
-		const rows = await this.query(`INSERT INTO {s}.runs (prompt_id, run_id, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`, [report.promptId, report.runId, plain(report)]);
-		if (!rows.length) throw new ConfigError(`run ${report.runId} already exists for prompt "${report.promptId}" in registry ${this.location}`);
+		const writer = await this.createRunWriter(report.promptId, report.runId);
+		try {
+			for (const result of report.results) await writer.append(result);
+			await writer.commit(report);
+		} catch (error) {
+			await writer.discard().catch(() => undefined);
+			throw error;
+		}
 	}
 
 	async readRun(promptId: string, runId: string): Promise<RunReport> {
+		const { header, inline } = await this.readRunDocument(promptId, runId);
+		if (inline) return inline;
+		const results: RunReport['results'] = [];
+		for await (const r of readRunRows(this, promptId, runId)) results.push(r);
+		return { ...header, results };
+	}
+
+	private readRunDocument(promptId: string, runId: string): ReturnType<typeof readRunBody> {
 		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
-		const rows = await this.query<{ body: unknown }>(`SELECT body FROM {s}.runs WHERE prompt_id = $1 AND run_id = $2`, [promptId, runId]);
-		if (!rows.length) throw new ConfigError(`run "${runId}" not found for prompt "${promptId}" in registry ${this.location}`);
-		return checkRun(rows[0].body, `${this.location} ${this.schema}.runs prompt "${promptId}" run "${runId}"`, { promptId, runId });
+		return readRunBody(this, promptId, runId);
+	}
+
+	async readRunHeader(promptId: string, runId: string): Promise<RunHeader> {
+		return (await this.readRunDocument(promptId, runId)).header;
+	}
+
+	readRunResults(promptId: string, runId: string): AsyncIterable<FixtureResult> {
+		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
+		return readRunRows(this, promptId, runId);
 	}
 
 	async listRuns(promptId: string): Promise<string[]> {

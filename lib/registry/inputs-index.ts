@@ -1,0 +1,147 @@
+/**
+ * The file store's index of fixtures by inputs (design: docs/adr/0032): finding "the fixture that already
+ * covers these inputs" reads one small file instead of every fixture.
+ *
+ * Layout: `<prompt>/fixtures/.index/<h[0..2]>/<h>` where `h` is the sha256 (hex) of the canonical JSON of
+ * the inputs; the file holds the fixture id and a newline. One file per inputs, written atomically, so
+ * concurrent writers never share a file to lock, and two branches adding fixtures merge without conflicts.
+ * `.index/VERSION` marks an index that was built over every fixture; a registry without it (from before
+ * the index existed) is indexed once, under a lock, on first use.
+ *
+ * The index is derived data and is checked, never trusted blindly: a lookup reads the fixture it names and
+ * compares inputs. Fixtures added by hand or by git merges get their entries from `prompt-release
+ * validate --fix` (`validate` reports missing and stale entries).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as lockfile from 'proper-lockfile';
+import { ConfigError } from '../errors';
+import { canonicalJson, sha256 } from '../hash';
+import { writeFileAtomic } from '../yaml-io';
+
+const FORMAT = '1\n';
+
+/** sha256 hex of the canonical JSON of the inputs: the index key. */
+export function inputsKey(inputs: Record<string, unknown>): string {
+	return sha256(canonicalJson(inputs));
+}
+
+async function readText(file: string): Promise<string | undefined> {
+	try {
+		return await fs.readFile(file, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw error;
+	}
+}
+
+export interface IndexProblem {
+	fixtureId: string;
+	message: string;
+}
+
+export class InputsIndex {
+	readonly dir: string;
+
+	/** `fixturesDir`: the prompt's `fixtures/` folder. */
+	constructor(fixturesDir: string) {
+		this.dir = path.join(fixturesDir, '.index');
+	}
+
+	private entry(key: string): string {
+		return path.join(this.dir, key.slice(0, 2), key);
+	}
+
+	/** The fixture id the index names for these inputs, if any (not yet checked against the fixture). */
+	async lookup(inputs: Record<string, unknown>): Promise<string | undefined> {
+		return (await readText(this.entry(inputsKey(inputs))))?.trim() || undefined;
+	}
+
+	/** Point these inputs at `fixtureId` (atomic; the last writer wins, as with the fixture itself). */
+	async set(inputs: Record<string, unknown>, fixtureId: string): Promise<void> {
+		await writeFileAtomic(this.entry(inputsKey(inputs)), `${fixtureId}\n`);
+	}
+
+	/** Drop the entry for these inputs if it still names `fixtureId`. */
+	async remove(inputs: Record<string, unknown>, fixtureId: string): Promise<void> {
+		const file = this.entry(inputsKey(inputs));
+		if ((await readText(file))?.trim() === fixtureId) await fs.rm(file, { force: true });
+	}
+
+	/** True once the index was built over every fixture (or created empty with the first fixture). */
+	async complete(): Promise<boolean> {
+		return (await readText(path.join(this.dir, 'VERSION'))) === FORMAT;
+	}
+
+	/**
+	 * Build the index over `fixtures` if it is not complete yet, under a lock so concurrent processes build it
+	 * once. `fixtures` is read only when needed.
+	 */
+	async ensure(fixtures: () => AsyncIterable<{ id: string; inputs: Record<string, unknown> }>): Promise<void> {
+		if (await this.complete()) return;
+		await fs.mkdir(this.dir, { recursive: true });
+		let release: () => Promise<void>;
+		try {
+			release = await lockfile.lock(this.dir, { realpath: false, stale: 60_000, retries: { retries: 600, minTimeout: 20, maxTimeout: 500 } });
+		} catch (error) {
+			throw new ConfigError(`could not lock the fixture index ${this.dir}: ${(error as Error).message}. Run "prompt-release validate --fix" to rebuild it.`);
+		}
+		try {
+			if (await this.complete()) return;
+			await this.rebuild(fixtures());
+		} finally {
+			await release();
+		}
+	}
+
+	/**
+	 * Write an entry for every fixture and remove entries that name no fixture with those inputs; then mark
+	 * the index complete. Returns how many entries were written and removed.
+	 */
+	async rebuild(fixtures: AsyncIterable<{ id: string; inputs: Record<string, unknown> }>): Promise<{ written: number; removed: number }> {
+		const keep = new Set<string>();
+		// Entries written while the rebuild runs (by other processes) are newer than this and stay.
+		const started = Date.now() - 1000;
+		let written = 0;
+		for await (const f of fixtures) {
+			const key = inputsKey(f.inputs);
+			if (keep.has(key)) continue; // two fixtures with the same inputs: the first (by id) wins
+			keep.add(key);
+			if ((await readText(this.entry(key)))?.trim() !== f.id) {
+				await this.set(f.inputs, f.id);
+				written++;
+			}
+		}
+		let removed = 0;
+		for (const shard of await fs.readdir(this.dir).catch(() => [] as string[])) {
+			if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+			for (const key of await fs.readdir(path.join(this.dir, shard))) {
+				if (!/^[0-9a-f]{64}$/.test(key) || keep.has(key)) continue;
+				const file = path.join(this.dir, shard, key);
+				const stat = await fs.stat(file).catch(() => undefined);
+				if (!stat || stat.mtimeMs >= started) continue;
+				await fs.rm(file, { force: true });
+				removed++;
+			}
+		}
+		await writeFileAtomic(path.join(this.dir, 'VERSION'), FORMAT);
+		return { written, removed };
+	}
+
+	/** Fixtures the index does not lead to (missing or pointing elsewhere), for `validate`. */
+	async check(fixtures: AsyncIterable<{ id: string; inputs: Record<string, unknown> }>): Promise<IndexProblem[]> {
+		const problems: IndexProblem[] = [];
+		const seen = new Map<string, string>();
+		for await (const f of fixtures) {
+			const key = inputsKey(f.inputs);
+			const first = seen.get(key);
+			if (first !== undefined) continue; // duplicates of inputs are allowed; the index names the first
+			seen.set(key, f.id);
+			const named = (await readText(this.entry(key)))?.trim();
+			if (named !== f.id) {
+				problems.push({ fixtureId: f.id, message: named ? `the fixture index names "${named}" for its inputs` : 'it is missing from the fixture index' });
+			}
+		}
+		return problems;
+	}
+}

@@ -1,0 +1,143 @@
+/**
+ * Runs fixtures as a stream (design: docs/adr/0031): fixtures are pulled from an iterator by as many
+ * workers as the concurrency allows, each result goes to a sink in fixture order as soon as the results
+ * before it are done, and only the summary's running totals stay in memory (plus one number per fixture
+ * for the latency percentiles). Memory is flat in the number of fixtures.
+ */
+import { DEFAULT_SEGMENT, findRegressions, newRunId, percentile, runOne, type BaselineView, type RunFixturesOptions } from './runner';
+import type { Fixture, FixtureResult, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
+
+function rate(passed: number, total: number): number {
+	return total === 0 ? 0 : Math.round((passed / total) * 10_000) / 10_000;
+}
+
+/** The run summary built one result at a time (the same figures `summarize` computes over a list). */
+export class SummaryBuilder {
+	private total = 0;
+	private passed = 0;
+	private readonly segments: Record<string, SegmentSummary> = {};
+	private fields: Record<string, SegmentSummary> | undefined;
+	private readonly latencies: number[] = [];
+	private inputTokens = 0;
+	private outputTokens = 0;
+	private cost = 0;
+	private readonly regressions: string[] = [];
+
+	constructor(private readonly baseline?: RunReport | BaselineView) {}
+
+	add(r: FixtureResult): void {
+		this.total++;
+		if (r.passed) this.passed++;
+		const s = (this.segments[r.segment ?? DEFAULT_SEGMENT] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
+		s.total++;
+		if (r.passed) s.passed++;
+		else s.failed++;
+		for (const [name, ok] of Object.entries(r.fields ?? {})) {
+			const f = ((this.fields ??= {})[name] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
+			f.total++;
+			if (ok) f.passed++;
+			else f.failed++;
+		}
+		this.latencies.push(r.latencyMs ?? 0);
+		this.inputTokens += r.inputTokens ?? 0;
+		this.outputTokens += r.outputTokens ?? 0;
+		this.cost += r.costUsd ?? 0;
+		this.regressions.push(...findRegressions([r], this.baseline));
+	}
+
+	summary(runId: string): RunSummary {
+		for (const s of Object.values(this.segments)) s.passRate = rate(s.passed, s.total);
+		for (const f of Object.values(this.fields ?? {})) f.passRate = rate(f.passed, f.total);
+		return {
+			total: this.total,
+			passed: this.passed,
+			failed: this.total - this.passed,
+			passRate: rate(this.passed, this.total),
+			segments: this.segments,
+			...(this.fields ? { fields: this.fields } : {}),
+			regressions: this.regressions,
+			latencyMs: { p50: percentile(this.latencies, 50), p95: percentile(this.latencies, 95) },
+			tokens: { input: this.inputTokens, output: this.outputTokens },
+			costUsd: Math.round(this.cost * 1e8) / 1e8,
+			runId,
+		};
+	}
+}
+
+export interface StreamRunOptions extends Omit<RunFixturesOptions, 'fixtures'> {
+	/** Fixtures as a list or pulled one at a time (e.g. `store.streamFixtures(id, spec)`). */
+	fixtures: Iterable<Fixture> | AsyncIterable<Fixture>;
+	/** Receives every result in fixture order (e.g. `RunWriter.append`); awaited one at a time. */
+	sink: (result: FixtureResult) => void | Promise<void>;
+	/** The run id to use (default: a new one). */
+	runId?: string;
+}
+
+/**
+ * Run every fixture, streaming results to `sink` in fixture order; returns the run without results.
+ * `onResult` (progress) is called as each fixture finishes, in completion order. A fatal ProviderError
+ * aborts calls in flight, stops pulling fixtures and is thrown (the caller discards what it wrote).
+ */
+export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHeader> {
+	const now = options.now ?? (() => new Date());
+	const started = now();
+	const runId = options.runId ?? newRunId(started);
+	const abort = new AbortController();
+	const builder = new SummaryBuilder(options.baseline);
+	const source = Symbol.asyncIterator in options.fixtures ? (options.fixtures as AsyncIterable<Fixture>)[Symbol.asyncIterator]() : (function* () {
+		yield* options.fixtures as Iterable<Fixture>;
+	})();
+	let failure: unknown;
+	let nextIndex = 0;
+	let nextToSink = 0;
+	const done = new Map<number, FixtureResult>();
+	let sinking: Promise<void> = Promise.resolve();
+	const drain = (): void => {
+		while (done.has(nextToSink)) {
+			const r = done.get(nextToSink)!;
+			done.delete(nextToSink);
+			nextToSink++;
+			builder.add(r);
+			sinking = sinking.then(() => options.sink(r));
+		}
+	};
+	const worker = async (): Promise<void> => {
+		while (failure === undefined) {
+			const next = await source.next();
+			if (next.done || failure !== undefined) return;
+			const index = nextIndex++;
+			try {
+				const r = await runOne(next.value, options, abort.signal);
+				if (failure !== undefined) return;
+				options.onResult?.(r);
+				done.set(index, r);
+				drain();
+				await sinking; // back-pressure: a slow sink slows the workers, memory stays bounded
+			} catch (error) {
+				if (failure === undefined) failure = error;
+				abort.abort();
+				return;
+			}
+		}
+	};
+	const workers = Math.max(1, options.concurrency ?? 4);
+	await Promise.all(Array.from({ length: workers }, worker));
+	await sinking.catch((error: unknown) => {
+		failure ??= error;
+	});
+	// A fatal provider error (isFatalProviderError) or anything unexpected: no run exists.
+	if (failure !== undefined) throw failure;
+	const { resolved } = options;
+	return {
+		runId,
+		promptId: resolved.promptId,
+		version: resolved.version,
+		contentHash: resolved.contentHash,
+		model: { provider: resolved.spec.model.provider, name: resolved.spec.model.name },
+		startedAt: started.toISOString(),
+		finishedAt: now().toISOString(),
+		...(options.baseline ? { baselineRunId: options.baseline.runId } : {}),
+		repeat: Math.max(1, Math.floor(options.repeat ?? 1)),
+		summary: builder.summary(runId),
+	};
+}

@@ -1,0 +1,85 @@
+/**
+ * One adaptive limiter per provider endpoint and key for the whole process, and the `fetch` the SDK
+ * clients use to go through it (design: docs/adr/0030).
+ *
+ * The registry lives on `globalThis` under a `Symbol.for` key, so every copy of this module loaded in one
+ * process (n8n loads each node file on its own) shares it: all fixtures of a run, and in n8n all items,
+ * nodes and executions of that process, meet the same limiter for the same base URL and key.
+ */
+import { createHash } from 'node:crypto';
+import { AdaptiveLimiter, type LimiterStats, type RequestCost } from './limiter';
+import { readRateHeaders } from './rate-headers';
+
+const REGISTRY = Symbol.for('n8n-nodes-prompt-release.limiters');
+
+type Registry = Map<string, AdaptiveLimiter>;
+
+function registry(): Registry {
+	const holder = globalThis as unknown as Record<symbol, Registry | undefined>;
+	return (holder[REGISTRY] ??= new Map());
+}
+
+/** The registry key: the base URL without trailing slashes and a hash of the key (never the key itself). */
+export function limiterKey(baseURL: string, apiKey: string | undefined): string {
+	const keyHash = createHash('sha256').update(apiKey ?? '').digest('hex').slice(0, 16);
+	return `${baseURL.replace(/\/+$/, '')} ${keyHash}`;
+}
+
+/** The process-wide limiter for this endpoint and key, created on first use. */
+export function limiterFor(baseURL: string, apiKey: string | undefined): AdaptiveLimiter {
+	const key = limiterKey(baseURL, apiKey);
+	let limiter = registry().get(key);
+	if (!limiter) {
+		limiter = new AdaptiveLimiter();
+		registry().set(key, limiter);
+	}
+	return limiter;
+}
+
+/** Counters of every limiter in this process, by key (for benchmarks and diagnostics). */
+export function limiterStats(): Record<string, LimiterStats> {
+	return Object.fromEntries([...registry()].map(([key, limiter]) => [key, limiter.stats]));
+}
+
+/** Forget every limiter (tests and benchmarks that need a fresh start). */
+export function resetLimiters(): void {
+	registry().clear();
+}
+
+/**
+ * What a request body is expected to spend: input tokens estimated as characters / 4 (the same rule
+ * providers document as a rough guide), output tokens as the cap the body sends
+ * (`max_completion_tokens`, `max_tokens` or `max_output_tokens`; providers count the cap against the
+ * token budget when the request starts).
+ */
+export function estimateCost(body: unknown): RequestCost {
+	if (typeof body !== 'string') return { inputTokens: 0, outputTokens: 0 };
+	let outputTokens = 0;
+	const cap = /"max_(?:completion_|output_)?tokens"\s*:\s*(\d+)/.exec(body);
+	if (cap) outputTokens = Number(cap[1]);
+	return { inputTokens: Math.ceil(body.length / 4), outputTokens };
+}
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * A `fetch` for the SDK clients: each HTTP attempt (the SDK's retries included) waits for the limiter,
+ * and its status and rate-limit headers go back to the limiter as soon as they arrive. Network errors
+ * release the slot without teaching the limiter anything.
+ */
+export function limitedFetch(limiter: AdaptiveLimiter, options: { rpm?: number; fetch?: FetchLike } = {}): FetchLike {
+	const inner: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+	return async (input, init) => {
+		const signal = init?.signal ?? undefined;
+		const ticket = await limiter.acquire(estimateCost(init?.body), { rpm: options.rpm, signal });
+		let response: Response;
+		try {
+			response = await inner(input, init);
+		} catch (error) {
+			ticket.done();
+			throw error;
+		}
+		ticket.done(response.status, readRateHeaders(response.headers));
+		return response;
+	};
+}
