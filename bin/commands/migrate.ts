@@ -15,8 +15,11 @@ import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, out, percent, plural, usd } from '../shared/output';
 import { openStore, parsePositiveInt, registryOption, requirePrompt, storeItem } from '../shared/registry';
 import { emit, parseFormat } from './report';
+import { answerOptions, answersFor, type AnswerCliOptions, type Answers } from '../shared/answers';
+import { interruptible } from '../shared/interrupt';
+import { createProvider } from '../../lib/providers';
 
-interface MigrateCliOptions {
+interface MigrateCliOptions extends AnswerCliOptions {
 	model?: string;
 	commit?: boolean;
 	concurrency?: string;
@@ -32,15 +35,25 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	const format = opts.out !== undefined ? parseFormat(undefined, opts.out) : undefined;
 	const label = `${model.provider}:${model.name}`;
 
-	const result = await migrate(store, promptId, {
-		model,
-		withModel,
-		commit: opts.commit === true,
-		concurrency,
-		author: currentUser(),
-		// Checked against the migrated prompt exactly as `test` checks them (file:line on a bad fixture).
-		fixtures: (spec) => loadFixturesForRun(store, promptId, spec),
-	});
+	let answers: Answers | undefined;
+	const migrating = () =>
+		migrate(store, promptId, {
+			model,
+			withModel,
+			commit: opts.commit === true,
+			concurrency,
+			author: currentUser(),
+			makeProvider: (m) => {
+				answers = answersFor(m, opts, concurrency, createProvider(m, {}));
+				note(`answers: ${answers.describe}`);
+				return answers.provider;
+			},
+			concurrencyFor: () => answers?.concurrency ?? concurrency,
+			batchIds: () => answers?.batching?.batchIds ?? [],
+			// Checked against the migrated prompt exactly as `test` checks them (file:line on a bad fixture).
+			fixtures: (spec) => loadFixturesForRun(store, promptId, spec),
+		});
+	const result = await interruptible(opts.batch === true, () => answers?.batching?.batchIds ?? [], () => answers?.stop(), migrating).finally(() => answers?.stop());
 	const { run: report, baseline, production } = result;
 	const s = report.summary;
 	const from = production.spec.model;
@@ -87,7 +100,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 }
 
 export function register(program: Command): void {
-	program
+	const cmd = program
 		.command('migrate')
 		.description("rerun every fixture with production's prompt on a new model, gate it against production's run; --commit creates the next version if it passes")
 		.argument('<prompt>', 'prompt id')
@@ -95,6 +108,6 @@ export function register(program: Command): void {
 		.option('--commit', 'when the gate passes, freeze the migrated prompt as the next version (production still needs "release")')
 		.option('--concurrency <n>', 'fixtures run at the same time', '4')
 		.option('--out <file>', 'also write the evaluation bundle to this file: .html, .json, else Markdown')
-		.addOption(registryOption())
-		.action(action(run));
+		.addOption(registryOption());
+	answerOptions(cmd).action(action(run));
 }

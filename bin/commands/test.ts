@@ -29,8 +29,10 @@ import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
 import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath, storeItem } from '../shared/registry';
+import { answerOptions, answersFor, type AnswerCliOptions } from '../shared/answers';
+import { interruptible } from '../shared/interrupt';
 
-interface TestOptions {
+interface TestOptions extends AnswerCliOptions {
 	version?: string;
 	model?: string;
 	concurrency?: string;
@@ -102,7 +104,20 @@ export function summaryJson(s: RunSummary): RunSummary {
 		tokens: { input: s.tokens.input, output: s.tokens.output },
 		costUsd: s.costUsd,
 		runId: s.runId,
+		cached: s.cached ?? 0,
+		...(s.batched !== undefined ? { batched: s.batched } : {}),
 	};
+}
+
+/** Where the answers came from: the response cache (and how old), the batch API, the model directly. */
+export function provenanceLine(report: RunReport): string {
+	const cached = report.results.filter((r) => r.cached);
+	const fresh = report.results.length - cached.length;
+	const batched = report.results.filter((r) => r.batch).length;
+	const times = cached.map((r) => r.fetchedAt).filter((t): t is string => t !== undefined).sort();
+	const span = times.length ? ` (fetched ${times[0] === times[times.length - 1] ? times[0] : `${times[0]} – ${times[times.length - 1]}`})` : '';
+	const via = batched ? `, ${batched} through the batch API (half price)` : '';
+	return `answers: ${cached.length} from the response cache${span}, ${fresh} fresh${via}${report.batchIds?.length ? `; batch ${report.batchIds.join(', ')}` : ''}`;
 }
 
 function resultLine(r: FixtureResult, idWidth: number, segWidth: number, regression: boolean): string {
@@ -130,6 +145,7 @@ function printReport(report: RunReport, runFile: string, baseline: RunReport | u
 	if (!baseline) out('regressions: not checked (no stored run behind production)');
 	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (${baselineLabel}): ${s.regressions.join(', ')}`);
 	else out(`regressions: none against run ${baseline.runId} (${baselineLabel})`);
+	out(provenanceLine(report));
 	out(`latency: p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}`);
 	out(`tokens: ${s.tokens.input} in, ${s.tokens.output} out; cost ${usd(s.costUsd)}${costKnown ? '' : ` (no price known for ${report.model.provider}:${report.model.name}: add it to pricing.yaml)`}`);
 	out(`run: ${s.runId} (${runFile})`);
@@ -176,7 +192,8 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
-	const provider = createProvider(model, {});
+	const answers = answersFor(model, opts, concurrency, createProvider(model, {}), { quiet: opts.json === true });
+	say(`answers: ${answers.describe}`);
 	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
 	const policy = await loadPolicy(store, promptId);
 	const repeat = opts.repeat !== undefined ? parsePositiveInt(opts.repeat, '--repeat') : policy.repeat;
@@ -186,26 +203,28 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	let done = 0;
 	let report: RunReport;
 	try {
-		report = await runFixtures({
+		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), () => runFixtures({
 			resolved,
 			fixtures,
-			provider,
-			concurrency,
+			provider: answers.provider,
+			concurrency: answers.concurrency,
 			pricing,
 			baseline,
 			repeat,
 			compare: policy.compare,
 			onResult: () => {
 				done++;
-				if (progress) process.stderr.write(`\r  ${done}/${fixtures.length}`);
+				if (progress && !answers.batching) process.stderr.write(`\r  ${done}/${fixtures.length}`);
 			},
-		});
+		}));
+		if (answers.batching?.batchIds.length) report = { ...report, batchIds: [...answers.batching.batchIds] };
 	} catch (error) {
 		// No key, a rejected key, an unknown model, a refused connection: every fixture would fail the
 		// same way, so this is a configuration error, not a test result. Nothing is stored.
 		if (!isFatalProviderError(error)) throw error;
 		throw new ConfigError(`cannot test "${promptId}" with ${model.provider}:${model.name}: ${error.message}. No run was stored.`);
 	} finally {
+		answers.stop();
 		if (progress) process.stderr.write('\r\x1b[K');
 	}
 	await store.writeRun(report);
@@ -221,7 +240,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 }
 
 export function register(program: Command): void {
-	program
+	const cmd = program
 		.command('test')
 		.description("run every fixture against a version, store the run and compare it with production's run")
 		.argument('<prompt>', 'prompt id')
@@ -232,6 +251,6 @@ export function register(program: Command): void {
 		.option('--junit <file>', 'also write a JUnit XML report to this file')
 		.option('--baseline <version|runId>', "compare for regressions with the newest run of this version, or with this run (default: the run behind production's release)")
 		.option('--repeat <n>', "run each fixture n times (default: the policy's repeat, else 1); a fixture passes only if all n attempts pass and agree")
-		.addOption(registryOption())
-		.action(action(test));
+		.addOption(registryOption());
+	answerOptions(cmd).action(action(test));
 }

@@ -5,6 +5,7 @@
  * - `POST /v1/responses`        (OpenAI Responses API; also `/responses`)
  * - `POST /v1/messages`         (Anthropic Messages; the Anthropic SDK appends `/v1/messages` to its base URL)
  * - `GET  /v1/models`           (OpenAI list shape, or Anthropic's when the request has `anthropic-version`)
+ * - the batch APIs: OpenAI `/v1/files` + `/v1/batches`, Anthropic `/v1/messages/batches` (batch-endpoints.ts)
  *
  * Any number of leading `/v1` segments is accepted, so a base URL given with or without `/v1` works.
  * Every request is recorded (method, path, headers, parsed body, time received) for assertions.
@@ -21,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { loadRules, ModelRules, type RulesFile } from './model-rules';
+import { BatchEndpoints } from './batch-endpoints';
 
 export { loadRules, ModelRules, validateRules, type Rule, type RulesFile, type CaptureType } from './model-rules';
 
@@ -72,6 +74,10 @@ export interface ModelServer {
 	/** Replace the fault plan (undefined: no faults) and reset its generator and counts. */
 	setFaults(plan: FaultPlan | undefined): void;
 	enqueue(...behaviours: Behaviour[]): void;
+	/** How many status requests a batch answers "in progress" before it ends and answers its lines (default 1). */
+	setBatchPolls(polls: number): void;
+	/** Batches created so far (OpenAI and Anthropic), by id. */
+	batchCount(): number;
 	/** Forget recorded requests and queued behaviours. */
 	reset(): void;
 	close(): Promise<void>;
@@ -102,6 +108,8 @@ export interface ModelServerOptions {
 	/** A rules object, or the path of a rules YAML file. */
 	rules?: RulesFile | string;
 	faults?: FaultPlan;
+	/** See ModelServer.setBatchPolls (default 1). */
+	batchPolls?: number;
 }
 
 /** mulberry32: a small seeded generator, so fault sequences repeat run to run. */
@@ -424,6 +432,26 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		return { kind: 'answer', text: rules.answer(promptIdOf(call), firstUserMessage(call)) };
 	};
 
+	/** A batch line answered like a direct call; connection-level faults (hang, reset, cut body, non-JSON) become a 500 line. */
+	const lineAnswer = (api: Api, body: Record<string, unknown>): { status: number; body: unknown } => {
+		const call: Completion = { api, model: typeof body.model === 'string' ? body.model : '', body };
+		const behaviour = queue.shift() ?? fault() ?? fromRules(call);
+		switch (behaviour.kind) {
+			case 'answer':
+				return { status: 200, body: successBody(call, behaviour.text, { finish: behaviour.finish, reasoningTokens: behaviour.reasoningTokens }) };
+			case 'refusal':
+				return { status: 200, body: successBody(call, behaviour.text, { refusal: true }) };
+			case 'status':
+				return { status: behaviour.status, body: behaviour.body ?? errorBody(api, behaviour.status, call.model) };
+			case 'raw':
+				return { status: behaviour.status ?? 200, body: parseJson(behaviour.body) };
+			default:
+				return { status: 500, body: errorBody(api, 500, call.model) };
+		}
+	};
+	let baseUrl = '';
+	const batches = new BatchEndpoints(lineAnswer, () => baseUrl, opts.batchPolls ?? 1);
+
 	const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
 		const receivedAt = Date.now();
 		const raw = await readBody(req);
@@ -448,6 +476,10 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 					}
 				: { object: 'list', data: names.map((name) => ({ id: name, object: 'model', created: 0, owned_by: 'test-model-server' })) };
 			return send(res, 200, listing);
+		}
+		const batchReply = batches.handle(method, route, headers['content-type'] ?? '', raw, body);
+		if (batchReply) {
+			return send(res, batchReply.status, batchReply.body, batchReply.contentType ? { 'content-type': batchReply.contentType } : {});
 		}
 		const api = ROUTES[route];
 		if (method !== 'POST' || !api) {
@@ -481,6 +513,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 	});
 	const { port } = server.address() as AddressInfo;
 	const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+	baseUrl = url;
 
 	return {
 		url,
@@ -492,6 +525,10 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		enqueue: (...behaviours: Behaviour[]) => {
 			queue.push(...behaviours);
 		},
+		setBatchPolls: (polls: number) => {
+			batches.polls = polls;
+		},
+		batchCount: () => batches.batches.size,
 		reset: () => {
 			queue.length = 0;
 			requests.length = 0;
