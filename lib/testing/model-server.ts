@@ -78,7 +78,7 @@ export interface ModelServer {
 	setBatchPolls(polls: number): void;
 	/** Batches created so far (OpenAI and Anthropic), by id. */
 	batchCount(): number;
-	/** Forget recorded requests and queued behaviours. */
+	/** Forget recorded requests, queued behaviours and batches. */
 	reset(): void;
 	close(): Promise<void>;
 }
@@ -532,6 +532,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		reset: () => {
 			queue.length = 0;
 			requests.length = 0;
+			batches.batches.clear();
 		},
 		close: () =>
 			new Promise<void>((resolve) => {
