@@ -17,6 +17,7 @@ import { openStore, parsePositiveInt, registryOption, requirePrompt, storeItem }
 import { emit, parseFormat } from './report';
 import { answerOptions, answersFor, type AnswerCliOptions, type Answers } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
+import { provenanceLine } from './test';
 import { createProvider } from '../../lib/providers';
 
 interface MigrateCliOptions extends AnswerCliOptions {
@@ -45,7 +46,6 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 			author: currentUser(),
 			makeProvider: (m) => {
 				answers = answersFor(m, opts, concurrency, createProvider(m, {}));
-				note(`answers: ${answers.describe}`);
 				return answers.provider;
 			},
 			concurrencyFor: () => answers?.concurrency ?? concurrency,
@@ -69,6 +69,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 				`cost${perAttempt} ${usd(baseline.summary.costUsd / baseRepeat)} → ${usd(s.costUsd / runRepeat)}`,
 		);
 	}
+	out(provenanceLine(report));
 	out(`run: ${report.runId} (${storeItem(store, promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
 	if (format !== undefined && opts.out !== undefined) {
 		const bundle = await loadBundle(store, promptId, report.runId);

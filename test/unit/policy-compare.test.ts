@@ -64,6 +64,7 @@ describe('policy files', () => {
 			maxCostIncreasePct: 10,
 			compare: { value: 'caseInsensitive' },
 			freeze: { minItems: 50, maxInvalidRatePointsAbove: 2 },
+			maxEvidenceAgeHours: 24,
 		});
 	});
 
