@@ -3,6 +3,7 @@
  * with the run behind the release; one item per input item saying `changed` and which fixtures changed.
  */
 import { readFileSync } from 'node:fs';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import * as path from 'node:path';
 import { connect, runWorkflow, type HarnessNode } from '../support/n8n-harness';
 import { useSupplierWorld } from './support/prompts';
@@ -19,7 +20,7 @@ function driftNode(parameters: Record<string, unknown> = {}, extra: Partial<Harn
 	};
 }
 
-async function run(node: HarnessNode, triggerItems: Array<{ json: Record<string, unknown> }> = [{ json: {} }]) {
+async function run(node: HarnessNode, triggerItems: INodeExecutionData[] = [{ json: {} }]) {
 	return await runWorkflow({
 		nodeTypes,
 		nodes: [node],
@@ -64,7 +65,7 @@ describe('Run Prompt Release: Check Drift', () => {
 	});
 
 	it('the example workflow\'s Check Drift node checks the prompt each item names', async () => {
-		const example = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'examples', 'workflows', 'model-drift-check.json'), 'utf8')) as { nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }> };
+		const example = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'examples', 'workflows', 'model-drift-check.json'), 'utf8')) as { nodes: Array<{ name: string; type: string; parameters: INodeParameters }> };
 		const node = example.nodes.find((n) => n.name === 'Check Drift')!;
 		expect(node.type).toBe('n8n-nodes-prompt-release.runPromptRelease');
 		const result = await run({ name: 'Drift', type: RUN, parameters: node.parameters }, [{ json: { prompt: 'price-change' } }, { json: { prompt: 'new-unit-price' } }]);
