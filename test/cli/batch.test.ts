@@ -72,6 +72,8 @@ for (const provider of ['openai', 'anthropic'] as const) {
 			expect(r.costUsd).toBeCloseTo(d.costUsd / 2, 6);
 		}
 		expect(b.summary.costUsd).toBeCloseTo(a.summary.costUsd / 2, 6);
+		const report = await cli(['report', 'price-change', b.runId, '--format', 'md'], cwd, {});
+		expect(report.stdout).toContain(`4 of 4 answers came through the provider's batch API (${b.batchIds![0]}), priced at half the list price`);
 		// Nothing pending is left once the answers are read.
 		expect(await fs.readdir(path.join(cacheDir, 'batches')).catch(() => [])).toEqual([]);
 	});

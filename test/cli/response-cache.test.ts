@@ -59,6 +59,9 @@ test('a rerun with prompt, model and inputs unchanged sends 0 requests; every re
 		expect(r.finishReasons).toEqual(['stop']);
 	}
 
+	const report = await cli(['report', 'price-change', '--format', 'md'], cwd, env);
+	expect(report.stdout).toMatch(/4 of 4 answers came from the response cache \(oldest fetched \S+\), not from the model during this run/);
+
 	server.reset();
 	const noCache = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--no-cache', '--json'], cwd, env);
 	expect(completions()).toBe(4);
