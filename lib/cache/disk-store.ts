@@ -8,7 +8,7 @@
  * - Forgiving: an entry that cannot be read or does not have the expected shape (a crash mid-write on another
  *   file system, a hand edit, an older format) is a miss and is replaced by the next answer — never an error.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -96,7 +96,9 @@ export class DiskResponseStore {
 		const file = this.fileOf(key);
 		let text: string;
 		try {
-			text = await fs.readFile(file, 'utf8');
+			// Synchronous on purpose: entries are small, and a rerun of 1,000 cached fixtures would otherwise wait on
+			// 4,000 thread-pool round trips (open, stat, read, close) instead of reading.
+			text = readFileSync(file, 'utf8');
 		} catch {
 			return undefined;
 		}
@@ -111,7 +113,7 @@ export class DiskResponseStore {
 			return undefined;
 		}
 		const now = new Date();
-		await fs.utimes(file, now, now).catch(() => undefined); // least recently *used* goes first
+		void fs.utimes(file, now, now).catch(() => undefined); // least recently *used* goes first; nobody waits for it
 		return entry;
 	}
 
