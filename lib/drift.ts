@@ -62,6 +62,8 @@ export interface DriftOptions {
 	fixtures?: Fixture[];
 	now?: () => Date;
 	onResult?: (result: FixtureResult) => void;
+	/** Batch ids the run went through (`--batch`), read after the run to record them in the fresh run. */
+	batchIds?: () => string[];
 }
 
 function answerOf(r: FixtureResult): DriftAnswer {
@@ -98,7 +100,7 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 		return false;
 	});
 	const policy = await loadPolicy(store, promptId);
-	const run = await runFixtures({
+	const fresh = await runFixtures({
 		resolved,
 		fixtures,
 		provider: options.provider,
@@ -109,6 +111,8 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 		now: options.now,
 		onResult: options.onResult,
 	});
+	const batchIds = options.batchIds?.() ?? [];
+	const run: RunReport = batchIds.length ? { ...fresh, batchIds } : fresh;
 	const changes: DriftChange[] = [];
 	for (const after of run.results) {
 		const before = byId.get(after.fixtureId)!;

@@ -55,6 +55,7 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 				provider: answers.provider,
 				concurrency: answers.concurrency,
 				fixtures: await loadFixturesForRun(store, promptId, resolved.spec),
+				batchIds: () => answers.batching?.batchIds ?? [],
 			}),
 		);
 	} catch (error) {

@@ -120,3 +120,25 @@ test('interrupted with Ctrl-C while polling, the same command resumes the stored
 	expect(run.summary).toMatchObject({ total: 4, passed: 3, batched: 4 });
 	expect(await fs.readdir(path.join(cacheDir, 'batches'))).toEqual([]);
 });
+
+test('drift --batch and migrate --batch go through the batch API too', async () => {
+	const { cwd } = await makeRegistry({ fixtures: [
+		{ id: 'increase', subject: 'Price increase from March', body: 'All items +4% from 1 March.', expected: true },
+		{ id: 'delay', subject: 'Delivery update', body: 'Your order ships on Thursday.', expected: false },
+	] });
+	const env = batchEnv();
+	expect((await cli(['commit', 'price-change', '-m', 'v1'], cwd, env)).code).toBe(0);
+	expect((await cli(['test', 'price-change', '--version', '1'], cwd, env)).code).toBe(0);
+	expect((await cli(['release', 'price-change', '--version', '1'], cwd, env)).code).toBe(0);
+	server.reset();
+	const drift = await cli(['drift', 'price-change', '--batch', '--json'], cwd, env);
+	expect(drift.code).toBe(0);
+	expect(JSON.parse(drift.stdout)).toMatchObject({ changed: false, compared: 2, run: { batchIds: [expect.any(String)], summary: { batched: 2 } } });
+	expect(server.batchCount()).toBe(1);
+
+	server.reset();
+	const migrate = await cli(['migrate', 'price-change', '--model', 'anthropic:claude-haiku-4-5', '--batch', '--no-cache'], cwd, env);
+	expect(migrate.code).toBe(0);
+	expect(migrate.stdout).toMatch(/answers: 0 from the response cache, 2 fresh, 2 through the batch API \(half price\); batch msgbatch_/);
+	expect(server.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual(['/v1/messages/batches']);
+});
