@@ -149,6 +149,8 @@ export class BatchingProvider implements Provider {
 			throw new ProviderError(`${api.label}: batch ${batchId} failed${status.detail ? ` (${status.detail})` : ''}; nothing was answered`, undefined, { fatal: true });
 		}
 		const answers = await api.results(batchId, list);
+		// The answers are in hand: from here on a rerun has nothing to resume (cached answers, if any, serve it).
+		await this.options.pending?.remove(roundKey);
 		const fetchedAt = (this.options.now?.() ?? new Date()).toISOString();
 		for (const w of group) {
 			const answer = answers.get(w.key);
@@ -156,6 +158,5 @@ export class BatchingProvider implements Provider {
 			else if (answer) w.resolve({ ...answer, batch: true, fetchedAt });
 			else w.reject(new ProviderError(`${api.label}: batch ${batchId} ended (${status.providerStatus}) without an answer for this request: run again`));
 		}
-		await this.options.pending?.remove(roundKey);
 	}
 }
