@@ -80,6 +80,8 @@ export class DiskResponseStore {
 	/** Bytes of entries as last counted plus what this process wrote since; undefined until first counted. */
 	private bytes: number | undefined;
 	private evicting: Promise<void> | undefined;
+	/** Size accounting and eviction, one after the other, off the caller's path. */
+	private background: Promise<void> = Promise.resolve();
 
 	constructor(options: DiskResponseStoreOptions) {
 		this.dir = path.resolve(options.dir);
@@ -117,7 +119,7 @@ export class DiskResponseStore {
 		return entry;
 	}
 
-	/** Store an answer atomically, then evict when the cache passed its bound. */
+	/** Store an answer atomically; when the cache passed its bound, eviction follows in the background (see `idle`). */
 	async put(key: string, entry: CachedAnswer): Promise<void> {
 		const file = this.fileOf(key);
 		const text = JSON.stringify({ format: CACHE_FORMAT, key, fetchedAt: entry.fetchedAt, response: entry.response });
@@ -130,9 +132,19 @@ export class DiskResponseStore {
 			await fs.rm(tmp, { force: true }).catch(() => undefined);
 			throw error;
 		}
-		if (this.bytes === undefined) this.bytes = (await this.entries()).reduce((t, e) => t + e.size, 0);
-		else this.bytes += Buffer.byteLength(text);
-		if (this.bytes > this.maxBytes) await this.evict();
+		this.background = this.background.then(async () => {
+			if (this.bytes === undefined) this.bytes = (await this.entries()).reduce((t, e) => t + e.size, 0);
+			else this.bytes += Buffer.byteLength(text);
+			if (this.bytes > this.maxBytes) await this.evict();
+		}).catch(() => undefined);
+	}
+
+	/**
+	 * Resolves when the size accounting and eviction started by earlier `put`s are done. `put` does not wait
+	 * for them: counting a large cache the first time takes a while, and a run should not wait on it.
+	 */
+	idle(): Promise<void> {
+		return this.background;
 	}
 
 	/** Every entry with its size and last use, plus removal of stale temporary files. */

@@ -115,6 +115,7 @@ describe('DiskResponseStore', () => {
 		const keys = Array.from({ length: 8 }, (_, i) => i.toString(16).padStart(64, '0'));
 		for (const [i, key] of keys.entries()) {
 			await store.put(key, { fetchedAt: new Date().toISOString(), response: answer() });
+			await store.idle();
 			// Distinct use times, oldest first; key 0 is used again before the bound is passed.
 			const t = new Date(Date.now() - (100 - i) * 1000);
 			await fs.utimes(store.fileOf(key), t, t);
