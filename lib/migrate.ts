@@ -30,6 +30,12 @@ export interface MigrateOptions {
 	concurrency?: number;
 	/** Default: createProvider(newModel, {}) — keys and base URLs from the SDKs' environment variables. */
 	provider?: Provider;
+	/** Builds the provider for the migrated model when `provider` is not given (the CLI adds the response cache / batch API). */
+	makeProvider?: (model: PromptSpec['model']) => Provider;
+	/** The concurrency to run with, read after the provider was made (batch mode starts every fixture at once). */
+	concurrencyFor?: () => number;
+	/** Batch ids the run went through (`--batch`), read after the run to record them in the report. */
+	batchIds?: () => string[];
 	/** Default: every fixture, validated against the migrated prompt (`store.listFixtures(id, spec)`). */
 	fixtures?: (spec: PromptSpec) => Promise<Fixture[]>;
 	author?: string;
@@ -73,7 +79,7 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 	if (fixtures.length === 0) throw new ConfigError(`prompt "${promptId}" has no fixtures: a migration cannot be checked without them`);
 	const policy = await loadPolicy(store, promptId);
 	const baseline = await baselineRun(store, promptId, 'production');
-	let provider = options.provider;
+	let provider = options.provider ?? options.makeProvider?.(spec.model);
 	if (!provider) {
 		const { createProvider } = await import('./providers');
 		provider = createProvider(spec.model, {});
@@ -85,7 +91,7 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 			resolved,
 			fixtures,
 			provider,
-			concurrency: options.concurrency,
+			concurrency: options.concurrencyFor?.() ?? options.concurrency,
 			pricing: await store.readPricing(),
 			baseline,
 			repeat: policy.repeat,
@@ -97,7 +103,8 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 		if (!isFatalProviderError(error)) throw error;
 		throw new ConfigError(`cannot migrate "${promptId}" to ${label}: ${error.message}. No run was stored.`);
 	}
-	report = { ...report, kind: 'migrate' };
+	const batchIds = options.batchIds?.() ?? [];
+	report = { ...report, kind: 'migrate', ...(batchIds.length ? { batchIds } : {}) };
 	const verdict = checkPolicy(report, baseline, policy, { channel: 'production' });
 	let committed: FrozenVersion | undefined;
 	if (options.commit && verdict.ok) {

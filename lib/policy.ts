@@ -22,9 +22,14 @@ export interface Policy {
 	repeat: number;
 	compare: Record<string, CompareRule>;
 	freeze?: FreezeRule;
+	/**
+	 * Oldest a cached answer may be (hours between when it was fetched from the provider and when the run used
+	 * it) for the run to count as evidence. Default 24. Answers fetched during the run are always fresh.
+	 */
+	maxEvidenceAgeHours: number;
 }
 
-export const DEFAULT_POLICY: Policy = { maxRegressions: 0, minPassRate: 1, repeat: 1, compare: {} };
+export const DEFAULT_POLICY: Policy = { maxRegressions: 0, minPassRate: 1, repeat: 1, compare: {}, maxEvidenceAgeHours: 24 };
 
 /** The policy in force for a prompt: defaults, then the registry-wide file, then the prompt's file. */
 export async function loadPolicy(store: RegistryStore, promptId: string): Promise<Policy> {
@@ -49,7 +54,26 @@ export interface PolicyViolation {
 }
 
 /** The rules checkPolicy evaluates, in order (for reports that list every rule, e.g. JUnit). */
-export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat'] as const;
+export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours'] as const;
+
+/**
+ * Results whose answers came from the response cache and had been fetched more than `maxHours` before the
+ * run started: evidence of what the model said then, not now. Results without cache information (runs stored
+ * before the cache existed, or fresh answers) are never stale.
+ */
+export function staleEvidence(run: RunReport, maxHours: number): Array<{ fixtureId: string; fetchedAt: string; ageHours: number }> {
+	const startedAt = Date.parse(run.startedAt);
+	if (Number.isNaN(startedAt)) return [];
+	const out: Array<{ fixtureId: string; fetchedAt: string; ageHours: number }> = [];
+	for (const r of run.results) {
+		if (!r.cached || !r.fetchedAt) continue;
+		const fetched = Date.parse(r.fetchedAt);
+		if (Number.isNaN(fetched)) continue;
+		const ageHours = (startedAt - fetched) / 3_600_000;
+		if (ageHours > maxHours) out.push({ fixtureId: r.fixtureId, fetchedAt: r.fetchedAt, ageHours: Math.round(ageHours * 10) / 10 });
+	}
+	return out;
+}
 
 /** The outcome of one rule: `skipped` when it could not be checked (not set, no baseline, no data), with why. */
 export interface PolicyCheck {
@@ -178,5 +202,20 @@ export function checkPolicy(
 			fixtures: [],
 		});
 	} else pass('repeat', `each fixture ran ${repeated} time(s) ≥ repeat ${policy.repeat}`);
+
+	const maxAge = policy.maxEvidenceAgeHours ?? DEFAULT_POLICY.maxEvidenceAgeHours;
+	const stale = staleEvidence(run, maxAge);
+	const cachedCount = run.results.filter((r) => r.cached).length;
+	if (stale.length) {
+		const shown = stale.slice(0, 20).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h before the run)`);
+		fail({
+			rule: 'maxEvidenceAgeHours',
+			message:
+				`run ${run.runId} used cached answers older than maxEvidenceAgeHours ${maxAge}: ${shown.join(', ')}${stale.length > shown.length ? ` and ${stale.length - shown.length} more` : ''}. ` +
+				`The model may answer differently today: rerun with fresh answers ("prompt-release test ${run.promptId}${typeof run.version === 'number' ? ` --version ${run.version}` : ''} --no-cache")`,
+			fixtures: stale.map((s) => s.fixtureId),
+		});
+	} else if (cachedCount) pass('maxEvidenceAgeHours', `${cachedCount} cached answer(s), none fetched more than ${maxAge} h before run ${run.runId}`);
+	else pass('maxEvidenceAgeHours', `no cached answers in run ${run.runId}: every answer was fetched by the run`);
 	return { ok: violations.length === 0, violations, checks };
 }

@@ -32,3 +32,16 @@ export function costUsd(table: PriceTable, provider: ProviderName, model: string
 	if (!price) return 0;
 	return (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
 }
+
+/**
+ * Share of the list price a batch answer costs: both providers price their batch APIs at half.
+ * Sources: OpenAI Batch API guide ("a 50% cost discount compared to synchronous APIs",
+ * https://platform.openai.com/docs/guides/batch) and Anthropic Message Batches ("all usage is charged at
+ * 50% of the standard API prices", https://docs.claude.com/en/docs/build-with-claude/batch-processing#pricing).
+ */
+export const BATCH_PRICE_FACTOR = 0.5;
+
+/** Cost in USD of tokens answered through a batch API: the list price times BATCH_PRICE_FACTOR. */
+export function batchCostUsd(table: PriceTable, provider: ProviderName, model: string, inputTokens: number, outputTokens: number): number {
+	return costUsd(table, provider, model, inputTokens, outputTokens) * BATCH_PRICE_FACTOR;
+}

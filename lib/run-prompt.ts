@@ -2,7 +2,7 @@
  * One call of a resolved prompt: render → model → parse → validate → (one repair call) → result.
  * A value is returned as valid only after it passed the declared schema.
  */
-import { costUsd } from './pricing';
+import { batchCostUsd, costUsd } from './pricing';
 import { ProviderError } from './errors';
 import { readAnswer } from './answer/read';
 import { toWireJsonSchema, describeSchema } from './schema';
@@ -14,6 +14,8 @@ import type { CallMeta, CallResult, ResolvedPrompt } from './types';
 export interface RunPromptOptions {
 	pricing?: PriceTable;
 	signal?: AbortSignal;
+	/** The repeat attempt (1-based) this call is; passed to the provider so the response cache keeps attempts apart. */
+	attempt?: number;
 }
 
 function repairMessage(reason: string, resolved: ResolvedPrompt): string {
@@ -61,6 +63,8 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 		finishReasons: [],
 	};
 	const started = performance.now();
+	/** Tokens answered through a batch API, priced at the batch rate. */
+	const batched = { input: 0, output: 0 };
 	const call = async (messages: ChatTurn[]): Promise<ProviderResponse> => {
 		meta.calls++;
 		const response = await provider.complete({
@@ -70,15 +74,28 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 			jsonSchema,
 			schemaName: resolved.promptId.replace(/[^A-Za-z0-9_-]/g, '_'),
 			signal: options.signal,
+			...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
 		});
 		meta.inputTokens += response.usage.inputTokens;
 		meta.outputTokens += response.usage.outputTokens;
 		meta.finishReasons.push(response.end.reason);
+		if (response.batch) {
+			batched.input += response.usage.inputTokens;
+			batched.output += response.usage.outputTokens;
+			meta.batch = true;
+		}
+		if (response.cached) meta.cached = true;
+		// The oldest answer behind the result is what its evidence is as old as.
+		const fetchedAt = response.fetchedAt ?? new Date().toISOString();
+		if (meta.fetchedAt === undefined || fetchedAt < meta.fetchedAt) meta.fetchedAt = fetchedAt;
 		return response;
 	};
 	const finish = () => {
 		meta.latencyMs = Math.round(performance.now() - started);
-		meta.costUsd = costUsd(options.pricing ?? {}, spec.model.provider, spec.model.name, meta.inputTokens, meta.outputTokens);
+		const table = options.pricing ?? {};
+		const { provider: p, name } = spec.model;
+		meta.costUsd =
+			costUsd(table, p, name, meta.inputTokens - batched.input, meta.outputTokens - batched.output) + batchCostUsd(table, p, name, batched.input, batched.output);
 	};
 	const read = (response: ProviderResponse) => readAnswer(spec.output, response, spec.model.maxTokens);
 

@@ -107,6 +107,8 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 		},
 		costUsd: Math.round(results.reduce((a, r) => a + r.costUsd, 0) * 1e8) / 1e8,
 		runId,
+		cached: results.filter((r) => r.cached).length,
+		...(results.some((r) => r.batch) ? { batched: results.filter((r) => r.batch).length } : {}),
 	};
 }
 
@@ -140,12 +142,21 @@ function failedFields(options: RunCallOptions): Record<string, boolean> {
 	return Object.fromEntries(names.map((n) => [n, false]));
 }
 
-async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: AbortSignal): Promise<FixtureResult> {
+/** Where a result's answers came from: the response cache, the batch API, and when they were fetched. */
+function provenance(meta: { cached?: boolean; fetchedAt?: string; batch?: boolean } | undefined): Pick<FixtureResult, 'cached' | 'fetchedAt' | 'batch'> {
+	return {
+		...(meta?.cached ? { cached: true } : {}),
+		...(meta?.fetchedAt ? { fetchedAt: meta.fetchedAt } : {}),
+		...(meta?.batch ? { batch: true } : {}),
+	};
+}
+
+async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: AbortSignal, attempt?: number): Promise<FixtureResult> {
 	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), compareHash: fixtureCompareHash(options.compare, fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
 	try {
-		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal });
+		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal, ...(attempt !== undefined ? { attempt } : {}) });
 		const { meta } = result;
-		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired, finishReasons: meta.finishReasons };
+		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired, finishReasons: meta.finishReasons, ...provenance(meta) };
 		if (!result.valid) {
 			const flags = { ...(result.refused ? { refused: true } : {}), ...(result.retryable ? { retryable: true } : {}) };
 			return { ...base, passed: false, fields: failedFields(options), actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...flags, ...usage };
@@ -183,6 +194,7 @@ async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: Ab
 			costUsd: meta?.costUsd ?? 0,
 			repaired: false,
 			...(meta ? { finishReasons: meta.finishReasons } : {}),
+			...provenance(meta),
 		};
 	}
 }
@@ -195,7 +207,8 @@ export async function runOne(fixture: Fixture, options: RunCallOptions, signal?:
 	const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
 	if (repeat === 1) return runAttempt(fixture, options, signal);
 	const attempts: FixtureResult[] = [];
-	for (let i = 0; i < repeat; i++) attempts.push(await runAttempt(fixture, options, signal));
+	// Each attempt is its own call: the response cache keys attempts 2…N apart (see lib/cache/key.ts).
+	for (let i = 0; i < repeat; i++) attempts.push(await runAttempt(fixture, options, signal, i + 1));
 	const first = attempts[0];
 	const attemptsPassed = attempts.filter((a) => a.passed).length;
 	const agree = attempts.every((a) => a.valid === first.valid && valuesEqual(a.actual, first.actual));
@@ -226,6 +239,11 @@ export async function runOne(fixture: Fixture, options: RunCallOptions, signal?:
 		...(attempts.some((a) => a.refused) ? { refused: true } : {}),
 		...(attempts.some((a) => a.retryable) ? { retryable: true } : {}),
 		...(Object.keys(fields).length ? { fields } : {}),
+		...provenance({
+			cached: attempts.some((a) => a.cached),
+			fetchedAt: attempts.map((a) => a.fetchedAt).filter((t): t is string => t !== undefined).sort()[0],
+			batch: attempts.some((a) => a.batch),
+		}),
 		attempts: repeat,
 		attemptsPassed,
 	};

@@ -213,6 +213,12 @@ export interface CallMeta {
 	tolerated?: string[];
 	/** The release was served from a warm cache while the registry could not be read (stale-if-error). */
 	registryStale?: { since: string; reason: string };
+	/** Set when an answer behind this result came from the response cache (lib/cache) rather than the model. */
+	cached?: boolean;
+	/** When the oldest answer behind this result was fetched from the provider (ISO 8601), when known. */
+	fetchedAt?: string;
+	/** Set when the answers came through the provider's batch API (priced at the batch rate). */
+	batch?: boolean;
 }
 
 export type CallResult =
@@ -257,6 +263,15 @@ export interface FixtureResult {
 	/** With policy `repeat` N > 1: how many of the N attempts passed (the fixture passes only if all did). */
 	attemptsPassed?: number;
 	attempts?: number;
+	/** Set when an answer behind this result was read from the response cache instead of asking the model. */
+	cached?: boolean;
+	/**
+	 * When the oldest answer behind this result was fetched from the provider (ISO 8601). The gate's
+	 * `maxEvidenceAgeHours` judges cached answers by it; absent in runs stored before it was recorded.
+	 */
+	fetchedAt?: string;
+	/** Set when the answers came through the provider's batch API (`--batch`; cost at the batch rate). */
+	batch?: boolean;
 }
 
 export interface SegmentSummary {
@@ -279,6 +294,10 @@ export interface RunSummary {
 	tokens: { input: number; output: number };
 	costUsd: number;
 	runId: string;
+	/** Results answered (at least partly) from the response cache; absent in runs stored before the cache existed. */
+	cached?: number;
+	/** Results answered through the provider's batch API (`--batch`). */
+	batched?: number;
 }
 
 /** The one run-report type: stored as `runs/<runId>.json`, printed by `test --json`. */
@@ -296,6 +315,8 @@ export interface RunReport {
 	repeat?: number;
 	/** What produced the run: `test` (default) or `migrate` (a model change). */
 	kind?: 'test' | 'migrate';
+	/** Set when the run went through the provider's batch API: the batch ids, in submission order. */
+	batchIds?: string[];
 	summary: RunSummary;
 	results: FixtureResult[];
 }

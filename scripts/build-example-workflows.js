@@ -145,9 +145,106 @@ const runWorkflow = {
 	pinData: {},
 };
 
+/** The released prompts the daily drift check covers (one item each). */
+const DRIFT_PROMPTS = SIGNALS.map(([, prompt]) => prompt);
+
+const driftWorkflow = {
+	id: 'modelDriftCheck1',
+	name: 'Daily model drift check (Prompt Release example)',
+	active: false,
+	settings: { executionOrder: 'v1' },
+	nodes: [
+		{
+			id: 'every-day',
+			name: 'Every day at 06:00',
+			type: 'n8n-nodes-base.scheduleTrigger',
+			typeVersion: 1.2,
+			position: [0, 0],
+			parameters: { rule: { interval: [{ field: 'days', daysInterval: 1, triggerAtHour: 6 }] } },
+		},
+		codeNode('Prompts to check', DRIFT_PROMPTS.map((prompt) => ({ prompt })), [220, 0]),
+		{
+			id: 'check-drift',
+			name: 'Check Drift',
+			type: 'n8n-nodes-prompt-release.runPromptRelease',
+			typeVersion: 1,
+			position: [440, 0],
+			parameters: {
+				operation: 'checkDrift',
+				prompt: { __rl: true, mode: 'id', value: '={{ $json.prompt }}' },
+				driftChannel: 'production',
+				options: { concurrency: 4 },
+			},
+			credentials: CREDENTIALS,
+		},
+		{
+			id: 'answers-changed',
+			name: 'Answers changed?',
+			type: 'n8n-nodes-base.if',
+			typeVersion: 2.2,
+			position: [660, 0],
+			parameters: {
+				conditions: {
+					options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+					conditions: [
+						{
+							id: 'drift-changed',
+							leftValue: '={{ $json.changed }}',
+							rightValue: '',
+							operator: { type: 'boolean', operation: 'true', singleValue: true },
+						},
+					],
+					combinator: 'and',
+				},
+				options: {},
+			},
+		},
+		{
+			id: 'alert',
+			name: 'Alert the prompt owners (replace with Send Email or Slack)',
+			type: 'n8n-nodes-base.noOp',
+			typeVersion: 1,
+			position: [880, -100],
+			parameters: {},
+		},
+		{
+			id: 'fail-visibly',
+			name: 'Fail the execution: model drift',
+			type: 'n8n-nodes-base.stopAndError',
+			typeVersion: 1,
+			position: [1100, -100],
+			parameters: {
+				errorMessage: "={{ 'Model drift on ' + $json.prompt + ' v' + $json.version + ' (' + $json.channel + '): ' + $json.changedCount + ' of ' + $json.compared + ' answers changed since run ' + $json.releasedRunId + ': ' + $json.changedFixtures.map(f => f.fixtureId).join(', ') }}",
+			},
+		},
+		{
+			id: 'no-drift',
+			name: 'No drift',
+			type: 'n8n-nodes-base.noOp',
+			typeVersion: 1,
+			position: [880, 100],
+			parameters: {},
+		},
+	],
+	connections: {
+		'Every day at 06:00': { main: [[{ node: 'Prompts to check', type: 'main', index: 0 }]] },
+		'Prompts to check': { main: [[{ node: 'Check Drift', type: 'main', index: 0 }]] },
+		'Check Drift': { main: [[{ node: 'Answers changed?', type: 'main', index: 0 }]] },
+		'Answers changed?': {
+			main: [
+				[{ node: 'Alert the prompt owners (replace with Send Email or Slack)', type: 'main', index: 0 }],
+				[{ node: 'No drift', type: 'main', index: 0 }],
+			],
+		},
+		'Alert the prompt owners (replace with Send Email or Slack)': { main: [[{ node: 'Fail the execution: model drift', type: 'main', index: 0 }]] },
+	},
+	pinData: {},
+};
+
 const out = {
 	'supplier-email-signals.json': signalsWorkflow,
 	'run-prompt-release.json': runWorkflow,
+	'model-drift-check.json': driftWorkflow,
 };
 
 if (require.main === module) {

@@ -37,6 +37,8 @@ function ruleSetting(rule: string, policy: Policy): string {
 			return policy.maxP95LatencyIncreasePct === undefined ? 'maxP95LatencyIncreasePct not set' : `maxP95LatencyIncreasePct ${policy.maxP95LatencyIncreasePct}`;
 		case 'repeat':
 			return `repeat ${policy.repeat}`;
+		case 'maxEvidenceAgeHours':
+			return `maxEvidenceAgeHours ${policy.maxEvidenceAgeHours}`;
 		default:
 			return rule;
 	}

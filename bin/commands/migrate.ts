@@ -15,8 +15,12 @@ import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, out, percent, plural, usd } from '../shared/output';
 import { openStore, parsePositiveInt, registryOption, requirePrompt, storeItem } from '../shared/registry';
 import { emit, parseFormat } from './report';
+import { answerOptions, answersFor, type AnswerCliOptions, type Answers } from '../shared/answers';
+import { interruptible } from '../shared/interrupt';
+import { FetchedSpan, provenanceLine } from './test';
+import { createProvider } from '../../lib/providers';
 
-interface MigrateCliOptions {
+interface MigrateCliOptions extends AnswerCliOptions {
 	model?: string;
 	commit?: boolean;
 	concurrency?: string;
@@ -32,15 +36,24 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	const format = opts.out !== undefined ? parseFormat(undefined, opts.out) : undefined;
 	const label = `${model.provider}:${model.name}`;
 
-	const result = await migrate(store, promptId, {
-		model,
-		withModel,
-		commit: opts.commit === true,
-		concurrency,
-		author: currentUser(),
-		// Checked against the migrated prompt exactly as `test` checks them (file:line on a bad fixture).
-		fixtures: (spec) => loadFixturesForRun(store, promptId, spec),
-	});
+	let answers: Answers | undefined;
+	const migrating = () =>
+		migrate(store, promptId, {
+			model,
+			withModel,
+			commit: opts.commit === true,
+			concurrency,
+			author: currentUser(),
+			makeProvider: (m) => {
+				answers = answersFor(m, opts, concurrency, createProvider(m, {}));
+				return answers.provider;
+			},
+			concurrencyFor: () => answers?.concurrency ?? concurrency,
+			batchIds: () => answers?.batching?.batchIds ?? [],
+			// Checked against the migrated prompt exactly as `test` checks them (file:line on a bad fixture).
+			fixtures: (spec) => loadFixturesForRun(store, promptId, spec),
+		});
+	const result = await interruptible(opts.batch === true, () => answers?.batching?.batchIds ?? [], () => answers?.stop(), migrating).finally(() => answers?.stop());
 	const { run: report, baseline, production } = result;
 	const s = report.summary;
 	const from = production.spec.model;
@@ -56,6 +69,9 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 				`cost${perAttempt} ${usd(baseline.summary.costUsd / baseRepeat)} → ${usd(s.costUsd / runRepeat)}`,
 		);
 	}
+	const fetched = new FetchedSpan();
+	for (const r of report.results) fetched.add(r);
+	out(provenanceLine(report, fetched));
 	out(`run: ${report.runId} (${storeItem(store, promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
 	if (format !== undefined && opts.out !== undefined) {
 		const bundle = await loadBundle(store, promptId, report.runId);
@@ -87,7 +103,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 }
 
 export function register(program: Command): void {
-	program
+	const cmd = program
 		.command('migrate')
 		.description("rerun every fixture with production's prompt on a new model, gate it against production's run; --commit creates the next version if it passes")
 		.argument('<prompt>', 'prompt id')
@@ -95,6 +111,6 @@ export function register(program: Command): void {
 		.option('--commit', 'when the gate passes, freeze the migrated prompt as the next version (production still needs "release")')
 		.option('--concurrency <n>', 'fixtures run at the same time', '4')
 		.option('--out <file>', 'also write the evaluation bundle to this file: .html, .json, else Markdown')
-		.addOption(registryOption())
-		.action(action(run));
+		.addOption(registryOption());
+	answerOptions(cmd).action(action(run));
 }

@@ -30,8 +30,10 @@ import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
 import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath, storeItem } from '../shared/registry';
+import { answerOptions, answersFor, type AnswerCliOptions } from '../shared/answers';
+import { interruptible } from '../shared/interrupt';
 
-interface TestOptions {
+interface TestOptions extends AnswerCliOptions {
 	version?: string;
 	model?: string;
 	concurrency?: string;
@@ -109,7 +111,31 @@ export function summaryJson(s: RunSummary): RunSummary {
 		tokens: { input: s.tokens.input, output: s.tokens.output },
 		costUsd: s.costUsd,
 		runId: s.runId,
+		cached: s.cached ?? 0,
+		...(s.batched !== undefined ? { batched: s.batched } : {}),
 	};
+}
+
+/** When the cached answers of a run were fetched: the oldest and newest `fetchedAt`, collected as results arrive. */
+export class FetchedSpan {
+	first?: string;
+	last?: string;
+
+	add(r: Pick<FixtureResult, 'cached' | 'fetchedAt'>): void {
+		if (!r.cached || !r.fetchedAt) return;
+		if (!this.first || r.fetchedAt < this.first) this.first = r.fetchedAt;
+		if (!this.last || r.fetchedAt > this.last) this.last = r.fetchedAt;
+	}
+}
+
+/** Where the answers came from: the response cache (and how old), the batch API, the model directly. */
+export function provenanceLine(report: Pick<RunHeader, 'summary' | 'batchIds'>, fetched?: FetchedSpan): string {
+	const cached = report.summary.cached ?? 0;
+	const fresh = report.summary.total - cached;
+	const batched = report.summary.batched ?? 0;
+	const span = fetched?.first ? ` (fetched ${fetched.first === fetched.last ? fetched.first : `${fetched.first} – ${fetched.last}`})` : '';
+	const via = batched ? `, ${batched} through the batch API (half price)` : '';
+	return `answers: ${cached} from the response cache${span}, ${fresh} fresh${via}${report.batchIds?.length ? `; batch ${report.batchIds.join(', ')}` : ''}`;
 }
 
 function resultLine(r: FixtureResult, idWidth: number, segWidth: number, regression: boolean): string {
@@ -140,7 +166,7 @@ async function printResults(store: RegistryStore, report: RunHeader, runFile: st
 	out();
 }
 
-function printReport(report: RunHeader, runFile: string, baseline: BaselineView | undefined, baselineLabel: string, costKnown: boolean): void {
+function printReport(report: RunHeader, runFile: string, baseline: BaselineView | undefined, baselineLabel: string, costKnown: boolean, fetched?: FetchedSpan): void {
 	const s = report.summary;
 	out(`${plural(s.total, 'fixture')}: ${s.passed} passed, ${s.failed} failed, pass rate ${percent(s.passRate)}`);
 	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
@@ -155,6 +181,7 @@ function printReport(report: RunHeader, runFile: string, baseline: BaselineView 
 	if (!baseline) out('regressions: not checked (no stored run behind production)');
 	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (${baselineLabel}): ${s.regressions.slice(0, 50).join(', ')}${s.regressions.length > 50 ? `, and ${s.regressions.length - 50} more` : ''}`);
 	else out(`regressions: none against run ${baseline.runId} (${baselineLabel})`);
+	out(provenanceLine(report, fetched));
 	out(`latency: p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}`);
 	out(`tokens: ${s.tokens.input} in, ${s.tokens.output} out; cost ${usd(s.costUsd)}${costKnown ? '' : ` (no price known for ${report.model.provider}:${report.model.name}: add it to pricing.yaml)`}`);
 	out(`run: ${s.runId} (${runFile})`);
@@ -213,7 +240,8 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
 	const rpm = opts.rpm !== undefined ? parsePositiveInt(opts.rpm, '--rpm') : undefined;
-	const provider = createProvider(model, { ...providerCallOptions(opts), ...(rpm ? { requestsPerMinute: rpm } : {}) });
+	const answers = answersFor(model, opts, concurrency, createProvider(model, { ...providerCallOptions(opts), ...(rpm ? { requestsPerMinute: rpm } : {}) }), { quiet: opts.json === true });
+	say(`answers: ${answers.describe}`);
 	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
 	const policy = await loadPolicy(store, promptId);
 	const repeat = opts.repeat !== undefined ? parsePositiveInt(opts.repeat, '--repeat') : policy.repeat;
@@ -221,23 +249,28 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const pricing = await store.readPricing();
 	const progress = startProgress({ label: 'fixtures', total: fixtureCount, quiet: opts.json });
 	const runId = newRunId();
+	const fetched = new FetchedSpan();
 	// Results go to the store as they come (one JSON line each); nothing is visible until the summary is committed.
 	const writer = await store.createRunWriter(promptId, runId);
 	let report: RunHeader;
 	try {
-		report = await streamFixtureRun({
+		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), () => streamFixtureRun({
 			resolved,
 			fixtures: store.streamFixtures(promptId, resolved.spec),
-			provider,
-			concurrency,
+			provider: answers.provider,
+			concurrency: answers.concurrency,
 			pricing,
 			baseline,
 			repeat,
 			compare: policy.compare,
 			runId,
 			sink: (r) => writer.append(r),
-			onResult: () => progress.tick(),
-		});
+			onResult: (r) => {
+				fetched.add(r);
+				progress.tick();
+			},
+		}));
+		if (answers.batching?.batchIds.length) report = { ...report, batchIds: [...answers.batching.batchIds] };
 		await writer.commit(report);
 	} catch (error) {
 		await writer.discard().catch(() => undefined);
@@ -247,13 +280,14 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 		throw new ConfigError(`cannot test "${promptId}" with ${model.provider}:${model.name}: ${error.message}. No run was stored.`);
 	} finally {
 		progress.stop();
+		answers.stop();
 	}
 	const runFile = storeItem(store, promptId, 'runs', `${report.runId}.json`);
 
 	if (opts.json) out(JSON.stringify(summaryJson(report.summary), null, 2));
 	else {
 		await printResults(store, report, runFile);
-		printReport(report, runFile, baseline, baselineLabel, priceOf(pricing, model.provider, model.name) !== undefined);
+		printReport(report, runFile, baseline, baselineLabel, priceOf(pricing, model.provider, model.name) !== undefined, fetched);
 	}
 	if (opts.junit) {
 		// JUnit lists every fixture: this reads the whole run back (large runs: one JSON line per result on disk).
@@ -264,7 +298,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 }
 
 export function register(program: Command): void {
-	program
+	const cmd = program
 		.command('test')
 		.description("run every fixture against a version, store the run and compare it with production's run")
 		.argument('<prompt>', 'prompt id')
@@ -278,6 +312,6 @@ export function register(program: Command): void {
 		.option('--repeat <n>', "run each fixture n times (default: the policy's repeat, else 1); a fixture passes only if all n attempts pass and agree")
 		.option('--timeout <ms>', 'per-request timeout of each model call, in milliseconds (default 60000)')
 		.option('--max-retries <n>', "the SDK's retries of a call on 408/409/429/5xx, timeouts and connection errors, with its backoff (default 2)")
-		.addOption(registryOption())
-		.action(action(test));
+		.addOption(registryOption());
+	answerOptions(cmd).action(action(test));
 }

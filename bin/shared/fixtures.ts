@@ -7,6 +7,12 @@ import { ConfigError, ConfigErrors, type Fixture, type RegistryStore, type Promp
  * declared schema stops the run before any model call, naming file and line. Every problem is reported.
  */
 export async function loadFixturesForRun(store: RegistryStore, promptId: string, spec: PromptSpec): Promise<Fixture[]> {
+	// The usual case reads every fixture once; only when one does not fit is each read again to name every problem.
+	try {
+		return await store.listFixtures(promptId, spec);
+	} catch (error) {
+		if (!(error instanceof ConfigError) && !(error instanceof ConfigErrors)) throw error;
+	}
 	const fixtures = await store.listFixtures(promptId);
 	const errors: ConfigError[] = [];
 	for (const fixture of fixtures) {

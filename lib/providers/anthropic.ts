@@ -8,12 +8,14 @@ import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
 import { fatal, toProviderError } from './errors';
 import { anthropicEnd } from './finish';
+import { anthropicBatchApi } from './anthropic-batch';
+import type { BatchApi, BatchCapable } from '../batch/types';
 import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 const KEY_HINT = 'ANTHROPIC_API_KEY or the API key of the n8n credential';
-export class AnthropicProvider extends SdkProvider<Anthropic> implements Provider {
+export class AnthropicProvider extends SdkProvider<Anthropic> implements Provider, BatchCapable {
 	readonly name = 'anthropic' as const;
 
 	constructor(options: ProviderOptions = {}) {
@@ -40,10 +42,13 @@ export class AnthropicProvider extends SdkProvider<Anthropic> implements Provide
 		throw fatal(new ProviderError(`no Anthropic API key for model "${model.name}" at ${baseURL}: set ${KEY_HINT}${unpaired}`));
 	}
 
-	async complete(request: ProviderRequest): Promise<ProviderResponse> {
-		const settings = this.settings(request.model);
-		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('ANTHROPIC_API_KEY'), env('ANTHROPIC_AUTH_TOKEN')]);
-		const started = Date.now();
+	/** The base URL calls for `model` go to (see `settings`), without looking for a key. */
+	baseUrlFor(model: ModelSpec): string {
+		return this.options.baseUrl ?? model.baseUrl ?? env('ANTHROPIC_BASE_URL') ?? DEFAULT_BASE_URL;
+	}
+
+	/** The Messages request body of a call, exactly as `complete` sends it; also the `params` of a batch request. */
+	wireRequest(request: ProviderRequest): MessageCreateParamsNonStreaming {
 		const tool: Tool = {
 			name: request.schemaName,
 			description: toolDescription(request),
@@ -60,16 +65,35 @@ export class AnthropicProvider extends SdkProvider<Anthropic> implements Provide
 			tool_choice: { type: 'tool', name: request.schemaName },
 		};
 		if (request.system) body.system = request.system;
+		return body;
+	}
+
+	/** Read a Message (a direct answer or a batch result's `message`). */
+	readWire(request: ProviderRequest, result: unknown, baseURL: string): ProviderResponse {
+		if (!isObject(result) || !Array.isArray(result.content)) {
+			throw new ProviderError(`${this.name} (${baseURL}) returned a response without "content": is this the Anthropic Messages API?`);
+		}
+		return readMessage(result as unknown as Message, request);
+	}
+
+	/** Anthropic Message Batches for `model`'s server and key (see anthropic-batch.ts). Throws like `complete` without a key. */
+	batchApi(model: ModelSpec): BatchApi {
+		const settings = this.settings(model);
+		return anthropicBatchApi(this.client(settings, (o) => new Anthropic(o)), this, this.errorContext(model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('ANTHROPIC_API_KEY'), env('ANTHROPIC_AUTH_TOKEN')]));
+	}
+
+	async complete(request: ProviderRequest): Promise<ProviderResponse> {
+		const settings = this.settings(request.model);
+		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('ANTHROPIC_API_KEY'), env('ANTHROPIC_AUTH_TOKEN')]);
+		const started = Date.now();
+		const body = this.wireRequest(request);
 		let result: unknown;
 		try {
 			result = await this.client(settings, (o) => new Anthropic(o)).messages.create(body, { signal: request.signal });
 		} catch (error) {
 			throw toProviderError(error, { ...context, elapsedMs: Date.now() - started });
 		}
-		if (!isObject(result) || !Array.isArray(result.content)) {
-			throw new ProviderError(`${this.name} (${settings.baseURL}) returned a response without "content": is this the Anthropic Messages API?`);
-		}
-		return readMessage(result as unknown as Message, request);
+		return this.readWire(request, result, settings.baseURL);
 	}
 }
 

@@ -9,6 +9,8 @@ import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
 import { fatal, toProviderError, type ProviderErrorContext } from './errors';
 import { chatEnd, responsesEnd } from './finish';
+import { openAIBatchApi } from './openai-batch';
+import type { BatchApi, BatchCapable } from '../batch/types';
 import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
@@ -20,7 +22,7 @@ const KEY_HINT = 'OPENAI_API_KEY or the API key of the n8n credential';
 /** OpenAI reasoning models (o1, o3, o4-mini, gpt-5…): Chat Completions rejects `max_tokens` and a non-default temperature. */
 const REASONING_MODEL = /^(o\d|gpt-5)/;
 
-export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
+export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider, BatchCapable {
 	readonly name: OpenAIProviderName;
 
 	constructor(name: OpenAIProviderName = 'openai', options: ProviderOptions = {}) {
@@ -59,6 +61,17 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 		throw fatal(new ProviderError(`no OpenAI API key for model "${model.name}" at ${baseURL}: set ${KEY_HINT}${unpaired}`));
 	}
 
+	/** The base URL calls for `model` go to (see `settings`), without looking for a key. */
+	baseUrlFor(model: ModelSpec): string {
+		return this.options.baseUrl ?? model.baseUrl ?? env('OPENAI_BASE_URL') ?? (this.name === 'openai' ? DEFAULT_BASE_URL : '');
+	}
+
+	/** The OpenAI Batch API for `model`'s server and key (see openai-batch.ts). Throws like `complete` without a key. */
+	batchApi(model: ModelSpec): BatchApi {
+		const settings = this.settings(model);
+		return openAIBatchApi(this.client(settings, (o) => new OpenAI(o)), this, this.errorContext(model.name, settings.baseURL, KEY_HINT));
+	}
+
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const settings = this.settings(request.model);
 		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('OPENAI_API_KEY'), env('OPENAI_COMPATIBLE_API_KEY')]);
@@ -81,7 +94,17 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 		return !(this.name === 'openai' && REASONING_MODEL.test(model.name));
 	}
 
-	private async viaChat(client: OpenAI, request: ProviderRequest, context: ProviderErrorContext): Promise<ProviderResponse> {
+	/** The request body and endpoint (relative to the base URL) of a call, exactly as `complete` sends it; also what a batch line carries. */
+	wireRequest(request: ProviderRequest): { endpoint: '/chat/completions' | '/responses'; body: ChatCompletionCreateParamsNonStreaming | ResponseCreateParamsNonStreaming } {
+		return request.model.api === 'responses' ? { endpoint: '/responses', body: this.responsesBody(request) } : { endpoint: '/chat/completions', body: this.chatBody(request) };
+	}
+
+	/** Read a 200 body of the endpoint `wireRequest` chose (a direct answer or a batch output line's body). */
+	readWire(request: ProviderRequest, result: unknown, context: ProviderErrorContext): ProviderResponse {
+		return request.model.api === 'responses' ? readResponses(result, context) : readChat(result, context);
+	}
+
+	private chatBody(request: ProviderRequest): ChatCompletionCreateParamsNonStreaming {
 		const messages: ChatCompletionMessageParam[] = [];
 		if (request.system) messages.push({ role: 'system', content: request.system });
 		for (const turn of request.messages) messages.push({ role: turn.role, content: turn.content });
@@ -101,27 +124,10 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 			body.max_tokens = request.model.maxTokens;
 		}
 		if (this.sendsTemperature(request.model)) body.temperature = request.model.temperature;
-		const completion: unknown = await client.chat.completions.create(body, { signal: request.signal });
-		if (!isObject(completion) || !Array.isArray(completion.choices)) {
-			throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "choices": is this an OpenAI-compatible chat completions endpoint?`);
-		}
-		const chat = completion as unknown as ChatCompletion;
-		const choice = chat.choices[0];
-		const message = choice?.message;
-		const refusal = typeof message?.refusal === 'string' && message.refusal ? message.refusal : undefined;
-		const reasoningTokens = chat.usage?.completion_tokens_details?.reasoning_tokens;
-		return {
-			text: typeof message?.content === 'string' ? message.content : '',
-			usage: { inputTokens: chat.usage?.prompt_tokens ?? 0, outputTokens: chat.usage?.completion_tokens ?? 0 },
-			model: chat.model,
-			// A refusal is how the answer ended, whatever finish_reason says (OpenAI sends "stop" with it).
-			end: refusal !== undefined ? { reason: 'refusal', providerReason: choice?.finish_reason ?? null } : chatEnd(choice?.finish_reason),
-			...(refusal !== undefined ? { refusal } : {}),
-			...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
-		};
+		return body;
 	}
 
-	private async viaResponses(client: OpenAI, request: ProviderRequest, context: ProviderErrorContext): Promise<ProviderResponse> {
+	private responsesBody(request: ProviderRequest): ResponseCreateParamsNonStreaming {
 		const body: ResponseCreateParamsNonStreaming = {
 			model: request.model.name,
 			input: request.messages.map((turn) => ({ role: turn.role, content: turn.content })),
@@ -130,30 +136,67 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider {
 		};
 		if (this.sendsTemperature(request.model)) body.temperature = request.model.temperature;
 		if (request.system) body.instructions = request.system;
-		const result: unknown = await client.responses.create(body, { signal: request.signal });
-		if (!isObject(result) || !Array.isArray(result.output)) {
-			throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "output": does this server implement the Responses API?`);
-		}
-		const response = result as unknown as OpenAIResponse;
-		if (response.status === 'failed') {
-			const detail = response.error ? `${response.error.code}: ${response.error.message}` : 'no error detail';
-			throw new ProviderError(`${context.provider} (${context.baseURL}) reported the response as failed (${detail}): try again later`);
-		}
-		let refusal: string | undefined;
-		for (const item of response.output) {
-			if (item.type !== 'message') continue;
-			for (const part of item.content) {
-				if (part.type === 'refusal') refusal = (refusal ? `${refusal} ` : '') + part.refusal;
-			}
-		}
-		const reasoningTokens = response.usage?.output_tokens_details?.reasoning_tokens;
-		return {
-			text: typeof response.output_text === 'string' ? response.output_text : '',
-			usage: { inputTokens: response.usage?.input_tokens ?? 0, outputTokens: response.usage?.output_tokens ?? 0 },
-			model: response.model,
-			end: refusal !== undefined ? { reason: 'refusal', providerReason: response.status ?? null } : responsesEnd(response.status, response.incomplete_details?.reason),
-			...(refusal !== undefined ? { refusal } : {}),
-			...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
-		};
+		return body;
 	}
+
+	private async viaChat(client: OpenAI, request: ProviderRequest, context: ProviderErrorContext): Promise<ProviderResponse> {
+		const completion: unknown = await client.chat.completions.create(this.chatBody(request), { signal: request.signal });
+		return readChat(completion, context);
+	}
+
+	private async viaResponses(client: OpenAI, request: ProviderRequest, context: ProviderErrorContext): Promise<ProviderResponse> {
+		const result: unknown = await client.responses.create(this.responsesBody(request), { signal: request.signal });
+		return readResponses(result, context);
+	}
+}
+
+function readChat(completion: unknown, context: ProviderErrorContext): ProviderResponse {
+	if (!isObject(completion) || !Array.isArray(completion.choices)) {
+		throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "choices": is this an OpenAI-compatible chat completions endpoint?`);
+	}
+	const chat = completion as unknown as ChatCompletion;
+	const choice = chat.choices[0];
+	const message = choice?.message;
+	const refusal = typeof message?.refusal === 'string' && message.refusal ? message.refusal : undefined;
+	const reasoningTokens = chat.usage?.completion_tokens_details?.reasoning_tokens;
+	return {
+		text: typeof message?.content === 'string' ? message.content : '',
+		usage: { inputTokens: chat.usage?.prompt_tokens ?? 0, outputTokens: chat.usage?.completion_tokens ?? 0 },
+		model: chat.model,
+		// A refusal is how the answer ended, whatever finish_reason says (OpenAI sends "stop" with it).
+		end: refusal !== undefined ? { reason: 'refusal', providerReason: choice?.finish_reason ?? null } : chatEnd(choice?.finish_reason),
+		...(refusal !== undefined ? { refusal } : {}),
+		...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
+	};
+}
+
+function readResponses(result: unknown, context: ProviderErrorContext): ProviderResponse {
+	if (!isObject(result) || !Array.isArray(result.output)) {
+		throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "output": does this server implement the Responses API?`);
+	}
+	const response = result as unknown as OpenAIResponse;
+	if (response.status === 'failed') {
+		const detail = response.error ? `${response.error.code}: ${response.error.message}` : 'no error detail';
+		throw new ProviderError(`${context.provider} (${context.baseURL}) reported the response as failed (${detail}): try again later`);
+	}
+	let refusal: string | undefined;
+	let joined = '';
+	for (const item of response.output) {
+		if (item.type !== 'message') continue;
+		for (const part of item.content) {
+			if (part.type === 'refusal') refusal = (refusal ? `${refusal} ` : '') + part.refusal;
+			else if (part.type === 'output_text') joined += part.text;
+		}
+	}
+	// `output_text` is added by the SDK's `responses.create`; a raw body (a batch output line) only has the parts.
+	const text = typeof response.output_text === 'string' ? response.output_text : joined;
+	const reasoningTokens = response.usage?.output_tokens_details?.reasoning_tokens;
+	return {
+		text,
+		usage: { inputTokens: response.usage?.input_tokens ?? 0, outputTokens: response.usage?.output_tokens ?? 0 },
+		model: response.model,
+		end: refusal !== undefined ? { reason: 'refusal', providerReason: response.status ?? null } : responsesEnd(response.status, response.incomplete_details?.reason),
+		...(refusal !== undefined ? { refusal } : {}),
+		...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
+	};
 }

@@ -19,6 +19,11 @@ export interface ProviderRequest {
 	/** A short name for the schema / tool (letters, digits, `_`, `-`). */
 	schemaName: string;
 	signal?: AbortSignal;
+	/**
+	 * Which repeat attempt this call belongs to (1-based; policy `repeat` / `--repeat`). Not sent to the model:
+	 * the response cache keys attempts 2…N apart, so N repeats stay N independent answers.
+	 */
+	attempt?: number;
 }
 
 /**
@@ -53,12 +58,20 @@ export interface ProviderResponse {
 	refusal?: string;
 	/** Output tokens the model spent on reasoning, when the provider reports them (OpenAI reasoning models). */
 	reasoningTokens?: number;
+	/** When the answer was fetched from the provider (ISO 8601); set by the response cache and the batch path. */
+	fetchedAt?: string;
+	/** Set when the answer was read from the response cache (lib/cache) instead of calling the provider. */
+	cached?: true;
+	/** Set when the answer came through the provider's batch API: priced at the batch rate (lib/pricing.ts). */
+	batch?: true;
 }
 
 /** The seam every LLM backend implements. */
 export interface Provider {
 	readonly name: ProviderName;
 	complete(request: ProviderRequest): Promise<ProviderResponse>;
+	/** The base URL a call for `model` goes to (part of the response cache key). Never throws for a missing key. */
+	baseUrlFor?(model: ModelSpec): string;
 }
 
 export interface ProviderOptions {

@@ -116,6 +116,7 @@ const policyFileSchema = z
 		repeat: z.number().int().min(1).max(100).optional(),
 		compare: z.record(compareRuleSchema).optional(),
 		freeze: freezeRuleSchema.optional(),
+		maxEvidenceAgeHours: z.number().positive().optional(),
 	})
 	.strict();
 

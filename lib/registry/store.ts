@@ -26,6 +26,7 @@ export interface PolicyFile {
 	repeat?: number;
 	compare?: Record<string, CompareRule>;
 	freeze?: FreezeRule;
+	maxEvidenceAgeHours?: number;
 }
 
 /**

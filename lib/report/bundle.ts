@@ -208,6 +208,7 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 	const notes = [...(input.notes ?? [])];
 	if (run.baselineRunId && !baseline && !notes.some((n) => n.includes(run.baselineRunId!))) notes.push(`baseline run ${run.baselineRunId} could not be read: no deltas, fixes or regressions shown`);
 	if (!run.baselineRunId && !baseline) notes.push('no baseline run (nothing was on production when this run was made): no deltas, fixes or regressions shown');
+	notes.push(...provenanceNotes(run));
 
 	return {
 		format: BUNDLE_FORMAT,
@@ -252,6 +253,19 @@ export function versionLabel(run: Pick<RunReport, 'version'>): string {
  * The prompt a run used, as far as the registry still knows it, with a note when it is not exact:
  * a draft edited since, or a run made with another model (`test --model`, `migrate`).
  */
+/** Where a run's answers came from, when not all fresh and direct: the response cache (and how old), the batch API. */
+export function provenanceNotes(run: RunReport): string[] {
+	const notes: string[] = [];
+	const cached = run.results.filter((r) => r.cached);
+	if (cached.length) {
+		const oldest = cached.map((r) => r.fetchedAt).filter((t): t is string => t !== undefined).sort()[0];
+		notes.push(`${cached.length} of ${run.results.length} answers came from the response cache${oldest ? ` (oldest fetched ${oldest})` : ''}, not from the model during this run`);
+	}
+	const batched = run.results.filter((r) => r.batch).length;
+	if (batched) notes.push(`${batched} of ${run.results.length} answers came through the provider's batch API${run.batchIds?.length ? ` (${run.batchIds.join(', ')})` : ''}, priced at half the list price`);
+	return notes;
+}
+
 export async function specOfRun(store: RegistryStore, run: RunReport): Promise<{ spec?: PromptSpec; notes: string[] }> {
 	const notes: string[] = [];
 	const label = `run ${run.runId}`;

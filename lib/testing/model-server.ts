@@ -5,6 +5,7 @@
  * - `POST /v1/responses`        (OpenAI Responses API; also `/responses`)
  * - `POST /v1/messages`         (Anthropic Messages; the Anthropic SDK appends `/v1/messages` to its base URL)
  * - `GET  /v1/models`           (OpenAI list shape, or Anthropic's when the request has `anthropic-version`)
+ * - the batch APIs: OpenAI `/v1/files` + `/v1/batches`, Anthropic `/v1/messages/batches` (batch-endpoints.ts)
  *
  * Any number of leading `/v1` segments is accepted, so a base URL given with or without `/v1` works.
  * Every request is recorded (method, path, headers, parsed body, time received) for assertions.
@@ -22,6 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { loadRules, ModelRules, type RulesFile } from './model-rules';
 import { ServerRateLimiter, type ServerRateLimit } from './server-rate-limit';
+import { BatchEndpoints } from './batch-endpoints';
 
 export { loadRules, ModelRules, validateRules, type Rule, type RulesFile, type CaptureType } from './model-rules';
 export type { ServerRateLimit } from './server-rate-limit';
@@ -80,7 +82,11 @@ export interface ModelServer {
 	/** Replace the fault plan (undefined: no faults) and reset its generator and counts. */
 	setFaults(plan: FaultPlan | undefined): void;
 	enqueue(...behaviours: Behaviour[]): void;
-	/** Forget recorded requests and queued behaviours. */
+	/** How many status requests a batch answers "in progress" before it ends and answers its lines (default 1). */
+	setBatchPolls(polls: number): void;
+	/** Batches created so far (OpenAI and Anthropic), by id. */
+	batchCount(): number;
+	/** Forget recorded requests, queued behaviours and batches. */
 	reset(): void;
 	close(): Promise<void>;
 }
@@ -119,6 +125,8 @@ export interface ModelServerOptions {
 	rateLimit?: ServerRateLimit;
 	/** Keep every request in `requests` (default true; benchmarks with 100,000 calls turn it off). */
 	record?: boolean;
+	/** See ModelServer.setBatchPolls (default 1). */
+	batchPolls?: number;
 }
 
 /** mulberry32: a small seeded generator, so fault sequences repeat run to run. */
@@ -444,6 +452,26 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		return { kind: 'answer', text: rules.answer(promptIdOf(call), firstUserMessage(call)) };
 	};
 
+	/** A batch line answered like a direct call; connection-level faults (hang, reset, cut body, non-JSON) become a 500 line. */
+	const lineAnswer = (api: Api, body: Record<string, unknown>): { status: number; body: unknown } => {
+		const call: Completion = { api, model: typeof body.model === 'string' ? body.model : '', body };
+		const behaviour = queue.shift() ?? fault() ?? fromRules(call);
+		switch (behaviour.kind) {
+			case 'answer':
+				return { status: 200, body: successBody(call, behaviour.text, { finish: behaviour.finish, reasoningTokens: behaviour.reasoningTokens }) };
+			case 'refusal':
+				return { status: 200, body: successBody(call, behaviour.text, { refusal: true }) };
+			case 'status':
+				return { status: behaviour.status, body: behaviour.body ?? errorBody(api, behaviour.status, call.model) };
+			case 'raw':
+				return { status: behaviour.status ?? 200, body: parseJson(behaviour.body) };
+			default:
+				return { status: 500, body: errorBody(api, 500, call.model) };
+		}
+	};
+	let baseUrl = '';
+	const batches = new BatchEndpoints(lineAnswer, () => baseUrl, opts.batchPolls ?? 1);
+
 	const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
 		const receivedAt = Date.now();
 		const raw = await readBody(req);
@@ -468,6 +496,10 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 					}
 				: { object: 'list', data: names.map((name) => ({ id: name, object: 'model', created: 0, owned_by: 'test-model-server' })) };
 			return send(res, 200, listing);
+		}
+		const batchReply = batches.handle(method, route, headers['content-type'] ?? '', raw, body);
+		if (batchReply) {
+			return send(res, batchReply.status, batchReply.body, batchReply.contentType ? { 'content-type': batchReply.contentType } : {});
 		}
 		const api = ROUTES[route];
 		if (method !== 'POST' || !api) {
@@ -509,6 +541,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 	});
 	const { port } = server.address() as AddressInfo;
 	const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+	baseUrl = url;
 
 	return {
 		url,
@@ -529,9 +562,14 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		enqueue: (...behaviours: Behaviour[]) => {
 			queue.push(...behaviours);
 		},
+		setBatchPolls: (polls: number) => {
+			batches.polls = polls;
+		},
+		batchCount: () => batches.batches.size,
 		reset: () => {
 			queue.length = 0;
 			requests.length = 0;
+			batches.batches.clear();
 		},
 		close: () =>
 			new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
+	type INodeProperties,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
@@ -25,6 +26,12 @@ import { callEnvironment, callPrompt, declaredNames, metaJson, metaOfResolved, p
 import { promptMethods } from '../shared/prompt-search';
 import { readReleaseRef } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
+import { driftProperties, executeDriftCheck } from './drift-check';
+
+/** Shown only for the Run operation (the default, so workflows saved before operations existed keep running). */
+function forRun(property: INodeProperties): INodeProperties {
+	return { ...property, displayOptions: { ...property.displayOptions, show: { ...property.displayOptions?.show, operation: ['run'] } } };
+}
 
 interface RunOptions extends ModelCallOptionValues {
 	includeInputFields?: boolean;
@@ -37,7 +44,7 @@ export class RunPromptRelease implements INodeType {
 		icon: { light: 'file:runPromptRelease.svg', dark: 'file:runPromptRelease.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ ($parameter["prompt"].cachedResultName || $parameter["prompt"].value || "") + " @ " + ($parameter["release"] === "version" ? "v" + $parameter["version"] : $parameter["release"] === "draft" ? "draft" : $parameter["channel"]) }}',
+		subtitle: '={{ ($parameter["operation"] === "checkDrift" ? "drift: " : "") + ($parameter["prompt"].cachedResultName || $parameter["prompt"].value || "") + " @ " + ($parameter["operation"] === "checkDrift" ? $parameter["driftChannel"] : $parameter["release"] === "version" ? "v" + $parameter["version"] : $parameter["release"] === "draft" ? "draft" : $parameter["channel"]) }}',
 		description: 'Call a released, versioned prompt and get a schema-checked value (valid: true), or valid: false with the reason',
 		defaults: { name: 'Run Prompt Release' },
 		usableAsTool: true,
@@ -53,10 +60,27 @@ export class RunPromptRelease implements INodeType {
 			{ name: 'anthropicApi', required: false, displayName: 'Anthropic (for prompts with provider anthropic)' },
 		],
 		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Check Drift',
+						value: 'checkDrift',
+						action: 'Check a release for model drift',
+						description: "Rerun the released version's fixtures with fresh answers and report every answer that changed since the release (changed: true), even when it still passes",
+					},
+					{ name: 'Run', value: 'run', action: 'Run a prompt release', description: 'Call the released prompt for each item and get a schema-checked value' },
+				],
+				default: 'run',
+			},
 			promptLocator(),
-			...releaseProperties,
-			...variableProperties,
-			{ ...routingKeyProperty, displayOptions: { show: { release: ['channel'] } } },
+			...releaseProperties.map(forRun),
+			...variableProperties.map(forRun),
+			forRun({ ...routingKeyProperty, displayOptions: { show: { release: ['channel'] } } }),
+			...driftProperties,
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -81,6 +105,7 @@ export class RunPromptRelease implements INodeType {
 	methods = promptMethods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		if (this.getNodeParameter('operation', 0, 'run') === 'checkDrift') return await executeDriftCheck(this);
 		const items = this.getInputData();
 		const options = this.getNodeParameter('options', 0, {}) as RunOptions;
 		const env = await callEnvironment(this, options);

@@ -22,7 +22,8 @@ const STRIPPED = /^(OPENAI_|ANTHROPIC_|PROMPT_RELEASE_)/;
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
 	for (const [k, v] of Object.entries(process.env)) if (!STRIPPED.test(k)) env[k] = v;
-	return { ...env, PROMPT_RELEASE_USER: 'tester', NO_COLOR: '1', ...extra };
+	// The response cache is off unless a test turns it on (PROMPT_RELEASE_CACHE: 'on'): tests count requests.
+	return { ...env, PROMPT_RELEASE_USER: 'tester', NO_COLOR: '1', PROMPT_RELEASE_CACHE: 'off', ...extra };
 }
 
 /** Environment that points both SDKs at the loopback model server. */

@@ -64,6 +64,7 @@ describe('policy files', () => {
 			maxCostIncreasePct: 10,
 			compare: { value: 'caseInsensitive' },
 			freeze: { minItems: 50, maxInvalidRatePointsAbove: 2 },
+			maxEvidenceAgeHours: 24,
 		});
 	});
 
@@ -275,6 +276,7 @@ describe('checkPolicy: unknown cost, repeat and skipped rules', () => {
 			['maxCostIncreasePct', 'skipped'],
 			['maxP95LatencyIncreasePct', 'skipped'],
 			['repeat', 'pass'],
+			['maxEvidenceAgeHours', 'pass'],
 		]);
 		expect(none.checks[1].message).toBe('no baseline: nothing with a run is released on "production"');
 		expect(none.checks[2].message).toBe('not set');
@@ -287,6 +289,7 @@ describe('checkPolicy: unknown cost, repeat and skipped rules', () => {
 			['maxCostIncreasePct', 'pass'],
 			['maxP95LatencyIncreasePct', 'skipped'],
 			['repeat', 'fail'],
+			['maxEvidenceAgeHours', 'pass'],
 		]);
 		expect(withBase.checks[3].message).toMatch(/baseline run base has no latency data/);
 		expect(withBase.violations.map((v) => v.rule)).toEqual(['repeat']);

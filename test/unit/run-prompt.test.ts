@@ -30,6 +30,7 @@ describe('runPrompt', () => {
 				calls: 1,
 				repaired: false,
 				finishReasons: ['stop'],
+				fetchedAt: expect.any(String),
 			},
 		});
 		expect(provider.requests).toHaveLength(1);

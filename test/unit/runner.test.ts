@@ -70,6 +70,7 @@ describe('summarize / findRegressions', () => {
 			tokens: { input: 60, output: 12 },
 			costUsd: 0.3,
 			runId: 'r1',
+			cached: 0,
 		});
 	});
 

@@ -1,0 +1,4 @@
+/** The response cache: keyed answers on disk behind the Provider seam (see caching-provider.ts, ADR 0020). */
+export { CachingProvider, isCacheable, type CachingProviderOptions } from './caching-provider';
+export { DiskResponseStore, defaultCacheDir, defaultCacheMaxBytes, DEFAULT_CACHE_MAX_BYTES, type CachedAnswer, type DiskResponseStoreOptions } from './disk-store';
+export { cacheKeyParts, responseCacheKey, CACHE_FORMAT, type CacheKeyParts } from './key';

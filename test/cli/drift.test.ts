@@ -1,0 +1,72 @@
+/**
+ * `prompt-release drift` over the wire: the same model name answering differently after the release is
+ * reported (exit 1, naming the fixture) even when both answers pass; unchanged answers exit 0.
+ */
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
+import { cli, makeRegistry, RULES, serverEnv, write } from './helpers';
+
+let before: ModelServer;
+let after: ModelServer;
+
+/** After a silent model update, "maybe" emails read as price changes. */
+const UPDATED_RULES = { ...RULES, rules: [{ prompt: 'price-change', when: 'maybe', value: true }, ...RULES.rules] };
+
+beforeAll(async () => {
+	before = await startModelServer({ rules: RULES });
+	after = await startModelServer({ rules: UPDATED_RULES });
+});
+
+afterAll(async () => {
+	await Promise.all([before.close(), after.close()]);
+});
+
+async function released(): Promise<string> {
+	const { cwd } = await makeRegistry({ fixtures: [
+		{ id: 'increase', subject: 'Price increase from March', body: 'All items +4% from 1 March.', expected: true, segment: 'announcement' },
+		{ id: 'delay', subject: 'Delivery update', body: 'Your order ships on Thursday.', expected: false, segment: 'logistics' },
+	] });
+	// Either answer passes this fixture: a change here is drift that no pass rate shows.
+	await write(cwd, 'prompts/price-change/fixtures/either.yaml', 'id: either\ninputs: {subject: "Prices", body: "We maybe review prices next year."}\nexpected: false\nsource: manual\ncompare:\n  value: {oneOf: [true, false]}\n');
+	const env = serverEnv(before);
+	expect((await cli(['commit', 'price-change', '-m', 'v1'], cwd, env)).code).toBe(0);
+	expect((await cli(['test', 'price-change', '--version', '1'], cwd, env)).code).toBe(0);
+	expect((await cli(['release', 'price-change', '--version', '1'], cwd, env)).code).toBe(0);
+	return cwd;
+}
+
+test('unchanged answers: exit 0; changed answers: exit 1 naming the fixture with before and after, even though both pass', async () => {
+	const cwd = await released();
+	const same = await cli(['drift', 'price-change', '--cache-dir', path.join(cwd, 'cache')], cwd, { ...serverEnv(before), PROMPT_RELEASE_CACHE: 'on' });
+	expect(same.code).toBe(0);
+	expect(same.stdout).toMatch(/unchanged: all 3 answers as in the released run/);
+	expect(same.stderr).toMatch(/fresh answers \(no cache\)/);
+
+	after.reset();
+	const changed = await cli(['drift', 'price-change', '--out', 'drift.md'], cwd, serverEnv(after));
+	expect(changed.code).toBe(1);
+	expect(after.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
+	expect(changed.stdout).toMatch(/✗ either .* was false, now true/);
+	expect(changed.stdout).toMatch(/CHANGED: 1 answer of 3 changed: either/);
+	const md = await fs.readFile(path.join(cwd, 'drift.md'), 'utf8');
+	expect(md).toMatch(/Model drift: `price-change` — ⚠️ 1 of 3 answers changed/);
+	expect(md).toContain('| either | default | `false` | `false` | `true` |');
+
+	const json = await cli(['drift', 'price-change', '--json'], cwd, serverEnv(after));
+	expect(json.code).toBe(1);
+	const report = JSON.parse(json.stdout) as Record<string, any>;
+	expect(report).toMatchObject({ promptId: 'price-change', channel: 'production', version: 1, changed: true, compared: 3 });
+	expect(report.changes).toEqual([
+		expect.objectContaining({ fixtureId: 'either', before: expect.objectContaining({ value: false, passed: true }), after: expect.objectContaining({ value: true, passed: true }) }),
+	]);
+	// Drift never stores a run: the release evidence stays the run behind it.
+	expect((await fs.readdir(path.join(cwd, 'prompts/price-change/runs'))).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+});
+
+test('nothing released: exit 2 saying what to do', async () => {
+	const { cwd } = await makeRegistry();
+	const result = await cli(['drift', 'price-change'], cwd, serverEnv(before));
+	expect(result.code).toBe(2);
+	expect(result.stderr).toMatch(/nothing released on channel "production"/);
+});

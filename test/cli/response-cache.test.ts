@@ -1,0 +1,129 @@
+/**
+ * The response cache over the wire: `test` twice with nothing changed asks the model nothing the second time;
+ * `--no-cache`, an edited prompt and `--repeat` ask again; old cached answers are refused by the gate.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
+import type { RunReport } from '../../lib/types';
+import { cli, FIXED_TEMPLATE, listFiles, makeRegistry, readJson, RULES, serverEnv, tempDir, write } from './helpers';
+
+let server: ModelServer;
+
+beforeAll(async () => {
+	server = await startModelServer({ rules: RULES });
+});
+
+afterAll(async () => {
+	await server.close();
+});
+
+beforeEach(() => server.reset());
+
+const completions = () => server.requests.filter((r) => r.method === 'POST').length;
+
+async function setup(): Promise<{ cwd: string; cacheDir: string; env: Record<string, string> }> {
+	const { cwd } = await makeRegistry();
+	const cacheDir = path.join(await tempDir(), 'responses');
+	return { cwd, cacheDir, env: serverEnv(server, { PROMPT_RELEASE_CACHE: 'on' }) };
+}
+
+async function newestRun(cwd: string): Promise<RunReport> {
+	const runs = (await fs.readdir(path.join(cwd, 'prompts', 'price-change', 'runs'))).filter((f) => f.endsWith('.json')).sort();
+	return readJson<RunReport>(path.join(cwd, 'prompts', 'price-change', 'runs', runs[runs.length - 1]));
+}
+
+test('a rerun with prompt, model and inputs unchanged sends 0 requests; every result says it came from the cache and when it was fetched', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	const first = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, env);
+	expect(first.code).toBe(1); // `tricky` fails, as without a cache
+	expect(completions()).toBe(4);
+	expect(JSON.parse(first.stdout)).toMatchObject({ total: 4, cached: 0 });
+	const fresh = await newestRun(cwd);
+	expect(fresh.results.every((r) => !r.cached && typeof r.fetchedAt === 'string')).toBe(true);
+	expect((await listFiles(cacheDir)).filter((f) => f.endsWith('.json'))).toHaveLength(4);
+
+	server.reset();
+	const second = await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+	expect(second.code).toBe(1);
+	expect(server.requests).toHaveLength(0);
+	expect(second.stdout).toMatch(/answers: 4 from the response cache \(fetched .*\), 0 fresh/);
+	const cached = await newestRun(cwd);
+	expect(cached.summary.cached).toBe(4);
+	expect(cached.summary).toMatchObject({ total: 4, passed: 3, failed: 1 });
+	for (const r of cached.results) {
+		expect(r.cached).toBe(true);
+		expect(r.fetchedAt).toBe(fresh.results.find((f) => f.fixtureId === r.fixtureId)!.fetchedAt);
+		// The whole answer was kept: tokens, cost basis and how it ended.
+		expect(r.inputTokens).toBe(fresh.results.find((f) => f.fixtureId === r.fixtureId)!.inputTokens);
+		expect(r.finishReasons).toEqual(['stop']);
+	}
+
+	const report = await cli(['report', 'price-change', '--format', 'md'], cwd, env);
+	expect(report.stdout).toMatch(/4 of 4 answers came from the response cache \(oldest fetched \S+\), not from the model during this run/);
+
+	server.reset();
+	const noCache = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--no-cache', '--json'], cwd, env);
+	expect(completions()).toBe(4);
+	expect(JSON.parse(noCache.stdout)).toMatchObject({ cached: 0 });
+});
+
+test('an edited prompt is a different request: it misses; --repeat 3 stays 3 calls per fixture', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+	expect(completions()).toBe(4);
+
+	server.reset();
+	await write(cwd, 'prompts/price-change/prompt.yaml', (await fs.readFile(path.join(cwd, 'prompts/price-change/prompt.yaml'), 'utf8')).replace('Subject: {{subject}}', FIXED_TEMPLATE.split('\n')[0] + '\n  Subject: {{subject}}'));
+	const edited = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--version', 'draft', '--json'], cwd, env);
+	expect(completions()).toBe(4);
+	expect(JSON.parse(edited.stdout)).toMatchObject({ cached: 0, failed: 0 });
+
+	// Attempt 1 may reuse the single run's answer; attempts 2 and 3 are new calls: 8 requests, not 0.
+	server.reset();
+	await cli(['test', 'price-change', '--cache-dir', cacheDir, '--version', 'draft', '--repeat', '3'], cwd, env);
+	expect(completions()).toBe(8);
+	// …and a rerun of the repeat run replays the answers the three attempts got.
+	server.reset();
+	await cli(['test', 'price-change', '--cache-dir', cacheDir, '--version', 'draft', '--repeat', '3'], cwd, env);
+	expect(completions()).toBe(0);
+});
+
+test('the gate refuses a run built on cached answers older than maxEvidenceAgeHours, naming them; --no-cache fixes it', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	await write(cwd, 'prompts/price-change/prompt.yaml', (await fs.readFile(path.join(cwd, 'prompts/price-change/prompt.yaml'), 'utf8')).replace('Subject: {{subject}}', FIXED_TEMPLATE.split('\n')[0] + '\n  Subject: {{subject}}'));
+	expect((await cli(['commit', 'price-change', '-m', 'v1'], cwd, env)).code).toBe(0);
+	expect((await cli(['test', 'price-change', '--version', '1', '--cache-dir', cacheDir], cwd, env)).code).toBe(0);
+	// Age two cached answers by three days, as if they had been fetched then.
+	const old = new Date(Date.now() - 72 * 3_600_000).toISOString();
+	const files = (await listFiles(cacheDir)).filter((f) => f.endsWith('.json') && !f.startsWith('batches'));
+	const aged: string[] = [];
+	for (const f of files.slice(0, 2)) {
+		const file = path.join(cacheDir, f);
+		const entry = await readJson<{ fetchedAt: string; response: { text: string } }>(file);
+		await fs.writeFile(file, JSON.stringify({ ...entry, fetchedAt: old }));
+		aged.push(entry.response.text);
+	}
+	expect((await cli(['test', 'price-change', '--version', '1', '--cache-dir', cacheDir], cwd, env)).code).toBe(0);
+	const gate = await cli(['gate', 'price-change', '--version', '1'], cwd, env);
+	expect(gate.code).toBe(1);
+	expect(gate.stdout).toMatch(/\[maxEvidenceAgeHours\] run \S+ used cached answers older than maxEvidenceAgeHours 24: /);
+	expect(gate.stdout).toContain(`fetched ${old}`);
+	expect(gate.stdout).toContain('--no-cache');
+	const run = await newestRun(cwd);
+	const stale = run.results.filter((r) => r.fetchedAt === old).map((r) => r.fixtureId);
+	expect(stale.length).toBeGreaterThanOrEqual(1);
+	for (const id of stale) expect(gate.stdout).toContain(`${id} (fetched ${old}`);
+
+	// A registry that accepts older evidence says so in its policy.
+	await write(cwd, 'prompts/price-change/policy.yaml', 'maxEvidenceAgeHours: 100\n');
+	expect((await cli(['gate', 'price-change', '--version', '1'], cwd, env)).code).toBe(0);
+	await write(cwd, 'prompts/price-change/policy.yaml', 'maxEvidenceAgeHours: -1\n');
+	const bad = await cli(['gate', 'price-change', '--version', '1'], cwd, env);
+	expect(bad.code).toBe(2);
+	expect(bad.stderr).toMatch(/policy\.yaml.*maxEvidenceAgeHours/);
+	await fs.rm(path.join(cwd, 'prompts/price-change/policy.yaml'));
+
+	expect((await cli(['test', 'price-change', '--version', '1', '--cache-dir', cacheDir, '--no-cache'], cwd, env)).code).toBe(0);
+	expect((await cli(['gate', 'price-change', '--version', '1'], cwd, env)).code).toBe(0);
+});

@@ -1,0 +1,157 @@
+/**
+ * The response cache itself: what the key covers, what is stored, how it survives corruption, concurrent
+ * writers in two processes, and its size bound.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { CachingProvider, DiskResponseStore, defaultCacheDir, responseCacheKey } from '../../lib/cache';
+import { createProvider } from '../../lib/providers';
+import type { ProviderRequest, ProviderResponse } from '../../lib/providers/types';
+import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
+import { tempDir } from './helpers';
+
+let server: ModelServer;
+beforeAll(async () => {
+	server = await startModelServer({ rules: { rules: [{ prompt: 'p', value: true }] } });
+});
+afterAll(async () => {
+	await server.close();
+});
+beforeEach(() => server.reset());
+
+const request: ProviderRequest = {
+	model: { provider: 'openai', name: 'gpt-4o-mini', temperature: 0, maxTokens: 50 },
+	system: 'You answer.',
+	messages: [{ role: 'user', content: 'Is this a price increase?' }],
+	jsonSchema: { type: 'object', properties: { value: { type: 'boolean' } }, required: ['value'], additionalProperties: false },
+	schemaName: 'p',
+};
+
+const answer = (over: Partial<ProviderResponse> = {}): ProviderResponse => ({ text: '{"value":true}', usage: { inputTokens: 10, outputTokens: 2 }, end: { reason: 'stop', providerReason: 'stop' }, ...over });
+
+describe('the cache key', () => {
+	const key = (r: ProviderRequest, provider: 'openai' | 'anthropic' = 'openai', base = 'https://api.openai.com/v1') => responseCacheKey(provider, base, r);
+
+	test('changes when any part of the request changes, and only then', () => {
+		const k = key(request);
+		expect(k).toMatch(/^[0-9a-f]{64}$/);
+		expect(key({ ...request, signal: new AbortController().signal })).toBe(k);
+		expect(key(request, 'openai', 'https://api.openai.com/v1/')).toBe(k); // trailing slash: same server
+		const variants: ProviderRequest[] = [
+			{ ...request, model: { ...request.model, name: 'gpt-4.1-mini' } },
+			{ ...request, model: { ...request.model, temperature: 0.2 } },
+			{ ...request, model: { ...request.model, maxTokens: 51 } },
+			{ ...request, model: { ...request.model, api: 'responses' } },
+			{ ...request, model: { ...request.model, baseUrl: 'http://127.0.0.1:11434/v1' } },
+			{ ...request, system: 'You answer carefully.' },
+			{ ...request, messages: [{ role: 'user', content: 'Is this a price decrease?' }] },
+			{ ...request, messages: [...request.messages, { role: 'assistant', content: 'x' }, { role: 'user', content: 'again' }] },
+			{ ...request, jsonSchema: { ...request.jsonSchema, description: 'x' } },
+			{ ...request, schemaName: 'q' },
+			{ ...request, attempt: 2 },
+		];
+		const keys = variants.map((v) => key(v));
+		for (const other of keys) expect(other).not.toBe(k);
+		expect(new Set(keys).size).toBe(keys.length);
+		expect(key(request, 'anthropic')).not.toBe(k);
+		expect(key(request, 'openai', 'http://proxy.internal/v1')).not.toBe(k);
+		// Attempt 1 is the single run's call; attempts 2…N are their own calls.
+		expect(key({ ...request, attempt: 1 })).toBe(k);
+		expect(key({ ...request, attempt: 3 })).not.toBe(key({ ...request, attempt: 2 }));
+	});
+
+	test('the default folder is outside the registry: PROMPT_RELEASE_CACHE_DIR, XDG_CACHE_HOME, ~/.cache', () => {
+		expect(defaultCacheDir({ PROMPT_RELEASE_CACHE_DIR: '/x/y' })).toBe('/x/y');
+		expect(defaultCacheDir({ XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/n8n-nodes-prompt-release/responses');
+		expect(defaultCacheDir({})).toMatch(/\.cache\/n8n-nodes-prompt-release\/responses$/);
+	});
+});
+
+describe('CachingProvider over the wire', () => {
+	test('stores finished answers and refusals with the whole response; never cut-offs or failures', async () => {
+		const store = new DiskResponseStore({ dir: await tempDir() });
+		const provider = new CachingProvider(createProvider(request.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k' }), store);
+		server.enqueue({ kind: 'answer', text: '{"value": tr', finish: 'length' }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+		const cut = await provider.complete(request);
+		expect(cut.end.reason).toBe('length');
+		await expect(provider.complete(request)).rejects.toThrow(/500/);
+		const fresh = await provider.complete(request); // from the rules
+		expect(fresh.cached).toBeUndefined();
+		expect(typeof fresh.fetchedAt).toBe('string');
+		const before = server.requests.length;
+		const hit = await provider.complete(request);
+		expect(server.requests.length).toBe(before);
+		expect(hit).toMatchObject({ text: fresh.text, usage: fresh.usage, end: fresh.end, model: fresh.model, cached: true, fetchedAt: fresh.fetchedAt });
+
+		const refusing = { ...request, system: 'other' };
+		server.enqueue({ kind: 'refusal', text: 'I cannot help with that.' });
+		expect((await provider.complete(refusing)).end.reason).toBe('refusal');
+		expect(await provider.complete(refusing)).toMatchObject({ cached: true, refusal: 'I cannot help with that.', end: { reason: 'refusal' } });
+	});
+
+	test('a corrupted or foreign entry is a miss and is replaced, never an error', async () => {
+		const dir = await tempDir();
+		const store = new DiskResponseStore({ dir });
+		const provider = new CachingProvider(createProvider(request.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k' }), store);
+		const file = store.fileOf(provider.keyOf(request));
+		await fs.mkdir(path.dirname(file), { recursive: true });
+		for (const broken of ['{"format":1,"key":"', '[]', JSON.stringify({ format: 1, key: 'other', fetchedAt: new Date().toISOString(), response: answer() })]) {
+			await fs.writeFile(file, broken);
+			server.reset();
+			const response = await provider.complete(request);
+			expect(response.cached).toBeUndefined();
+			expect(server.requests).toHaveLength(1);
+			expect(JSON.parse(await fs.readFile(file, 'utf8'))).toMatchObject({ key: provider.keyOf(request) });
+		}
+	});
+});
+
+describe('DiskResponseStore', () => {
+	test('evicts the least recently used entries past its size bound', async () => {
+		const dir = await tempDir();
+		const one = JSON.stringify({ format: 1, key: 'x'.repeat(64), fetchedAt: new Date().toISOString(), response: answer() }).length;
+		const store = new DiskResponseStore({ dir, maxBytes: one * 5 + 10 });
+		const keys = Array.from({ length: 8 }, (_, i) => i.toString(16).padStart(64, '0'));
+		for (const [i, key] of keys.entries()) {
+			await store.put(key, { fetchedAt: new Date().toISOString(), response: answer() });
+			await store.idle();
+			// Distinct use times, oldest first; key 0 is used again before the bound is passed.
+			const t = new Date(Date.now() - (100 - i) * 1000);
+			await fs.utimes(store.fileOf(key), t, t);
+			if (i === 3) expect(await store.get(keys[0])).toBeDefined();
+		}
+		expect(await store.size()).toBeLessThanOrEqual(one * 5 + 10);
+		expect(await store.get(keys[7])).toBeDefined();
+		expect(await store.get(keys[0])).toBeDefined(); // recently used: kept
+		expect(await store.get(keys[1])).toBeUndefined(); // least recently used: gone
+	});
+
+	test('two processes writing the same keys at once leave whole, readable entries', async () => {
+		const dir = await tempDir();
+		const script = `
+			const { DiskResponseStore } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/lib/cache'))});
+			const store = new DiskResponseStore({ dir: process.argv[1] });
+			(async () => {
+				for (let round = 0; round < 20; round++) {
+					await Promise.all(Array.from({ length: 10 }, (_, i) => store.put(String(i).padStart(64, 'a'), {
+						fetchedAt: new Date().toISOString(),
+						response: { text: 'x'.repeat(5000) + process.pid, usage: { inputTokens: 1, outputTokens: 1 }, end: { reason: 'stop', providerReason: 'stop' } },
+					})));
+				}
+			})().catch((e) => { console.error(e); process.exit(1); });`;
+		const runOne = () =>
+			new Promise<number | null>((resolve) => {
+				const child = spawn(process.execPath, ['-e', script, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+				child.on('close', resolve);
+			});
+		expect(await Promise.all([runOne(), runOne()])).toEqual([0, 0]);
+		const store = new DiskResponseStore({ dir });
+		for (let i = 0; i < 10; i++) {
+			const entry = await store.get(String(i).padStart(64, 'a'));
+			expect(entry?.response.text).toMatch(/^x{5000}\d+$/);
+		}
+		const leftovers = (await fs.readdir(path.join(dir, 'aa'))).filter((f) => f.endsWith('.tmp'));
+		expect(leftovers).toEqual([]);
+	});
+});
