@@ -110,7 +110,7 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 		}
 		if (!verdict.repairable) {
 			finish();
-			return invalid(verdict.reason, rawOf(first), meta, { refused: verdict.refused });
+			return invalid(verdict.reason, rawOf(first), meta, { refused: verdict.refused, retryable: verdict.retryable });
 		}
 		// Exactly one repair call that shows the model its error.
 		const second = await call([...messages, { role: 'assistant', content: first.text || '(empty)' }, { role: 'user', content: repairMessage(verdict.reason, resolved) }]);
@@ -124,7 +124,7 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 		const reason = again.repairable
 			? `invalid model output after one repair attempt: ${again.reason} (first answer: ${verdict.reason})`
 			: `${again.reason} (in the repair call; first answer: ${verdict.reason})`;
-		return invalid(reason, rawOf(second), meta, { refused: again.refused });
+		return invalid(reason, rawOf(second), meta, { refused: again.refused, retryable: again.retryable });
 	} catch (error) {
 		finish();
 		if (!(error instanceof ProviderError)) throw error;

@@ -156,7 +156,7 @@ async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: Ab
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal, ...(attempt !== undefined ? { attempt } : {}) });
 		const { meta } = result;
-		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired, finishReasons: meta.finishReasons, ...provenance(meta) };
+		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired, finishReasons: meta.finishReasons, ...(meta.tolerated ? { tolerated: meta.tolerated } : {}), ...provenance(meta) };
 		if (!result.valid) {
 			const flags = { ...(result.refused ? { refused: true } : {}), ...(result.retryable ? { retryable: true } : {}) };
 			return { ...base, passed: false, fields: failedFields(options), actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...flags, ...usage };

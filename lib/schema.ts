@@ -146,7 +146,7 @@ function scalarZod(s: ScalarSchema): z.ZodTypeAny {
 			break;
 		case 'integer':
 		case 'number': {
-			let n = s.type === 'integer' ? z.number().int() : z.number().finite();
+			let n = s.type === 'integer' ? z.number().int().safe() : z.number().finite();
 			if (s.minimum !== undefined) n = n.gte(s.minimum);
 			if (s.maximum !== undefined) n = n.lte(s.maximum);
 			t = n;

@@ -256,6 +256,8 @@ export interface FixtureResult {
 	fields?: Record<string, boolean>;
 	/** How each model call's answer ended, in call order (absent in runs stored before finish reasons were recorded). */
 	finishReasons?: FinishReason[];
+	/** What the answer reading tolerated to find the value (a dropped <think> block, a code fence, …), when anything. */
+	tolerated?: string[];
 	/** The model declined to answer. */
 	refused?: boolean;
 	/** The fixture failed on a transient provider failure (rate limit, server error, timeout) that outlived the retries. */

@@ -211,7 +211,7 @@ describe('Anthropic messages', () => {
 			system: 'Answer whether the email announces a price change.',
 			messages: [{ role: 'user', content: 'We will apply a price increase of 5% from March.' }],
 			tools: [{ name: 'price-change', input_schema: SCHEMA }],
-			tool_choice: { type: 'tool', name: 'price-change' },
+			tool_choice: { type: 'tool', name: 'price-change', disable_parallel_tool_use: true },
 		});
 		const tools = (sent.body as { tools: Array<{ description?: string }> }).tools;
 		expect(tools).toHaveLength(1);

@@ -1,63 +1,38 @@
 /**
  * Finds the one JSON value in a model's answer text. What is tolerated, exactly (README "Output handling"):
  *
- * 1. Leading reasoning blocks are dropped: `<think>…</think>`, `<thinking>…</thinking>`, `<reasoning>…</reasoning>`
- *    (any number, any case), and everything up to a lone `</think>` whose opening tag the server stripped
- *    (DeepSeek-R1 style). A reasoning block that never closes leaves no answer.
+ * 1. Reasoning is removed wherever it stands (reasoning.ts: `<think>`-style tags, `[THINK]`, `◁think▷`, a lone
+ *    `</think>`, harmony channels). A reasoning block that never closes leaves only what came before it.
  * 2. The rest, trimmed, is JSON → that value.
- * 3. Otherwise Markdown code fences anywhere (```` ``` ````, ```` ```json ````, any tag): the fences whose body is JSON are the
- *    candidates. Exactly one → that value; two or more → ambiguous.
- * 4. Otherwise JSON objects or arrays standing in prose (`Sure! {"value": 14} Hope that helps.`): exactly one
- *    top-level one → that value; two or more → ambiguous. Bare numbers, words and strings in prose never count.
+ * 3. Otherwise the candidates are the JSON bodies of Markdown code fences (```` ``` ````, any tag) plus the JSON
+ *    objects/arrays standing in the prose outside the fences. Exactly one → that value; two or more → ambiguous.
+ *    Bare numbers, words and strings in prose never count.
+ * 4. A value whose JSON text gives a key twice, or a number JSON cannot hold exactly, is refused (json-check.ts).
  *
  * Nothing else is repaired: single quotes, comments, trailing commas, `True`/`None` or a JSON cut in the middle
  * are not JSON. Whatever is extracted still goes through the declared schema.
  */
+import { jsonTextProblem } from './json-check';
+import { stripReasoning } from './reasoning';
 
 export type Extraction =
 	| { ok: true; value: unknown; notes: string[] }
-	| { ok: false; kind: 'empty' | 'only-reasoning' | 'not-json' | 'ambiguous'; reason: string };
+	| { ok: false; kind: 'empty' | 'only-reasoning' | 'not-json' | 'ambiguous' | 'inexact'; reason: string };
 
-const OPEN_BLOCK = /^\s*<(think|thinking|reasoning)>/i;
-
-/** Drop leading reasoning blocks; `undefined` when a block never closes (the answer is all reasoning). */
-function dropReasoning(text: string, notes: string[]): string | undefined {
-	let rest = text;
-	for (;;) {
-		const open = OPEN_BLOCK.exec(rest);
-		if (!open) break;
-		const close = new RegExp(`</${open[1]}\\s*>`, 'i').exec(rest.slice(open[0].length));
-		if (!close) return undefined;
-		rest = rest.slice(open[0].length + close.index + close[0].length);
-		notes.push(`dropped a <${open[1].toLowerCase()}> reasoning block`);
-	}
-	// A server that strips the opening tag leaves "reasoning…</think>answer".
-	const lone = /<\/(think|thinking)\s*>/i.exec(rest);
-	if (lone && !/<(think|thinking)>/i.test(rest.slice(0, lone.index))) {
-		rest = rest.slice(lone.index + lone[0].length);
-		notes.push('dropped reasoning before a closing </think>');
-	}
-	return rest;
+interface Candidate {
+	text: string;
+	value: unknown;
 }
 
-function tryJson(text: string): { ok: true; value: unknown } | { ok: false } {
+function tryJson(text: string): Candidate | undefined {
 	try {
-		return { ok: true, value: JSON.parse(text) as unknown };
+		return { text, value: JSON.parse(text) as unknown };
 	} catch {
-		return { ok: false };
+		return undefined;
 	}
 }
 
 const FENCE = /```[A-Za-z0-9_+.-]*[ \t]*\n?([\s\S]*?)```/g;
-
-function fencedCandidates(text: string): unknown[] {
-	const out: unknown[] = [];
-	for (const m of text.matchAll(FENCE)) {
-		const parsed = tryJson(m[1].trim());
-		if (parsed.ok) out.push(parsed.value);
-	}
-	return out;
-}
 
 /** Index just past the bracket that closes the one at `start` (strings respected), or -1. */
 function matchingClose(text: string, start: number): number {
@@ -81,16 +56,15 @@ function matchingClose(text: string, start: number): number {
 }
 
 /** Top-level JSON objects/arrays standing in prose, left to right; nested ones belong to their parent. */
-function embeddedCandidates(text: string): unknown[] {
-	const out: unknown[] = [];
+function embedded(text: string): Candidate[] {
+	const out: Candidate[] = [];
 	for (let i = 0; i < text.length; i++) {
-		const c = text[i];
-		if (c !== '{' && c !== '[') continue;
+		if (text[i] !== '{' && text[i] !== '[') continue;
 		const end = matchingClose(text, i);
 		if (end < 0) continue;
-		const parsed = tryJson(text.slice(i, end));
-		if (!parsed.ok) continue;
-		out.push(parsed.value);
+		const found = tryJson(text.slice(i, end));
+		if (!found) continue;
+		out.push(found);
 		i = end - 1;
 	}
 	return out;
@@ -101,28 +75,37 @@ function shown(text: string): string {
 	return JSON.stringify(t.length > 120 ? `${t.slice(0, 120)}…` : t);
 }
 
+function exact(candidate: Candidate, notes: string[]): Extraction {
+	const problem = jsonTextProblem(candidate.text);
+	if (problem) return { ok: false, kind: problem.includes('twice') ? 'ambiguous' : 'inexact', reason: `${problem.includes('twice') ? 'ambiguous answer: ' : ''}${problem}` };
+	return { ok: true, value: candidate.value, notes };
+}
+
 /** The one JSON value of an answer text, with notes on what was tolerated, or why there is none. */
 export function extractJson(text: string): Extraction {
-	const notes: string[] = [];
 	const raw = text.replace(/^\uFEFF/, '');
 	if (!raw.trim()) return { ok: false, kind: 'empty', reason: 'the model returned an empty answer' };
-	const rest = dropReasoning(raw, notes);
-	if (rest === undefined) {
-		return { ok: false, kind: 'only-reasoning', reason: 'the answer is only reasoning: a <think> block that never closes, and no answer after it' };
+	const reasoning = stripReasoning(raw);
+	const notes = [...reasoning.notes];
+	const body = reasoning.text.trim();
+	if (!body) {
+		return { ok: false, kind: 'only-reasoning', reason: reasoning.unclosed ? 'the answer is only reasoning: a reasoning block that never closes, and no answer before it' : 'the answer is only reasoning: nothing follows the reasoning block' };
 	}
-	const body = rest.trim();
-	if (!body) return { ok: false, kind: 'only-reasoning', reason: 'the answer is only reasoning: nothing follows the reasoning block' };
 	const whole = tryJson(body);
-	if (whole.ok) return { ok: true, value: whole.value, notes };
-	const fenced = fencedCandidates(body);
-	if (fenced.length === 1) return { ok: true, value: fenced[0], notes: [...notes, 'read the JSON inside a code fence'] };
-	if (fenced.length > 1) {
-		return { ok: false, kind: 'ambiguous', reason: `ambiguous answer: ${fenced.length} code fences hold JSON (${fenced.map((v) => JSON.stringify(v)).join(', ')}); expected exactly one` };
+	if (whole) return exact(whole, notes);
+	const fences: Candidate[] = [];
+	for (const m of body.matchAll(FENCE)) {
+		const found = tryJson(m[1].trim());
+		if (found) fences.push(found);
 	}
-	const embedded = embeddedCandidates(body);
-	if (embedded.length === 1) return { ok: true, value: embedded[0], notes: [...notes, 'read the one JSON value standing in prose'] };
-	if (embedded.length > 1) {
-		return { ok: false, kind: 'ambiguous', reason: `ambiguous answer: ${embedded.length} JSON values in the text (${embedded.map((v) => JSON.stringify(v)).join(', ')}); expected exactly one` };
+	const prose = embedded(body.replace(FENCE, (fence) => ' '.repeat(fence.length)));
+	const all = [...fences, ...prose];
+	if (all.length === 1) {
+		return exact(all[0], [...notes, fences.length ? 'read the JSON inside a code fence' : 'read the one JSON value standing in prose']);
+	}
+	if (all.length > 1) {
+		const where = [fences.length ? `${fences.length} in code fences` : '', prose.length ? `${prose.length} in the text` : ''].filter(Boolean).join(', ');
+		return { ok: false, kind: 'ambiguous', reason: `ambiguous answer: ${all.length} JSON values (${where}: ${all.map((c) => JSON.stringify(c.value)).join(', ')}); expected exactly one` };
 	}
 	return { ok: false, kind: 'not-json', reason: `the answer is not JSON: ${shown(body)}` };
 }

@@ -18,6 +18,8 @@ export type AnswerVerdict =
 			repairable: boolean;
 			/** The model declined to answer. */
 			refused?: boolean;
+			/** The provider ended the answer abnormally (an unknown finish word): the same call may succeed later. */
+			retryable?: boolean;
 	  };
 
 /** What the reading needs of a provider response. */
@@ -29,7 +31,7 @@ function said(providerReason: string | null): string {
 }
 
 /** Why an answer that did not finish is invalid, whatever its text parses to; undefined when it finished. */
-function unfinished(response: AnswerText, maxTokens: number): { reason: string; repairable: boolean; refused?: boolean } | undefined {
+function unfinished(response: AnswerText, maxTokens: number): { reason: string; repairable: boolean; refused?: boolean; retryable?: boolean } | undefined {
 	const { end } = response;
 	switch (end.reason) {
 		case 'refusal':
@@ -51,6 +53,12 @@ function unfinished(response: AnswerText, maxTokens: number): { reason: string; 
 			return { reason: `the provider paused the turn before the answer was complete (${said(end.providerReason)}): try again`, repairable: false };
 		case 'tool_calls':
 			return { reason: `the model called a tool instead of answering (${said(end.providerReason)})`, repairable: true };
+		case 'other':
+			return {
+				reason: `the answer did not end normally (${said(end.providerReason)}), so it is not taken as finished: the item can be tried again`,
+				repairable: false,
+				retryable: true,
+			};
 		default:
 			return undefined;
 	}
@@ -58,7 +66,7 @@ function unfinished(response: AnswerText, maxTokens: number): { reason: string; 
 
 function extractsAnything(text: string): boolean {
 	const r = extractJson(text);
-	return r.ok || r.kind === 'not-json' || r.kind === 'ambiguous';
+	return r.ok || r.kind === 'not-json' || r.kind === 'ambiguous' || r.kind === 'inexact';
 }
 
 /**

@@ -3,20 +3,33 @@
  * object (`{"value": …}` for scalar outputs) and refuses the answer shapes that would otherwise pass a
  * schema as the wrong literal (most of all for strings, which accept any text):
  *
- * - a value that is itself the JSON text of the wire object (`"{\"value\":\"PO-4711\"}"`) → its inner value;
- *   any other JSON object/array text where a scalar belongs, or a cut `{"value": …` text → invalid;
- * - a value that is a JSON string literal (`"\"PO-4711\""`) → the string inside;
- * - a placeholder word for "not stated" (null, None, nil, undefined, N/A, n.a., unknown, not stated,
- *   not specified, not mentioned, not given, "-", or an empty string for a free-text output) → null when the
- *   output is nullable, else invalid (asking again would only push the model to invent a value);
- *   a placeholder that is a declared enum value stays that value;
+ * - a value that is itself the JSON text of the wire object (`"{\"value\":\"PO-4711\"}"`), also inside a code
+ *   fence → its inner value; any other JSON object/array text where a scalar belongs, Python-style `{'value': …}`
+ *   text, or a cut `{"value": …` text → invalid;
+ * - a value in quotes: a JSON string literal (`"\"PO-4711\""`), or single quotes / backticks around the whole
+ *   value (`'PO-4711'`) → the text inside;
+ * - a placeholder for "not stated" (PLACEHOLDER_WORDS, or a "no/not … mentioned/given/stated/provided/found/
+ *   available/specified/known" phrase, or an empty string for a free-text output) → null when the output is
+ *   nullable, else invalid (asking again would only push the model to invent a value); a word that is a declared
+ *   enum value (any case) is left to the schema;
  * - an object output sent as a JSON string, or wrapped as `{"value": {…}}` → the object.
+ * Any other text passes to the schema as it is: a free-text output accepts any other wording.
  */
 import type { ObjectSchema, OutputSchema, ScalarSchema } from '../types';
 
 export type Unwrapped = { ok: true; value: unknown; notes: string[] } | { ok: false; reason: string; repairable: boolean };
 
-const PLACEHOLDERS = new Set(['null', 'none', 'nil', 'undefined', 'n/a', 'n.a.', 'unknown', 'not stated', 'not specified', 'not mentioned', 'not given', '-', '—']);
+/** Words that stand for "not stated" (compared lower-case, trimmed, without a final period). */
+export const PLACEHOLDER_WORDS = [
+	'null', 'none', 'nil', 'undefined', 'n/a', 'n.a', 'na', 'nan', 'unknown', 'unbekannt', 'k.a', 'keine angabe', 'nicht angegeben',
+	'not stated', 'not specified', 'not mentioned', 'not given', 'not provided', 'not available', 'not applicable', 'tbd', 'tba',
+	'-', '--', '—', '–', '?', '??', '<null>', '(none)', '(null)', '<none>',
+];
+const PLACEHOLDERS = new Set(PLACEHOLDER_WORDS);
+/** "No PO number mentioned", "not found", "none found", "no date given". */
+const PLACEHOLDER_PHRASE = /^(no|not|none)\b[\w\s-]{0,40}\b(mentioned|given|stated|provided|found|available|specified|known|applicable|present|included)$/i;
+const FENCED = /^```[A-Za-z0-9_+.-]*[ \t]*\n?([\s\S]*?)\n?```$/;
+const PYTHON_DICT = /^\{\s*'[^']*'\s*:/;
 const WIRE_OBJECT_TEXT = /^\s*\{\s*"value"\s*:/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -36,15 +49,23 @@ function isFreeText(s: ScalarSchema): boolean {
 }
 
 function placeholderWord(s: ScalarSchema, text: string): boolean {
-	const word = text.trim().toLowerCase();
-	if ('enum' in s && s.enum?.includes(text)) return false;
-	return PLACEHOLDERS.has(word) || PLACEHOLDERS.has(word.replace(/\.$/, '')) || (word === '' && isFreeText(s));
+	const word = text.trim().toLowerCase().replace(/\.$/, '').trim();
+	if ('enum' in s && s.enum?.some((v) => v.toLowerCase() === word)) return false;
+	return PLACEHOLDERS.has(word) || PLACEHOLDER_PHRASE.test(word) || (word === '' && isFreeText(s));
 }
 
 /** One scalar (a scalar output's value, or one property of an object output). `where` names it in reasons. */
 function scalar(s: ScalarSchema, value: unknown, where: string, notes: string[], depth = 0): Unwrapped {
 	if (typeof value !== 'string' || depth > 3) return { ok: true, value, notes };
 	const text = value.trim();
+	const fenced = FENCED.exec(text);
+	if (fenced) {
+		notes.push(`${where}: read the value inside a code fence`);
+		return scalar(s, fenced[1].trim(), where, notes, depth + 1);
+	}
+	if (PYTHON_DICT.test(text)) {
+		return { ok: false, repairable: true, reason: `${where} is Python-style text ${JSON.stringify(text.slice(0, 80))}, not a ${s.type}: answer with JSON` };
+	}
 	if (/^[[{]/.test(text)) {
 		const parsed = parseJson(text);
 		if (parsed.ok && isRecord(parsed.value) && Object.keys(parsed.value).length === 1 && Object.hasOwn(parsed.value, 'value')) {
@@ -64,6 +85,10 @@ function scalar(s: ScalarSchema, value: unknown, where: string, notes: string[],
 			notes.push(`${where}: unwrapped a quoted JSON string`);
 			return scalar(s, parsed.value, where, notes, depth + 1);
 		}
+	}
+	if (text.length >= 2 && /^(['`]).*\1$/s.test(text) && !text.slice(1, -1).includes(text[0])) {
+		notes.push(`${where}: removed the quotes around the value`);
+		return scalar(s, text.slice(1, -1), where, notes, depth + 1);
 	}
 	if (placeholderWord(s, value)) {
 		if (s.nullable) {

@@ -62,7 +62,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> implements Provide
 			// The turns already alternate user / assistant, starting with the user.
 			messages: request.messages.map((turn) => ({ role: turn.role, content: turn.content })),
 			tools: [tool],
-			tool_choice: { type: 'tool', name: request.schemaName },
+			tool_choice: { type: 'tool', name: request.schemaName, disable_parallel_tool_use: true },
 		};
 		if (request.system) body.system = request.system;
 		return body;
@@ -112,10 +112,17 @@ function readMessage(message: Message, request: ProviderRequest): ProviderRespon
 	const end = anthropicEnd(message.stop_reason);
 	const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
 	if (end.reason === 'refusal') return { text: '', usage, model: message.model, end, refusal: text };
-	const toolUse = message.content.find((block) => block.type === 'tool_use' && block.name === request.schemaName)
-		?? message.content.find((block) => block.type === 'tool_use');
-	if (toolUse && toolUse.type === 'tool_use') {
-		return { text: JSON.stringify(toolUse.input ?? null), usage, model: message.model, end };
+	const calls = message.content.filter((block) => block.type === 'tool_use');
+	const answers = calls.filter((block) => block.name === request.schemaName).map((block) => JSON.stringify(block.input ?? null));
+	if (answers.length) {
+		// Two calls of the answer tool with different inputs are two answers: the reading calls that ambiguous.
+		const distinct = [...new Set(answers)];
+		return { text: distinct.join('\n'), usage, model: message.model, end };
+	}
+	if (calls.length) {
+		// Only some other tool was called (none is offered but the answer tool): that is not an answer.
+		const names = calls.map((block) => block.name).join(', ');
+		return { text, usage, model: message.model, end: { reason: 'tool_calls', providerReason: `${message.stop_reason ?? 'tool_use'}: called ${names}` } };
 	}
 	return { text, usage, model: message.model, end };
 }

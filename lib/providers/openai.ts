@@ -150,6 +150,11 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider, Bat
 	}
 }
 
+/** Any server but OpenAI's own: such servers may leave out the finish reason (see chatEnd). */
+function compatibleServer(context: ProviderErrorContext): boolean {
+	return context.provider === 'openai-compatible' || !sameUrl(context.baseURL, DEFAULT_BASE_URL);
+}
+
 function readChat(completion: unknown, context: ProviderErrorContext): ProviderResponse {
 	if (!isObject(completion) || !Array.isArray(completion.choices)) {
 		throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "choices": is this an OpenAI-compatible chat completions endpoint?`);
@@ -164,7 +169,7 @@ function readChat(completion: unknown, context: ProviderErrorContext): ProviderR
 		usage: { inputTokens: chat.usage?.prompt_tokens ?? 0, outputTokens: chat.usage?.completion_tokens ?? 0 },
 		model: chat.model,
 		// A refusal is how the answer ended, whatever finish_reason says (OpenAI sends "stop" with it).
-		end: refusal !== undefined ? { reason: 'refusal', providerReason: choice?.finish_reason ?? null } : chatEnd(choice?.finish_reason),
+		end: refusal !== undefined ? { reason: 'refusal', providerReason: choice?.finish_reason ?? null } : chatEnd(choice?.finish_reason, compatibleServer(context)),
 		...(refusal !== undefined ? { refusal } : {}),
 		...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
 	};

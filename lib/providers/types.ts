@@ -35,10 +35,12 @@ export interface ProviderRequest {
  * - `refusal`: the model declined (OpenAI `message.refusal`, a Responses `refusal` part, Anthropic `refusal`);
  * - `tool_calls`: the model called a tool instead of answering (OpenAI `tool_calls` / `function_call`);
  * - `paused`: the provider paused the turn (Anthropic `pause_turn`; a Responses `in_progress` / `queued` status);
- * - `unknown`: the server sent no finish reason (some OpenAI-compatible servers) or one not listed here.
+ * - `other`: a word not listed here (vLLM `abort`, OpenRouter `error`, a Responses `failed` / `cancelled` status,
+ *   a new word), or no word where the provider always sends one (OpenAI, Anthropic): not a finished answer;
+ * - `unknown`: an OpenAI-compatible server sent no finish reason (Ollama, LM Studio, llama.cpp often do not).
  * Sources: OpenAI Chat Completions and Responses API references, Anthropic Messages API "stop_reason" reference.
  */
-export type FinishReason = 'stop' | 'length' | 'content_filter' | 'refusal' | 'tool_calls' | 'paused' | 'unknown';
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'refusal' | 'tool_calls' | 'paused' | 'other' | 'unknown';
 
 export interface AnswerEnd {
 	reason: FinishReason;

@@ -50,8 +50,8 @@ describe('what a local model wraps around the JSON', () => {
 	});
 
 	it.each([
-		['two JSON values in prose', 'Either {"value": 14} or {"value": 7}.', /ambiguous answer: 2 JSON values in the text \({"value":14}, {"value":7}\)/],
-		['two fences', '```json\n{"value": 14}\n```\nor\n```json\n{"value": 7}\n```', /ambiguous answer: 2 code fences hold JSON/],
+		['two JSON values in prose', 'Either {"value": 14} or {"value": 7}.', /ambiguous answer: 2 JSON values \(2 in the text: {"value":14}, {"value":7}\)/],
+		['two fences', '```json\n{"value": 14}\n```\nor\n```json\n{"value": 7}\n```', /ambiguous answer: 2 JSON values \(2 in code fences: /],
 		['a <think> block that never closes', '<think>The email says two weeks, so', /the answer is only reasoning/],
 		['Python-style dict', "{'value': 14}", /the answer is not JSON/],
 		['a number in prose is not an answer', 'The delay is 14 days.', /the answer is not JSON/],
@@ -60,6 +60,32 @@ describe('what a local model wraps around the JSON', () => {
 		expect(result.valid).toBe(false);
 		expect(!result.valid && result.reason).toMatch(reason);
 		expect(posts()).toBe(2);
+	});
+
+	it.each([
+		['[THINK] (Magistral) holding a draft', '[THINK]Draft: {"value": 7}. Hmm, actually two weeks.[/THINK]{"value": 14}'],
+		['harmony channels (gpt-oss served raw)', '<|channel|>analysis<|message|>Draft {"value": 7}<|end|><|start|>assistant<|channel|>final<|message|>{"value": 14}<|return|>'],
+		['◁think▷ (Kimi)', '◁think▷{"value": 7}?◁/think▷{"value": 14}'],
+		['<seed:think>', '<seed:think>{"value": 7}?</seed:think>{"value": 14}'],
+		['<reflection>', '<reflection>{"value": 7} is wrong</reflection>The answer: {"value": 14}'],
+		['<think> with attributes', '<think time="3s">{"value": 7}</think>{"value": 14}'],
+		['a reasoning block after the answer', '{"value": 14} <think>or was it {"value": 7}?</think>'],
+	])('reasoning in %s never counts as the answer', async (_name, text) => {
+		expect(await answer(INTEGER, text)).toMatchObject({ valid: true, value: 14 });
+		expect(posts()).toBe(1);
+	});
+
+	it.each([
+		['a draft inside reasoning and no answer after it', '[THINK]Draft: {"value": 7}[/THINK]The delay is two weeks.', /the answer is not JSON/],
+		['a harmony analysis with no final channel', '<|channel|>analysis<|message|>{"value": 7}<|end|>', /only reasoning/],
+		['JSON in prose and a different JSON in a fence', 'The answer is {"value": 14}.\n\nFormat used:\n```json\n{"value": 0}\n```', /ambiguous answer: 2 JSON values \(1 in code fences, 1 in the text/],
+		['a key given twice', '{"value": 7, "value": 14}', /ambiguous answer: the key "value" is given twice in one object/],
+		['an integer beyond 2^53', '{"value": 9007199254740993}', /the number 9007199254740993 is beyond the integers JSON numbers hold exactly/],
+		['a number that underflows to 0', '{"value": 1e-400}', /the number 1e-400 is too small to represent/],
+	])('%s is never valid', async (_name, text, reason) => {
+		const result = await answer({ type: 'number', nullable: true }, text, text);
+		expect(result.valid).toBe(false);
+		expect(!result.valid && result.reason).toMatch(reason);
 	});
 
 	it('whatever is extracted still goes through the schema', async () => {
@@ -83,6 +109,27 @@ describe('string outputs never pass as the literal text of a wire object or a pl
 	])('%s is unwrapped where unambiguous', async (_name, text, expected) => {
 		expect(await answer(ORDER, text)).toMatchObject({ valid: true, value: expected });
 		expect(posts()).toBe(1);
+	});
+
+	it.each([
+		['Not provided'], ['not available'], ['TBD'], ['?'], ['None found'], ['No PO number mentioned'], ['<null>'], ["'null'"], ['unbekannt'], ['–'], ['NA'], ['No PO number given'],
+	])('the placeholder %s reads as not stated', async (word) => {
+		expect(await answer(ORDER, JSON.stringify({ value: word }))).toMatchObject({ valid: true, value: null });
+	});
+
+	it.each([
+		['single quotes around the value', '{"value": "\'PO-4711\'"}', 'PO-4711'],
+		['backticks around the value', '{"value": "`PO-4711`"}', 'PO-4711'],
+		['the wire object inside a code fence', '{"value": "```json\\n{\\"value\\":\\"PO-4711\\"}\\n```"}', 'PO-4711'],
+	])('%s is unwrapped', async (_name, text, expected) => {
+		expect(await answer(ORDER, text)).toMatchObject({ valid: true, value: expected });
+	});
+
+	it('Python-style text of the wire object is invalid, and an enum word in another case is left to the schema', async () => {
+		const python = await answer(ORDER, `{"value": "{'value': 'PO-4711'}"}`, `{"value": "{'value': 'PO-4711'}"}`);
+		expect(!python.valid && python.reason).toMatch(/Python-style text/);
+		const enumCase = await answer({ type: 'string', enum: ['EUR', 'USD', 'unknown'], nullable: true }, '{"value": "Unknown"}', '{"value": "Unknown"}');
+		expect(!enumCase.valid && enumCase.reason).toMatch(/does not match the declared schema/);
 	});
 
 	it('a placeholder for a string that is not nullable is invalid with its reason, and not asked again', async () => {

@@ -99,6 +99,61 @@ describe('an answer that did not finish is never valid', () => {
 		expect(result.meta.finishReasons).toEqual(['unknown']);
 	});
 
+	it.each<[Wire, string]>([
+		['openai-compatible', 'abort'], // vLLM
+		['openai-compatible', 'error'], // OpenRouter
+		['openai-compatible', 'insufficient_system_resource'], // DeepSeek
+		['openai', 'something_new'],
+		['anthropic', 'guardrail_intervened'],
+	])('%s: a finish word that is not a known normal end ("%s") is never valid; the item can be retried', async (wire, word) => {
+		const result = await call(specFor(wire, PRICE_OBJECT), { kind: 'answer', text: '{"newPrice": 12, "currency": "EUR"}', finish: word });
+		expect(result).toMatchObject({ valid: false, retryable: true, reason: `the answer did not end normally (the provider said "${word}"), so it is not taken as finished: the item can be tried again` });
+		expect(result.meta.finishReasons).toEqual(['other']);
+		expect(posts()).toBe(1);
+	});
+
+	it('words in another case and Mistral\'s model_length read like their kind', async () => {
+		expect(await call(specFor('openai-compatible'), { kind: 'answer', text: '{"value": true}', finish: 'STOP' })).toMatchObject({ valid: true });
+		expect(await call(specFor('openai-compatible'), { kind: 'answer', text: '{"value": true}', finish: 'model_length' })).toMatchObject({ valid: false, reason: expect.stringContaining('cut off at maxTokens 50') });
+	});
+
+	it('a missing finish reason is accepted only from an OpenAI-compatible server; Anthropic without stop_reason is not finished', async () => {
+		expect(await call(specFor('openai-compatible'), { kind: 'answer', text: '{"value": true}', finish: null })).toMatchObject({ valid: true });
+		const anthropic = await call(specFor('anthropic'), { kind: 'answer', text: '{"value": true}', finish: null });
+		expect(anthropic).toMatchObject({ valid: false, reason: expect.stringContaining('the provider gave no reason') });
+	});
+
+	it.each([
+		['cancelled', null],
+		['failed', null],
+		['incomplete', null],
+		['incomplete', { reason: 'interrupted' }],
+	])('responses: status %s (details %j) is never valid', async (status, details) => {
+		const body = {
+			id: 'resp_1', object: 'response', created_at: 0, status, error: null, incomplete_details: details, model: 'test-model',
+			output: [{ type: 'message', id: 'msg_1', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: '{"value": true}', annotations: [] }] }],
+			usage: { input_tokens: 5, output_tokens: 3, total_tokens: 8 },
+		};
+		const result = await call(specFor('responses'), { kind: 'raw', body: JSON.stringify(body) });
+		expect(result.valid).toBe(false);
+	});
+
+	it('anthropic: two calls of the answer tool with different inputs are ambiguous; a call of another tool is not an answer', async () => {
+		const message = (content: unknown[]) => JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'test-model', content, stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 5 } });
+		const two = message([
+			{ type: 'tool_use', id: 'toolu_1', name: 'price-change', input: { value: true } },
+			{ type: 'tool_use', id: 'toolu_2', name: 'price-change', input: { value: false } },
+		]);
+		let result = await call(specFor('anthropic'), { kind: 'raw', body: two }, { kind: 'raw', body: two });
+		expect(!result.valid && result.reason).toMatch(/ambiguous answer: 2 JSON values/);
+		const other = message([{ type: 'tool_use', id: 'toolu_1', name: 'web_search', input: { query: 'price' } }]);
+		result = await call(specFor('anthropic'), { kind: 'raw', body: other }, { kind: 'answer', text: '{"value": true}' });
+		expect(result).toMatchObject({ valid: true, value: true });
+		expect(result.meta.finishReasons).toEqual(['tool_calls', 'stop']);
+		// The request forbids parallel tool use.
+		expect(server.requests.at(-1)!.body).toMatchObject({ tool_choice: { type: 'tool', name: 'price-change', disable_parallel_tool_use: true } });
+	});
+
 	it('the run report carries the finish reasons of every call of every fixture', async () => {
 		const spec = specFor('openai');
 		server.enqueue({ kind: 'answer', text: '{"value": true}' }, { kind: 'answer', text: 'maybe' }, { kind: 'answer', text: '{"value": false}' }, { kind: 'answer', text: '{"value": tr', finish: 'length' });
@@ -106,6 +161,10 @@ describe('an answer that did not finish is never valid', () => {
 		const inputs = { subject: 's', body: 'b' };
 		const report = await runFixtures({ resolved: resolvedOf(spec), provider, concurrency: 1, fixtures: [fixture('a', inputs, true), fixture('b', inputs, false), fixture('c', inputs, true)] });
 		expect(report.results.map((r) => r.finishReasons)).toEqual([['stop'], ['stop', 'stop'], ['length']]);
+		expect(report.results.map((r) => r.tolerated)).toEqual([undefined, undefined, undefined]);
+		server.enqueue({ kind: 'answer', text: '<think>x</think>{"value": true}' });
+		const tolerant = await runFixtures({ resolved: resolvedOf(spec), provider, concurrency: 1, fixtures: [fixture('a', inputs, true)] });
+		expect(tolerant.results[0]).toMatchObject({ passed: true, tolerated: ['dropped a <think> reasoning block'] });
 		expect(report.results[2]).toMatchObject({ passed: false, valid: false, reason: expect.stringContaining('cut off at maxTokens 50') });
 	});
 });
