@@ -4,7 +4,8 @@
  */
 import { InputError } from './errors';
 import { canonicalJson, sha256 } from './hash';
-import { coerceToSchema } from './coerce';
+import { expectedProblem } from './answer/unwrap';
+import { coercionHint, coerceToSchema } from './coerce';
 import { validateValue } from './schema';
 import { checkVariables } from './template';
 import { resolvePrompt } from './registry/resolve';
@@ -66,8 +67,12 @@ export async function recordCorrection(store: RegistryStore, input: CorrectionIn
 	const expected = coerceToSchema(spec.output, input.corrected);
 	const check = validateValue(spec.output, expected);
 	if (!check.ok) {
-		throw new InputError(`correction for "${input.promptId}": corrected value ${JSON.stringify(input.corrected)} ${check.reason}. Enter a value of the declared type.`);
+		const unconverted = typeof expected === 'string' && spec.output.type !== 'object' && spec.output.type !== 'string';
+		const hint = unconverted && spec.output.type !== 'object' ? coercionHint(spec.output, input.corrected) : undefined;
+		throw new InputError(`correction for "${input.promptId}": corrected value ${JSON.stringify(input.corrected)} ${check.reason}. Enter a value of the declared type${hint ? ` (${hint})` : ''}.`);
 	}
+	const problem = expectedProblem(spec.output, check.value, 'the corrected value');
+	if (problem) throw new InputError(`correction for "${input.promptId}": ${problem}`);
 	const existing = await fixtureWithInputs(store, input.promptId, inputs);
 	const fixture: Fixture = {
 		id: existing?.id ?? correctionFixtureId(inputs),

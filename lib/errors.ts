@@ -43,6 +43,9 @@ export class ConfigError extends PromptReleaseError {
  */
 export class RegistryUnavailableError extends ConfigError {}
 
+/** A registry file is not valid YAML (its syntax, not its content): possibly a file another writer is still writing. */
+export class YamlSyntaxError extends ConfigError {}
+
 /** Several problems found at once (e.g. `validate`). */
 export class ConfigErrors extends PromptReleaseError {
 	readonly errors: ConfigError[];

@@ -18,13 +18,14 @@
 import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
 import { canonicalJson, sha256 } from './hash';
-import { coerceToSchema } from './coerce';
+import { expectedProblem } from './answer/unwrap';
+import { coercionHint, coerceToSchema } from './coerce';
 import { readCsv, type RawRow } from './fixtures-csv';
 import { readTextFile } from './text-file';
 import { checkFixture } from './registry/formats';
 import type { RegistryStore } from './registry/store';
 import type { LoadedFile } from './yaml-io';
-import type { Fixture } from './types';
+import type { Fixture, OutputSchema, ScalarSchema } from './types';
 
 const IMPORT_SOURCES = ['manual', 'import'];
 
@@ -74,6 +75,19 @@ export interface ImportResult {
  *         a CSV header that does not fit the prompt, malformed JSON/CSV, or no rows;
  *         ConfigErrors (or one ConfigError) listing every bad row with its line and field.
  */
+/** A person's text for a number or boolean that did not convert: the message with a hint, or undefined. */
+function notConverted(output: OutputSchema, raw: unknown, coerced: unknown): string | undefined {
+	const check = (schema: ScalarSchema, before: unknown, after: unknown, name: string) =>
+		typeof before === 'string' && typeof after === 'string' && schema.type !== 'string' ? `${name} ${JSON.stringify(before)} is not a ${schema.type}: ${coercionHint(schema, before)}` : undefined;
+	if (output.type !== 'object') return check(output, raw, coerced, 'expected');
+	if (typeof raw !== 'object' || raw === null || typeof coerced !== 'object' || coerced === null) return undefined;
+	for (const [name, prop] of Object.entries(output.properties)) {
+		const problem = check(prop, (raw as Record<string, unknown>)[name], (coerced as Record<string, unknown>)[name], `expected.${name}`);
+		if (problem) return problem;
+	}
+	return undefined;
+}
+
 export async function importFixtures(store: RegistryStore, promptId: string, file: string): Promise<ImportResult> {
 	const spec = await store.readDraft(promptId);
 	const ext = path.extname(file).toLowerCase();
@@ -94,7 +108,20 @@ export async function importFixtures(store: RegistryStore, promptId: string, fil
 			errors.push(claimed);
 			continue;
 		}
-		if ('expected' in data) data.expected = coerceToSchema(spec.output, data.expected);
+		if ('expected' in data) {
+			const raw = data.expected;
+			data.expected = coerceToSchema(spec.output, raw);
+			const unconverted = notConverted(spec.output, raw, data.expected);
+			if (unconverted) {
+				errors.push(new ConfigError(unconverted, { file, line: row.line, field: 'expected' }));
+				continue;
+			}
+			const problem = expectedProblem(spec.output, data.expected);
+			if (problem) {
+				errors.push(new ConfigError(problem, { file, line: row.line, field: 'expected' }));
+				continue;
+			}
+		}
 		const inputs = (typeof data.inputs === 'object' && data.inputs) || {};
 		if (data.id === undefined) data.id = `import-${sha256(canonicalJson(inputs)).slice(0, 16)}`;
 		data.source ??= 'import';
@@ -112,6 +139,21 @@ export async function importFixtures(store: RegistryStore, promptId: string, fil
 			if (error instanceof ConfigErrors) errors.push(...error.errors);
 			else if (error instanceof ConfigError) errors.push(error);
 			else throw error;
+		}
+	}
+	if (errors.length) throw errors.length === 1 ? errors[0] : new ConfigErrors(errors);
+
+	// A row whose inputs another fixture already covers would make a second fixture the prompt can never pass
+	// together with the first (or a duplicate): refuse it, naming that fixture.
+	for (const fixture of fixtures) {
+		const covering = await store.findFixtureByInputs(promptId, fixture.inputs);
+		if (covering && covering.id !== fixture.id) {
+			errors.push(
+				new ConfigError(
+					`the row has the same inputs as fixture "${covering.id}" (expected ${JSON.stringify(covering.expected)}): edit that fixture instead, or give this row "id": "${covering.id}" to update it`,
+					{ file, line: seen.get(fixture.id) },
+				),
+			);
 		}
 	}
 	if (errors.length) throw errors.length === 1 ? errors[0] : new ConfigErrors(errors);

@@ -7,11 +7,14 @@
  * call (no per-key entries), so the split stays sticky per key across refreshes.
  *
  * Stale-if-error: when a refresh finds the registry unreadable (RegistryUnavailableError: folder gone, permission
- * denied, I/O error, database down), the last good resolution keeps serving, marked `stale`, for at most
+ * denied, I/O error, database down; or a file changed in the last 2 s that does not parse yet: being written), the
+ * last good resolution keeps serving, marked `stale`, for at most
  * DEFAULT_STALE_IF_ERROR_MS after it was last read; after that, or on a cold start, the error is thrown. A registry
  * that reads but is wrong (hash mismatch, invalid YAML: a plain ConfigError) is never served stale.
  */
-import { RegistryUnavailableError } from './errors';
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { RegistryUnavailableError, YamlSyntaxError } from './errors';
 import { loadRelease, pickArm, type PromptRef, type ReleaseResolution } from './registry/resolve';
 import type { RegistryStore } from './registry/store';
 import type { ResolvedPrompt } from './types';
@@ -19,6 +22,23 @@ import type { ResolvedPrompt } from './types';
 export const DEFAULT_CACHE_TTL_MS = 30_000;
 /** How long after its last good read a resolution may be served while the registry is unreadable: 10 minutes. */
 export const DEFAULT_STALE_IF_ERROR_MS = 10 * 60_000;
+/** A registry file that does not parse and changed less than this long ago is taken as being written by someone. */
+export const MID_WRITE_WINDOW_MS = 2_000;
+
+/**
+ * The registry cannot be read right now: RegistryUnavailableError, or a file that does not parse and was changed in
+ * the last MID_WRITE_WINDOW_MS (another writer is in the middle of a non-atomic write; this package writes atomically).
+ */
+export function isUnreadableNow(error: unknown, now = Date.now()): boolean {
+	if (error instanceof RegistryUnavailableError) return true;
+	const file = error instanceof YamlSyntaxError ? error.location.file : undefined;
+	if (!file) return false;
+	try {
+		return now - statSync(path.resolve(file)).mtimeMs < MID_WRITE_WINDOW_MS;
+	} catch {
+		return false;
+	}
+}
 
 interface Entry {
 	/** When the value was fetched: each caller's own TTL bounds the age it accepts. */
@@ -57,8 +77,8 @@ export class ReleaseCache {
 			},
 			(error: unknown) => {
 				const good = this.lastGood.get(key);
-				if (!(error instanceof RegistryUnavailableError) || !good || this.now() - good.at > this.staleIfErrorMs) throw error;
-				return { ...good.value, stale: { since: new Date(Date.now() - (this.now() - good.at)).toISOString(), reason: error.message } };
+				if (!isUnreadableNow(error) || !good || this.now() - good.at > this.staleIfErrorMs) throw error;
+				return { ...good.value, stale: { since: new Date(Date.now() - (this.now() - good.at)).toISOString(), reason: (error as Error).message } };
 			},
 		);
 		this.entries.set(key, { at: t, value });

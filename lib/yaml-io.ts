@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
-import { ConfigError } from './errors';
+import { ConfigError, YamlSyntaxError } from './errors';
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -29,7 +29,7 @@ export function parseYaml(text: string, file: string): LoadedFile {
 	if (doc.errors.length > 0) {
 		const err = doc.errors[0];
 		const line = err.linePos?.[0]?.line ?? lineCounter.linePos(err.pos[0]).line;
-		throw new ConfigError(`invalid YAML: ${err.message.split('\n')[0]}. Fix the syntax at that line.`, {
+		throw new YamlSyntaxError(`invalid YAML: ${err.message.split('\n')[0]}. Fix the syntax at that line.`, {
 			file,
 			line,
 		});
@@ -39,7 +39,7 @@ export function parseYaml(text: string, file: string): LoadedFile {
 		data = doc.toJS({ maxAliasCount: 100 });
 	} catch (error) {
 		// An unresolved alias (`*name` before `&name`) or an alias bomb.
-		throw new ConfigError(`invalid YAML: ${(error as Error).message}`, { file });
+		throw new YamlSyntaxError(`invalid YAML: ${(error as Error).message}`, { file });
 	}
 	return {
 		file,

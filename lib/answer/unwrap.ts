@@ -48,7 +48,8 @@ function isFreeText(s: ScalarSchema): boolean {
 	return s.type === 'string' && !('enum' in s && s.enum) && !('format' in s && s.format);
 }
 
-function placeholderWord(s: ScalarSchema, text: string): boolean {
+/** Whether `text` stands for "not stated" for this schema (see the module doc); a declared enum word never does. */
+export function placeholderWord(s: ScalarSchema, text: string): boolean {
 	const word = text.trim().toLowerCase().replace(/\.$/, '').trim();
 	if ('enum' in s && s.enum?.some((v) => v.toLowerCase() === word)) return false;
 	return PLACEHOLDERS.has(word) || PLACEHOLDER_PHRASE.test(word) || (word === '' && isFreeText(s));
@@ -146,4 +147,28 @@ export function unwrapAnswer(schema: OutputSchema, value: unknown): Unwrapped {
 		inner = value.value;
 	}
 	return scalar(schema, inner, 'value', notes);
+}
+
+/**
+ * Why an expected value (a fixture's, an import row's, a correction's) can never be matched by a valid answer,
+ * because the answer reading reads that text as something else (a placeholder, the wire object's text, a quoted
+ * value); undefined when it can. `where` prefixes the reason, e.g. `expected`.
+ */
+export function expectedProblem(schema: OutputSchema, expected: unknown, where = 'expected'): string | undefined {
+	const check = (s: ScalarSchema, v: unknown, name: string): string | undefined => {
+		if (typeof v !== 'string') return undefined;
+		const read = scalar(s, v, name, []);
+		if (!read.ok) return read.reason.replace(`${name}: the model answered `, `${name} `);
+		if (read.value === v) return undefined;
+		return `${name} ${JSON.stringify(v)} can never be matched: an answer saying that is read as ${JSON.stringify(read.value)}; write ${JSON.stringify(read.value)}`;
+	};
+	if (schema.type === 'object') {
+		if (typeof expected !== 'object' || expected === null) return undefined;
+		for (const [name, prop] of Object.entries(schema.properties)) {
+			const problem = check(prop, (expected as Record<string, unknown>)[name], `${where}.${name}`);
+			if (problem) return problem;
+		}
+		return undefined;
+	}
+	return check(schema, expected, where);
 }

@@ -56,7 +56,7 @@ test('a bad row exits 2 naming file and line, and no fixture is written', async 
 	const csv = await cli(['fixtures', 'import', 'price-change', 'rows.csv'], cwd);
 	expect(csv.code).toBe(2);
 	expect(csv.stdout).toBe('');
-	expect(csv.stderr.trim()).toMatch(/^prompt-release: rows\.csv:3 field "expected": does not match the declared schema: value: Expected boolean, received string/);
+	expect(csv.stderr.trim()).toMatch(/^prompt-release: rows\.csv:3 field "expected": expected "maybe" is not a boolean: write true or false \(also read: yes\/no, y\/n, 1\/0\), not "maybe"/);
 
 	await write(cwd, 'rows.jsonl', '{"id": "fine", "inputs": {"subject": "a", "body": "b"}, "expected": true}\n{"inputs": {"subject": "a"\n');
 	const jsonl = await cli(['fixtures', 'import', 'price-change', 'rows.jsonl'], cwd);

@@ -66,11 +66,22 @@ describe('stale-if-error', () => {
 		expect(stale.stale?.reason).toMatch(/releases\.yaml: file is empty: it is probably being written right now/);
 	});
 
+	test('a file changed a moment ago that does not parse yet is being written: served stale', async () => {
+		const { store, root, cache, tick } = await releasedRegistry();
+		await fs.writeFile(path.join(root, 'price-change', 'releases.yaml'), 'channels:\n  production: {version: 1, contentHash: "sha256:');
+		tick(TTL + 1);
+		const stale = await cache.resolution(store, 'price-change', { channel: 'production' }, TTL);
+		expect(stale.stale?.reason).toMatch(/releases\.yaml/);
+	});
+
 	test('a registry that reads but is wrong is never served stale: invalid YAML, hash mismatch', async () => {
 		const { store, root, cache, tick } = await releasedRegistry();
 		const releases = path.join(root, 'price-change', 'releases.yaml');
 		const good = await fs.readFile(releases, 'utf8');
 		await fs.writeFile(releases, 'channels: [unclosed\n');
+		// Changed longer ago than the mid-write window: a broken file, not one being written.
+		const past = new Date(Date.now() - 10_000);
+		await fs.utimes(releases, past, past);
 		tick(TTL + 1);
 		const yamlError = await cache.resolution(store, 'price-change', { channel: 'production' }, TTL).catch((e: unknown) => e);
 		expect(yamlError).toBeInstanceOf(ConfigError);
