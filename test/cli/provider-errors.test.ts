@@ -1,0 +1,32 @@
+/** Provider errors through `prompt-release test` as a user meets them: what the message names, what the exit code and the stored run are. */
+import * as path from 'node:path';
+import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
+import { cli, exists, makeRegistry, promptYaml, RULES, serverEnv, write, type FixtureSpec } from './helpers';
+
+let server: ModelServer;
+
+beforeAll(async () => {
+	server = await startModelServer({ rules: RULES });
+});
+afterAll(async () => server.close());
+beforeEach(() => server.reset());
+
+const completions = () => server.requests.filter((r) => r.method === 'POST');
+
+/** The price-change prompt on an OpenAI-compatible server that only the prompt file names. */
+function compatiblePrompt(baseUrl: string): string {
+	return promptYaml().replace('  provider: openai\n', `  provider: openai-compatible\n  baseUrl: ${baseUrl}\n`);
+}
+
+test('a base URL on a port fetch refuses (10080) is fatal: exit 2 naming the bad port, no run stored, no request made', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	await write(promptDir, 'prompt.yaml', compatiblePrompt('http://127.0.0.1:10080/v1'));
+	expect((await cli(['commit', 'price-change'], cwd)).code).toBe(0);
+	const result = await cli(['test', 'price-change', '--concurrency', '1'], cwd, serverEnv(server));
+	expect(result.code).toBe(2);
+	expect(result.stderr).toContain('cannot call openai-compatible at http://127.0.0.1:10080/v1: fetch refuses port 10080');
+	expect(result.stderr).toContain('run the server on another port');
+	expect(result.stderr).not.toMatch(/check that the server is running/);
+	expect(result.stderr).toContain('No run was stored.');
+	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
+});
