@@ -268,6 +268,18 @@ describe('provider errors name the real cause', () => {
 		expect(!result.valid && result.reason).toMatch(/^input plus maxTokens exceed the context window of model "test-model": shorten this item's input, lower model\.maxTokens or use a model with a larger context window \(HTTP 400 invalid_request_error: input length/);
 	});
 
+	it.each<Wire>(['openai-compatible', 'responses'])('%s: a 200 whose body is an error (OpenRouter style) keeps the provider\'s message and is classified by its code', async (wire) => {
+		const result = await call(specFor(wire), { kind: 'raw', status: 200, body: JSON.stringify({ error: { message: 'Provider returned error', code: 502 } }), headers: { 'content-type': 'application/json' } });
+		expect(result).toMatchObject({ valid: false, retryable: true });
+		expect(!result.valid && result.reason).toMatch(/^provider error: openai\S* \(http:\S+\) failed with a server error: try again later \(error in an HTTP 200 response, code 502: Provider returned error\)$/);
+		expect(!result.valid && result.reason).not.toMatch(/without "choices"|without "output"/);
+	});
+
+	it('a 200 error body with an account code is fatal like the same HTTP error', async () => {
+		const error = await fatalOf(specFor('openai-compatible'), { kind: 'raw', status: 200, body: JSON.stringify({ error: { message: 'Insufficient credits', code: 402 } }), headers: { 'content-type': 'application/json' } });
+		expect(error.message).toMatch(/refused the account behind the key .*\(error in an HTTP 200 response, code 402: Insufficient credits\)/);
+	});
+
 	it.each<Wire>(['openai', 'anthropic'])('%s: a connection reset mid-request says it was reset, is retryable, and does not blame the base URL', async (wire) => {
 		const result = await call(specFor(wire), { kind: 'reset' });
 		expect(result).toMatchObject({ valid: false, retryable: true });
@@ -300,5 +312,19 @@ describe('provider errors name the real cause', () => {
 	it('the provider\'s own 404 for an unknown model still names the model', async () => {
 		const error = await fatalOf(specFor('anthropic'), { kind: 'status', status: 404 });
 		expect(error.message).toMatch(/^model "test-model" is not available at anthropic/);
+	});
+
+	it('an OpenAI-compatible answer whose content is a list of text parts is read, with no repair call', async () => {
+		const body = {
+			id: 'c1',
+			object: 'chat.completion',
+			created: 1,
+			model: 'test-model',
+			choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: [{ type: 'text', text: '{"value": ' }, { type: 'text', text: 'true}' }] } }],
+			usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+		};
+		const result = await call(specFor('openai-compatible'), { kind: 'raw', status: 200, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+		expect(result).toMatchObject({ valid: true, value: true, rawOutput: '{"value": true}' });
+		expect(posts()).toBe(1);
 	});
 });

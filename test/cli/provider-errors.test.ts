@@ -30,3 +30,17 @@ test('a base URL on a port fetch refuses (10080) is fatal: exit 2 naming the bad
 	expect(result.stderr).toContain('No run was stored.');
 	expect(await exists(path.join(promptDir, 'runs'))).toBe(false);
 });
+
+test('a 401 from an OpenAI-compatible server named by model.baseUrl names OPENAI_COMPATIBLE_API_KEY, the key that server gets', async () => {
+	const { cwd, promptDir } = await makeRegistry();
+	await write(promptDir, 'prompt.yaml', compatiblePrompt(server.openaiBaseUrl));
+	expect((await cli(['commit', 'price-change'], cwd)).code).toBe(0);
+	server.enqueue({ kind: 'status', status: 401 });
+	const env = serverEnv(server, { OPENAI_BASE_URL: 'https://api.openai.com/v1', OPENAI_COMPATIBLE_API_KEY: 'compat-key-123' });
+	const result = await cli(['test', 'price-change', '--concurrency', '1', '--max-retries', '0'], cwd, env);
+	expect(result.code).toBe(2);
+	expect(result.stderr).toContain('rejected the API key: set a valid key in OPENAI_COMPATIBLE_API_KEY (HTTP 401');
+	expect(result.stderr).not.toContain('OPENAI_API_KEY');
+	expect(completions()).toHaveLength(1);
+	expect(completions()[0].headers.authorization).toBe('Bearer compat-key-123');
+});
