@@ -327,4 +327,11 @@ describe('provider errors name the real cause', () => {
 		expect(result).toMatchObject({ valid: true, value: true, rawOutput: '{"value": true}' });
 		expect(posts()).toBe(1);
 	});
+
+	it('a transient failure of the repair call keeps why the first answer was rejected', async () => {
+		const result = await call(specFor('openai'), { kind: 'answer', text: 'maybe' }, { kind: 'status', status: 503 });
+		expect(result).toMatchObject({ valid: false, retryable: true });
+		expect(!result.valid && result.reason).toMatch(/^provider error: openai .* failed with a server error: try again later \(HTTP 503.*\) \(in the repair call; first answer: .+\)$/);
+		expect(posts()).toBe(2);
+	});
 });
