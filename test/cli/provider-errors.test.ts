@@ -44,3 +44,17 @@ test('a 401 from an OpenAI-compatible server named by model.baseUrl names OPENAI
 	expect(completions()).toHaveLength(1);
 	expect(completions()[0].headers.authorization).toBe('Bearer compat-key-123');
 });
+
+test('a fault run at --concurrency 32 prints no MaxListenersExceededWarning, even where AbortSignals warn at 10 listeners (Node before 24)', async () => {
+	const fixtures: FixtureSpec[] = Array.from({ length: 96 }, (_, i) => ({ id: `f${i}`, subject: `mail ${i}`, body: 'Please find our new price list attached.', expected: true }));
+	const { cwd } = await makeRegistry({ fixtures });
+	server.setFaults({ rateLimited: 0.5, serverError: 0.3, reset: 0.05, retryAfterMs: 5, seed: 3 });
+	try {
+		const preload = path.resolve(__dirname, '..', 'support', 'abort-signals-warn-at-10.cjs');
+		const result = await cli(['test', 'price-change', '--concurrency', '32', '--max-retries', '2', '--timeout', '5000'], cwd, serverEnv(server, { NODE_OPTIONS: `--require ${preload}` }));
+		expect(result.code === 0 || result.code === 1).toBe(true);
+		expect(result.stderr).not.toMatch(/MaxListenersExceededWarning|memory leak/);
+	} finally {
+		server.setFaults(undefined);
+	}
+}, 60_000);
