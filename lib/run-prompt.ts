@@ -99,6 +99,8 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 	};
 	const read = (response: ProviderResponse) => readAnswer(spec.output, response, spec.model.maxTokens);
 
+	/** Why the first answer was rejected, once a repair call is under way: a failure of that call still says it. */
+	let firstReason: string | undefined;
 	try {
 		const messages: ChatTurn[] = [{ role: 'user', content: rendered.user }];
 		const first = await call(messages);
@@ -113,6 +115,7 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 			return invalid(verdict.reason, rawOf(first), meta, { refused: verdict.refused, retryable: verdict.retryable });
 		}
 		// Exactly one repair call that shows the model its error.
+		firstReason = verdict.reason;
 		const second = await call([...messages, { role: 'assistant', content: first.text || '(empty)' }, { role: 'user', content: repairMessage(verdict.reason, resolved) }]);
 		const again = read(second);
 		finish();
@@ -130,7 +133,8 @@ export async function runPrompt(resolved: ResolvedPrompt, variables: Record<stri
 		if (!(error instanceof ProviderError)) throw error;
 		error.meta = meta;
 		if (error.category === 'fatal' || options.signal?.aborted) throw error;
-		if (error.category === 'input') return invalid(error.message, null, meta, { retryable: false });
-		return invalid(`provider error: ${error.message}`, null, meta, { retryable: true });
+		const inRepair = firstReason !== undefined ? ` (in the repair call; first answer: ${firstReason})` : '';
+		if (error.category === 'input') return invalid(`${error.message}${inRepair}`, null, meta, { retryable: false });
+		return invalid(`provider error: ${error.message}${inRepair}`, null, meta, { retryable: true });
 	}
 }

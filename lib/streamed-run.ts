@@ -4,6 +4,7 @@
  * before it are done, and only the summary's running totals stay in memory (plus one number per fixture
  * for the latency percentiles). Memory is flat in the number of fixtures.
  */
+import { setMaxListeners } from 'node:events';
 import { DEFAULT_SEGMENT, findRegressions, newRunId, percentile, runOne, type BaselineView, type RunFixturesOptions } from './runner';
 import type { Fixture, FixtureResult, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
 
@@ -83,6 +84,9 @@ export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHe
 	const started = now();
 	const runId = options.runId ?? newRunId(started);
 	const abort = new AbortController();
+	// Every call in flight listens on this one signal (the SDK request, a wait for the limiter), each removing its
+	// listener when it ends: at --concurrency 32 that is far more than Node's default of 10 before it warns of a leak.
+	setMaxListeners(0, abort.signal);
 	const builder = new SummaryBuilder(options.baseline);
 	const source = Symbol.asyncIterator in options.fixtures ? (options.fixtures as AsyncIterable<Fixture>)[Symbol.asyncIterator]() : (function* () {
 		yield* options.fixtures as Iterable<Fixture>;

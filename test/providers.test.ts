@@ -342,11 +342,12 @@ describe('keys, base URLs and errors a user can act on', () => {
 		expect(err.fatal).toBe(true);
 	});
 
-	it('names the key on a 401 (fatal)', async () => {
+	it('names the key on a 401 (fatal): the key given with the base URL, never OPENAI_API_KEY, which that server is not sent', async () => {
 		server.enqueue({ kind: 'status', status: 401 });
 		const err = await providerError(openai().complete(request(spec())));
 		expect(err.status).toBe(401);
-		expect(err.message).toContain('OPENAI_API_KEY');
+		expect(err.message).toContain('set a valid key in the API key of the n8n credential');
+		expect(err.message).not.toContain('OPENAI_API_KEY');
 		expect(err.fatal).toBe(true);
 	});
 

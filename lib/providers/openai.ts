@@ -7,7 +7,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import type { Response as OpenAIResponse, ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
-import { fatal, toProviderError, type ProviderErrorContext } from './errors';
+import { errorInBody, fatal, toProviderError, type ProviderErrorContext } from './errors';
 import { chatEnd, responsesEnd } from './finish';
 import { openAIBatchApi } from './openai-batch';
 import type { BatchApi, BatchCapable } from '../batch/types';
@@ -18,6 +18,7 @@ export type OpenAIProviderName = 'openai' | 'openai-compatible';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 const KEY_HINT = 'OPENAI_API_KEY or the API key of the n8n credential';
+const CREDENTIAL_KEY = 'the API key of the n8n credential';
 
 /** OpenAI reasoning models (o1, o3, o4-mini, gpt-5…): Chat Completions rejects `max_tokens` and a non-default temperature. */
 const REASONING_MODEL = /^(o\d|gpt-5)/;
@@ -55,8 +56,17 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider, Bat
 			(explicit || paired ? this.options.apiKey : undefined) ??
 			(compatible ? env('OPENAI_COMPATIBLE_API_KEY') : undefined) ??
 			(paired ? env('OPENAI_API_KEY') : undefined);
-		if (apiKey) return { baseURL, apiKey };
-		if (compatible) return { baseURL, apiKey: PLACEHOLDER_KEY };
+		// Name only the places a key for this server is really read from, in the order they are tried.
+		const keyHint = [
+			explicit || paired ? CREDENTIAL_KEY : undefined,
+			compatible ? 'OPENAI_COMPATIBLE_API_KEY' : undefined,
+			paired ? 'OPENAI_API_KEY' : undefined,
+		]
+			.filter((s): s is string => s !== undefined)
+			.reverse()
+			.join(' or ');
+		if (apiKey) return { baseURL, apiKey, keyHint };
+		if (compatible) return { baseURL, apiKey: PLACEHOLDER_KEY, keyHint };
 		const unpaired = env('OPENAI_API_KEY') && !paired ? ` (OPENAI_API_KEY is only sent to ${hostUrl ?? DEFAULT_BASE_URL})` : '';
 		throw fatal(new ProviderError(`no OpenAI API key for model "${model.name}" at ${baseURL}: set ${KEY_HINT}${unpaired}`));
 	}
@@ -69,12 +79,12 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider, Bat
 	/** The OpenAI Batch API for `model`'s server and key (see openai-batch.ts). Throws like `complete` without a key. */
 	batchApi(model: ModelSpec): BatchApi {
 		const settings = this.settings(model);
-		return openAIBatchApi(this.client(settings, (o) => new OpenAI(o)), this, this.errorContext(model.name, settings.baseURL, KEY_HINT));
+		return openAIBatchApi(this.client(settings, (o) => new OpenAI(o)), this, this.errorContext(model.name, settings.baseURL, settings.keyHint ?? KEY_HINT));
 	}
 
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const settings = this.settings(request.model);
-		const context = this.errorContext(request.model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('OPENAI_API_KEY'), env('OPENAI_COMPATIBLE_API_KEY')]);
+		const context = this.errorContext(request.model.name, settings.baseURL, settings.keyHint ?? KEY_HINT, [settings.apiKey, env('OPENAI_API_KEY'), env('OPENAI_COMPATIBLE_API_KEY')]);
 		const started = Date.now();
 		const client = this.client(settings, (o) => new OpenAI(o));
 		try {
@@ -157,6 +167,8 @@ function compatibleServer(context: ProviderErrorContext): boolean {
 
 function readChat(completion: unknown, context: ProviderErrorContext): ProviderResponse {
 	if (!isObject(completion) || !Array.isArray(completion.choices)) {
+		const reported = errorInBody(completion, context);
+		if (reported) throw reported;
 		throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "choices": is this an OpenAI-compatible chat completions endpoint?`);
 	}
 	const chat = completion as unknown as ChatCompletion;
@@ -165,7 +177,7 @@ function readChat(completion: unknown, context: ProviderErrorContext): ProviderR
 	const refusal = typeof message?.refusal === 'string' && message.refusal ? message.refusal : undefined;
 	const reasoningTokens = chat.usage?.completion_tokens_details?.reasoning_tokens;
 	return {
-		text: typeof message?.content === 'string' ? message.content : '',
+		text: contentText(message?.content),
 		usage: { inputTokens: chat.usage?.prompt_tokens ?? 0, outputTokens: chat.usage?.completion_tokens ?? 0 },
 		model: chat.model,
 		// A refusal is how the answer ended, whatever finish_reason says (OpenAI sends "stop" with it).
@@ -175,8 +187,22 @@ function readChat(completion: unknown, context: ProviderErrorContext): ProviderR
 	};
 }
 
+/**
+ * The text of a chat message's `content`: a string (OpenAI), or a list of parts (`[{type: 'text', text}]`, as some
+ * OpenAI-compatible servers send), whose text parts are joined in order.
+ */
+function contentText(content: unknown): string {
+	if (typeof content === 'string') return content;
+	if (!Array.isArray(content)) return '';
+	return content
+		.map((part: unknown) => (isObject(part) && (part.type === 'text' || part.type === 'output_text') && typeof part.text === 'string' ? part.text : ''))
+		.join('');
+}
+
 function readResponses(result: unknown, context: ProviderErrorContext): ProviderResponse {
 	if (!isObject(result) || !Array.isArray(result.output)) {
+		const reported = errorInBody(result, context);
+		if (reported) throw reported;
 		throw new ProviderError(`${context.provider} (${context.baseURL}) returned a response without "output": does this server implement the Responses API?`);
 	}
 	const response = result as unknown as OpenAIResponse;

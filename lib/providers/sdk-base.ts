@@ -1,7 +1,7 @@
 /** What the OpenAI and Anthropic providers share: options, environment look-ups, one SDK client per server and key. */
-import { limitedFetch, limiterFor, type FetchLike } from '../throughput/shared-limiters';
+import { limitedFetch, limiterFor, stopRetriesOnAccountErrors, type FetchLike } from '../throughput/shared-limiters';
 import type { ProviderName } from '../types';
-import type { ProviderErrorContext } from './errors';
+import { assertFetchablePort, type ProviderErrorContext } from './errors';
 import type { ProviderOptions } from './types';
 
 /** Sent to servers that only a prompt file names (never a real key); local servers ignore it, the SDKs insist on one. */
@@ -25,6 +25,8 @@ export interface ClientSettings {
 	baseURL: string;
 	/** Undefined (Anthropic only): the SDK finds the credential itself. */
 	apiKey?: string;
+	/** Where a key for this server is read from, as error messages name it (default: the provider's usual hint). */
+	keyHint?: string;
 }
 
 /** The SDK options both clients take: base URL, key, the SDK's own timeout and retries, extra headers. */
@@ -58,20 +60,23 @@ export abstract class SdkProvider<Client> {
 	/**
 	 * One client per server and key, so all calls share its connection pool. Unless `adaptive: false`, the
 	 * client's fetch goes through the process-wide adaptive limiter of that server and key (docs/adr/0030).
+	 * Either way, an error response that says the account cannot be used (quota, billing) is marked so the SDK
+	 * does not retry it. Throws a fatal ProviderError for a base URL on a port `fetch` refuses to open.
 	 */
 	protected client(settings: ClientSettings, make: (options: SdkClientOptions) => Client): Client {
 		const key = `${settings.baseURL}\n${settings.apiKey ?? ''}`;
 		let client = this.clients.get(key);
 		if (!client) {
+			assertFetchablePort(this.name, settings.baseURL);
 			client = make({
 				baseURL: settings.baseURL,
 				...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
 				timeout: this.timeoutMs,
 				maxRetries: this.maxRetries,
 				defaultHeaders: this.options.headers,
-				...(this.options.adaptive === false
-					? {}
-					: { fetch: limitedFetch(limiterFor(settings.baseURL, settings.apiKey), { rpm: this.options.requestsPerMinute }) }),
+				fetch: stopRetriesOnAccountErrors(
+					this.options.adaptive === false ? undefined : limitedFetch(limiterFor(settings.baseURL, settings.apiKey), { rpm: this.options.requestsPerMinute }),
+				),
 			});
 			this.clients.set(key, client);
 		}

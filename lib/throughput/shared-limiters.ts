@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { AdaptiveLimiter, type LimiterStats, type RequestCost } from './limiter';
 import { readRateHeaders } from './rate-headers';
+import { isAccountRefusal, readServerDetail } from '../providers/errors';
 
 const REGISTRY = Symbol.for('n8n-nodes-prompt-release.limiters');
 
@@ -81,5 +82,36 @@ export function limitedFetch(limiter: AdaptiveLimiter, options: { rpm?: number; 
 		}
 		ticket.done(response.status, readRateHeaders(response.headers));
 		return response;
+	};
+}
+
+/**
+ * A `fetch` that reads every 4xx/5xx error body once and tells the SDK what it says, through the SDK's own
+ * `x-should-retry` header (both the openai and @anthropic-ai/sdk clients obey it before their status rules):
+ * a 4xx whose body says the account cannot be used (`insufficient_quota`, billing, deactivated; see
+ * isAccountRefusal) gets `x-should-retry: false`, so a quota error is sent once instead of once per retry.
+ * A body that is a one-element list around the error object (Gemini's OpenAI-compatible endpoint) is passed on
+ * as that object, so the SDK's error carries the server's message and code. Other responses pass unchanged.
+ */
+export function stopRetriesOnAccountErrors(inner: FetchLike = (input, init) => fetch(input, init)): FetchLike {
+	return async (input, init) => {
+		const response = await inner(input, init);
+		if (response.status < 400 || response.body === null) return response;
+		const text = await response.text();
+		let parsed: unknown;
+		try {
+			parsed = JSON.parse(text);
+		} catch {
+			parsed = undefined;
+		}
+		const headers = new Headers(response.headers);
+		// The text is already decoded: these would describe the original bytes, not the new body.
+		headers.delete('content-encoding');
+		headers.delete('content-length');
+		const first: unknown = Array.isArray(parsed) && parsed.length === 1 ? parsed[0] : undefined;
+		const unwrapped = first !== null && typeof first === 'object' && 'error' in first;
+		const body = unwrapped ? JSON.stringify(first) : text;
+		if (parsed !== undefined && response.status < 500 && isAccountRefusal(response.status, readServerDetail(parsed, ''))) headers.set('x-should-retry', 'false');
+		return new Response(body, { status: response.status, statusText: response.statusText, headers });
 	};
 }

@@ -153,8 +153,9 @@ export class RunPromptRelease implements INodeType {
 				// invalid outcome, whether the node goes on or fails; a cancelled item is no outcome.
 				if (signal.aborted) throw cancelledError(node, i); // another item's error is the node's
 				if (resolved && !recorded) recordOutcome(env.store, resolved, 'invalid');
-				if (!continueOnFail) throw toNodeError(node, error, { itemIndex: i, promptId });
-				const message = toNodeError(node, error, { itemIndex: i, promptId }).message;
+				// Named once, like Extract Signal's "item 2, signal "b"": which item failed, then which prompt.
+				if (!continueOnFail) throw toNodeError(node, error, { itemIndex: i, subject: `item ${i}`, promptId });
+				const message = toNodeError(node, error, { itemIndex: i, subject: `item ${i}`, promptId }).message;
 				return {
 					json: {
 						...invalidBase(),

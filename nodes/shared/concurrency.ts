@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { NodeOperationError, type INode } from 'n8n-workflow';
 import { toNodeError } from './errors';
@@ -24,6 +25,9 @@ export async function mapLimited<T>(
 ): Promise<T[]> {
 	const controller = new AbortController();
 	const signal = outer ? AbortSignal.any([controller.signal, outer]) : controller.signal;
+	// Every task in flight listens on this signal (its SDK request, a wait for the limiter) and removes its listener
+	// when it ends: a high concurrency is far more than Node's default of 10 before it warns of a leak.
+	setMaxListeners(0, controller.signal, signal);
 	const run = pLimit(limit);
 	const results: T[] = new Array<T>(count);
 	let failure: { error: unknown } | undefined;

@@ -1,6 +1,6 @@
 /** Core errors → n8n node errors that tell the user what to fix. */
 import { NodeApiError, NodeError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
-import { ConfigError, ConfigErrors, InputError, PromptReleaseError, ProviderError } from '../../lib/errors';
+import { ConfigError, ConfigErrors, InputError, PromptReleaseError, ProviderError, type ProviderErrorCategory } from '../../lib/errors';
 
 export interface ErrorContext {
 	itemIndex?: number;
@@ -12,10 +12,17 @@ export interface ErrorContext {
 	description?: string;
 }
 
+/** What to do about a provider error, by its class: only a transient failure is helped by retries or a longer timeout. */
+const PROVIDER_HINTS: Record<ProviderErrorCategory, string> = {
+	fatal: 'Retrying will not help: check the model credential (API key, Base URL), the account\'s plan and billing, and the prompt\'s model name.',
+	input: 'This item\'s input cannot be answered by this model (too long for it, or refused by the provider\'s input filter): shorten the input or use a model with a larger context window; a filtered item needs a person.',
+	transient: 'The provider failed for now: try again later, or raise Timeout / Max Retries in the node options.',
+};
+
 function hintFor(error: unknown): string | undefined {
 	if (error instanceof InputError) return 'Check the node\'s Variables: every required input of the prompt needs a value of the declared type.';
 	if (error instanceof ConfigError || error instanceof ConfigErrors) return 'Check the prompt registry (the Prompt Registry credential\'s folder) and the prompt/release chosen in this node.';
-	if (error instanceof ProviderError) return 'Check the model credential (API key, Base URL), the prompt\'s model name, or raise Timeout / Max Retries in the node options.';
+	if (error instanceof ProviderError) return PROVIDER_HINTS[error.category];
 	return undefined;
 }
 

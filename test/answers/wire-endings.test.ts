@@ -263,15 +263,134 @@ describe('provider errors are classified by what the provider says', () => {
 		expect(!result.valid && result.reason).toMatch(message);
 	});
 
-	it('a run stops at a fatal quota error: nothing is stored, the error says billing; the SDK is not asked to retry forever', async () => {
+	it.each([true, false])('a run stops at a fatal quota error: nothing is stored, the error says billing; the SDK sends it once, no retries (adaptive %s)', async (adaptive) => {
 		const spec = specFor('openai');
 		const quota = { kind: 'status' as const, status: 429, body: { error: { message: 'You exceeded your current quota.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } } };
 		server.enqueue(...Array.from({ length: 30 }, () => quota));
-		const provider = createProvider(spec.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k', maxRetries: 2 });
+		const provider = createProvider(spec.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k', maxRetries: 2, adaptive });
 		const inputs = { subject: 's', body: 'b' };
 		const fixtures = Array.from({ length: 10 }, (_, i) => fixture(`f${i}`, inputs, true));
 		await expect(runFixtures({ resolved: resolvedOf(spec), provider, concurrency: 1, fixtures })).rejects.toMatchObject({ category: 'fatal', message: expect.stringMatching(/billing/) });
-		// One fixture's call and its SDK retries, then the run stopped.
-		expect(posts()).toBe(3);
+		// One request: the body's insufficient_quota reaches the SDK with x-should-retry: false, so it does not retry a 429 it cannot fix.
+		expect(posts()).toBe(1);
+	});
+
+	it('a plain 429 rate limit is still retried by the SDK', async () => {
+		const spec = specFor('openai');
+		server.enqueue({ kind: 'status', status: 429, headers: { 'retry-after-ms': '10' } }, { kind: 'answer', text: '{"value": true}' });
+		const provider = createProvider(spec.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k', maxRetries: 2 });
+		const result = await runPrompt(resolvedOf(spec), { subject: 's', body: 'b' }, provider);
+		expect(result).toMatchObject({ valid: true, value: true });
+		expect(posts()).toBe(2);
+	});
+});
+
+describe('provider errors name the real cause', () => {
+	async function fatalOf(spec: PromptSpec, ...answers: Behaviour[]): Promise<ProviderError> {
+		const error = await call(spec, ...answers).then(
+			(r) => r,
+			(e: unknown) => e,
+		);
+		expect(error).toBeInstanceOf(ProviderError);
+		expect((error as ProviderError).category).toBe('fatal');
+		return error as ProviderError;
+	}
+
+	it('Gemini\'s 429 "Resource has been exhausted (e.g. check quota)" (a list around the error) is a rate limit, retryable, not an account problem', async () => {
+		const body = [{ error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } }];
+		const result = await call(specFor('openai-compatible'), { kind: 'status', status: 429, body });
+		expect(result).toMatchObject({ valid: false, retryable: true });
+		expect(!result.valid && result.reason).toMatch(/^provider error: rate limited by openai-compatible .*\(HTTP 429 RESOURCE_EXHAUSTED: Resource has been exhausted \(e\.g\. check quota\)\.\)$/);
+		expect(!result.valid && result.reason).not.toMatch(/refused the account|billing/);
+	});
+
+	it('a 400 that merely mentions billing (a field name) is a rejected request, not an account refusal', async () => {
+		const error = await fatalOf(specFor('openai'), { kind: 'status', status: 400, body: { error: { message: 'billing address field too long', type: 'invalid_request_error', param: 'billing_address', code: null } } });
+		expect(error.message).toMatch(/rejected the request for model "test-model": check the prompt's model settings/);
+		expect(error.message).not.toMatch(/refused the account/);
+	});
+
+	it.each<[string, Wire, Behaviour]>([
+		['Anthropic 400 billing_error type', 'anthropic', { kind: 'status', status: 400, body: { type: 'error', error: { type: 'billing_error', message: 'Billing issue' } } }],
+		['OpenAI 429 "exceeded your current quota" without a code', 'openai', { kind: 'status', status: 429, body: { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'requests', code: null } } }],
+		['OpenAI 403 billing_not_active', 'openai', { kind: 'status', status: 403, body: { error: { message: 'Billing is not active for this account.', type: 'invalid_request_error', code: 'billing_not_active' } } }],
+		['a proxy\'s 400 "Your account has been suspended"', 'openai-compatible', { kind: 'status', status: 400, body: { error: { message: 'Your account has been suspended.' } } }],
+	])('%s is an account refusal', async (_name, wire, behaviour) => {
+		const error = await fatalOf(specFor(wire), behaviour);
+		expect(error.message).toMatch(/refused the account behind the key/);
+	});
+
+	it('Anthropic\'s "input length and `max_tokens` exceed context limit" is this item\'s input problem, not fatal', async () => {
+		const message = 'input length and `max_tokens` exceed context limit: 199000 + 2000 > 200000, decrease input length or `max_tokens` and try again';
+		const result = await call(specFor('anthropic'), { kind: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } } });
+		expect(result).toMatchObject({ valid: false, retryable: false, rawOutput: null });
+		expect(!result.valid && result.reason).toMatch(/^input plus maxTokens exceed the context window of model "test-model": shorten this item's input, lower model\.maxTokens or use a model with a larger context window \(HTTP 400 invalid_request_error: input length/);
+	});
+
+	it.each<Wire>(['openai-compatible', 'responses'])('%s: a 200 whose body is an error (OpenRouter style) keeps the provider\'s message and is classified by its code', async (wire) => {
+		const result = await call(specFor(wire), { kind: 'raw', status: 200, body: JSON.stringify({ error: { message: 'Provider returned error', code: 502 } }), headers: { 'content-type': 'application/json' } });
+		expect(result).toMatchObject({ valid: false, retryable: true });
+		expect(!result.valid && result.reason).toMatch(/^provider error: openai\S* \(http:\S+\) failed with a server error: try again later \(error in an HTTP 200 response, code 502: Provider returned error\)$/);
+		expect(!result.valid && result.reason).not.toMatch(/without "choices"|without "output"/);
+	});
+
+	it('a 200 error body with an account code is fatal like the same HTTP error', async () => {
+		const error = await fatalOf(specFor('openai-compatible'), { kind: 'raw', status: 200, body: JSON.stringify({ error: { message: 'Insufficient credits', code: 402 } }), headers: { 'content-type': 'application/json' } });
+		expect(error.message).toMatch(/refused the account behind the key .*\(error in an HTTP 200 response, code 402: Insufficient credits\)/);
+	});
+
+	it.each<Wire>(['openai', 'anthropic'])('%s: a connection reset mid-request says it was reset, is retryable, and does not blame the base URL', async (wire) => {
+		const result = await call(specFor(wire), { kind: 'reset' });
+		expect(result).toMatchObject({ valid: false, retryable: true });
+		expect(!result.valid && result.reason).toMatch(/^provider error: the connection to \S+ at http:\/\/127\.0\.0\.1:\d+\S* was reset \(ECONNRESET\) before the answer was complete: try again$/);
+		expect(!result.valid && result.reason).not.toMatch(/could not connect|server is running/);
+	});
+
+	it.each<[Wire, number]>([
+		['openai', 6000],
+		['anthropic', 10080],
+		['openai-compatible', 1],
+	])('%s: a base URL on a port fetch refuses (port %i) is fatal and says so, before any request', async (wire, port) => {
+		const spec = specFor(wire);
+		const provider = createProvider(spec.model, { baseUrl: `http://127.0.0.1:${port}${wire === 'anthropic' ? '' : '/v1'}`, apiKey: 'test-key', maxRetries: 2 });
+		const error = await runPrompt(resolvedOf(spec), { subject: 's', body: 'b' }, provider).then(
+			(r) => r,
+			(e: unknown) => e,
+		);
+		expect(error).toBeInstanceOf(ProviderError);
+		expect(error).toMatchObject({ category: 'fatal' });
+		expect((error as ProviderError).message).toMatch(new RegExp(`fetch refuses port ${port} \\(a port on the "bad port" list of the WHATWG fetch standard.*\\): run the server on another port`));
+	});
+
+	it('a 404 "404 page not found" in plain text (a base URL without /v1) says nothing answers there, not that the model is missing', async () => {
+		const error = await fatalOf(specFor('openai-compatible'), { kind: 'raw', status: 404, body: '404 page not found', headers: { 'content-type': 'text/plain' } });
+		expect(error.message).toMatch(/^nothing answers at http:\/\/127\.0\.0\.1:\d+\/v1 for this API \(HTTP 404 from the server, not a model error\): check the base URL \(.*http:\/\/localhost:11434\/v1 for Ollama\) or the model name "test-model"/);
+		expect(error.message).not.toMatch(/is not available/);
+	});
+
+	it('the provider\'s own 404 for an unknown model still names the model', async () => {
+		const error = await fatalOf(specFor('anthropic'), { kind: 'status', status: 404 });
+		expect(error.message).toMatch(/^model "test-model" is not available at anthropic/);
+	});
+
+	it('an OpenAI-compatible answer whose content is a list of text parts is read, with no repair call', async () => {
+		const body = {
+			id: 'c1',
+			object: 'chat.completion',
+			created: 1,
+			model: 'test-model',
+			choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: [{ type: 'text', text: '{"value": ' }, { type: 'text', text: 'true}' }] } }],
+			usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+		};
+		const result = await call(specFor('openai-compatible'), { kind: 'raw', status: 200, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+		expect(result).toMatchObject({ valid: true, value: true, rawOutput: '{"value": true}' });
+		expect(posts()).toBe(1);
+	});
+
+	it('a transient failure of the repair call keeps why the first answer was rejected', async () => {
+		const result = await call(specFor('openai'), { kind: 'answer', text: 'maybe' }, { kind: 'status', status: 503 });
+		expect(result).toMatchObject({ valid: false, retryable: true });
+		expect(!result.valid && result.reason).toMatch(/^provider error: openai .* failed with a server error: try again later \(HTTP 503.*\) \(in the repair call; first answer: .+\)$/);
+		expect(posts()).toBe(2);
 	});
 });

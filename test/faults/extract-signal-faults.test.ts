@@ -65,7 +65,7 @@ it('1,000 items under 429/5xx/resets/timeouts: every item valid-and-correct or i
 		const [entry] = item.json._invalid as Array<{ reason: string; retryable: boolean }>;
 		expect(item.json).not.toHaveProperty('priceChange');
 		if (entry.retryable) {
-			expect(entry.reason).toMatch(/^provider error: (rate limited|openai .* failed with a server error|request to openai .* timed out|could not connect|openai .* closed the connection|openai .* did not complete)/);
+			expect(entry.reason).toMatch(/^provider error: (rate limited|openai .* failed with a server error|request to openai .* timed out|could not connect|the connection to openai at .* was reset \(ECONNRESET\) before the answer was complete|openai .* closed the connection|openai .* did not complete)/);
 			reasons.transient++;
 		} else {
 			expect(CASES[(item.json.n as number) % CASES.length][1]).toBeNull();

@@ -1,4 +1,5 @@
 /** The bounded, order-keeping, stop-on-first-error map the three nodes use for items. */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { INode } from 'n8n-workflow';
 import { KeyedSerializer, concurrencyOf, mapLimited } from '../../nodes/shared/concurrency';
 
@@ -33,6 +34,46 @@ describe('mapLimited', () => {
 		await expect(promise).rejects.toMatchObject({ name: 'NodeOperationError', message: 'item 1 broke' });
 		expect(started).toEqual([0, 1]); // 2..5 were queued and never start
 		expect(aborted).toEqual([0]);
+	});
+
+	it('lifts the listener limit of the shared signal, so 32 tasks listening on it print no MaxListenersExceededWarning where signals warn at 10 (Node before 24)', async () => {
+		// Emulate Node 20/22, where a new AbortSignal warns past 10 listeners (Node 24 made it unlimited).
+		const NativeController = globalThis.AbortController;
+		const nativeAny = AbortSignal.any.bind(AbortSignal);
+		globalThis.AbortController = class extends NativeController {
+			constructor() {
+				super();
+				setMaxListeners(10, this.signal);
+			}
+		};
+		AbortSignal.any = (signals: AbortSignal[]) => {
+			const signal = nativeAny(signals);
+			setMaxListeners(10, signal);
+			return signal;
+		};
+		const limits = new Set<number>();
+		try {
+			const outer = new NativeController();
+			await mapLimited(
+				node,
+				32,
+				32,
+				async (i, signal) => {
+					const listener = () => undefined;
+					signal.addEventListener('abort', listener); // what each model call does while it is in flight
+					limits.add(getMaxListeners(signal));
+					await tick(20);
+					signal.removeEventListener('abort', listener);
+					return i;
+				},
+				outer.signal,
+			);
+		} finally {
+			globalThis.AbortController = NativeController;
+			AbortSignal.any = nativeAny;
+		}
+		// 0 is "no limit": Node warns past the limit (the warning goes to the real process, not Jest's sandbox).
+		expect([...limits]).toEqual([0]);
 	});
 
 	it('reads the concurrency option defensively', () => {

@@ -173,6 +173,9 @@ describe('Extract Signal', () => {
 		expect(error.message.match(/signal "/g)).toHaveLength(1);
 		expect(error.message).toMatch(/quota, billing or a deactivated key\/organisation\): check the plan and billing details/);
 		expect(error.message).toContain('insufficient_quota');
+		// The hint matches the class: a fatal error is not helped by retries or a longer timeout.
+		expect(error.description).toMatch(/^Retrying will not help: check the model credential \(API key, Base URL\), the account's plan and billing/);
+		expect(error.description).not.toMatch(/Timeout|Max Retries/);
 	});
 
 	it('routes the item to invalid with the provider error as reason with continueOnFail', async () => {

@@ -189,14 +189,16 @@ describe('Run Prompt Release', () => {
 		expect(result.status).toBe('error');
 		const error = result.nodeError('Run')!;
 		expect(error.name).toBe('NodeApiError');
-		expect(error.message).toMatch(/^prompt "price-change": openai \(http:\/\/127\.0\.0\.1:\d+\/v1\) rejected the API key/);
+		// The item is named once, then the prompt (like Extract Signal's "item 0, signal …").
+		expect(error.message).toMatch(/^item 0, prompt "price-change": openai \(http:\/\/127\.0\.0\.1:\d+\/v1\) rejected the API key/);
+		expect(error.message.match(/item 0/g)).toHaveLength(1);
 
 		world.server.reset();
 		world.server.enqueue({ kind: 'status', status: 401 });
 		result = await run(runNode({ options: { maxRetries: 1, concurrency: 1 } }, { onError: 'continueRegularOutput' }));
 		const [failed, ok] = jsonOf(result.outputOf('Run'));
 		expect(failed).toMatchObject({ valid: false, retryable: false, rawOutput: null, prompt: 'price-change', version: 1, channel: 'production', provider: 'openai' });
-		expect(failed.reason).toContain('rejected the API key');
+		expect(failed.reason).toMatch(/^item 0, prompt "price-change": openai .* rejected the API key/);
 		expect(ok).toMatchObject({ valid: true, value: false });
 	});
 

@@ -129,7 +129,8 @@ describe('runPrompt', () => {
 	test('a transient provider failure is an invalid, retryable result with the meta of the calls so far', async () => {
 		const provider = new ScriptedProvider(['not json', new ProviderError('rate limited by openai', 429)]);
 		const result = await runPrompt(resolvedOf(makeSpec(), 2), vars, provider);
-		expect(result).toMatchObject({ valid: false, retryable: true, reason: 'provider error: rate limited by openai', rawOutput: null });
+		// The failure came in the repair call: the reason still says why the first answer was rejected.
+		expect(result).toMatchObject({ valid: false, retryable: true, reason: 'provider error: rate limited by openai (in the repair call; first answer: the answer is not JSON: "not json")', rawOutput: null });
 		expect(result.meta).toMatchObject({ prompt: 'price-change', version: 2, calls: 2, inputTokens: 10, outputTokens: 2, repaired: false, finishReasons: ['stop'] });
 	});
 
