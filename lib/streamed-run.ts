@@ -21,6 +21,8 @@ export class SummaryBuilder {
 	private inputTokens = 0;
 	private outputTokens = 0;
 	private cost = 0;
+	private cached = 0;
+	private batched = 0;
 	private readonly regressions: string[] = [];
 
 	constructor(private readonly baseline?: RunReport | BaselineView) {}
@@ -42,6 +44,8 @@ export class SummaryBuilder {
 		this.inputTokens += r.inputTokens ?? 0;
 		this.outputTokens += r.outputTokens ?? 0;
 		this.cost += r.costUsd ?? 0;
+		if (r.cached) this.cached++;
+		if (r.batch) this.batched++;
 		this.regressions.push(...findRegressions([r], this.baseline));
 	}
 
@@ -60,6 +64,8 @@ export class SummaryBuilder {
 			tokens: { input: this.inputTokens, output: this.outputTokens },
 			costUsd: Math.round(this.cost * 1e8) / 1e8,
 			runId,
+			cached: this.cached,
+			...(this.batched ? { batched: this.batched } : {}),
 		};
 	}
 }
