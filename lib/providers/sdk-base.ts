@@ -1,5 +1,5 @@
 /** What the OpenAI and Anthropic providers share: options, environment look-ups, one SDK client per server and key. */
-import { limitedFetch, limiterFor, type FetchLike } from '../throughput/shared-limiters';
+import { limitedFetch, limiterFor, SDK_TIMEOUT_WHEN_LIMITED, type FetchLike } from '../throughput/shared-limiters';
 import type { ProviderName } from '../types';
 import type { ProviderErrorContext } from './errors';
 import type { ProviderOptions } from './types';
@@ -66,12 +66,15 @@ export abstract class SdkProvider<Client> {
 			client = make({
 				baseURL: settings.baseURL,
 				...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
-				timeout: this.timeoutMs,
 				maxRetries: this.maxRetries,
 				defaultHeaders: this.options.headers,
+				// Through the limiter, the attempt timeout runs from the moment a request leaves it (limitedFetch).
 				...(this.options.adaptive === false
-					? {}
-					: { fetch: limitedFetch(limiterFor(settings.baseURL, settings.apiKey), { rpm: this.options.requestsPerMinute }) }),
+					? { timeout: this.timeoutMs }
+					: {
+							timeout: SDK_TIMEOUT_WHEN_LIMITED,
+							fetch: limitedFetch(limiterFor(settings.baseURL, settings.apiKey), { rpm: this.options.requestsPerMinute, timeoutMs: this.timeoutMs }),
+						}),
 			});
 			this.clients.set(key, client);
 		}
