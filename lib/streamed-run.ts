@@ -22,6 +22,8 @@ export class SummaryBuilder {
 	private inputTokens = 0;
 	private outputTokens = 0;
 	private cost = 0;
+	private cached = 0;
+	private batched = 0;
 	private readonly regressions: string[] = [];
 
 	constructor(private readonly baseline?: RunReport | BaselineView) {}
@@ -43,6 +45,8 @@ export class SummaryBuilder {
 		this.inputTokens += r.inputTokens ?? 0;
 		this.outputTokens += r.outputTokens ?? 0;
 		this.cost += r.costUsd ?? 0;
+		if (r.cached) this.cached++;
+		if (r.batch) this.batched++;
 		this.regressions.push(...findRegressions([r], this.baseline));
 	}
 
@@ -61,6 +65,8 @@ export class SummaryBuilder {
 			tokens: { input: this.inputTokens, output: this.outputTokens },
 			costUsd: Math.round(this.cost * 1e8) / 1e8,
 			runId,
+			cached: this.cached,
+			...(this.batched ? { batched: this.batched } : {}),
 		};
 	}
 }
@@ -105,10 +111,28 @@ export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHe
 			sinking = sinking.then(() => options.sink(r));
 		}
 	};
+	// Workers start one at a time, each once the one before it has pulled a fixture, up to the concurrency:
+	// never more workers than fixtures. A batch run asks for every fixture at once (concurrency 100,000), and
+	// that many workers all waiting on the fixture iterator would cost time quadratic in their number.
+	const limit = Math.max(1, options.concurrency ?? 4);
+	const workers: Promise<void>[] = [];
+	let exhausted = false;
+	const fail = (error: unknown): void => {
+		if (failure === undefined) failure = error;
+		abort.abort();
+	};
 	const worker = async (): Promise<void> => {
 		while (failure === undefined) {
-			const next = await source.next();
+			let next: IteratorResult<Fixture>;
+			try {
+				next = await source.next();
+			} catch (error) {
+				fail(error); // a fixture that cannot be read ends the run
+				return;
+			}
+			if (next.done) exhausted = true;
 			if (next.done || failure !== undefined) return;
+			if (!exhausted && workers.length < limit) workers.push(worker());
 			const index = nextIndex++;
 			try {
 				const r = await runOne(next.value, options, abort.signal);
@@ -118,14 +142,14 @@ export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHe
 				drain();
 				await sinking; // back-pressure: a slow sink slows the workers, memory stays bounded
 			} catch (error) {
-				if (failure === undefined) failure = error;
-				abort.abort();
+				fail(error);
 				return;
 			}
 		}
 	};
-	const workers = Math.max(1, options.concurrency ?? 4);
-	await Promise.all(Array.from({ length: workers }, worker));
+	workers.push(worker());
+	// Workers never reject (failures go to `failure`); the list grows while they start each other.
+	for (let i = 0; i < workers.length; i++) await workers[i];
 	await sinking.catch((error: unknown) => {
 		failure ??= error;
 	});

@@ -1,5 +1,5 @@
 /** What the OpenAI and Anthropic providers share: options, environment look-ups, one SDK client per server and key. */
-import { limitedFetch, limiterFor, stopRetriesOnAccountErrors, type FetchLike } from '../throughput/shared-limiters';
+import { limitedFetch, limiterFor, SDK_TIMEOUT_WHEN_LIMITED, stopRetriesOnAccountErrors, type FetchLike } from '../throughput/shared-limiters';
 import type { ProviderName } from '../types';
 import { assertFetchablePort, type ProviderErrorContext } from './errors';
 import type { ProviderOptions } from './types';
@@ -71,12 +71,15 @@ export abstract class SdkProvider<Client> {
 			client = make({
 				baseURL: settings.baseURL,
 				...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
-				timeout: this.timeoutMs,
 				maxRetries: this.maxRetries,
 				defaultHeaders: this.options.headers,
-				fetch: stopRetriesOnAccountErrors(
-					this.options.adaptive === false ? undefined : limitedFetch(limiterFor(settings.baseURL, settings.apiKey), { rpm: this.options.requestsPerMinute }),
-				),
+				// Through the limiter, the attempt timeout runs from the moment a request leaves it (limitedFetch).
+				...(this.options.adaptive === false
+					? { timeout: this.timeoutMs, fetch: stopRetriesOnAccountErrors() }
+					: {
+							timeout: SDK_TIMEOUT_WHEN_LIMITED,
+							fetch: stopRetriesOnAccountErrors(limitedFetch(limiterFor(settings.baseURL, settings.apiKey), { rpm: this.options.requestsPerMinute, timeoutMs: this.timeoutMs })),
+						}),
 			});
 			this.clients.set(key, client);
 		}

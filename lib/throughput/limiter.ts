@@ -41,7 +41,11 @@ export interface LimiterOptions {
 	maxConcurrency?: number;
 	/** Refill safety margin for followed budgets (default 0.97: plan with 97 % of the measured rate). */
 	safety?: number;
-	/** Wait after a 429 that says nothing about when to retry (default 500 ms, the SDKs' first backoff). */
+	/**
+	 * Wait for every request after a 429 that says nothing about when to retry (no Retry-After, no exhausted
+	 * budget). Default 0: such a 429 halves the window, and the refused request itself backs off in the SDK;
+	 * holding every other request too would turn a burst of such answers into one long idle stretch.
+	 */
 	defaultPauseMs?: number;
 	/** Clock, for tests (default Date.now). */
 	now?: () => number;
@@ -99,7 +103,7 @@ export class AdaptiveLimiter {
 		this.max = Math.max(1, options.maxConcurrency ?? 256);
 		this.window = this.max;
 		this.safety = options.safety ?? 0.97;
-		this.defaultPauseMs = options.defaultPauseMs ?? 500;
+		this.defaultPauseMs = options.defaultPauseMs ?? 0;
 		this.now = options.now ?? Date.now;
 	}
 

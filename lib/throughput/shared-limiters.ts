@@ -67,18 +67,36 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
  * A `fetch` for the SDK clients: each HTTP attempt (the SDK's retries included) waits for the limiter,
  * and its status and rate-limit headers go back to the limiter as soon as they arrive. Network errors
  * release the slot without teaching the limiter anything.
+ *
+ * `timeoutMs` is the attempt's timeout, counted from the moment the limiter lets the request go until its
+ * headers arrive: time spent waiting in the limiter is the process pacing itself, not the provider being
+ * slow, and must not turn a request that was never sent into a "timed out" failure. The client using this
+ * fetch gives the SDK a timeout of `SDK_TIMEOUT_WHEN_LIMITED` so that only this one applies; an abort from
+ * the SDK's signal (the caller cancelling) still ends the wait or the request at once.
  */
-export function limitedFetch(limiter: AdaptiveLimiter, options: { rpm?: number; fetch?: FetchLike } = {}): FetchLike {
+export function limitedFetch(limiter: AdaptiveLimiter, options: { rpm?: number; fetch?: FetchLike; timeoutMs?: number } = {}): FetchLike {
 	const inner: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
 	return async (input, init) => {
 		const signal = init?.signal ?? undefined;
 		const ticket = await limiter.acquire(estimateCost(init?.body), { rpm: options.rpm, signal });
 		let response: Response;
+		const timeoutMs = options.timeoutMs;
+		const attempt = timeoutMs !== undefined && timeoutMs > 0 ? new AbortController() : undefined;
+		let timer: NodeJS.Timeout | undefined;
+		const forward = (): void => attempt?.abort(signal?.reason);
+		if (attempt) {
+			if (signal?.aborted) attempt.abort(signal.reason);
+			else signal?.addEventListener('abort', forward, { once: true });
+			timer = setTimeout(() => attempt.abort(new DOMException('The operation timed out.', 'AbortError')), timeoutMs);
+		}
 		try {
-			response = await inner(input, init);
+			response = await inner(input, attempt ? { ...init, signal: attempt.signal } : init);
 		} catch (error) {
 			ticket.done();
 			throw error;
+		} finally {
+			if (timer) clearTimeout(timer);
+			signal?.removeEventListener('abort', forward);
 		}
 		ticket.done(response.status, readRateHeaders(response.headers));
 		return response;
@@ -115,3 +133,9 @@ export function stopRetriesOnAccountErrors(inner: FetchLike = (input, init) => f
 		return new Response(body, { status: response.status, statusText: response.statusText, headers });
 	};
 }
+
+/**
+ * The SDK timeout of a client whose fetch is `limitedFetch` with `timeoutMs`: long enough never to fire
+ * first (24 h), so the attempt timeout counts from the moment a request leaves the limiter.
+ */
+export const SDK_TIMEOUT_WHEN_LIMITED = 24 * 60 * 60 * 1000;

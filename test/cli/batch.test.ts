@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import type { RunReport } from '../../lib/types';
-import { CLI, cleanEnv, cli, exists, makeRegistry, readJson, RULES, serverEnv, tempDir, write } from './helpers';
+import { CLI, cleanEnv, cli, exists, makeRegistry, readJson, RULES, serverEnv, storedRuns, tempDir, write } from './helpers';
 
 let server: ModelServer;
 
@@ -27,10 +27,9 @@ beforeEach(() => {
 
 const PRICES = 'models:\n  "openai:gpt-4o-mini": {input: 1000000, output: 2000000}\n  "anthropic:claude-haiku-4-5": {input: 1000000, output: 2000000}\n';
 
+/** The stored runs, oldest first: each a summary document plus its results file (run format 2). */
 async function runs(cwd: string): Promise<RunReport[]> {
-	const dir = path.join(cwd, 'prompts', 'price-change', 'runs');
-	const names = (await fs.readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-	return Promise.all(names.map((n) => readJson<RunReport>(path.join(dir, n))));
+	return storedRuns(path.join(cwd, 'prompts', 'price-change'));
 }
 
 const batchEnv = (extra: Record<string, string> = {}) => serverEnv(server, { PROMPT_RELEASE_BATCH_POLL_MS: '10', ...extra });

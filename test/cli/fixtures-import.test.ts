@@ -19,7 +19,8 @@ test('JSONL rows are created, then updated on a second import', async () => {
 	expect(first.stderr).toBe('');
 	expect(first.code).toBe(0);
 	expect(first.stdout.trim()).toBe('imported 2 fixtures into price-change: 2 created, 0 updated');
-	const files = await listFiles(path.join(promptDir, 'fixtures'));
+	// The fixture files; `fixtures/.index/` beside them is the documented inputs index, not a fixture.
+	const files = (await listFiles(path.join(promptDir, 'fixtures'))).filter((f) => !f.startsWith('.index/'));
 	expect(files).toHaveLength(2);
 	expect(files).toContain('surcharge.yaml');
 	const generated = files.find((f) => f.startsWith('import-'))!;

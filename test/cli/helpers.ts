@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { FileRegistryStore } from '../../lib/registry/file-store';
 import type { ModelServer } from '../../lib/testing/model-server';
+import type { RunReport } from '../../lib/types';
 
 export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'bin', 'prompt-release.js');
 
@@ -156,4 +158,23 @@ export async function makeRegistry(options: { template?: string; fixtures?: Fixt
 
 export async function readJson<T = unknown>(file: string): Promise<T> {
 	return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+}
+
+/**
+ * The runs stored for the prompt in `promptDir`, oldest first, read as the store reads them: the summary
+ * document `runs/<id>.json` with its results from `runs/<id>.results.jsonl` (run format 2), or a run stored as
+ * one document.
+ */
+export async function storedRuns(promptDir: string): Promise<RunReport[]> {
+	const store = new FileRegistryStore(path.dirname(promptDir));
+	const promptId = path.basename(promptDir);
+	const ids = await store.listRuns(promptId);
+	return Promise.all(ids.map((id) => store.readRun(promptId, id)));
+}
+
+/** The newest stored run of the prompt in `promptDir` (see `storedRuns`). */
+export async function newestStoredRun(promptDir: string): Promise<RunReport> {
+	const runs = await storedRuns(promptDir);
+	if (!runs.length) throw new Error(`no runs stored in ${promptDir}`);
+	return runs[runs.length - 1];
 }

@@ -89,5 +89,9 @@ test('model-server serves the deterministic model until SIGTERM; init + test pas
 		child.kill('SIGTERM');
 	}
 	expect(await exited).toBe(0);
-	expect(await fs.readdir(path.join(cwd, 'prompts/price-change/runs'))).toHaveLength(1);
+	// One run stored: its summary document and its results file (run format 2).
+	const runFiles = (await fs.readdir(path.join(cwd, 'prompts/price-change/runs'))).sort();
+	expect(runFiles).toHaveLength(2);
+	const runId = runFiles[0].replace(/\.json$/, '');
+	expect(runFiles).toEqual([`${runId}.json`, `${runId}.results.jsonl`]);
 });

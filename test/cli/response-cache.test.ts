@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import type { RunReport } from '../../lib/types';
-import { cli, FIXED_TEMPLATE, listFiles, makeRegistry, readJson, RULES, serverEnv, tempDir, write } from './helpers';
+import { cli, FIXED_TEMPLATE, listFiles, makeRegistry, newestStoredRun, readJson, RULES, serverEnv, tempDir, write } from './helpers';
 
 let server: ModelServer;
 
@@ -28,9 +28,9 @@ async function setup(): Promise<{ cwd: string; cacheDir: string; env: Record<str
 	return { cwd, cacheDir, env: serverEnv(server, { PROMPT_RELEASE_CACHE: 'on' }) };
 }
 
+/** The newest stored run: its summary document plus its results file (run format 2). */
 async function newestRun(cwd: string): Promise<RunReport> {
-	const runs = (await fs.readdir(path.join(cwd, 'prompts', 'price-change', 'runs'))).filter((f) => f.endsWith('.json')).sort();
-	return readJson<RunReport>(path.join(cwd, 'prompts', 'price-change', 'runs', runs[runs.length - 1]));
+	return newestStoredRun(path.join(cwd, 'prompts', 'price-change'));
 }
 
 test('a rerun with prompt, model and inputs unchanged sends 0 requests; every result says it came from the cache and when it was fetched', async () => {

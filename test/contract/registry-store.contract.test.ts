@@ -149,6 +149,20 @@ describe.each(factories)('RegistryStore contract: $name', (factory) => {
 		await expect(t.store.readRun(spec.id, 'missing')).rejects.toThrow(/run "missing" not found/);
 	});
 
+	it('leaves a stored run exactly as it was when another run with its id is written', async () => {
+		await t.store.writeRun(runOf(spec.id, '20260101-a'));
+		const before = await t.store.readRun(spec.id, '20260101-a');
+		const other = runOf(spec.id, '20260101-a');
+		other.results = [{ fixtureId: 'x', passed: false }, { fixtureId: 'y', passed: false }, { fixtureId: 'z', passed: true }] as unknown as RunReport['results'];
+		await expect(t.store.writeRun(other)).rejects.toThrow(/already exists/);
+		const writer = await t.store.createRunWriter(spec.id, '20260101-a');
+		for (const r of other.results) await writer.append(r);
+		await expect(writer.commit(other)).rejects.toThrow(/already exists/);
+		await writer.discard();
+		expect(await t.store.readRun(spec.id, '20260101-a')).toEqual(before);
+		expect(await t.store.listRuns(spec.id)).toEqual(['20260101-a']);
+	});
+
 	it('appends outcomes from concurrent writers without losing any', async () => {
 		const rec = (w: number, i: number): OutcomeRecord => ({ at: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z`, arm: w % 2 ? 'canary' : 'stable', version: 1, key: `w${w}-${i}` }) as unknown as OutcomeRecord;
 		await Promise.all(Array.from({ length: 20 }, (_, w) => t.store.appendOutcomes(spec.id, 'canary-1', Array.from({ length: 5 }, (_, i) => rec(w, i)))));

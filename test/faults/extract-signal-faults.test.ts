@@ -38,7 +38,7 @@ it('1,000 items under 429/5xx/resets/timeouts: every item valid-and-correct or i
 				parameters: {
 					signals: { signal: [{ field: 'priceChange', prompt: 'price-change', release: 'production' }] },
 					variables: { variable: [{ name: 'email_body', value: '={{ $json.body }}' }] },
-					options: { concurrency: 64, timeoutMs: 2000, maxRetries: 2 },
+					options: { concurrency: 64, timeout: 2000, maxRetries: 2 }, // the node options "Timeout (Ms)" (timeout) and "Max Retries"
 				},
 			},
 		],

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import type { FrozenVersion, RunReport } from '../../lib/types';
-import { cli, exists, FIXED_TEMPLATE, makeRegistry, readJson, RULES, serverEnv } from '../cli/helpers';
+import { cli, exists, FIXED_TEMPLATE, makeRegistry, newestStoredRun, RULES, serverEnv } from '../cli/helpers';
 
 const MODELS = ['gpt-4o-mini', 'gpt-new'];
 const WORSE = {
@@ -49,9 +49,9 @@ async function snapshot(): Promise<{ releases: string; draft: string; versions: 
 	};
 }
 
+/** The newest stored run: its summary document plus its results file (run format 2). */
 async function newestRun(): Promise<RunReport> {
-	const runs = (await fs.readdir(path.join(promptDir, 'runs'))).sort();
-	return readJson<RunReport>(path.join(promptDir, 'runs', runs[runs.length - 1]));
+	return newestStoredRun(promptDir);
 }
 
 test('a model that is worse on some fixtures is rejected with exactly those fixtures named; nothing changes', async () => {

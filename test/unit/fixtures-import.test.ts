@@ -27,7 +27,8 @@ async function setup(output?: OutputSchema) {
 		await fs.writeFile(p, text);
 		return p;
 	};
-	const fixtureFiles = async () => (await fs.readdir(path.join(root, 'delay-days', 'fixtures')).catch(() => [] as string[])).sort();
+	// The fixture files; `fixtures/.index/` beside them is the documented inputs index, not a fixture.
+	const fixtureFiles = async () => (await fs.readdir(path.join(root, 'delay-days', 'fixtures')).catch(() => [] as string[])).filter((f) => f !== '.index').sort();
 	return { store, root, file, fixtureFiles };
 }
 

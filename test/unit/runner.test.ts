@@ -1,6 +1,7 @@
 import { ProviderError } from '../../lib/errors';
 import { findRegressions, fixtureInputsHash, newRunId, percentile, runFixtures, summarize } from '../../lib/runner';
-import type { FixtureResult, RunReport } from '../../lib/types';
+import { streamFixtureRun } from '../../lib/streamed-run';
+import type { Fixture, FixtureResult, RunReport } from '../../lib/types';
 import { answering, fixture, makeSpec, resolvedOf, runReport, ScriptedProvider } from './helpers';
 
 function result(fixtureId: string, passed: boolean, over: Partial<FixtureResult> = {}): FixtureResult {
@@ -215,6 +216,29 @@ describe('runFixtures', () => {
 		expect(report.results.map((r) => r.fixtureId)).toEqual(fixtures.map((f) => f.id));
 		expect(report.summary.passed).toBe(12);
 		expect(seen.sort()).toEqual(fixtures.map((f) => f.id));
+	});
+
+	test('a concurrency far above the fixture count (batch runs ask for 100,000) runs every fixture at once without a worker per unit of concurrency', async () => {
+		const fixtures = Array.from({ length: 4 }, (_, i) => fixture(`f${i}`, { subject: 's', body: `${i} days` }, i));
+		let pulls = 0;
+		async function* stream(): AsyncGenerator<Fixture> {
+			for (const f of fixtures) {
+				await new Promise((r) => setTimeout(r, 1));
+				yield f;
+			}
+		}
+		const source = stream();
+		const counted: AsyncIterable<Fixture> = {
+			[Symbol.asyncIterator]: () => ({ next: () => ((pulls++), source.next()) }),
+		};
+		const provider = answering(days, 20);
+		const startedAt = Date.now();
+		const header = await streamFixtureRun({ resolved, fixtures: counted, provider, concurrency: 100_000, sink: () => undefined });
+		expect(Date.now() - startedAt).toBeLessThan(2_000);
+		expect(provider.maxInFlight).toBe(4);
+		// Each fixture once, plus one "done" per worker: at most one worker more than there are fixtures.
+		expect(pulls).toBeLessThanOrEqual(2 * fixtures.length + 1);
+		expect(header.summary.passed).toBe(4);
 	});
 
 	test('concurrency below 1 runs one at a time', async () => {

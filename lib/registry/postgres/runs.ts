@@ -31,12 +31,28 @@ export class PostgresRunWriter implements RunWriter {
 		private readonly ensurePrompt: () => Promise<void>,
 	) {}
 
+	private exists(): ConfigError {
+		return new ConfigError(`run ${this.runId} already exists for prompt "${this.promptId}" in registry ${this.db.location}`);
+	}
+
+	/**
+	 * Insert the buffered results, unless a run with this id is already stored: its result rows must never
+	 * be touched (nor would the primary key let them be), and the caller gets the documented "already
+	 * exists" error rather than a key violation. One statement, so the check and the insert see one snapshot.
+	 */
 	private async flush(): Promise<void> {
 		if (!this.batch.length) return;
 		const seqs = this.batch.map((_, i) => this.seq - this.batch.length + i);
 		const bodies = this.batch.map((r) => JSON.stringify(r));
 		this.batch = [];
-		await this.db.query(`INSERT INTO {s}.run_results (prompt_id, run_id, seq, body) SELECT $1, $2, s, b FROM unnest($3::int[], $4::jsonb[]) AS t(s, b)`, [this.promptId, this.runId, seqs, bodies]);
+		const inserted = await this.db.query(
+			`INSERT INTO {s}.run_results (prompt_id, run_id, seq, body)
+			 SELECT $1, $2, s, b FROM unnest($3::int[], $4::jsonb[]) AS t(s, b)
+			 WHERE NOT EXISTS (SELECT 1 FROM {s}.runs WHERE prompt_id = $1 AND run_id = $2)
+			 RETURNING 1`,
+			[this.promptId, this.runId, seqs, bodies],
+		);
+		if (inserted.length !== seqs.length) throw this.exists();
 	}
 
 	async append(result: FixtureResult): Promise<void> {
@@ -52,7 +68,7 @@ export class PostgresRunWriter implements RunWriter {
 		void _drop;
 		const body = JSON.parse(JSON.stringify({ ...rest, format: RUN_FORMAT, resultCount: this.seq })) as Record<string, unknown>;
 		const rows = await this.db.query(`INSERT INTO {s}.runs (prompt_id, run_id, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`, [this.promptId, this.runId, body]);
-		if (!rows.length) throw new ConfigError(`run ${this.runId} already exists for prompt "${this.promptId}" in registry ${this.db.location}`);
+		if (!rows.length) throw this.exists();
 	}
 
 	async discard(): Promise<void> {
