@@ -33,13 +33,13 @@ export interface ProviderErrorContext {
 
 /** Replace every occurrence of a known key (whole, or a server's echo of its first 12+ characters) with a marker. */
 export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+	const mark = '[redacted API key]';
+	// A key echoed inside a URL or form body arrives percent-encoded (`/` → %2F, `+` → %2B): redact that form too.
+	const forms = [...new Set(secrets.filter((s) => s.length >= 8).flatMap((s) => [s, encodeURIComponent(s)]))].sort((x, y) => y.length - x.length);
 	let out = text;
-	for (const secret of secrets) {
-		if (secret.length < 8) continue;
-		out = out.split(secret).join('[redacted API key]');
-		// Servers often echo a key's first characters; 12 or more of them are a leak too.
-		for (let n = secret.length - 1; n >= 12; n--) out = out.split(secret.slice(0, n)).join('[redacted API key]');
-	}
+	for (const form of forms) out = out.split(form).join(mark);
+	// Servers often echo a key's first characters; 12 or more of them are a leak too.
+	for (const form of forms) for (let n = form.length - 1; n >= 12; n--) out = out.split(form.slice(0, n)).join(mark);
 	return out;
 }
 
