@@ -183,15 +183,22 @@ export class FileRegistryStore implements RegistryStore {
 		return checkFixture(await this.load(file), fixtureId, spec);
 	}
 
-	/** Upsert the fixture file, then its inputs-index entry (dropping the entry of its old inputs when they changed). */
-	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
+	/**
+	 * Upsert the fixture file, then its inputs-index entry (dropping the entry of its old inputs when they changed).
+	 * A new id is created with an exclusive create (one of many concurrent writers wins it and returns true);
+	 * the others replace it atomically and return false. `text` is the YAML to write (default: the fixture's).
+	 */
+	async writeFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture))): Promise<boolean> {
 		assertPromptId(fixture.id, 'fixture id');
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
-		const before = await this.readFixture(promptId, fixture.id).catch(() => undefined);
-		await writeFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
+		const file = path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`);
+		const created = await createFileExclusive(file, text);
+		const before = created ? undefined : await this.readFixture(promptId, fixture.id).catch(() => undefined);
+		if (!created) await writeFileAtomic(file, text);
 		if (before && canonicalJson(before.inputs) !== canonicalJson(fixture.inputs)) await index.remove(before.inputs, fixture.id);
 		await index.set(fixture.inputs, fixture.id);
+		return created;
 	}
 
 	private releasesFile(promptId: string): string {

@@ -187,22 +187,24 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.length ? this.fixtureOf(promptId, fixtureId, rows[0].body, spec) : undefined;
 	}
 
-	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
+	/** One upsert; `xmax = 0` in RETURNING tells an inserted row (true) from an updated one (false), atomically. */
+	async writeFixture(promptId: string, fixture: Fixture): Promise<boolean> {
 		assertPromptId(promptId);
 		assertPromptId(fixture.id, 'fixture id');
 		const upsert = () =>
-			this.query(
+			this.query<{ created: boolean }>(
 				`INSERT INTO {s}.fixtures (prompt_id, fixture_id, body, inputs_key) VALUES ($1, $2, $3, md5(($3::jsonb -> 'inputs')::text))
-				 ON CONFLICT (prompt_id, fixture_id) DO UPDATE SET body = EXCLUDED.body, inputs_key = EXCLUDED.inputs_key, updated_at = now()`,
+				 ON CONFLICT (prompt_id, fixture_id) DO UPDATE SET body = EXCLUDED.body, inputs_key = EXCLUDED.inputs_key, updated_at = now()
+				 RETURNING (xmax = 0) AS created`,
 				[promptId, fixture.id, plain(fixture)],
 			);
 		// One round trip on the hot path (corrections from many workers); the prompt row only when missing.
 		try {
-			await upsert();
+			return (await upsert())[0].created;
 		} catch (error) {
 			if (!(error instanceof ConfigError && /SQLSTATE 23503/.test(error.message))) throw error;
 			await this.ensurePrompt(promptId);
-			await upsert();
+			return (await upsert())[0].created;
 		}
 	}
 
