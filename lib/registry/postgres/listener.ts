@@ -11,6 +11,9 @@ import { parseReleaseChange, RELEASES_CHANNEL } from './notify';
 import { clientConfig, connectionKey, locationOf, type PostgresSettings } from './settings';
 import type { PostgresRegistryStore } from './store';
 
+/** The longest wait between reconnect attempts after the database went away. */
+export const DEFAULT_MAX_BACKOFF_MS = 5_000;
+
 export type ListenerState = 'connecting' | 'listening' | 'down' | 'closed';
 
 export interface ListenerOptions {
@@ -18,8 +21,13 @@ export interface ListenerOptions {
 	log?: (message: string) => void;
 	/** First reconnect delay in ms (doubles per failed attempt up to maxBackoffMs). Default 250. */
 	minBackoffMs?: number;
-	/** Longest reconnect delay in ms. Default 30 000. */
+	/** Longest reconnect delay in ms. Default 5 000 (DEFAULT_MAX_BACKOFF_MS): a rollback made during an outage reaches workers soon after. */
 	maxBackoffMs?: number;
+}
+
+/** The wait before reconnect attempt `attempt + 1`: minBackoffMs doubling per failed attempt, capped at maxBackoffMs. */
+export function reconnectDelay(attempt: number, options: ListenerOptions = {}): number {
+	return Math.min(options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, (options.minBackoffMs ?? 250) * 2 ** attempt);
 }
 
 /** One LISTEN connection for one database; invalidates the cache entries of every schema registered on it. */
@@ -100,7 +108,7 @@ export class ReleaseListener {
 		this.state = 'down';
 		client.removeAllListeners('notification');
 		client.end().catch(() => undefined);
-		const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.minBackoffMs ?? 250) * 2 ** this.attempt);
+		const delay = reconnectDelay(this.attempt, this.options);
 		this.attempt += 1;
 		this.firstConnect = false;
 		this.log(
