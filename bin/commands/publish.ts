@@ -7,7 +7,7 @@ import { folderStore, postgresStore } from '../shared/postgres';
 import { shownPath } from '../shared/registry';
 
 async function publish(folder: string, prompts: string[], opts: { to?: string }): Promise<number> {
-	const target = postgresStore(opts.to ?? process.env.PROMPT_RELEASE_REGISTRY, '--to');
+	const target = postgresStore(opts.to ?? process.env.PROMPT_RELEASE_REGISTRY, '--to', true);
 	const source = folderStore(folder, '<folder>');
 	const report = await publishRegistry(source, target, prompts);
 	for (const p of report.prompts) {

@@ -2,12 +2,15 @@
 import { FileRegistryStore, isPostgresUrl, parsePostgresUrl, PostgresRegistryStore } from '../../lib';
 import { UsageError } from './exit';
 
-/** The PostgreSQL registry a `--to`/`--from`/`--registry` value names; a folder there is a usage error. */
-export function postgresStore(url: string | undefined, option: string): PostgresRegistryStore {
+/**
+ * The PostgreSQL registry a `--to`/`--from`/`--registry` value names; a folder there is a usage error.
+ * Only with `createSchema` (publish) may its first use create a schema that does not exist.
+ */
+export function postgresStore(url: string | undefined, option: string, createSchema = false): PostgresRegistryStore {
 	if (!url || !isPostgresUrl(url)) {
 		throw new UsageError(`${option} needs a PostgreSQL registry URL such as postgres://user@host:5432/db?schema=prompts${url ? ` (got "${url}")` : ''}`);
 	}
-	return new PostgresRegistryStore(parsePostgresUrl(url));
+	return new PostgresRegistryStore({ ...parsePostgresUrl(url), createSchema });
 }
 
 /** The git registry folder of publish/pull (a URL there is a usage error). */

@@ -22,6 +22,12 @@ export interface PostgresSettings {
 	maxConnections: number;
 	/** Run pending migrations on first use (default true; `?migrate=false` for a runtime user without DDL rights). */
 	autoMigrate: boolean;
+	/**
+	 * May the first use create a schema that does not exist yet? Only `publish` (and `db migrate`, which migrates
+	 * directly) set it: for every other use a missing schema is a mistyped `?schema=`, refused with the names of the
+	 * registry schemas there are. Never set from a URL.
+	 */
+	createSchema?: boolean;
 }
 
 export const DEFAULT_SCHEMA = 'prompt_release';
