@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ConfigError, ConfigErrors } from '../../errors';
+import { ConfigError, ConfigErrors, PromptReleaseError } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
 import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from '../store';
@@ -65,7 +65,8 @@ export class PostgresRegistryStore implements RegistryStore {
 	}
 
 	private dbError(error: unknown): Error {
-		if (error instanceof ConfigError) return error;
+		// Our own errors (a refused rollback, a bad release state) pass unchanged, as the file store throws them.
+		if (error instanceof PromptReleaseError) return error;
 		const e = error as Error & { code?: string };
 		if (isUnavailableDbError(error)) {
 			return unavailable(`PostgreSQL registry ${this.location} does not answer: ${e.message}${e.code ? ` (${e.code})` : ''}: check that the database is up and reachable`);
