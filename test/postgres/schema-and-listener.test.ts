@@ -8,7 +8,7 @@ import { migrate, LATEST_VERSION, schemaVersion } from '../../lib/registry/postg
 import { closeListeners, listenForReleases, reconnectDelay } from '../../lib/registry/postgres/listener';
 import { isUnavailableDbError } from '../../lib/registry/unavailable';
 import { forgetSchemaChecks } from '../../lib/registry/postgres/ready';
-import { locationOf, parsePostgresUrl } from '../../lib/registry/postgres/settings';
+import { clientConfig, locationOf, parsePostgresUrl } from '../../lib/registry/postgres/settings';
 import { PostgresRegistryStore } from '../../lib/registry/postgres/store';
 import { closeRegistryConnections } from '../../lib/registry/open';
 import { contentHash } from '../../lib/hash';
@@ -37,7 +37,7 @@ describe('registry URL', () => {
 	it('names what to fix in a bad URL', () => {
 		expect(() => parsePostgresUrl('postgres://u@h:5432/')).toThrow(/names no database/);
 		expect(() => parsePostgresUrl('postgres://u@h/db?schema=Bad-Name')).toThrow(/schema "Bad-Name" is invalid/);
-		expect(() => parsePostgresUrl('postgres://u@h/db?sslmode=sometimes')).toThrow(/sslmode "sometimes" is invalid/);
+		expect(() => parsePostgresUrl('postgres://u@h/db?sslmode=sometimes')).toThrow(/sslmode "sometimes" is invalid .*use disable, allow, prefer, require, verify-ca, verify-full, no-verify/);
 		expect(() => parsePostgresUrl('postgres://u@h/db?schem=x')).toThrow(/parameter "schem" is unknown/);
 	});
 });
@@ -86,6 +86,50 @@ describe('release listener backoff', () => {
 	it('doubles from 250 ms and is capped at 5 s, so a reconnect never waits long after an outage', () => {
 		expect([0, 1, 2, 3, 4, 5, 10, 30].map((a) => reconnectDelay(a))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
 		expect(reconnectDelay(3, { minBackoffMs: 20, maxBackoffMs: 100 })).toBe(100);
+	});
+});
+
+describe('passwords with URL delimiters', () => {
+	it('hint at percent-encoding and never show the password', () => {
+		for (const bad of ['postgres://ops:Sekr/t@db:5432/n8n', 'postgres://ops:Sekr#t@db:5432/n8n', 'postgres://ops:Sekr%t@db:5432/n8n', 'postgres://ops:Sekr?x&t@db:5432/n8n']) {
+			const error = (() => {
+				try {
+					parsePostgresUrl(bad);
+				} catch (e) {
+					return e as Error;
+				}
+				return undefined;
+			})();
+			expect(error?.message).toMatch(/percent-encode .*@ → %40.*# → %23/);
+			expect(error?.message).not.toMatch(/Sekr/);
+		}
+		expect(parsePostgresUrl('postgres://ops:p%40%3A%2F%23%3F%25%26s@db/n8n').password).toBe('p@:/#?%&s');
+	});
+});
+
+describe('SSL modes (libpq semantics, as pg-connection-string maps them with uselibpqcompat)', () => {
+	const ssl = (mode: string) => clientConfig(parsePostgresUrl(`postgres://u@h/db?sslmode=${mode}`)).ssl;
+
+	it('check the certificate only for verify-ca (chain) and verify-full (chain and host)', () => {
+		expect(ssl('disable')).toBe(false);
+		expect(ssl('allow')).toBe(false);
+		expect(ssl('prefer')).toEqual({ rejectUnauthorized: false });
+		expect(ssl('require')).toEqual({ rejectUnauthorized: false });
+		expect(ssl('no-verify')).toEqual({ rejectUnauthorized: false });
+		const ca = ssl('verify-ca') as { rejectUnauthorized: boolean; checkServerIdentity: () => unknown };
+		expect(ca.rejectUnauthorized).toBe(true);
+		expect(ca.checkServerIdentity()).toBeUndefined();
+		expect(ssl('verify-full')).toEqual({ rejectUnauthorized: true });
+		expect(clientConfig({ ...parsePostgresUrl('postgres://u@h/db?sslmode=verify-full'), allowUnauthorizedCerts: true }).ssl).toEqual({ rejectUnauthorized: false });
+	});
+
+	it('prefer falls back to a plain connection on a server without SSL; require fails there', async () => {
+		forgetSchemaChecks();
+		const s = schema();
+		await new PostgresRegistryStore({ ...parsePostgresUrl(pgUrl(s)), createSchema: true }).listPrompts();
+		expect(await new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&sslmode=prefer'))).listPrompts()).toEqual([]);
+		expect(await new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&sslmode=allow'))).listPrompts()).toEqual([]);
+		await expect(new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&sslmode=require'))).listPrompts()).rejects.toThrow(/does not support SSL/);
 	});
 });
 

@@ -9,6 +9,7 @@ import { Client, type Notification } from 'pg';
 import { sharedReleaseCache, type ReleaseCache } from '../../release-cache';
 import { parseReleaseChange, RELEASES_CHANNEL } from './notify';
 import { clientConfig, connectionKey, locationOf, type PostgresSettings } from './settings';
+import { settledSslOption } from './ssl';
 import type { PostgresRegistryStore } from './store';
 
 /** The longest wait between reconnect attempts after the database went away. */
@@ -78,7 +79,10 @@ export class ReleaseListener {
 	private async connect(): Promise<void> {
 		if (this.state === 'closed') return;
 		this.state = 'connecting';
-		const client = new Client(clientConfig(this.settings));
+		const config = clientConfig(this.settings);
+		const settled = await settledSslOption(connectionKey(this.settings));
+		if (settled !== undefined) config.ssl = settled;
+		const client = new Client(config);
 		this.client = client;
 		client.on('notification', this.onNotification);
 		client.on('error', (error) => this.dropped(client, error));

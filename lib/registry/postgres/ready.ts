@@ -5,7 +5,8 @@
 import type { Pool } from 'pg';
 import { ConfigError } from '../../errors';
 import { migrate, schemaVersion, versionProblem } from './migrations';
-import { connectionKey, locationOf, type PostgresSettings } from './settings';
+import { clientConfig, connectionKey, locationOf, type PostgresSettings } from './settings';
+import { settleSsl } from './ssl';
 
 const ready = new Map<string, Promise<void>>();
 
@@ -36,6 +37,7 @@ async function assertSchemaExists(pool: Pool, settings: PostgresSettings): Promi
 async function check(pool: Pool, settings: PostgresSettings): Promise<void> {
 	let current: number;
 	try {
+		await settleSsl(pool, connectionKey(settings), clientConfig(settings), settings.ssl);
 		current = await schemaVersion(pool, settings.schema);
 	} catch (error) {
 		throw new ConfigError(`cannot reach the PostgreSQL registry ${locationOf(settings)}: ${(error as Error).message}. Check host, port, database, user, password and SSL.`);
