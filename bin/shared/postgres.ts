@@ -13,6 +13,20 @@ export function postgresStore(url: string | undefined, option: string, createSch
 	return new PostgresRegistryStore({ ...parsePostgresUrl(url), createSchema });
 }
 
+/** Versions are frozen in git and reach PostgreSQL by publish: `what` (a command) refuses a PostgreSQL registry (exit 2). */
+export function refuseVersionsInDatabase(location: string, what: string): void {
+	if (isPostgresUrl(location)) {
+		throw new UsageError(
+			`${what} refused on a PostgreSQL registry: versions are made in git: ${what} in the registry folder (--registry <folder>), then publish ("prompt-release publish <folder> --to <postgres-url>"); nothing was written`,
+		);
+	}
+}
+
+/** A command that scaffolds or writes a folder was given a database URL: refused (exit 2) with what to do instead. */
+export function refuseUrlAsFolder(location: string, what: string, instead: string): void {
+	if (isPostgresUrl(location)) throw new UsageError(`${what} needs a registry folder, not a database URL: ${instead}; nothing was written`);
+}
+
 /** The git registry folder of publish/pull (a URL there is a usage error). */
 export function folderStore(folder: string, role: string): FileRegistryStore {
 	if (isPostgresUrl(folder)) throw new UsageError(`${role} must be a registry folder (the git checkout), not a database URL`);
