@@ -131,7 +131,8 @@ export class PostgresRegistryStore implements RegistryStore {
 			const versions = await this.listVersions(promptId);
 			throw new ConfigError(`prompt "${promptId}" has no version ${version} in registry ${this.location} (versions: ${versions.join(', ') || 'none yet — publish them from git'})`);
 		}
-		return checkVersionFile(this.row('versions', `prompt "${promptId}" version ${version}`, rows[0].body), promptId, version);
+		const repair = `re-publish version ${version} from git: prompt-release publish <folder> --to ${this.location} --repair ${promptId}@${version}`;
+		return checkVersionFile(this.row('versions', `prompt "${promptId}" version ${version}`, rows[0].body), promptId, version, repair);
 	}
 
 	async createVersion(promptId: string, frozen: FrozenVersion): Promise<boolean> {
