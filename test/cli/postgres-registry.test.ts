@@ -163,3 +163,10 @@ test('pull keeps the key order of the file it updates, and new files list inputs
 	const fresh = await fs.readFile(path.join(cwd, created), 'utf8');
 	expect(fresh.indexOf('subject:')).toBeLessThan(fresh.indexOf('body:'));
 });
+
+test('a run stored in PostgreSQL is named as a run in the database, not as a file path', async () => {
+	const r = await run('test', 'price-change', '--version', '1', '--registry', url);
+	expect(r.code).toBe(0);
+	expect(r.stdout).toMatch(new RegExp(`run: \\S+ \\(run \\S+ of "price-change" in postgres://postgres@127\\.0\\.0\\.1:5432/postgres\\?schema=${schema}\\)`));
+	expect(r.stdout).not.toMatch(/runs\/\S+\.json/);
+});
