@@ -7,12 +7,13 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ConfigError, ConfigErrors, PromptReleaseError } from '../../errors';
+import { ConfigError, PromptReleaseError } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
 import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from '../store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../../types';
 import { PostgresRunWriter, readRunBody, readRunRows } from './runs';
+import { streamFixtureRows } from './fixture-rows';
 import { ensureSchema } from './ready';
 import { isUnavailableDbError, unavailable } from '../unavailable';
 import { notifyReleaseChange } from './notify';
@@ -146,7 +147,8 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.length === 1;
 	}
 
-	private fixtureOf(promptId: string, id: string, body: unknown, spec?: PromptSpec): Fixture {
+	/** A fixture row checked by the file format's own checks (errors name the table, prompt and fixture). */
+	fixtureOf(promptId: string, id: string, body: unknown, spec?: PromptSpec): Fixture {
 		return checkFixture(this.row('fixtures', `prompt "${promptId}" fixture "${id}"`, body), id, spec);
 	}
 
@@ -156,30 +158,10 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.map((r) => this.fixtureOf(promptId, r.fixture_id, r.body, spec));
 	}
 
-	async *streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
+	/** Fixtures one at a time, in id order, 1000 rows per query (./fixture-rows.ts). */
+	streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
 		assertPromptId(promptId);
-		let after = '';
-		for (;;) {
-			const rows = await this.query<{ fixture_id: string; body: unknown }>(
-				`SELECT fixture_id, body FROM {s}.fixtures WHERE prompt_id = $1 AND fixture_id COLLATE "C" > $2 ORDER BY fixture_id COLLATE "C" LIMIT 1000`,
-				[promptId, after],
-			);
-			for (const row of rows) {
-				let fixture: Fixture;
-				try {
-					fixture = this.fixtureOf(promptId, row.fixture_id, row.body, spec);
-				} catch (error) {
-					if (!onProblem) throw error;
-					if (error instanceof ConfigErrors) error.errors.forEach(onProblem);
-					else if (error instanceof ConfigError) onProblem(error);
-					else throw error;
-					continue;
-				}
-				yield fixture;
-			}
-			if (rows.length < 1000) return;
-			after = rows[rows.length - 1].fixture_id;
-		}
+		return streamFixtureRows(this, promptId, (id, body) => this.fixtureOf(promptId, id, body, spec), onProblem);
 	}
 
 	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
