@@ -36,7 +36,13 @@ export class PostgresRunWriter implements RunWriter {
 		const seqs = this.batch.map((_, i) => this.seq - this.batch.length + i);
 		const bodies = this.batch.map((r) => JSON.stringify(r));
 		this.batch = [];
-		await this.db.query(`INSERT INTO {s}.run_results (prompt_id, run_id, seq, body) SELECT $1, $2, s, b FROM unnest($3::int[], $4::jsonb[]) AS t(s, b)`, [this.promptId, this.runId, seqs, bodies]);
+		try {
+			await this.db.query(`INSERT INTO {s}.run_results (prompt_id, run_id, seq, body) SELECT $1, $2, s, b FROM unnest($3::int[], $4::jsonb[]) AS t(s, b)`, [this.promptId, this.runId, seqs, bodies]);
+		} catch (error) {
+			// Results of a stored run with that id are there already: the same refusal as at commit.
+			if (error instanceof ConfigError && /run_results_pkey/.test(error.message)) throw this.exists();
+			throw error;
+		}
 	}
 
 	async append(result: FixtureResult): Promise<void> {
@@ -52,7 +58,11 @@ export class PostgresRunWriter implements RunWriter {
 		void _drop;
 		const body = JSON.parse(JSON.stringify({ ...rest, format: RUN_FORMAT, resultCount: this.seq })) as Record<string, unknown>;
 		const rows = await this.db.query(`INSERT INTO {s}.runs (prompt_id, run_id, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`, [this.promptId, this.runId, body]);
-		if (!rows.length) throw new ConfigError(`run ${this.runId} already exists for prompt "${this.promptId}" in registry ${this.db.location}`);
+		if (!rows.length) throw this.exists();
+	}
+
+	private exists(): ConfigError {
+		return new ConfigError(`run ${this.runId} already exists for prompt "${this.promptId}" in registry ${this.db.location}`);
 	}
 
 	async discard(): Promise<void> {
