@@ -143,7 +143,7 @@ export async function postgresFigures(): Promise<Record<string, Figure>> {
 	try {
 		cpSync(path.join(__dirname, '..', '..', 'examples', 'registry'), dir, { recursive: true });
 		const file = new FileRegistryStore(dir);
-		const pg = new PostgresRegistryStore(parsePostgresUrl(url));
+		const pg = new PostgresRegistryStore({ ...parsePostgresUrl(url), createSchema: true });
 		await publishRegistry(file, pg, [PROMPT]);
 		await pg.updateReleases(PROMPT, async () => file.readReleases(PROMPT));
 		await resolves(file, pg);

@@ -48,6 +48,7 @@ async function fixtureWithInputs(store: RegistryStore, promptId: string, inputs:
 	return store.findFixtureByInputs(promptId, inputs);
 }
 
+/** Record a person's correction as a fixture (created, or updating the one with the same inputs); `created` is atomic. */
 export async function recordCorrection(store: RegistryStore, input: CorrectionInput): Promise<{ fixture: Fixture; created: boolean }> {
 	const resolved = await resolvePrompt(store, input.promptId, { version: input.version ?? 'draft' });
 	const spec = resolved.spec;
@@ -83,6 +84,7 @@ export async function recordCorrection(store: RegistryStore, input: CorrectionIn
 		...((input.note ?? existing?.note) ? { note: input.note ?? existing?.note } : {}),
 		recorded: { version: resolved.version, modelOutput: input.modelOutput ?? null, at: (input.now ?? new Date()).toISOString() },
 	};
-	await store.writeFixture(input.promptId, fixture);
-	return { fixture, created: existing === undefined };
+	// `created` comes from the write itself: of two workers correcting the same new inputs at once, one creates.
+	const created = await store.writeFixture(input.promptId, fixture);
+	return { fixture, created };
 }

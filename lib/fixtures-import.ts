@@ -160,9 +160,8 @@ export async function importFixtures(store: RegistryStore, promptId: string, fil
 
 	const result: ImportResult = { created: [], updated: [] };
 	for (const fixture of fixtures) {
-		const existing = await store.readFixture(promptId, fixture.id);
-		await store.writeFixture(promptId, fixture);
-		(existing ? result.updated : result.created).push(fixture.id);
+		const created = await store.writeFixture(promptId, fixture);
+		(created ? result.created : result.updated).push(fixture.id);
 	}
 	return result;
 }

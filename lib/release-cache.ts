@@ -9,7 +9,8 @@
  * Stale-if-error: when a refresh finds the registry unreadable (RegistryUnavailableError: folder gone, permission
  * denied, I/O error, database down; or a file changed in the last 2 s that does not parse yet: being written), the
  * last good resolution keeps serving, marked `stale`, for at most
- * DEFAULT_STALE_IF_ERROR_MS after it was last read; after that, or on a cold start, the error is thrown. A registry
+ * DEFAULT_STALE_IF_ERROR_MS after it was last read, and the registry is tried again on the first call STALE_RETRY_MS
+ * later (not a full TTL: a rollback made during an outage is served soon after the registry is back); after that, or on a cold start, the error is thrown. A registry
  * that reads but is wrong (hash mismatch, invalid YAML: a plain ConfigError) is never served stale.
  */
 import { statSync } from 'node:fs';
@@ -24,6 +25,8 @@ export const DEFAULT_CACHE_TTL_MS = 30_000;
 export const DEFAULT_STALE_IF_ERROR_MS = 10 * 60_000;
 /** A registry file that does not parse and changed less than this long ago is taken as being written by someone. */
 export const MID_WRITE_WINDOW_MS = 2_000;
+/** While a stale resolution is served, the registry is tried again on the first call after this long (not a full TTL). */
+export const STALE_RETRY_MS = 1_000;
 
 /**
  * The registry cannot be read right now: RegistryUnavailableError, or a file that does not parse and was changed in
@@ -44,6 +47,8 @@ interface Entry {
 	/** When the value was fetched: each caller's own TTL bounds the age it accepts. */
 	at: number;
 	value: Promise<ReleaseResolution>;
+	/** Set when the value is a stale fallback: the registry is read again on the first call from then on. */
+	retryAt?: number;
 }
 
 function keyOf(store: RegistryStore, promptId: string, ref: PromptRef): string {
@@ -69,7 +74,7 @@ export class ReleaseCache {
 		const key = keyOf(store, promptId, ref);
 		const hit = this.entries.get(key);
 		const t = this.now();
-		if (hit && t - hit.at < ttlMs) return hit.value;
+		if (hit && t - hit.at < ttlMs && (hit.retryAt === undefined || t < hit.retryAt)) return hit.value;
 		const value = loadRelease(store, promptId, ref).then(
 			(resolution) => {
 				this.lastGood.set(key, { at: this.now(), value: resolution });
@@ -78,6 +83,8 @@ export class ReleaseCache {
 			(error: unknown) => {
 				const good = this.lastGood.get(key);
 				if (!isUnreadableNow(error) || !good || this.now() - good.at > this.staleIfErrorMs) throw error;
+				const entry = this.entries.get(key);
+				if (entry?.value === value) entry.retryAt = this.now() + STALE_RETRY_MS;
 				return { ...good.value, stale: { since: new Date(Date.now() - (this.now() - good.at)).toISOString(), reason: (error as Error).message } };
 			},
 		);

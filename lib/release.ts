@@ -266,12 +266,15 @@ export function channelStack(state: ReleasesState, channel: string): HistoryEntr
  * End a running canary (frozen or not; the stable version stays), or else point the channel back
  * at the version it had before the current one.
  */
+/** A rollback refused because there is nothing to roll back (to): exit 1 in the CLI, on every store alike. */
+export class RollbackRefused extends GateRefusal {}
+
 export async function rollbackChannel(store: RegistryStore, promptId: string, options: ReleaseOptions = {}): Promise<{ state: ReleasesState; entry: HistoryEntry }> {
 	const channel = options.channel ?? 'production';
 	let entry: HistoryEntry | undefined;
 	const state = await store.updateReleases(promptId, async (s) => {
 		const current = s.channels[channel];
-		if (!current) throw new ConfigError(`prompt "${promptId}" has nothing released on channel "${channel}": nothing to roll back`);
+		if (!current) throw new RollbackRefused(`prompt "${promptId}" has nothing released on channel "${channel}": nothing to roll back`);
 		const at = (options.now ?? new Date()).toISOString();
 		const by = options.by ?? currentUser();
 		if (current.canary) {
@@ -294,7 +297,7 @@ export async function rollbackChannel(store: RegistryStore, promptId: string, op
 		}
 		const stack = channelStack(s, channel);
 		if (stack.length < 2) {
-			throw new ConfigError(`nothing to roll back to: version ${current.version} is the only release left on "${promptId}" channel "${channel}"`);
+			throw new RollbackRefused(`nothing to roll back to: version ${current.version} is the only release left on "${promptId}" channel "${channel}"`);
 		}
 		const target = stack[stack.length - 2];
 		// The target must still be intact.

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { commitDraft, currentUser } from '../../lib';
 import { action } from '../shared/exit';
 import { out } from '../shared/output';
-import { openStore, registryOption, requirePrompt } from '../shared/registry';
+import { refuseVersionsInDatabase } from '../shared/postgres';
+import { openStore, registryDir, registryOption, requirePrompt } from '../shared/registry';
 
 async function commit(promptId: string, opts: { message?: string }, cmd: Command): Promise<number> {
+	refuseVersionsInDatabase(registryDir(cmd), 'commit');
 	const store = openStore(cmd);
 	await requirePrompt(store, promptId);
 	const frozen = await commitDraft(store, promptId, { message: opts.message, author: currentUser() });

@@ -7,6 +7,7 @@ import { ConfigError } from '../../lib';
 import { action } from '../shared/exit';
 import { EXAMPLE_FIXTURES, EXAMPLE_ID, EXAMPLE_PROMPT, EXAMPLE_README } from '../shared/example';
 import { out } from '../shared/output';
+import { refuseUrlAsFolder } from '../shared/postgres';
 import { registryDir, registryOption, shownPath } from '../shared/registry';
 
 async function entries(dir: string): Promise<string[] | undefined> {
@@ -45,6 +46,11 @@ async function writeScaffold(dir: string, withReadme: boolean): Promise<void> {
 }
 
 async function init(dirArg: string | undefined, _opts: unknown, cmd: Command): Promise<number> {
+	refuseUrlAsFolder(
+		dirArg ?? registryDir(cmd),
+		'init',
+		'init scaffolds a registry folder to keep in git (prompt-release init ./prompts); put it in a database with "prompt-release publish ./prompts --to <postgres-url>"',
+	);
 	const target = path.resolve(dirArg ?? registryDir(cmd));
 	const existing = await entries(target);
 	if (existing) {

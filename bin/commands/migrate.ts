@@ -13,7 +13,8 @@ import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
 import { loadFixturesForRun } from '../shared/fixtures';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, out, percent, plural, usd } from '../shared/output';
-import { openStore, parsePositiveInt, registryOption, requirePrompt, storeItem } from '../shared/registry';
+import { refuseVersionsInDatabase } from '../shared/postgres';
+import { openStore, parsePositiveInt, registryDir, registryOption, requirePrompt, storeItem } from '../shared/registry';
 import { emit, parseFormat } from './report';
 import { answerOptions, answersFor, type AnswerCliOptions, type Answers } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
@@ -28,6 +29,7 @@ interface MigrateCliOptions extends AnswerCliOptions {
 }
 
 async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Promise<number> {
+	if (opts.commit) refuseVersionsInDatabase(registryDir(cmd), 'migrate --commit');
 	const store = openStore(cmd);
 	await requirePrompt(store, promptId);
 	if (opts.model === undefined) throw new UsageError(`which model? e.g. "prompt-release migrate ${promptId} --model openai:gpt-4.1-mini"`);

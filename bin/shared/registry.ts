@@ -32,9 +32,17 @@ export function storeLabel(store: RegistryStore): string {
 	return store instanceof FileRegistryStore ? shownPath(store.root) : store.location;
 }
 
-/** Where an item of a prompt lives, for messages: a path in a folder registry, else `<url> <prompt>/<item>`. */
+/**
+ * Where an item of a prompt lives, for messages: a path in a folder registry; in a database, what the item is and
+ * where (`run <id> of "<prompt>" in postgres://…`), never a file path that does not exist.
+ */
 export function storeItem(store: RegistryStore, promptId: string, ...item: string[]): string {
-	return store instanceof FileRegistryStore ? path.join(shownPath(store.root), promptId, ...item) : `${store.location} ${[promptId, ...item].join('/')}`;
+	if (store instanceof FileRegistryStore) return path.join(shownPath(store.root), promptId, ...item);
+	const [kind, name] = item;
+	const id = name?.replace(/\.(json|yaml)$/, '');
+	const what =
+		kind === 'runs' && id ? `run ${id}` : kind === 'versions' && id ? `version ${id}` : kind === 'fixtures' && id ? `fixture ${id}` : kind === 'fixtures' ? 'the fixtures' : kind === 'prompt.yaml' ? 'the draft' : item.join('/');
+	return `${what} of "${promptId}" in ${store.location}`;
 }
 
 /** A path as users read it: relative to the current directory when inside it. */

@@ -1,6 +1,4 @@
 import { promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError, ConfigErrors } from '../errors';
@@ -9,6 +7,7 @@ import { canonicalJson } from '../hash';
 import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
 import { InputsIndex } from './inputs-index';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
+import { appendOutcomeLines, readOutcomeLines } from './outcome-files';
 import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
 import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from './store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
@@ -183,15 +182,22 @@ export class FileRegistryStore implements RegistryStore {
 		return checkFixture(await this.load(file), fixtureId, spec);
 	}
 
-	/** Upsert the fixture file, then its inputs-index entry (dropping the entry of its old inputs when they changed). */
-	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
+	/**
+	 * Upsert the fixture file, then its inputs-index entry (dropping the entry of its old inputs when they changed).
+	 * A new id is created with an exclusive create (one of many concurrent writers wins it and returns true);
+	 * the others replace it atomically and return false. `text` is the YAML to write (default: the fixture's).
+	 */
+	async writeFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture))): Promise<boolean> {
 		assertPromptId(fixture.id, 'fixture id');
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
-		const before = await this.readFixture(promptId, fixture.id).catch(() => undefined);
-		await writeFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
+		const file = path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`);
+		const created = await createFileExclusive(file, text);
+		const before = created ? undefined : await this.readFixture(promptId, fixture.id).catch(() => undefined);
+		if (!created) await writeFileAtomic(file, text);
 		if (before && canonicalJson(before.inputs) !== canonicalJson(fixture.inputs)) await index.remove(before.inputs, fixture.id);
 		await index.set(fixture.inputs, fixture.id);
+		return created;
 	}
 
 	private releasesFile(promptId: string): string {
@@ -278,36 +284,15 @@ export class FileRegistryStore implements RegistryStore {
 		return path.join(this.promptDir(promptId), 'outcomes', canaryId);
 	}
 
-	/** This process's own log file per canary, so concurrent processes never interleave rows. */
+	/** This process's own log file per canary, so concurrent processes never interleave rows (./outcome-files.ts). */
 	private readonly outcomeFiles = new Map<string, string>();
 
 	async appendOutcomes(promptId: string, canaryId: string, records: OutcomeRecord[]): Promise<void> {
-		if (records.length === 0) return;
-		const dir = this.outcomesDir(promptId, canaryId);
-		let file = this.outcomeFiles.get(dir);
-		if (!file) {
-			file = path.join(dir, `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
-			this.outcomeFiles.set(dir, file);
-		}
-		await fs.mkdir(dir, { recursive: true });
-		await fs.appendFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
+		await appendOutcomeLines(this.outcomesDir(promptId, canaryId), this.outcomeFiles, records);
 	}
 
 	async readOutcomes(promptId: string, canaryId: string): Promise<OutcomeRecord[]> {
-		const dir = this.outcomesDir(promptId, canaryId);
-		const out: OutcomeRecord[] = [];
-		for (const name of (await listDir(dir)).filter((f) => f.endsWith('.jsonl')).sort()) {
-			const text = await fs.readFile(path.join(dir, name), 'utf8');
-			for (const line of text.split('\n')) {
-				if (!line.trim()) continue;
-				try {
-					out.push(JSON.parse(line) as OutcomeRecord);
-				} catch {
-					// A torn last line of a process that died mid-append: skipped, the rest counts.
-				}
-			}
-		}
-		return out;
+		return readOutcomeLines(this.outcomesDir(promptId, canaryId), listDir);
 	}
 
 	async readPolicy(promptId?: string): Promise<PolicyFile> {

@@ -246,8 +246,11 @@ export function checkPromptSpec(loaded: LoadedFile, expectedId: string, prefix: 
 	return spec as PromptSpec;
 }
 
-/** Check a frozen version file, including that its content still hashes to the recorded hash. */
-export function checkVersionFile(loaded: LoadedFile, promptId: string, expectedVersion: number): FrozenVersion {
+/**
+ * Check a frozen version file, including that its content still hashes to the recorded hash. `repair` is the advice
+ * for a mismatch where the version is not a file in git (the database store names its repair command).
+ */
+export function checkVersionFile(loaded: LoadedFile, promptId: string, expectedVersion: number, repair?: string): FrozenVersion {
 	const { value, errors } = parseWith(versionFileSchema, loaded);
 	throwIfAny(errors);
 	const v = value!;
@@ -260,7 +263,9 @@ export function checkVersionFile(loaded: LoadedFile, promptId: string, expectedV
 		throw issueError(
 			loaded,
 			['contentHash'],
-			`content hash mismatch: the file records ${v.contentHash} but its content hashes to ${actual}. Frozen versions are immutable: restore the file from git (git checkout -- ${loaded.file}) and put changes in prompt.yaml, then commit a new version.`,
+			repair
+				? `content hash mismatch: the stored version records ${v.contentHash} but its content hashes to ${actual}. Frozen versions are immutable: ${repair}`
+				: `content hash mismatch: the file records ${v.contentHash} but its content hashes to ${actual}. Frozen versions are immutable: restore the file from git (git checkout -- ${loaded.file}) and put changes in prompt.yaml, then commit a new version.`,
 		);
 	}
 	return { ...v, prompt } as FrozenVersion;

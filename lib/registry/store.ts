@@ -56,8 +56,12 @@ export interface RegistryStore {
 	 */
 	streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncIterable<Fixture>;
 	readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined>;
-	/** Create or replace the fixture with that id (upsert; safe from many processes at once). */
-	writeFixture(promptId: string, fixture: Fixture): Promise<void>;
+	/**
+	 * Create or replace the fixture with that id (upsert; safe from many processes at once). Resolves to true
+	 * when this call created it, false when it replaced one: decided atomically by the write itself, so of many
+	 * writers of a new id exactly one sees true.
+	 */
+	writeFixture(promptId: string, fixture: Fixture): Promise<boolean>;
 	/** The fixture whose inputs equal `inputs` (canonical JSON), if any: corrections update it rather than add a contradicting one. */
 	findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined>;
 

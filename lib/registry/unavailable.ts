@@ -1,7 +1,8 @@
 /**
  * Which low-level errors mean "the registry cannot be read right now" (RegistryUnavailableError) rather than
  * "the registry is wrong". File system codes are Node's errno names; PostgreSQL ones are SQLSTATE classes
- * 08 (connection exception) and 57P (operator intervention), plus 53300 (too many connections); sources:
+ * 08 (connection exception) and 57P (operator intervention: shutdown, 57P03 cannot connect now), 53300 (too many
+ * connections) and 55000 when the database does not allow connections (object not in prerequisite state); sources:
  * Node.js "Common system errors", PostgreSQL "Appendix A. Error Codes".
  */
 import { ConfigError, RegistryUnavailableError, type ErrorLocation } from '../errors';
@@ -25,6 +26,8 @@ export function isUnavailableDbError(error: unknown): boolean {
 	const code = codeOf(error);
 	if (code && (NET_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300')) return true;
 	const message = error instanceof Error ? error.message : '';
+	// 55000 is also raised for other objects "not in prerequisite state": only the refused connection counts.
+	if (code === '55000') return /does not allow connections|not currently accepting connections/i.test(message);
 	return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(message);
 }
 

@@ -21,12 +21,14 @@ function text(data: ICredentialDataDecryptedObject | undefined, key: string, fal
 	return typeof v === 'string' && v.trim() ? v.trim() : fallback;
 }
 
+const CREDENTIAL_SSL = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
 /** PostgreSQL settings from the credential's fields (names as in n8n's own Postgres credential). */
 export function postgresSettingsFromCredential(data: ICredentialDataDecryptedObject | undefined): PostgresSettings {
 	const port = data?.port === undefined || data.port === '' ? 5432 : Number(data.port);
 	if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RegistryCredentialError(`Port "${String(data?.port)}" is invalid: enter the PostgreSQL port (usually 5432)`);
 	const ssl = text(data, 'ssl', 'disable');
-	if (!['disable', 'allow', 'require'].includes(ssl)) throw new RegistryCredentialError(`SSL "${ssl}" is invalid: choose Disable, Allow or Require`);
+	if (!CREDENTIAL_SSL.includes(ssl)) throw new RegistryCredentialError(`SSL "${ssl}" is invalid: choose Disable, Allow, Prefer, Require, Verify CA or Verify Full`);
 	const allowUnauthorizedCerts = data?.allowUnauthorizedCerts === true;
 	const schema = text(data, 'schema', DEFAULT_SCHEMA);
 	if (!SCHEMA_NAME.test(schema)) {
@@ -40,6 +42,7 @@ export function postgresSettingsFromCredential(data: ICredentialDataDecryptedObj
 		user: text(data, 'user', 'postgres'),
 		password,
 		// n8n's credential hides SSL when "Ignore SSL Issues" is on: that means SSL without certificate checks.
+		// The modes mean what they mean in libpq (lib/registry/postgres/ssl.ts): Require does not check the certificate.
 		ssl: allowUnauthorizedCerts ? 'require' : (ssl as SslMode),
 		allowUnauthorizedCerts,
 		schema,

@@ -102,11 +102,72 @@ test('pull writes production corrections as fixture files and reports a fixture 
 	expect(written).toHaveLength(1);
 	expect(await fs.readFile(path.join(promptDir, 'fixtures', written[0]), 'utf8')).toMatch(/expected: true\nsource: correction/);
 
-	// Pulling again writes nothing new; publishing keeps the production change of `increase`.
+	// Production's copy is written next to the file (not loaded as a fixture) to merge from.
+	const copy = await fs.readFile(`${file}.production`, 'utf8');
+	expect(copy).toMatch(/^# Production's copy of increase\.yaml/);
+	expect(copy).toContain('note: changed in production');
+
+	// Pulling again writes nothing new; publishing keeps the production change of `increase` loudly (exit 1).
 	const again = await run('pull', '--from', url, 'prompts', '--runs');
 	expect(again.stdout).not.toMatch(/new: /);
 	const published = await run('publish', 'prompts', '--to', url);
-	expect(published.code).toBe(0);
-	expect(published.stderr).toContain('kept increase as recorded in production');
+	expect(published.code).toBe(1);
+	expect(published.stderr).toContain('NOT PUBLISHED price-change/fixtures/increase.yaml');
+	expect(published.stderr).toContain('--resolve price-change/increase');
 	expect((await store.readFixture('price-change', 'increase'))?.note).toBe('changed in production');
+
+	// Resolved by hand in git (neither side's note): --resolve makes the folder's file win; the next pull is clean.
+	await fs.writeFile(file, local.replace('changed in git', 'merged by hand'));
+	const resolved = await run('publish', 'prompts', '--to', url, '--resolve', 'price-change/increase');
+	expect(resolved.stderr).toBe('');
+	expect(resolved.code).toBe(0);
+	expect(resolved.stdout).toContain('resolved increase');
+	expect((await store.readFixture('price-change', 'increase'))?.note).toBe('merged by hand');
+	const clean = await run('pull', '--from', url, 'prompts');
+	expect(clean.code).toBe(0);
+	expect(clean.stderr).toBe('');
+	expect(await fs.access(`${file}.production`).then(() => true, () => false)).toBe(false);
+});
+
+test('a file that holds production\'s changes plus git\'s own is recognised as the resolution', async () => {
+	const store = openRegistryStore(url);
+	const list = (await store.readFixture('price-change', 'list'))!;
+	await store.writeFixture('price-change', { ...list, segment: 'catalogue' });
+	const file = path.join(promptDir, 'fixtures', 'list.yaml');
+	const gitOnly = (await fs.readFile(file, 'utf8')).replace('"source": "manual"', '"source": "manual",\n  "note": "git edit"');
+	await fs.writeFile(file, gitOnly);
+	expect((await run('pull', '--from', url, 'prompts')).code).toBe(1);
+	// The merge: production's segment taken over, git's note kept.
+	await fs.writeFile(file, gitOnly.replace('"segment": "announcement"', '"segment": "catalogue"'));
+	const pulled = await run('pull', '--from', url, 'prompts');
+	expect(pulled.code).toBe(0);
+	expect(pulled.stderr).toContain('resolved in the folder');
+	const published = await run('publish', 'prompts', '--to', url);
+	expect(published.code).toBe(0);
+	expect(await store.readFixture('price-change', 'list')).toMatchObject({ segment: 'catalogue', note: 'git edit' });
+	expect((await run('pull', '--from', url, 'prompts')).stderr).toBe('');
+});
+
+test('pull keeps the key order of the file it updates, and new files list inputs in declared order', async () => {
+	const store = openRegistryStore(url);
+	const delay = (await store.readFixture('price-change', 'delay'))!;
+	await store.writeFixture('price-change', { ...delay, note: 'checked in production' });
+	await recordCorrection(store, { promptId: 'price-change', version: 1, variables: { body: 'Ten percent more from June.', subject: 'Prices' }, modelOutput: false, corrected: 'true' });
+	const pulled = await run('pull', '--from', url, 'prompts');
+	expect(pulled.code).toBe(0);
+	const text = await fs.readFile(path.join(promptDir, 'fixtures', 'delay.yaml'), 'utf8');
+	expect(text.indexOf('id:')).toBeLessThan(text.indexOf('inputs:'));
+	expect(text.indexOf('subject:')).toBeLessThan(text.indexOf('body:'));
+	expect(text.indexOf('expected:')).toBeLessThan(text.indexOf('segment:'));
+	expect(text).toContain('note: checked in production');
+	const created = /new: (\S+)/.exec(pulled.stdout)![1];
+	const fresh = await fs.readFile(path.join(cwd, created), 'utf8');
+	expect(fresh.indexOf('subject:')).toBeLessThan(fresh.indexOf('body:'));
+});
+
+test('a run stored in PostgreSQL is named as a run in the database, not as a file path', async () => {
+	const r = await run('test', 'price-change', '--version', '1', '--registry', url);
+	expect(r.stderr).toBe('');
+	expect(r.stdout).toMatch(new RegExp(`run: \\S+ \\(run \\S+ of "price-change" in postgres://postgres@127\\.0\\.0\\.1:5432/postgres\\?schema=${schema}\\)`));
+	expect(r.stdout).not.toMatch(/runs\/\S+\.json/);
 });

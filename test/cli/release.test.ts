@@ -118,7 +118,7 @@ test('rollback points production back at the previous release and records why', 
 	expect(status.stdout).toMatch(/last change +rollback production v3 → v2 by tester at \d{4}-\d\d-\d\d \d\d:\d\dZ: "model drift"\n/);
 
 	const nothingLeft = await run('rollback', 'price-change');
-	expect(nothingLeft.code).toBe(2);
+	expect(nothingLeft.code).toBe(1);
 	expect(nothingLeft.stderr.trim()).toBe('prompt-release: nothing to roll back to: version 2 is the only release left on "price-change" channel "production"');
 });
 

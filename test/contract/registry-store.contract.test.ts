@@ -2,6 +2,7 @@
  * One contract for every RegistryStore: the same cases run against the file store and the PostgreSQL store.
  * A store is correct when it passes this suite unchanged.
  */
+import { recordCorrection } from '../../lib/corrections';
 import { contentHash } from '../../lib/hash';
 import { closeRegistryConnections } from '../../lib/registry/open';
 import type { Fixture, FrozenVersion, HistoryEntry, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../../lib/types';
@@ -107,6 +108,24 @@ describe.each(factories)('RegistryStore contract: $name', (factory) => {
 	it('keeps every fixture written concurrently', async () => {
 		await Promise.all(Array.from({ length: 40 }, (_, i) => t.store.writeFixture(spec.id, fixtureOf(`c${String(i).padStart(2, '0')}`, `s${i}`, i % 2 === 0))));
 		expect((await t.store.listFixtures(spec.id)).length).toBe(40);
+	});
+
+	it('reports "created" for exactly one of many concurrent writers of a new fixture, and for none that replace it', async () => {
+		for (let round = 0; round < 5; round++) {
+			const id = `new-${round}`;
+			const results = await Promise.all(Array.from({ length: 8 }, (_, i) => t.store.writeFixture(spec.id, fixtureOf(id, `s${round}`, i % 2 === 0))));
+			expect(results.filter(Boolean)).toHaveLength(1);
+			expect(await t.store.writeFixture(spec.id, fixtureOf(id, `s${round}`, true))).toBe(false);
+		}
+		expect((await t.store.listFixtures(spec.id)).length).toBe(5);
+	});
+
+	it('counts one created correction when workers correct the same new inputs at once', async () => {
+		for (let round = 0; round < 5; round++) {
+			const variables = { subject: `race ${round}`, body: 'same inputs' };
+			const results = await Promise.all(Array.from({ length: 6 }, () => recordCorrection(t.store, { promptId: spec.id, variables, modelOutput: false, corrected: true })));
+			expect(results.filter((r) => r.created)).toHaveLength(1);
+		}
 	});
 
 	it('loses no history entry under concurrent release updates (reads inside the update included)', async () => {

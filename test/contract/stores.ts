@@ -57,7 +57,7 @@ export function postgresStoreFactory(): StoreFactory {
 			const schema = uniqueSchema('contract');
 			schemas.push(schema);
 			return {
-				store: new PostgresRegistryStore(parsePostgresUrl(pgUrl(schema))),
+				store: new PostgresRegistryStore({ ...parsePostgresUrl(pgUrl(schema)), createSchema: true }),
 				async overwriteVersion(p, v, body) {
 					await sql(`UPDATE "${schema}".versions SET body = $3 WHERE prompt_id = $1 AND version = $2`, [p, v, body]);
 				},

@@ -9,6 +9,7 @@ import { FileRegistryStore } from '../../lib/registry/file-store';
 import { closeRegistryConnections } from '../../lib/registry/open';
 import { migrate, LATEST_VERSION } from '../../lib/registry/postgres/migrations';
 import { PostgresRegistryStore } from '../../lib/registry/postgres/store';
+import { clientConfig } from '../../lib/registry/postgres/settings';
 import { dropSchemas, uniqueSchema } from '../support/postgres';
 import { credentialTestContext } from './support/load-options';
 
@@ -26,7 +27,17 @@ it('offers Storage (Folder by default) and the PostgreSQL fields of n8n\'s own P
 	const props = new PromptRegistryApi().properties;
 	expect(props[0]).toMatchObject({ name: 'storage', default: 'folder' });
 	expect(props.map((p) => p.name)).toEqual(['storage', 'registryPath', 'host', 'database', 'user', 'password', 'allowUnauthorizedCerts', 'ssl', 'port', 'schema']);
-	expect(props.find((p) => p.name === 'ssl')?.options?.map((o) => (o as { value: string }).value)).toEqual(['allow', 'disable', 'require']);
+	expect(props.find((p) => p.name === 'ssl')?.options?.map((o) => (o as { value: string }).value)).toEqual(['allow', 'disable', 'prefer', 'require', 'verify-ca', 'verify-full']);
+});
+
+it('maps the SSL option with libpq meanings: only Verify CA / Verify Full check the certificate', () => {
+	const ssl = (mode: string, over: Record<string, unknown> = {}) => clientConfig(postgresSettingsFromCredential(pgData('s', { ssl: mode, ...over }) as never)).ssl;
+	expect(ssl('disable')).toBe(false);
+	expect(ssl('require')).toEqual({ rejectUnauthorized: false });
+	expect(ssl('prefer')).toEqual({ rejectUnauthorized: false });
+	expect(ssl('verify-full')).toEqual({ rejectUnauthorized: true });
+	expect(ssl('verify-full', { allowUnauthorizedCerts: true })).toEqual({ rejectUnauthorized: false });
+	expect(() => ssl('sometimes')).toThrow(/choose Disable, Allow, Prefer, Require, Verify CA or Verify Full/);
 });
 
 it('keeps folder credentials saved before Storage existed working', () => {

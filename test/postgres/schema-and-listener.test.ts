@@ -5,9 +5,10 @@
 import { Pool } from 'pg';
 import { ReleaseCache } from '../../lib/release-cache';
 import { migrate, LATEST_VERSION, schemaVersion } from '../../lib/registry/postgres/migrations';
-import { closeListeners, listenForReleases } from '../../lib/registry/postgres/listener';
+import { closeListeners, listenForReleases, reconnectDelay } from '../../lib/registry/postgres/listener';
+import { isUnavailableDbError } from '../../lib/registry/unavailable';
 import { forgetSchemaChecks } from '../../lib/registry/postgres/ready';
-import { locationOf, parsePostgresUrl } from '../../lib/registry/postgres/settings';
+import { clientConfig, locationOf, parsePostgresUrl } from '../../lib/registry/postgres/settings';
 import { PostgresRegistryStore } from '../../lib/registry/postgres/store';
 import { closeRegistryConnections } from '../../lib/registry/open';
 import { contentHash } from '../../lib/hash';
@@ -36,8 +37,99 @@ describe('registry URL', () => {
 	it('names what to fix in a bad URL', () => {
 		expect(() => parsePostgresUrl('postgres://u@h:5432/')).toThrow(/names no database/);
 		expect(() => parsePostgresUrl('postgres://u@h/db?schema=Bad-Name')).toThrow(/schema "Bad-Name" is invalid/);
-		expect(() => parsePostgresUrl('postgres://u@h/db?sslmode=sometimes')).toThrow(/sslmode "sometimes" is invalid/);
+		expect(() => parsePostgresUrl('postgres://u@h/db?sslmode=sometimes')).toThrow(/sslmode "sometimes" is invalid .*use disable, allow, prefer, require, verify-ca, verify-full, no-verify/);
 		expect(() => parsePostgresUrl('postgres://u@h/db?schem=x')).toThrow(/parameter "schem" is unknown/);
+	});
+});
+
+describe('unavailable database', () => {
+	const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+	it('counts a database that refuses connections for now as unavailable (SQLSTATE 55000, 57P03), not other 55000 errors', () => {
+		expect(isUnavailableDbError(pgError('55000', 'database "n8n" is not currently accepting connections'))).toBe(true);
+		expect(isUnavailableDbError(pgError('55000', 'database "n8n" does not allow connections'))).toBe(true);
+		expect(isUnavailableDbError(pgError('57P03', 'the database system is starting up'))).toBe(true);
+		expect(isUnavailableDbError(pgError('57P01', 'terminating connection due to administrator command'))).toBe(true);
+		expect(isUnavailableDbError(pgError('55000', 'cannot execute nextval() in a read-only transaction state'))).toBe(false);
+		expect(isUnavailableDbError(pgError('42P01', 'relation "x" does not exist'))).toBe(false);
+	});
+
+	it('a database without connections allowed is served stale by a warm cache', async () => {
+		const db = `pr_noconn_${process.pid}`;
+		await sql(`DROP DATABASE IF EXISTS ${db}`);
+		await sql(`CREATE DATABASE ${db}`);
+		try {
+			const url = PG_BASE.replace(/\/[^/?]*$/, `/${db}`) + `?schema=noconn`;
+			const store = new PostgresRegistryStore({ ...parsePostgresUrl(url), createSchema: true });
+			const spec = makeSpec();
+			await store.writeDraft(spec);
+			await store.createVersion(spec.id, { version: 1, contentHash: contentHash(spec), createdAt: '2026-01-01T00:00:00.000Z', author: 't', prompt: spec });
+			await store.updateReleases(spec.id, () => ({ channels: { production: { version: 1, contentHash: contentHash(spec), since: '2026-01-01T00:00:00.000Z' } }, history: [] }));
+			let now = 1_000_000;
+			const cache = new ReleaseCache(() => now);
+			expect((await cache.resolve(store, spec.id, { channel: 'production' }, 1_000)).version).toBe(1);
+			await sql(`ALTER DATABASE ${db} ALLOW_CONNECTIONS false`);
+			await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [db]);
+			await new Promise((r) => setTimeout(r, 300)); // the pool drops its terminated idle clients
+			now += 2_000;
+			const served = await cache.resolve(store, spec.id, { channel: 'production' }, 1_000);
+			expect(served).toMatchObject({ version: 1, stale: { reason: expect.stringMatching(/does not allow connections|55000/) } });
+		} finally {
+			await closeRegistryConnections();
+			await sql(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true`).catch(() => undefined);
+			await sql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+		}
+	});
+});
+
+describe('release listener backoff', () => {
+	it('doubles from 250 ms and is capped at 5 s, so a reconnect never waits long after an outage', () => {
+		expect([0, 1, 2, 3, 4, 5, 10, 30].map((a) => reconnectDelay(a))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+		expect(reconnectDelay(3, { minBackoffMs: 20, maxBackoffMs: 100 })).toBe(100);
+	});
+});
+
+describe('passwords with URL delimiters', () => {
+	it('hint at percent-encoding and never show the password', () => {
+		for (const bad of ['postgres://ops:Sekr/t@db:5432/n8n', 'postgres://ops:Sekr#t@db:5432/n8n', 'postgres://ops:Sekr%t@db:5432/n8n', 'postgres://ops:Sekr?x&t@db:5432/n8n']) {
+			const error = (() => {
+				try {
+					parsePostgresUrl(bad);
+				} catch (e) {
+					return e as Error;
+				}
+				return undefined;
+			})();
+			expect(error?.message).toMatch(/percent-encode .*@ → %40.*# → %23/);
+			expect(error?.message).not.toMatch(/Sekr/);
+		}
+		expect(parsePostgresUrl('postgres://ops:p%40%3A%2F%23%3F%25%26s@db/n8n').password).toBe('p@:/#?%&s');
+	});
+});
+
+describe('SSL modes (libpq semantics, as pg-connection-string maps them with uselibpqcompat)', () => {
+	const ssl = (mode: string) => clientConfig(parsePostgresUrl(`postgres://u@h/db?sslmode=${mode}`)).ssl;
+
+	it('check the certificate only for verify-ca (chain) and verify-full (chain and host)', () => {
+		expect(ssl('disable')).toBe(false);
+		expect(ssl('allow')).toBe(false);
+		expect(ssl('prefer')).toEqual({ rejectUnauthorized: false });
+		expect(ssl('require')).toEqual({ rejectUnauthorized: false });
+		expect(ssl('no-verify')).toEqual({ rejectUnauthorized: false });
+		const ca = ssl('verify-ca') as { rejectUnauthorized: boolean; checkServerIdentity: () => unknown };
+		expect(ca.rejectUnauthorized).toBe(true);
+		expect(ca.checkServerIdentity()).toBeUndefined();
+		expect(ssl('verify-full')).toEqual({ rejectUnauthorized: true });
+		expect(clientConfig({ ...parsePostgresUrl('postgres://u@h/db?sslmode=verify-full'), allowUnauthorizedCerts: true }).ssl).toEqual({ rejectUnauthorized: false });
+	});
+
+	it('prefer falls back to a plain connection on a server without SSL; require fails there', async () => {
+		forgetSchemaChecks();
+		const s = schema();
+		await new PostgresRegistryStore({ ...parsePostgresUrl(pgUrl(s)), createSchema: true }).listPrompts();
+		expect(await new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&sslmode=prefer'))).listPrompts()).toEqual([]);
+		expect(await new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&sslmode=allow'))).listPrompts()).toEqual([]);
+		await expect(new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&sslmode=require'))).listPrompts()).rejects.toThrow(/does not support SSL/);
 	});
 });
 
@@ -63,15 +155,25 @@ describe('migrations', () => {
 		forgetSchemaChecks();
 		const strict = new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&migrate=false')));
 		await expect(strict.listPrompts()).rejects.toThrow(`registry schema "${s}" is at schema version 1, expected ${LATEST_VERSION}: run prompt-release db migrate`);
-		await sql(`DROP SCHEMA "${s}" CASCADE`);
+		await sql(`DELETE FROM "${s}".schema_migrations`);
 		const auto = new PostgresRegistryStore(parsePostgresUrl(pgUrl(s)));
 		expect(await auto.listPrompts()).toEqual([]);
 		expect(await schemaVersion(auto.pool, s)).toBe(LATEST_VERSION);
 	});
 
+	it('refuse a schema that does not exist unless the store may create it, naming the registry schemas there are', async () => {
+		const real = schema();
+		await new PostgresRegistryStore({ ...parsePostgresUrl(pgUrl(real)), createSchema: true }).listPrompts();
+		const typo = schema();
+		const reader = new PostgresRegistryStore(parsePostgresUrl(pgUrl(typo)));
+		const error = await reader.listPrompts().then(() => undefined, (e: Error) => e);
+		expect(error?.message).toMatch(new RegExp(`registry schema "${typo}" does not exist in postgres://postgres@127\\.0\\.0\\.1:5432/postgres: check \\?schema= .*registry schemas there: .*${real}`));
+		expect(await sql(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [typo])).toEqual([]);
+	});
+
 	it('refuse a schema newer than this package', async () => {
 		const s = schema();
-		const store = new PostgresRegistryStore(parsePostgresUrl(pgUrl(s)));
+		const store = new PostgresRegistryStore({ ...parsePostgresUrl(pgUrl(s)), createSchema: true });
 		await store.listPrompts();
 		await sql(`INSERT INTO "${s}".schema_migrations VALUES (${LATEST_VERSION + 1}, 'from the future')`);
 		forgetSchemaChecks();
@@ -87,7 +189,7 @@ describe('release notifications', () => {
 	};
 
 	async function setUp() {
-		const store = new PostgresRegistryStore(parsePostgresUrl(pgUrl(schema())));
+		const store = new PostgresRegistryStore({ ...parsePostgresUrl(pgUrl(schema())), createSchema: true });
 		await store.writeDraft(spec);
 		await store.createVersion(spec.id, frozen('One {{subject}} {{body}}', 1));
 		await store.createVersion(spec.id, frozen('Two {{subject}} {{body}}', 2));

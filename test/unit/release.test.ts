@@ -284,7 +284,7 @@ describe('rollback', () => {
 		const store = await setup();
 		await testVersion(store, 1);
 		await releaseVersion(store, 'price-change', 1, { by: 'ann' });
-		await expect(rollbackChannel(store, 'price-change')).rejects.toThrow(ConfigError);
+		await expect(rollbackChannel(store, 'price-change')).rejects.toThrow(GateRefusal);
 		await expect(rollbackChannel(store, 'price-change')).rejects.toThrow(/version 1 is the only release left/);
 		expect((await store.readReleases('price-change')).history).toHaveLength(1);
 	});

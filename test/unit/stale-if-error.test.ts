@@ -9,7 +9,7 @@ import { contentHash } from '../../lib/hash';
 import { commitDraft } from '../../lib/registry/commit';
 import { FileRegistryStore } from '../../lib/registry/file-store';
 import { isUnavailableDbError, isUnavailableFsError } from '../../lib/registry/unavailable';
-import { DEFAULT_STALE_IF_ERROR_MS, ReleaseCache } from '../../lib/release-cache';
+import { DEFAULT_STALE_IF_ERROR_MS, ReleaseCache, STALE_RETRY_MS } from '../../lib/release-cache';
 import { makeSpec, tempRegistry } from './helpers';
 
 const TTL = 1_000;
@@ -49,6 +49,24 @@ describe('stale-if-error', () => {
 		} finally {
 			await fs.rename(`${root}.away`, root);
 		}
+	});
+
+	test('while serving stale, the registry is tried again after STALE_RETRY_MS, not a full TTL', async () => {
+		const { store, root, cache, tick } = await releasedRegistry();
+		const ttl = 30_000;
+		tick(ttl + 1);
+		await fs.rename(root, `${root}.away`);
+		try {
+			expect((await cache.resolution(store, 'price-change', { channel: 'production' }, ttl)).stale).toBeDefined();
+		} finally {
+			await fs.rename(`${root}.away`, root);
+		}
+		// Rolled back (here: unreleased) while the registry was unreadable.
+		await store.updateReleases('price-change', (s) => ({ ...s, channels: {} }));
+		tick(STALE_RETRY_MS - 1);
+		expect((await cache.resolution(store, 'price-change', { channel: 'production' }, ttl)).stale).toBeDefined();
+		tick(1);
+		await expect(cache.resolution(store, 'price-change', { channel: 'production' }, ttl)).rejects.toThrow(/production/);
 	});
 
 	test('a cold start with no readable registry is a clear error', async () => {

@@ -9,7 +9,11 @@ import { Client, type Notification } from 'pg';
 import { sharedReleaseCache, type ReleaseCache } from '../../release-cache';
 import { parseReleaseChange, RELEASES_CHANNEL } from './notify';
 import { clientConfig, connectionKey, locationOf, type PostgresSettings } from './settings';
+import { settledSslOption } from './ssl';
 import type { PostgresRegistryStore } from './store';
+
+/** The longest wait between reconnect attempts after the database went away. */
+export const DEFAULT_MAX_BACKOFF_MS = 5_000;
 
 export type ListenerState = 'connecting' | 'listening' | 'down' | 'closed';
 
@@ -18,8 +22,13 @@ export interface ListenerOptions {
 	log?: (message: string) => void;
 	/** First reconnect delay in ms (doubles per failed attempt up to maxBackoffMs). Default 250. */
 	minBackoffMs?: number;
-	/** Longest reconnect delay in ms. Default 30 000. */
+	/** Longest reconnect delay in ms. Default 5 000 (DEFAULT_MAX_BACKOFF_MS): a rollback made during an outage reaches workers soon after. */
 	maxBackoffMs?: number;
+}
+
+/** The wait before reconnect attempt `attempt + 1`: minBackoffMs doubling per failed attempt, capped at maxBackoffMs. */
+export function reconnectDelay(attempt: number, options: ListenerOptions = {}): number {
+	return Math.min(options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, (options.minBackoffMs ?? 250) * 2 ** attempt);
 }
 
 /** One LISTEN connection for one database; invalidates the cache entries of every schema registered on it. */
@@ -70,7 +79,10 @@ export class ReleaseListener {
 	private async connect(): Promise<void> {
 		if (this.state === 'closed') return;
 		this.state = 'connecting';
-		const client = new Client(clientConfig(this.settings));
+		const config = clientConfig(this.settings);
+		const settled = await settledSslOption(connectionKey(this.settings));
+		if (settled !== undefined) config.ssl = settled;
+		const client = new Client(config);
 		this.client = client;
 		client.on('notification', this.onNotification);
 		client.on('error', (error) => this.dropped(client, error));
@@ -100,7 +112,7 @@ export class ReleaseListener {
 		this.state = 'down';
 		client.removeAllListeners('notification');
 		client.end().catch(() => undefined);
-		const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.minBackoffMs ?? 250) * 2 ** this.attempt);
+		const delay = reconnectDelay(this.attempt, this.options);
 		this.attempt += 1;
 		this.firstConnect = false;
 		this.log(

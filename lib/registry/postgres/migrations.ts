@@ -49,6 +49,11 @@ export const MIGRATIONS: Migration[] = [
 		description: 'run results as rows (run format 2: runs.body holds the summary, run_results one row per fixture result)',
 		sql: [`CREATE TABLE {s}.run_results (prompt_id text NOT NULL, run_id text NOT NULL, seq integer NOT NULL, body jsonb NOT NULL, PRIMARY KEY (prompt_id, run_id, seq))`],
 	},
+	{
+		version: 4,
+		description: 'the fixture body git and the database last agreed on (publish/pull recognise a resolved conflict)',
+		sql: [`ALTER TABLE {s}.fixtures ADD COLUMN synced_body jsonb`, `UPDATE {s}.fixtures SET synced_body = body WHERE synced_hash IS NOT NULL`],
+	},
 ];
 
 /** The schema version this package expects. */

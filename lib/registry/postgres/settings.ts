@@ -3,9 +3,9 @@
  * fields of the n8n Prompt Registry credential. The label shown in messages never contains the password.
  */
 import { ConfigError } from '../../errors';
+import { SSL_MODES, sslOption, type SslMode } from './ssl';
 
-/** SSL modes as n8n's own Postgres credential offers them (disable | allow | require). */
-export type SslMode = 'disable' | 'allow' | 'require';
+export type { SslMode } from './ssl';
 
 export interface PostgresSettings {
 	host: string;
@@ -14,7 +14,7 @@ export interface PostgresSettings {
 	user: string;
 	password?: string;
 	ssl: SslMode;
-	/** Accept self-signed/unknown certificates when SSL is on (n8n's "Ignore SSL Issues"). */
+	/** Never check the certificate, whatever the mode (n8n's "Ignore SSL Issues"). */
 	allowUnauthorizedCerts: boolean;
 	/** The one PostgreSQL schema that holds every registry table. */
 	schema: string;
@@ -22,9 +22,17 @@ export interface PostgresSettings {
 	maxConnections: number;
 	/** Run pending migrations on first use (default true; `?migrate=false` for a runtime user without DDL rights). */
 	autoMigrate: boolean;
+	/**
+	 * May the first use create a schema that does not exist yet? Only `publish` (and `db migrate`, which migrates
+	 * directly) set it: for every other use a missing schema is a mistyped `?schema=`, refused with the names of the
+	 * registry schemas there are. Never set from a URL.
+	 */
+	createSchema?: boolean;
 }
 
 export const DEFAULT_SCHEMA = 'prompt_release';
+/** How to write a password with URL delimiters in it (the password itself is never shown). */
+const PASSWORD_HINT = 'if the password contains @ : / # ? % & or a space, percent-encode those characters (@ → %40, : → %3A, / → %2F, # → %23, ? → %3F, % → %25, & → %26, space → %20) or set it in $PGPASSWORD';
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** True for `postgres://` and `postgresql://` locations (anything else is a folder). */
@@ -40,12 +48,11 @@ export function assertSchemaName(schema: string, where: string): string {
 	return schema;
 }
 
-function sslFrom(value: string | null | undefined, where: string): SslMode {
+/** An SSL mode by its libpq name (lib/registry/postgres/ssl.ts); throws ConfigError listing every accepted one. */
+export function sslFrom(value: string | null | undefined, where: string): SslMode {
 	const v = (value ?? 'disable').toLowerCase();
-	if (v === 'disable' || v === 'allow' || v === 'require') return v;
-	if (v === 'prefer') return 'allow';
-	if (v === 'verify-ca' || v === 'verify-full' || v === 'no-verify') return 'require';
-	throw new ConfigError(`sslmode "${value}" is invalid (${where}): use disable, allow or require`);
+	if ((SSL_MODES as readonly string[]).includes(v)) return v as SslMode;
+	throw new ConfigError(`sslmode "${value}" is invalid (${where}): use ${SSL_MODES.join(', ')} (meanings as in libpq; no-verify = require)`);
 }
 
 /**
@@ -54,17 +61,27 @@ function sslFrom(value: string | null | undefined, where: string): SslMode {
  */
 export function parsePostgresUrl(text: string): PostgresSettings {
 	let url: URL;
+	let database: string;
+	let user: string;
+	let password: string;
 	try {
 		url = new URL(text.trim());
+		if (url.hash) throw new Error('fragment');
+		database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+		user = decodeURIComponent(url.username);
+		password = decodeURIComponent(url.password);
 	} catch {
-		throw new ConfigError(`registry URL is not a valid URL: write postgres://user@host:5432/database?schema=prompts`);
+		// Never echo the text: it may hold the password.
+		throw new ConfigError(`registry URL is not a valid URL: ${PASSWORD_HINT}; write postgres://user:password@host:5432/database?schema=prompts`);
 	}
 	const where = 'registry URL';
-	const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
 	if (!database) throw new ConfigError(`registry URL names no database: write postgres://user@host:5432/database?schema=prompts`);
 	const known = new Set(['schema', 'sslmode', 'ssl', 'max', 'migrate']);
 	for (const key of url.searchParams.keys()) {
-		if (!known.has(key)) throw new ConfigError(`registry URL parameter "${key}" is unknown: use schema, sslmode, max or migrate`);
+		if (!known.has(key)) {
+			const shown = /[@:/]/.test(key) ? '' : ` "${key}"`;
+			throw new ConfigError(`registry URL parameter${shown} is unknown: use schema, sslmode, max or migrate${shown ? '' : ` (${PASSWORD_HINT})`}`);
+		}
 	}
 	const max = url.searchParams.get('max');
 	if (max !== null && !/^[1-9][0-9]{0,2}$/.test(max)) throw new ConfigError(`registry URL parameter max="${max}" is invalid: give a pool size such as 10`);
@@ -75,10 +92,10 @@ export function parsePostgresUrl(text: string): PostgresSettings {
 		host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
 		port: url.port ? Number(url.port) : 5432,
 		database,
-		user: decodeURIComponent(url.username) || process.env.PGUSER || 'postgres',
-		password: url.password ? decodeURIComponent(url.password) : process.env.PGPASSWORD || undefined,
+		user: user || process.env.PGUSER || 'postgres',
+		password: password || process.env.PGPASSWORD || undefined,
 		ssl: sslFrom(ssl, where),
-		allowUnauthorizedCerts: url.searchParams.get('sslmode') === 'no-verify',
+		allowUnauthorizedCerts: false,
 		schema: assertSchemaName(url.searchParams.get('schema') ?? DEFAULT_SCHEMA, where),
 		maxConnections: max ? Number(max) : 10,
 		autoMigrate: migrate !== 'false',
@@ -96,7 +113,10 @@ export function connectionKey(s: PostgresSettings): string {
 	return JSON.stringify([s.host, s.port, s.database, s.user, s.password ?? '', s.ssl, s.allowUnauthorizedCerts, s.maxConnections]);
 }
 
-/** node-postgres client options (https://node-postgres.com/apis/client) for these settings. */
+/**
+ * node-postgres client options (https://node-postgres.com/apis/client) for these settings. For allow and prefer
+ * `ssl` is the first attempt; `settleSsl` (ssl.ts) replaces it with what the server accepted.
+ */
 export function clientConfig(s: PostgresSettings) {
 	return {
 		host: s.host,
@@ -104,7 +124,7 @@ export function clientConfig(s: PostgresSettings) {
 		database: s.database,
 		user: s.user,
 		password: s.password,
-		ssl: s.ssl === 'disable' ? false : { rejectUnauthorized: !s.allowUnauthorizedCerts },
+		ssl: sslOption(s.ssl, s.allowUnauthorizedCerts),
 		connectionTimeoutMillis: 10_000,
 		application_name: 'prompt-release',
 	};

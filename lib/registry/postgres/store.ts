@@ -7,12 +7,13 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ConfigError, ConfigErrors } from '../../errors';
+import { ConfigError, PromptReleaseError } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
 import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from '../store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../../types';
 import { PostgresRunWriter, readRunBody, readRunRows } from './runs';
+import { streamFixtureRows } from './fixture-rows';
 import { ensureSchema } from './ready';
 import { isUnavailableDbError, unavailable } from '../unavailable';
 import { notifyReleaseChange } from './notify';
@@ -65,7 +66,8 @@ export class PostgresRegistryStore implements RegistryStore {
 	}
 
 	private dbError(error: unknown): Error {
-		if (error instanceof ConfigError) return error;
+		// Our own errors (a refused rollback, a bad release state) pass unchanged, as the file store throws them.
+		if (error instanceof PromptReleaseError) return error;
 		const e = error as Error & { code?: string };
 		if (isUnavailableDbError(error)) {
 			return unavailable(`PostgreSQL registry ${this.location} does not answer: ${e.message}${e.code ? ` (${e.code})` : ''}: check that the database is up and reachable`);
@@ -130,7 +132,8 @@ export class PostgresRegistryStore implements RegistryStore {
 			const versions = await this.listVersions(promptId);
 			throw new ConfigError(`prompt "${promptId}" has no version ${version} in registry ${this.location} (versions: ${versions.join(', ') || 'none yet — publish them from git'})`);
 		}
-		return checkVersionFile(this.row('versions', `prompt "${promptId}" version ${version}`, rows[0].body), promptId, version);
+		const repair = `re-publish version ${version} from git: prompt-release publish <folder> --to ${this.location} --repair ${promptId}@${version}`;
+		return checkVersionFile(this.row('versions', `prompt "${promptId}" version ${version}`, rows[0].body), promptId, version, repair);
 	}
 
 	async createVersion(promptId: string, frozen: FrozenVersion): Promise<boolean> {
@@ -144,7 +147,8 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.length === 1;
 	}
 
-	private fixtureOf(promptId: string, id: string, body: unknown, spec?: PromptSpec): Fixture {
+	/** A fixture row checked by the file format's own checks (errors name the table, prompt and fixture). */
+	fixtureOf(promptId: string, id: string, body: unknown, spec?: PromptSpec): Fixture {
 		return checkFixture(this.row('fixtures', `prompt "${promptId}" fixture "${id}"`, body), id, spec);
 	}
 
@@ -154,30 +158,10 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.map((r) => this.fixtureOf(promptId, r.fixture_id, r.body, spec));
 	}
 
-	async *streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
+	/** Fixtures one at a time, in id order, 1000 rows per query (./fixture-rows.ts). */
+	streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
 		assertPromptId(promptId);
-		let after = '';
-		for (;;) {
-			const rows = await this.query<{ fixture_id: string; body: unknown }>(
-				`SELECT fixture_id, body FROM {s}.fixtures WHERE prompt_id = $1 AND fixture_id COLLATE "C" > $2 ORDER BY fixture_id COLLATE "C" LIMIT 1000`,
-				[promptId, after],
-			);
-			for (const row of rows) {
-				let fixture: Fixture;
-				try {
-					fixture = this.fixtureOf(promptId, row.fixture_id, row.body, spec);
-				} catch (error) {
-					if (!onProblem) throw error;
-					if (error instanceof ConfigErrors) error.errors.forEach(onProblem);
-					else if (error instanceof ConfigError) onProblem(error);
-					else throw error;
-					continue;
-				}
-				yield fixture;
-			}
-			if (rows.length < 1000) return;
-			after = rows[rows.length - 1].fixture_id;
-		}
+		return streamFixtureRows(this, promptId, (id, body) => this.fixtureOf(promptId, id, body, spec), onProblem);
 	}
 
 	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
@@ -187,22 +171,24 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.length ? this.fixtureOf(promptId, fixtureId, rows[0].body, spec) : undefined;
 	}
 
-	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
+	/** One upsert; `xmax = 0` in RETURNING tells an inserted row (true) from an updated one (false), atomically. */
+	async writeFixture(promptId: string, fixture: Fixture): Promise<boolean> {
 		assertPromptId(promptId);
 		assertPromptId(fixture.id, 'fixture id');
 		const upsert = () =>
-			this.query(
+			this.query<{ created: boolean }>(
 				`INSERT INTO {s}.fixtures (prompt_id, fixture_id, body, inputs_key) VALUES ($1, $2, $3, md5(($3::jsonb -> 'inputs')::text))
-				 ON CONFLICT (prompt_id, fixture_id) DO UPDATE SET body = EXCLUDED.body, inputs_key = EXCLUDED.inputs_key, updated_at = now()`,
+				 ON CONFLICT (prompt_id, fixture_id) DO UPDATE SET body = EXCLUDED.body, inputs_key = EXCLUDED.inputs_key, updated_at = now()
+				 RETURNING (xmax = 0) AS created`,
 				[promptId, fixture.id, plain(fixture)],
 			);
 		// One round trip on the hot path (corrections from many workers); the prompt row only when missing.
 		try {
-			await upsert();
+			return (await upsert())[0].created;
 		} catch (error) {
 			if (!(error instanceof ConfigError && /SQLSTATE 23503/.test(error.message))) throw error;
 			await this.ensurePrompt(promptId);
-			await upsert();
+			return (await upsert())[0].created;
 		}
 	}
 
