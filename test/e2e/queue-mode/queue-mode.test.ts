@@ -165,7 +165,8 @@ test(
 		const pulled = await cli(q.folder, ['pull', '--from', q.registryUrl, q.folder, 'corrected']);
 		expect({ code: pulled.code, stderr: pulled.stderr }).toEqual({ code: 0, stderr: '' });
 		const dir = path.join(q.folder, 'corrected', 'fixtures');
-		const files = fs.readdirSync(dir).sort();
+		// Fixture files only: pull also keeps the documented fixtures/.index/ folder beside them.
+		const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 		expect(files).toEqual(['manual-one.yaml', ...wanted.map((id) => `${id}.yaml`)].sort());
 		for (let k = 0; k < DISTINCT; k++) {
 			const fixture = parseYaml(fs.readFileSync(path.join(dir, `${idOf(k)}.yaml`), 'utf8')) as Json;
