@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
+import { FileRegistryStore } from '../../lib/registry/file-store';
 import { loadRules, startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import { REPO_ROOT, createN8n, ensureN8nHost, type ExecuteResult, type N8nInstance } from './support/n8n';
 
@@ -148,8 +149,9 @@ describe('supplier emails in a real n8n', () => {
 			expect(test.code).toBe(1);
 			const summary = JSON.parse(test.stdout);
 			expect(summary).toMatchObject({ total: 11, passed: 10, failed: 1, regressions: [] });
-			const stored = JSON.parse(fs.readFileSync(path.join(registry, 'delivery-delay-days', 'runs', `${summary.runId}.json`), 'utf8'));
-			expect(stored.results.find((r: Json) => r.fixtureId === fixture.id)).toMatchObject({ passed: false, expected: 14, segment: 'acme-metals' });
+			// Runs are stored as a summary plus one JSON line per result: read them back through the store.
+			const stored = await new FileRegistryStore(registry).readRun('delivery-delay-days', summary.runId);
+			expect(stored.results.find((r) => r.fixtureId === fixture.id)).toMatchObject({ passed: false, expected: 14, segment: 'acme-metals' });
 
 			// Running the workflow again updates that one fixture instead of adding another.
 			const again = await n8n.executeWorkflow(workflows['supplier-email-signals.json'].id);
