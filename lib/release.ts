@@ -160,7 +160,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	const current = new Set(fixtures.map((f) => f.id));
 	const baseline = await baselineRun(store, promptId, channel);
 	const results = run.results.filter((r) => current.has(r.fixtureId));
-	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline) };
+	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline, frozen.prompt.output) };
 	const checked = checkPolicy(judged, baseline, policy, { channel, pricing: await store.readPricing() });
 	violations.push(...checked.violations);
 	checks.push(...checked.checks);

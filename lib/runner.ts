@@ -9,7 +9,8 @@ import { compareValues } from './compare';
 import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
 import type { PriceTable } from './registry/store';
-import type { CompareRule, Fixture, FixtureResult, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
+import { classMetrics } from './accuracy/classes';
+import type { CompareRule, Fixture, FixtureResult, OutputSchema, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
 
 export const DEFAULT_SEGMENT = 'default';
 
@@ -71,7 +72,12 @@ export function findRegressions(results: Iterable<Pick<FixtureResult, 'fixtureId
 	return out;
 }
 
-export function summarize(runId: string, results: FixtureResult[], baseline?: RunReport | BaselineView): RunSummary {
+/**
+ * The summary of a list of results. With `output` (the prompt's declared output), classification outputs
+ * also get their confusion matrices and per-class metrics (`classes`).
+ */
+export function summarize(runId: string, results: FixtureResult[], baseline?: RunReport | BaselineView, output?: OutputSchema): RunSummary {
+	const classes = classMetrics(results, output);
 	const segments: Record<string, SegmentSummary> = {};
 	for (const r of results) {
 		const s = (segments[r.segment] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
@@ -99,6 +105,7 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 		passRate: rate(passed, results.length),
 		segments,
 		...(fields ? { fields } : {}),
+		...(classes ? { classes } : {}),
 		regressions: findRegressions(results, baseline),
 		latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
 		tokens: {

@@ -5,7 +5,8 @@
  * for the latency percentiles). Memory is flat in the number of fixtures.
  */
 import { DEFAULT_SEGMENT, findRegressions, newRunId, percentile, runOne, type BaselineView, type RunFixturesOptions } from './runner';
-import type { Fixture, FixtureResult, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
+import { ClassMetricsBuilder } from './accuracy/classes';
+import type { Fixture, FixtureResult, OutputSchema, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
 
 function rate(passed: number, total: number): number {
 	return total === 0 ? 0 : Math.round((passed / total) * 10_000) / 10_000;
@@ -22,8 +23,12 @@ export class SummaryBuilder {
 	private outputTokens = 0;
 	private cost = 0;
 	private readonly regressions: string[] = [];
+	private readonly classes: ClassMetricsBuilder;
 
-	constructor(private readonly baseline?: RunReport | BaselineView) {}
+	/** `output`: the prompt's declared output, for per-class metrics of classification outputs. */
+	constructor(private readonly baseline?: RunReport | BaselineView, output?: OutputSchema) {
+		this.classes = new ClassMetricsBuilder(output);
+	}
 
 	add(r: FixtureResult): void {
 		this.total++;
@@ -43,11 +48,13 @@ export class SummaryBuilder {
 		this.outputTokens += r.outputTokens ?? 0;
 		this.cost += r.costUsd ?? 0;
 		this.regressions.push(...findRegressions([r], this.baseline));
+		this.classes.add(r);
 	}
 
 	summary(runId: string): RunSummary {
 		for (const s of Object.values(this.segments)) s.passRate = rate(s.passed, s.total);
 		for (const f of Object.values(this.fields ?? {})) f.passRate = rate(f.passed, f.total);
+		const classes = this.classes.result();
 		return {
 			total: this.total,
 			passed: this.passed,
@@ -55,6 +62,7 @@ export class SummaryBuilder {
 			passRate: rate(this.passed, this.total),
 			segments: this.segments,
 			...(this.fields ? { fields: this.fields } : {}),
+			...(classes ? { classes } : {}),
 			regressions: this.regressions,
 			latencyMs: { p50: percentile(this.latencies, 50), p95: percentile(this.latencies, 95) },
 			tokens: { input: this.inputTokens, output: this.outputTokens },
@@ -83,7 +91,7 @@ export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHe
 	const started = now();
 	const runId = options.runId ?? newRunId(started);
 	const abort = new AbortController();
-	const builder = new SummaryBuilder(options.baseline);
+	const builder = new SummaryBuilder(options.baseline, options.resolved.spec.output);
 	const source = Symbol.asyncIterator in options.fixtures ? (options.fixtures as AsyncIterable<Fixture>)[Symbol.asyncIterator]() : (function* () {
 		yield* options.fixtures as Iterable<Fixture>;
 	})();

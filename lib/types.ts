@@ -283,6 +283,29 @@ export interface SegmentSummary {
 	passRate: number;
 }
 
+/** Precision, recall and F1 of one class (null when it cannot be measured: no fixture expects it and nothing answered it). */
+export interface ClassStats {
+	/** Fixtures expecting this class. */
+	support: number;
+	/** Answers of this class. */
+	predicted: number;
+	truePositives: number;
+	precision: number | null;
+	recall: number | null;
+	f1: number | null;
+}
+
+/** The confusion matrix of one classification field (boolean or enum): rows expected, columns answered. */
+export interface ClassMetrics {
+	/** The classes: declared ones in schema order (`true`, `false`, enum values, `null` when nullable). */
+	labels: string[];
+	/** The answered columns: `labels`, plus `invalid` when some answers never became a value. */
+	columns: string[];
+	/** matrix[expected][answered] = number of results. */
+	matrix: Record<string, Record<string, number>>;
+	classes: Record<string, ClassStats>;
+}
+
 export interface RunSummary {
 	total: number;
 	passed: number;
@@ -291,6 +314,8 @@ export interface RunSummary {
 	segments: Record<string, SegmentSummary>;
 	/** Indicator-level accuracy: pass rate per output field ("value" for scalars). */
 	fields?: Record<string, SegmentSummary>;
+	/** Classification outputs only: confusion matrix and per-class precision/recall/F1 per field ("value" for scalars). */
+	classes?: Record<string, ClassMetrics>;
 	regressions: string[];
 	latencyMs: { p50: number; p95: number };
 	tokens: { input: number; output: number };

@@ -26,6 +26,7 @@ import { streamFixtureRun } from '../../lib/streamed-run';
 import { newRunId, type BaselineView } from '../../lib/runner';
 import type { RunHeader } from '../../lib/types';
 import { writeFileAtomic } from '../../lib/yaml-io';
+import { classLines } from '../../lib/accuracy/text';
 import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
@@ -106,6 +107,7 @@ export function summaryJson(s: RunSummary): RunSummary {
 		failed: s.failed,
 		passRate: s.passRate,
 		segments: s.segments,
+		...(s.classes ? { classes: s.classes } : {}),
 		regressions: s.regressions,
 		latencyMs: { p50: s.latencyMs.p50, p95: s.latencyMs.p95 },
 		tokens: { input: s.tokens.input, output: s.tokens.output },
@@ -177,6 +179,7 @@ function printReport(report: RunHeader, runFile: string, baseline: BaselineView 
 		const fieldWidth = Math.max(...fields.map(([name]) => name.length));
 		for (const [name, f] of fields) out(`  field ${pad(name, fieldWidth)}  ${f.passed}/${f.total}  ${percent(f.passRate)}`);
 	}
+	for (const line of classLines(s.classes)) out(line);
 	if ((report.repeat ?? 1) > 1) out(`repeat: each fixture ran ${report.repeat} times; a fixture passes only if every attempt passed and all agree`);
 	if (!baseline) out('regressions: not checked (no stored run behind production)');
 	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (${baselineLabel}): ${s.regressions.slice(0, 50).join(', ')}${s.regressions.length > 50 ? `, and ${s.regressions.length - 50} more` : ''}`);

@@ -106,6 +106,16 @@ const freezeRuleSchema = z
 		message: 'give maxInvalidRatePointsAbove and/or maxCorrectionRatePointsAbove: a freeze rule without a limit never freezes',
 	});
 
+/** A share between 0 and 1, as per-class minimums are written. */
+const shareSchema = z.number({ invalid_type_error: 'must be a number between 0 and 1, e.g. 0.95' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1 (a share, not a percentage)');
+
+/** `minRecall` / `minPrecision` / `minF1`: `{class: min}` for boolean/enum outputs, `{property: {class: min}}` for objects. */
+const classThresholdsSchema = z.record(
+	z.union([shareSchema, z.record(shareSchema)], {
+		errorMap: () => ({ message: 'must be a number between 0 and 1 for a class (e.g. {true: 1.0}), or, for an object output, a mapping of classes for that property (e.g. {priceChange: {true: 1.0}})' }),
+	}),
+);
+
 /** `policy.yaml` (registry-wide, or per prompt: the prompt's file wins key by key). */
 const policyFileSchema = z
 	.object({
@@ -117,6 +127,9 @@ const policyFileSchema = z
 		compare: z.record(compareRuleSchema).optional(),
 		freeze: freezeRuleSchema.optional(),
 		maxEvidenceAgeHours: z.number().positive().optional(),
+		minRecall: classThresholdsSchema.optional(),
+		minPrecision: classThresholdsSchema.optional(),
+		minF1: classThresholdsSchema.optional(),
 	})
 	.strict();
 

@@ -7,7 +7,8 @@ import { contentHash } from '../hash';
 import { diffPrompts, metricDelta, type MetricDelta, type PromptDiff } from '../diff';
 import { valuesEqual } from '../schema';
 import type { RegistryStore } from '../registry/store';
-import type { FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
+import { classMetrics } from '../accuracy/classes';
+import type { ClassMetrics, FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
 
 export const BUNDLE_FORMAT = 1;
 
@@ -71,6 +72,12 @@ export interface EvaluationBundle {
 		/** Indicator-level accuracy: one row per output field ("value" for scalar outputs). */
 		fields: RateRow[];
 	};
+	/**
+	 * Classification outputs (boolean, enum, and such properties of objects): confusion matrix and per-class
+	 * precision, recall and F1 per field ("value" for scalars), now and in the baseline run.
+	 */
+	classes?: Record<string, ClassMetrics>;
+	baselineClasses?: Record<string, ClassMetrics>;
 	/** Regressions first, then fixes, then still failing (each sorted by id). */
 	regressions: FixtureRow[];
 	fixes: FixtureRow[];
@@ -222,6 +229,8 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 			segments: rateRows(groupRates(run.results, bySegment), baseline ? groupRates(baseline.results, bySegment) : undefined),
 			fields: rateRows(groupRates(run.results, byField), baseline ? groupRates(baseline.results, byField) : undefined),
 		},
+		...classesOf(run, input.runSpec, 'classes'),
+		...(baseline ? classesOf(baseline, input.baselineSpec ?? input.runSpec, 'baselineClasses') : {}),
 		regressions: rows.filter((r) => r.status === 'regression'),
 		fixes: rows.filter((r) => r.status === 'fixed'),
 		stillFailing: rows.filter((r) => r.status === 'still-failing'),
@@ -243,6 +252,12 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 				}
 			: {}),
 	};
+}
+
+/** Per-class metrics of a run: from its results under the prompt's declared output, else as its summary stored them. */
+function classesOf<K extends 'classes' | 'baselineClasses'>(run: RunReport, spec: PromptSpec | undefined, key: K): Partial<Record<K, Record<string, ClassMetrics>>> {
+	const classes = (spec ? classMetrics(run.results, spec.output) : undefined) ?? run.summary.classes;
+	return classes ? ({ [key]: classes } as Partial<Record<K, Record<string, ClassMetrics>>>) : {};
 }
 
 export function versionLabel(run: Pick<RunReport, 'version'>): string {

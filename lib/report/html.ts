@@ -4,6 +4,7 @@
  */
 import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
+import { classesHtml } from './classes';
 import { METRICS, metricChange, metricLabel, metricValue, pct, pp, shown } from './format';
 
 export function escapeHtml(text: string): string {
@@ -166,6 +167,9 @@ export function renderHtml(b: EvaluationBundle): string {
 	body.push(rateTable(b.passRate.segments, 'Segment', hasBaseline));
 	body.push('<h2>Accuracy per output field</h2>');
 	body.push(rateTable(b.passRate.fields, 'Field', hasBaseline));
+
+	const classes = classesHtml(b.classes, b.baselineClasses);
+	if (classes) body.push(classes);
 
 	body.push('<h2>Fixtures</h2>');
 	const groups: Array<[string, FixtureRow[], string]> = [

@@ -1,6 +1,7 @@
 /** The evaluation bundle as Markdown that fits a pull-request comment (GitHub-flavoured). */
 import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
+import { classesMarkdown } from './classes';
 import { METRICS, metricChange, metricLabel, metricValue, oneLine, pct, pp, shown } from './format';
 
 /** Lists longer than this fold into <details>. */
@@ -184,6 +185,8 @@ function render(b: EvaluationBundle, limits: Limits, cutNoteLine?: string): stri
 	} else {
 		lines.push(...rateTable(b.passRate.fields, 'Field', hasBaseline, b, limits.rateRows), '');
 	}
+
+	if (b.classes && limits.rateRows !== 0) lines.push(...classesMarkdown(b.classes, b.baselineClasses));
 
 	const groups: Array<[string, FixtureRow[], number]> = [
 		['Regressions (passed in the baseline, fail now)', b.regressions, limits.rows[0]],
