@@ -5,6 +5,7 @@
 import { findRegressions } from './runner';
 import { priceOf } from './pricing';
 import type { PriceTable, RegistryStore } from './registry/store';
+import { checkRequiredTags } from './accuracy/tags';
 import { checkClassRule, CLASS_RULES, type ClassThresholds } from './accuracy/class-rules';
 import type { CompareRule, RunReport } from './types';
 
@@ -28,6 +29,8 @@ export interface Policy {
 	 * it) for the run to count as evidence. Default 24. Answers fetched during the run are always fresh.
 	 */
 	maxEvidenceAgeHours: number;
+	/** Tags that need at least one passing fixture (hard negatives: `ambiguous`, `adversarial`, …). */
+	requireTags?: string[];
 	/** Per-class minimum recall for classification outputs: `{true: 1.0}`, or `{property: {class: min}}` for objects. */
 	minRecall?: ClassThresholds;
 	/** Per-class minimum precision (same shape as minRecall). */
@@ -61,7 +64,7 @@ export interface PolicyViolation {
 }
 
 /** The rules checkPolicy evaluates, in order (for reports that list every rule, e.g. JUnit). */
-export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours', ...CLASS_RULES] as const;
+export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours', 'requireTags', ...CLASS_RULES] as const;
 
 /**
  * Results whose answers came from the response cache and had been fetched more than `maxHours` before the
@@ -224,6 +227,11 @@ export function checkPolicy(
 		});
 	} else if (cachedCount) pass('maxEvidenceAgeHours', `${cachedCount} cached answer(s), none fetched more than ${maxAge} h before run ${run.runId}`);
 	else pass('maxEvidenceAgeHours', `no cached answers in run ${run.runId}: every answer was fetched by the run`);
+
+	const tagged = checkRequiredTags(policy.requireTags, run.results);
+	if (tagged.status === 'fail') fail({ rule: 'requireTags', message: `run ${run.runId}: ${tagged.message}`, fixtures: tagged.fixtures });
+	else if (tagged.status === 'pass') pass('requireTags', tagged.message);
+	else skip('requireTags', tagged.message);
 
 	// Per-class rules read the confusion matrices of the summary (the gate recomputes it over current fixtures).
 	for (const rule of CLASS_RULES) {

@@ -159,7 +159,16 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	// The policy judges the run over the current fixtures only (removed fixtures no longer count).
 	const current = new Set(fixtures.map((f) => f.id));
 	const baseline = await baselineRun(store, promptId, channel);
-	const results = run.results.filter((r) => current.has(r.fixtureId));
+	// Tags are read from the fixtures as they are now: tagging a fixture needs no new run.
+	const tagsNow = new Map(fixtures.map((f) => [f.id, f.tags]));
+	const results = run.results
+		.filter((r) => current.has(r.fixtureId))
+		.map((r) => {
+			const { tags: _ran, ...rest } = r;
+			void _ran;
+			const tags = tagsNow.get(r.fixtureId);
+			return tags?.length ? { ...rest, tags } : rest;
+		});
 	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline, frozen.prompt.output) };
 	const checked = checkPolicy(judged, baseline, policy, { channel, pricing: await store.readPricing() });
 	violations.push(...checked.violations);

@@ -10,6 +10,7 @@ import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
 import type { PriceTable } from './registry/store';
 import { classMetrics } from './accuracy/classes';
+import { tagRates } from './accuracy/tags';
 import type { CompareRule, Fixture, FixtureResult, OutputSchema, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
 
 export const DEFAULT_SEGMENT = 'default';
@@ -78,6 +79,7 @@ export function findRegressions(results: Iterable<Pick<FixtureResult, 'fixtureId
  */
 export function summarize(runId: string, results: FixtureResult[], baseline?: RunReport | BaselineView, output?: OutputSchema): RunSummary {
 	const classes = classMetrics(results, output);
+	const tags = tagRates(results);
 	const segments: Record<string, SegmentSummary> = {};
 	for (const r of results) {
 		const s = (segments[r.segment] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
@@ -105,6 +107,7 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 		passRate: rate(passed, results.length),
 		segments,
 		...(fields ? { fields } : {}),
+		...(tags ? { tags } : {}),
 		...(classes ? { classes } : {}),
 		regressions: findRegressions(results, baseline),
 		latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
@@ -159,7 +162,7 @@ function provenance(meta: { cached?: boolean; fetchedAt?: string; batch?: boolea
 }
 
 async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: AbortSignal, attempt?: number): Promise<FixtureResult> {
-	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), compareHash: fixtureCompareHash(options.compare, fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
+	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), compareHash: fixtureCompareHash(options.compare, fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, ...(fixture.tags?.length ? { tags: fixture.tags } : {}), expected: fixture.expected };
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal, ...(attempt !== undefined ? { attempt } : {}) });
 		const { meta } = result;

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_SEGMENT, findRegressions, newRunId, percentile, runOne, type BaselineView, type RunFixturesOptions } from './runner';
 import { ClassMetricsBuilder } from './accuracy/classes';
+import { countTags, finishTagRates } from './accuracy/tags';
 import type { Fixture, FixtureResult, OutputSchema, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
 
 function rate(passed: number, total: number): number {
@@ -24,6 +25,7 @@ export class SummaryBuilder {
 	private cost = 0;
 	private readonly regressions: string[] = [];
 	private readonly classes: ClassMetricsBuilder;
+	private readonly tags: Record<string, SegmentSummary> = {};
 
 	/** `output`: the prompt's declared output, for per-class metrics of classification outputs. */
 	constructor(private readonly baseline?: RunReport | BaselineView, output?: OutputSchema) {
@@ -49,12 +51,14 @@ export class SummaryBuilder {
 		this.cost += r.costUsd ?? 0;
 		this.regressions.push(...findRegressions([r], this.baseline));
 		this.classes.add(r);
+		countTags(this.tags, r);
 	}
 
 	summary(runId: string): RunSummary {
 		for (const s of Object.values(this.segments)) s.passRate = rate(s.passed, s.total);
 		for (const f of Object.values(this.fields ?? {})) f.passRate = rate(f.passed, f.total);
 		const classes = this.classes.result();
+		const tags = finishTagRates(this.tags);
 		return {
 			total: this.total,
 			passed: this.passed,
@@ -62,6 +66,7 @@ export class SummaryBuilder {
 			passRate: rate(this.passed, this.total),
 			segments: this.segments,
 			...(this.fields ? { fields: this.fields } : {}),
+			...(tags ? { tags } : {}),
 			...(classes ? { classes } : {}),
 			regressions: this.regressions,
 			latencyMs: { p50: percentile(this.latencies, 50), p95: percentile(this.latencies, 95) },

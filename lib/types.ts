@@ -83,6 +83,8 @@ export interface Fixture {
 	inputs: Record<string, unknown>;
 	expected: OutputValue;
 	segment?: string;
+	/** Free labels for hard cases (`ambiguous`, `adversarial`, `long-context`, `quoted-thread`, …): pass rates are reported per tag and policy `requireTags` asks for them. */
+	tags?: string[];
 	source: FixtureSource;
 	note?: string;
 	recorded?: { version: number | 'draft'; modelOutput: unknown; at: string };
@@ -241,6 +243,8 @@ export interface FixtureResult {
 	/** sha256 of the comparison rules (policy + fixture `compare`) the result was judged with; the gate refuses a run judged with other rules. */
 	compareHash?: string;
 	segment: string;
+	/** The fixture's tags when it ran (absent when it had none). */
+	tags?: string[];
 	passed: boolean;
 	expected: OutputValue;
 	actual: OutputValue | null;
@@ -314,6 +318,8 @@ export interface RunSummary {
 	segments: Record<string, SegmentSummary>;
 	/** Indicator-level accuracy: pass rate per output field ("value" for scalars). */
 	fields?: Record<string, SegmentSummary>;
+	/** Pass rates per fixture tag (absent when no fixture has tags). */
+	tags?: Record<string, SegmentSummary>;
 	/** Classification outputs only: confusion matrix and per-class precision/recall/F1 per field ("value" for scalars). */
 	classes?: Record<string, ClassMetrics>;
 	regressions: string[];

@@ -40,6 +40,8 @@ function ruleSetting(rule: string, policy: Policy): string {
 			return `repeat ${policy.repeat}`;
 		case 'maxEvidenceAgeHours':
 			return `maxEvidenceAgeHours ${policy.maxEvidenceAgeHours}`;
+		case 'requireTags':
+			return policy.requireTags?.length ? `requireTags ${policy.requireTags.join(', ')}` : 'requireTags not set';
 		case 'minRecall':
 		case 'minPrecision':
 		case 'minF1':

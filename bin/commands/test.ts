@@ -107,6 +107,7 @@ export function summaryJson(s: RunSummary): RunSummary {
 		failed: s.failed,
 		passRate: s.passRate,
 		segments: s.segments,
+		...(s.tags ? { tags: s.tags } : {}),
 		...(s.classes ? { classes: s.classes } : {}),
 		regressions: s.regressions,
 		latencyMs: { p50: s.latencyMs.p50, p95: s.latencyMs.p95 },
@@ -174,6 +175,9 @@ function printReport(report: RunHeader, runFile: string, baseline: BaselineView 
 	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
 	const segNameWidth = Math.max(...segments.map(([name]) => name.length));
 	for (const [name, seg] of segments) out(`  segment ${pad(name, segNameWidth)}  ${seg.passed}/${seg.total}  ${percent(seg.passRate)}`);
+	const tags = Object.entries(s.tags ?? {});
+	const tagWidth = Math.max(0, ...tags.map(([name]) => name.length));
+	for (const [name, t] of tags) out(`  tag ${pad(name, tagWidth)}  ${t.passed}/${t.total}  ${percent(t.passRate)}`);
 	const fields = Object.entries(s.fields ?? {});
 	if (fields.length > 1) {
 		const fieldWidth = Math.max(...fields.map(([name]) => name.length));

@@ -12,6 +12,8 @@ import type { Fixture, FrozenVersion, OutputSchema, PromptSpec, ReleasesState, R
 import type { PolicyFile, PriceTable } from './store';
 
 export const PROMPT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+/** A fixture tag (and a `requireTags` entry): letters, digits, "-" and "_". */
+export const TAG = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
 /** Throws a ConfigError for ids that could escape the registry folder or are not portable file names. */
 export function assertPromptId(id: string, what = 'prompt id'): void {
@@ -81,6 +83,12 @@ const fixtureFileSchema = z
 		inputs: z.record(z.unknown()),
 		expected: z.unknown(),
 		segment: z.string().optional(),
+		tags: z
+			.array(z.string().regex(TAG, 'must be a tag of letters, digits, "-" and "_" (at most 64 characters), e.g. quoted-thread'), {
+				invalid_type_error: 'must be a list of tags, e.g. [ambiguous, quoted-thread]',
+			})
+			.refine((t) => new Set(t).size === t.length, { message: 'lists a tag twice' })
+			.optional(),
 		source: z.enum(['manual', 'correction', 'import']).default('manual'),
 		note: z.string().optional(),
 		recorded: z
@@ -127,6 +135,9 @@ const policyFileSchema = z
 		compare: z.record(compareRuleSchema).optional(),
 		freeze: freezeRuleSchema.optional(),
 		maxEvidenceAgeHours: z.number().positive().optional(),
+		requireTags: z
+			.array(z.string().regex(TAG, 'must be a tag of letters, digits, "-" and "_", e.g. adversarial'), { invalid_type_error: 'must be a list of tags, e.g. [ambiguous, adversarial]' })
+			.optional(),
 		minRecall: classThresholdsSchema.optional(),
 		minPrecision: classThresholdsSchema.optional(),
 		minF1: classThresholdsSchema.optional(),

@@ -28,6 +28,7 @@ export interface PolicyFile {
 	compare?: Record<string, CompareRule>;
 	freeze?: FreezeRule;
 	maxEvidenceAgeHours?: number;
+	requireTags?: string[];
 	minRecall?: ClassThresholds;
 	minPrecision?: ClassThresholds;
 	minF1?: ClassThresholds;

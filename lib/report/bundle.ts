@@ -71,6 +71,8 @@ export interface EvaluationBundle {
 		segments: RateRow[];
 		/** Indicator-level accuracy: one row per output field ("value" for scalar outputs). */
 		fields: RateRow[];
+		/** One row per fixture tag (hard negatives such as `adversarial`); empty when no fixture has tags. */
+		tags: RateRow[];
 	};
 	/**
 	 * Classification outputs (boolean, enum, and such properties of objects): confusion matrix and per-class
@@ -198,6 +200,7 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 
 	const bySegment = (r: FixtureResult): Array<[string, boolean]> => [[r.segment, r.passed]];
 	const byField = (r: FixtureResult): Array<[string, boolean]> => Object.entries(resultFields(r));
+	const byTag = (r: FixtureResult): Array<[string, boolean]> => (r.tags ?? []).map((t) => [t, r.passed]);
 	const overallBase = baseline ? rate(baseline.results.filter((r) => r.passed).length, baseline.results.length) : undefined;
 	const overall: RateRow = { name: 'overall', total: run.results.length, passed: run.results.filter((r) => r.passed).length, passRate: 0 };
 	overall.passRate = rate(overall.passed, overall.total);
@@ -228,6 +231,7 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 			overall,
 			segments: rateRows(groupRates(run.results, bySegment), baseline ? groupRates(baseline.results, bySegment) : undefined),
 			fields: rateRows(groupRates(run.results, byField), baseline ? groupRates(baseline.results, byField) : undefined),
+			tags: rateRows(groupRates(run.results, byTag), baseline ? groupRates(baseline.results, byTag) : undefined),
 		},
 		...classesOf(run, input.runSpec, 'classes'),
 		...(baseline ? classesOf(baseline, input.baselineSpec ?? input.runSpec, 'baselineClasses') : {}),

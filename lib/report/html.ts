@@ -73,8 +73,8 @@ function fixtureTable(rows: FixtureRow[], hasBaseline: boolean): string {
 	return `<table>${head}${body}</table>`;
 }
 
-/** Horizontal bars, 0–100 %, one group per segment: now (blue) and baseline (grey). */
-function passRateChart(rows: RateRow[], hasBaseline: boolean): string {
+/** Horizontal bars, 0–100 %, one group per segment (or tag): now (blue) and baseline (grey). */
+function passRateChart(rows: RateRow[], hasBaseline: boolean, label = 'Pass rate by segment'): string {
 	const labelW = 150;
 	const barW = 320;
 	const barH = 12;
@@ -100,7 +100,7 @@ function passRateChart(rows: RateRow[], hasBaseline: boolean): string {
 		parts.push(`<line x1="${x}" y1="4" x2="${x}" y2="${axisY - 4}" stroke="#d0d7de" stroke-dasharray="2,2"/>`);
 		parts.push(`<text x="${x}" y="${axisY + 8}" text-anchor="middle">${t * 100}%</text>`);
 	}
-	return `<svg role="img" aria-label="Pass rate by segment" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
+	return `<svg role="img" aria-label="${e(label)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
 }
 
 /** One metric, now vs baseline, as two vertical bars scaled to the larger. */
@@ -168,6 +168,11 @@ export function renderHtml(b: EvaluationBundle): string {
 	body.push('<h2>Accuracy per output field</h2>');
 	body.push(rateTable(b.passRate.fields, 'Field', hasBaseline));
 
+	if (b.passRate.tags.length) {
+		body.push('<h2>Pass rate by tag (hard cases)</h2>');
+		body.push(`<div class="charts"><div class="chart">${passRateChart(b.passRate.tags, hasBaseline, 'Pass rate by tag')}</div></div>`);
+		body.push(rateTable(b.passRate.tags, 'Tag', hasBaseline));
+	}
 	const classes = classesHtml(b.classes, b.baselineClasses);
 	if (classes) body.push(classes);
 

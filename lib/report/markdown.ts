@@ -86,7 +86,7 @@ function rateTable(all: RateRow[], first: string, hasBaseline: boolean, b: Evalu
 				return hasBaseline ? [...base, r.baselinePassRate !== undefined ? pct(r.baselinePassRate) : '—', pp(r.delta)] : base;
 			}),
 		),
-		...more(all.length - rows.length, first === 'Segment' ? 'segments' : 'fields', b),
+		...more(all.length - rows.length, first === 'Segment' ? 'segments' : first === 'Tag' ? 'tags' : 'fields', b),
 	];
 }
 
@@ -186,6 +186,7 @@ function render(b: EvaluationBundle, limits: Limits, cutNoteLine?: string): stri
 		lines.push(...rateTable(b.passRate.fields, 'Field', hasBaseline, b, limits.rateRows), '');
 	}
 
+	if (b.passRate.tags.length) lines.push(...rateTable(b.passRate.tags, 'Tag', hasBaseline, b, limits.rateRows), '');
 	if (b.classes && limits.rateRows !== 0) lines.push(...classesMarkdown(b.classes, b.baselineClasses));
 
 	const groups: Array<[string, FixtureRow[], number]> = [
