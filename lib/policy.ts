@@ -6,6 +6,7 @@ import { findRegressions } from './runner';
 import { priceOf } from './pricing';
 import type { PriceTable, RegistryStore } from './registry/store';
 import { checkRequiredTags } from './accuracy/tags';
+import { checkMinAgreement } from './accuracy/agreement';
 import { checkClassRule, CLASS_RULES, type ClassThresholds } from './accuracy/class-rules';
 import type { CompareRule, RunReport } from './types';
 
@@ -29,6 +30,8 @@ export interface Policy {
 	 * it) for the run to count as evidence. Default 24. Answers fetched during the run are always fresh.
 	 */
 	maxEvidenceAgeHours: number;
+	/** Consensus prompts: the share of fixtures whose voters must reach consensus (0–1). */
+	minAgreement?: number;
 	/** Tags that need at least one passing fixture (hard negatives: `ambiguous`, `adversarial`, …). */
 	requireTags?: string[];
 	/** Per-class minimum recall for classification outputs: `{true: 1.0}`, or `{property: {class: min}}` for objects. */
@@ -64,7 +67,7 @@ export interface PolicyViolation {
 }
 
 /** The rules checkPolicy evaluates, in order (for reports that list every rule, e.g. JUnit). */
-export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours', 'requireTags', ...CLASS_RULES] as const;
+export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours', 'requireTags', 'minAgreement', ...CLASS_RULES] as const;
 
 /**
  * Results whose answers came from the response cache and had been fetched more than `maxHours` before the
@@ -232,6 +235,11 @@ export function checkPolicy(
 	if (tagged.status === 'fail') fail({ rule: 'requireTags', message: `run ${run.runId}: ${tagged.message}`, fixtures: tagged.fixtures });
 	else if (tagged.status === 'pass') pass('requireTags', tagged.message);
 	else skip('requireTags', tagged.message);
+
+	const agreement = checkMinAgreement(policy.minAgreement, run.results);
+	if (agreement.status === 'fail') fail({ rule: 'minAgreement', message: `run ${run.runId}: ${agreement.message}`, fixtures: agreement.fixtures });
+	else if (agreement.status === 'pass') pass('minAgreement', agreement.message);
+	else skip('minAgreement', agreement.message);
 
 	// Per-class rules read the confusion matrices of the summary (the gate recomputes it over current fixtures).
 	for (const rule of CLASS_RULES) {

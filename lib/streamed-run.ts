@@ -7,6 +7,7 @@
 import { DEFAULT_SEGMENT, findRegressions, newRunId, percentile, runOne, type BaselineView, type RunFixturesOptions } from './runner';
 import { ClassMetricsBuilder } from './accuracy/classes';
 import { countTags, finishTagRates } from './accuracy/tags';
+import { AgreementBuilder } from './accuracy/agreement';
 import type { Fixture, FixtureResult, OutputSchema, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
 
 function rate(passed: number, total: number): number {
@@ -26,6 +27,7 @@ export class SummaryBuilder {
 	private readonly regressions: string[] = [];
 	private readonly classes: ClassMetricsBuilder;
 	private readonly tags: Record<string, SegmentSummary> = {};
+	private readonly agreement = new AgreementBuilder();
 
 	/** `output`: the prompt's declared output, for per-class metrics of classification outputs. */
 	constructor(private readonly baseline?: RunReport | BaselineView, output?: OutputSchema) {
@@ -52,6 +54,7 @@ export class SummaryBuilder {
 		this.regressions.push(...findRegressions([r], this.baseline));
 		this.classes.add(r);
 		countTags(this.tags, r);
+		this.agreement.add({ consensus: r.consensus, segment: r.segment ?? DEFAULT_SEGMENT });
 	}
 
 	summary(runId: string): RunSummary {
@@ -59,6 +62,7 @@ export class SummaryBuilder {
 		for (const f of Object.values(this.fields ?? {})) f.passRate = rate(f.passed, f.total);
 		const classes = this.classes.result();
 		const tags = finishTagRates(this.tags);
+		const agreement = this.agreement.result();
 		return {
 			total: this.total,
 			passed: this.passed,
@@ -66,6 +70,7 @@ export class SummaryBuilder {
 			passRate: rate(this.passed, this.total),
 			segments: this.segments,
 			...(this.fields ? { fields: this.fields } : {}),
+			...(agreement ? { agreement } : {}),
 			...(tags ? { tags } : {}),
 			...(classes ? { classes } : {}),
 			regressions: this.regressions,

@@ -50,6 +50,30 @@ export type OutputSchema = ScalarSchema | ObjectSchema;
 export type ScalarValue = boolean | number | string | null;
 export type OutputValue = ScalarValue | Record<string, ScalarValue>;
 
+/**
+ * Several answers per item that must agree (`consensus` in prompt.yaml): N samples of the prompt's model,
+ * or one answer from each listed model. `all` needs every answer to agree; `{majority: k}` needs k equal
+ * answers. An invalid answer is a vote for no value. Without agreement the item is invalid ("no consensus").
+ */
+export interface ConsensusSpec {
+	samples?: number;
+	models?: ModelSpec[];
+	rule: 'all' | { majority: number };
+}
+
+/** How the votes of one item went (CallMeta.consensus). */
+export interface ConsensusOutcome {
+	/** `all` or `majority 2`. */
+	rule: string;
+	voters: number;
+	/** The size of the largest group of equal valid answers. */
+	agreed: number;
+	/** True when the rule was met (the value is valid). */
+	reached: boolean;
+	/** Every answer in voter order: its model (`openai:gpt-4o-mini`, `sample 2 of …` for samples), its value or why it was invalid. */
+	answers: Array<{ voter: string; value?: OutputValue; invalid?: string }>;
+}
+
 /** The editable draft (`prompt.yaml`) and the content of every frozen version. */
 export interface PromptSpec {
 	id: string;
@@ -60,6 +84,8 @@ export interface PromptSpec {
 	template: string;
 	output: OutputSchema;
 	limitations: string;
+	/** Optional: answers that must agree before a value is valid (absent: one answer, as before; old versions hash as before). */
+	consensus?: ConsensusSpec;
 	/** Carried verbatim; not interpreted by this version. */
 	tools?: unknown;
 	/** Carried verbatim; not interpreted by this version. */
@@ -221,6 +247,8 @@ export interface CallMeta {
 	fetchedAt?: string;
 	/** Set when the answers came through the provider's batch API (priced at the batch rate). */
 	batch?: boolean;
+	/** Prompts with `consensus`: how the votes went (tokens, cost and calls above are summed over every voter; latency is the wall time of the parallel calls). */
+	consensus?: ConsensusOutcome;
 }
 
 export type CallResult =
@@ -278,6 +306,8 @@ export interface FixtureResult {
 	fetchedAt?: string;
 	/** Set when the answers came through the provider's batch API (`--batch`; cost at the batch rate). */
 	batch?: boolean;
+	/** Prompts with `consensus`: voters, the largest agreeing group, and whether the rule was met (over every attempt with `repeat`: the weakest). */
+	consensus?: { voters: number; agreed: number; reached: boolean };
 }
 
 export interface SegmentSummary {
@@ -310,6 +340,18 @@ export interface ClassMetrics {
 	classes: Record<string, ClassStats>;
 }
 
+/** How often the voters of a consensus prompt agreed. */
+export interface AgreementSummary {
+	/** Fixtures answered with consensus voting. */
+	total: number;
+	/** Of those, the ones whose answers met the rule. */
+	agreed: number;
+	rate: number;
+	/** Mean share of voters in the largest agreeing group, per fixture (1 = unanimous every time). */
+	meanVoteShare: number;
+	segments: Record<string, { total: number; agreed: number; rate: number }>;
+}
+
 export interface RunSummary {
 	total: number;
 	passed: number;
@@ -318,6 +360,8 @@ export interface RunSummary {
 	segments: Record<string, SegmentSummary>;
 	/** Indicator-level accuracy: pass rate per output field ("value" for scalars). */
 	fields?: Record<string, SegmentSummary>;
+	/** Prompts with `consensus`: share of fixtures whose answers reached consensus, overall and per segment. */
+	agreement?: AgreementSummary;
 	/** Pass rates per fixture tag (absent when no fixture has tags). */
 	tags?: Record<string, SegmentSummary>;
 	/** Classification outputs only: confusion matrix and per-class precision/recall/F1 per field ("value" for scalars). */

@@ -27,6 +27,8 @@ import { newRunId, type BaselineView } from '../../lib/runner';
 import type { RunHeader } from '../../lib/types';
 import { writeFileAtomic } from '../../lib/yaml-io';
 import { classLines } from '../../lib/accuracy/text';
+import { needsRouting, RoutingProvider } from '../../lib/accuracy/routing-provider';
+import { ruleText, votersOf } from '../../lib/accuracy/consensus';
 import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
@@ -107,6 +109,7 @@ export function summaryJson(s: RunSummary): RunSummary {
 		failed: s.failed,
 		passRate: s.passRate,
 		segments: s.segments,
+		...(s.agreement ? { agreement: s.agreement } : {}),
 		...(s.tags ? { tags: s.tags } : {}),
 		...(s.classes ? { classes: s.classes } : {}),
 		regressions: s.regressions,
@@ -143,7 +146,8 @@ export function provenanceLine(report: Pick<RunHeader, 'summary' | 'batchIds'>, 
 
 function resultLine(r: FixtureResult, idWidth: number, segWidth: number, regression: boolean): string {
 	const detail = r.passed ? `expected ${shown(r.expected)}, got ${shown(r.actual)}` : oneLine(r.reason ?? 'failed');
-	return `${r.passed ? '✓' : '✗'} ${pad(r.fixtureId, idWidth)}  ${pad(r.segment, segWidth)}  ${detail}  (${ms(r.latencyMs)})${regression ? '  [regression]' : ''}`;
+	const votes = r.consensus ? `  [agreement ${r.consensus.agreed}/${r.consensus.voters}]` : '';
+	return `${r.passed ? '✓' : '✗'} ${pad(r.fixtureId, idWidth)}  ${pad(r.segment, segWidth)}  ${detail}  (${ms(r.latencyMs)})${votes}${regression ? '  [regression]' : ''}`;
 }
 
 /** Runs up to this size print every fixture; larger ones print failures only, at most this many. */
@@ -175,6 +179,13 @@ function printReport(report: RunHeader, runFile: string, baseline: BaselineView 
 	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
 	const segNameWidth = Math.max(...segments.map(([name]) => name.length));
 	for (const [name, seg] of segments) out(`  segment ${pad(name, segNameWidth)}  ${seg.passed}/${seg.total}  ${percent(seg.passRate)}`);
+	if (s.agreement) {
+		const a = s.agreement;
+		out(`agreement: ${a.agreed}/${a.total} fixtures reached consensus (${percent(a.rate)}); mean vote share ${percent(a.meanVoteShare)}`);
+		const segs = Object.entries(a.segments);
+		const w = Math.max(0, ...segs.map(([name]) => name.length));
+		if (segs.length > 1) for (const [name, g] of segs) out(`  agreement ${pad(name, w)}  ${g.agreed}/${g.total}  ${percent(g.rate)}`);
+	}
 	const tags = Object.entries(s.tags ?? {});
 	const tagWidth = Math.max(0, ...tags.map(([name]) => name.length));
 	for (const [name, t] of tags) out(`  tag ${pad(name, tagWidth)}  ${t.passed}/${t.total}  ${percent(t.passRate)}`);
@@ -222,6 +233,9 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const original = resolved.spec.model;
 	const notes: string[] = [];
 	// `--model` naming the prompt's own model is no override: same spec, same hash, valid evidence.
+	if (override && resolved.spec.consensus?.models && !(override.provider === original.provider && override.name === original.name)) {
+		throw new UsageError(`--model: "${promptId}" votes across consensus.models (${resolved.spec.consensus.models.map((m) => `${m.provider}:${m.name}`).join(', ')}): change those models in prompt.yaml to try others`);
+	}
 	if (override && !(override.provider === original.provider && override.name === original.name)) {
 		const spec = withModel(resolved.spec, override);
 		const hash = contentHash(spec);
@@ -247,7 +261,12 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
 	const rpm = opts.rpm !== undefined ? parsePositiveInt(opts.rpm, '--rpm') : undefined;
-	const answers = answersFor(model, opts, concurrency, createProvider(model, { ...providerCallOptions(opts), ...(rpm ? { requestsPerMinute: rpm } : {}) }), { quiet: opts.json === true });
+	const callOptions = { ...providerCallOptions(opts), ...(rpm ? { requestsPerMinute: rpm } : {}) };
+	const primary = createProvider(model, callOptions);
+	// A consensus across providers (e.g. one OpenAI and one Anthropic model) sends each voter to its own provider.
+	const base = needsRouting(resolved.spec) ? new RoutingProvider(primary, (m) => createProvider(m, callOptions)) : primary;
+	const answers = answersFor(model, opts, concurrency, base, { quiet: opts.json === true });
+	if (resolved.spec.consensus) say(`consensus: ${votersOf(resolved.spec).length} answers per fixture (${resolved.spec.consensus.samples ? `${resolved.spec.consensus.samples} samples of ${model.provider}:${model.name}` : resolved.spec.consensus.models!.map((m) => `${m.provider}:${m.name}`).join(', ')}), rule ${ruleText(resolved.spec.consensus.rule)}`);
 	say(`answers: ${answers.describe}`);
 	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
 	const policy = await loadPolicy(store, promptId);

@@ -45,6 +45,32 @@ const inputSchema = z
 	})
 	.strict();
 
+/** `consensus:` in prompt.yaml — N samples of the prompt's model, or a list of models, and the voting rule. */
+const consensusSchema = z
+	.object({
+		samples: z.number().int().min(2, 'must be at least 2: one answer needs no consensus').max(10, 'must be at most 10').optional(),
+		models: z.array(modelSchema).min(2, 'must list at least 2 models').max(10, 'must list at most 10 models').optional(),
+		rule: z
+			.union([z.literal('all'), z.object({ majority: z.number().int().min(1) }).strict()], {
+				errorMap: () => ({ message: 'must be all, or {majority: k} (k equal answers needed)' }),
+			})
+			.default('all'),
+	})
+	.strict()
+	.superRefine((c, ctx) => {
+		if ((c.samples === undefined) === (c.models === undefined)) {
+			ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give samples (N answers of the prompt\'s model) or models (one answer each), not both and not neither' });
+			return;
+		}
+		const voters = c.samples ?? c.models!.length;
+		if (typeof c.rule === 'object') {
+			const k = c.rule.majority;
+			if (k <= voters / 2 || k > voters) {
+				ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rule', 'majority'], message: `must be more than half of the ${voters} voters and at most ${voters} (so two different answers can never both win)` });
+			}
+		}
+	});
+
 const promptFileSchema = z
 	.object({
 		id: z.string(),
@@ -55,6 +81,7 @@ const promptFileSchema = z
 		template: z.string().min(1, 'must not be empty: the user message with {{variables}}'),
 		output: z.unknown(),
 		limitations: z.string().default(''),
+		consensus: consensusSchema.optional(),
 		tools: z.unknown().optional(),
 		retrieval: z.unknown().optional(),
 	})
@@ -138,6 +165,7 @@ const policyFileSchema = z
 		requireTags: z
 			.array(z.string().regex(TAG, 'must be a tag of letters, digits, "-" and "_", e.g. adversarial'), { invalid_type_error: 'must be a list of tags, e.g. [ambiguous, adversarial]' })
 			.optional(),
+		minAgreement: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1 (a share, not a percentage)').optional(),
 		minRecall: classThresholdsSchema.optional(),
 		minPrecision: classThresholdsSchema.optional(),
 		minF1: classThresholdsSchema.optional(),
@@ -267,6 +295,16 @@ export function checkPromptSpec(loaded: LoadedFile, expectedId: string, prefix: 
 	if (spec.retrieval === undefined) delete spec.retrieval;
 	if (spec.model.baseUrl === undefined) delete spec.model.baseUrl;
 	if (spec.model.api === undefined) delete spec.model.api;
+	if (spec.consensus === undefined) delete spec.consensus;
+	else {
+		const c = spec.consensus;
+		if (c.samples === undefined) delete c.samples;
+		for (const m of c.models ?? []) {
+			if (m.baseUrl === undefined) delete m.baseUrl;
+			if (m.api === undefined) delete m.api;
+		}
+		if (c.models === undefined) delete c.models;
+	}
 	return spec as PromptSpec;
 }
 

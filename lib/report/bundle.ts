@@ -8,6 +8,7 @@ import { diffPrompts, metricDelta, type MetricDelta, type PromptDiff } from '../
 import { valuesEqual } from '../schema';
 import type { RegistryStore } from '../registry/store';
 import { classMetrics } from '../accuracy/classes';
+import { agreementOf } from '../accuracy/agreement';
 import type { ClassMetrics, FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
 
 export const BUNDLE_FORMAT = 1;
@@ -56,6 +57,8 @@ export interface FixtureRow {
 	fields: Record<string, boolean>;
 	attempts?: number;
 	attemptsPassed?: number;
+	/** Consensus prompts: how many voters there were and how many agreed (over repeats: the weakest attempt). */
+	consensus?: { voters: number; agreed: number; reached: boolean };
 }
 
 export interface EvaluationBundle {
@@ -80,6 +83,11 @@ export interface EvaluationBundle {
 	 */
 	classes?: Record<string, ClassMetrics>;
 	baselineClasses?: Record<string, ClassMetrics>;
+	/**
+	 * Consensus prompts: the share of fixtures whose voters reached consensus, overall and per segment (rows use
+	 * `passed` for the fixtures that agreed), with the baseline's when it voted too.
+	 */
+	agreement?: { overall: RateRow; segments: RateRow[]; meanVoteShare: number };
 	/** Regressions first, then fixes, then still failing (each sorted by id). */
 	regressions: FixtureRow[];
 	fixes: FixtureRow[];
@@ -194,6 +202,7 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 			fields: resultFields(r),
 			...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
 			...(r.attemptsPassed !== undefined ? { attemptsPassed: r.attemptsPassed } : {}),
+			...(r.consensus ? { consensus: r.consensus } : {}),
 		};
 	});
 	rows.sort((x, y) => STATUS_ORDER[x.status] - STATUS_ORDER[y.status] || x.fixtureId.localeCompare(y.fixtureId));
@@ -233,6 +242,7 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 			fields: rateRows(groupRates(run.results, byField), baseline ? groupRates(baseline.results, byField) : undefined),
 			tags: rateRows(groupRates(run.results, byTag), baseline ? groupRates(baseline.results, byTag) : undefined),
 		},
+		...agreementRows(run, baseline),
 		...classesOf(run, input.runSpec, 'classes'),
 		...(baseline ? classesOf(baseline, input.baselineSpec ?? input.runSpec, 'baselineClasses') : {}),
 		regressions: rows.filter((r) => r.status === 'regression'),
@@ -255,6 +265,28 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 					}),
 				}
 			: {}),
+	};
+}
+
+/** Agreement of a consensus run as rate rows (overall and per segment), against the baseline's when it voted. */
+function agreementRows(run: RunReport, baseline?: RunReport): Pick<EvaluationBundle, 'agreement'> {
+	const now = agreementOf(run.results);
+	if (!now) return {};
+	const before = baseline ? agreementOf(baseline.results) : undefined;
+	const row = (name: string, g: { total: number; agreed: number }, b?: { total: number; agreed: number }): RateRow => {
+		const r: RateRow = { name, total: g.total, passed: g.agreed, passRate: rate(g.agreed, g.total) };
+		if (b) {
+			r.baselinePassRate = rate(b.agreed, b.total);
+			r.delta = Math.round((r.passRate - r.baselinePassRate) * 10_000) / 10_000;
+		}
+		return r;
+	};
+	return {
+		agreement: {
+			overall: row('overall', now, before),
+			segments: Object.entries(now.segments).map(([name, g]) => row(name, g, before?.segments[name])),
+			meanVoteShare: now.meanVoteShare,
+		},
 	};
 }
 

@@ -65,7 +65,7 @@ function fixtureTable(rows: FixtureRow[], hasBaseline: boolean): string {
 	const body = rows
 		.map(
 			(r) =>
-				`<tr><td><code>${e(r.fixtureId)}</code></td><td>${e(r.segment)}</td><td><code>${e(shown(r.expected))}</code></td><td><code>${e(shown(r.actual))}</code></td>${
+				`<tr><td><code>${e(r.fixtureId)}</code></td><td>${e(r.segment)}</td><td><code>${e(shown(r.expected))}</code></td><td><code>${e(shown(r.actual))}</code>${r.consensus ? ` <span class="meta">votes ${r.consensus.agreed}/${r.consensus.voters}</span>` : ''}</td>${
 					hasBaseline ? `<td>${r.inBaseline ? `<code>${e(shown(r.baselineActual ?? null))}</code>` : 'new'}</td>` : ''
 				}<td>${e(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''))}</td></tr>`,
 		)
@@ -168,6 +168,13 @@ export function renderHtml(b: EvaluationBundle): string {
 	body.push('<h2>Accuracy per output field</h2>');
 	body.push(rateTable(b.passRate.fields, 'Field', hasBaseline));
 
+	if (b.agreement) {
+		const a = b.agreement;
+		body.push('<h2>Agreement (consensus)</h2>');
+		body.push(`<p>${pct(a.overall.passRate)} of fixtures reached consensus (${a.overall.passed}/${a.overall.total})${a.overall.delta !== undefined ? ` · ${pp(a.overall.delta)} vs baseline` : ''}; mean vote share ${pct(a.meanVoteShare)}. A fixture without consensus is invalid, never a lucky pass.</p>`);
+		body.push(`<div class="charts"><div class="chart">${passRateChart(a.segments, hasBaseline, 'Agreement by segment')}</div></div>`);
+		body.push(rateTable(a.segments, 'Segment', hasBaseline).replace('<th class="n">Passed</th><th class="n">Pass rate</th>', '<th class="n">Agreed</th><th class="n">Agreement</th>'));
+	}
 	if (b.passRate.tags.length) {
 		body.push('<h2>Pass rate by tag (hard cases)</h2>');
 		body.push(`<div class="charts"><div class="chart">${passRateChart(b.passRate.tags, hasBaseline, 'Pass rate by tag')}</div></div>`);

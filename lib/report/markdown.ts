@@ -97,7 +97,7 @@ function fixtureTable(all: FixtureRow[], hasBaseline: boolean, b: EvaluationBund
 		...table(
 			hasBaseline ? ['Fixture', 'Segment', 'Expected', 'Got', 'Baseline got', 'Why'] : ['Fixture', 'Segment', 'Expected', 'Got', 'Why'],
 			rows.map((r) => {
-				const base = [code(clip(r.fixtureId, MAX_ID)), cell(clip(r.segment, MAX_ID)), code(shown(r.expected)), code(shown(r.actual))];
+				const base = [code(clip(r.fixtureId, MAX_ID)), cell(clip(r.segment, MAX_ID)), code(shown(r.expected)), `${code(shown(r.actual))}${r.consensus ? ` (votes ${r.consensus.agreed}/${r.consensus.voters})` : ''}`];
 				const why = cell(clip(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''), MAX_REASON));
 				return hasBaseline ? [...base, r.inBaseline ? code(shown(r.baselineActual ?? null)) : 'new', why] : [...base, why];
 			}),
@@ -186,6 +186,11 @@ function render(b: EvaluationBundle, limits: Limits, cutNoteLine?: string): stri
 		lines.push(...rateTable(b.passRate.fields, 'Field', hasBaseline, b, limits.rateRows), '');
 	}
 
+	if (b.agreement) {
+		const a = b.agreement;
+		lines.push(`**Agreement (consensus) ${pct(a.overall.passRate)}** (${a.overall.passed}/${a.overall.total} fixtures)${a.overall.delta !== undefined ? `, ${pp(a.overall.delta)} vs baseline` : ''} · mean vote share ${pct(a.meanVoteShare)}`, '');
+		lines.push(...rateTable(a.segments, 'Segment', hasBaseline, b, limits.rateRows).map((l, i) => (i === 0 ? l.replace('| Passed | Pass rate |', '| Agreed | Agreement |') : l)), '');
+	}
 	if (b.passRate.tags.length) lines.push(...rateTable(b.passRate.tags, 'Tag', hasBaseline, b, limits.rateRows), '');
 	if (b.classes && limits.rateRows !== 0) lines.push(...classesMarkdown(b.classes, b.baselineClasses));
 
