@@ -30,6 +30,8 @@ export interface Policy {
 	 * it) for the run to count as evidence. Default 24. Answers fetched during the run are always fresh.
 	 */
 	maxEvidenceAgeHours: number;
+	/** People other than the version's author who must approve it (`prompt-release approve`) before release or promotion. */
+	approvals?: number;
 	/** Consensus prompts: the share of fixtures whose voters must reach consensus (0–1). */
 	minAgreement?: number;
 	/** Tags that need at least one passing fixture (hard negatives: `ambiguous`, `adversarial`, …). */
@@ -67,7 +69,7 @@ export interface PolicyViolation {
 }
 
 /** The rules checkPolicy evaluates, in order (for reports that list every rule, e.g. JUnit). */
-export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours', 'requireTags', 'minAgreement', ...CLASS_RULES] as const;
+export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours', 'requireTags', 'minAgreement', ...CLASS_RULES, 'approvals'] as const;
 
 /**
  * Results whose answers came from the response cache and had been fetched more than `maxHours` before the

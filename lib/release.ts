@@ -173,6 +173,11 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	const checked = checkPolicy(judged, baseline, policy, { channel, pricing: await store.readPricing() });
 	violations.push(...checked.violations);
 	checks.push(...checked.checks);
+	// Approvals name the run they approved: they count only while it is this version's gating run.
+	const { approvalsOf, checkApprovals } = await import('./approvals');
+	const approvals = checkApprovals(policy.approvals, approvalsOf(await store.readReleases(promptId), channel, version, run.runId, frozen.author));
+	if (approvals.status === 'fail') violations.push({ rule: 'approvals', message: approvals.message, fixtures: [] });
+	checks.push({ rule: 'approvals', status: approvals.status, message: approvals.message });
 	return {
 		ok: violations.length === 0,
 		run,

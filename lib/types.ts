@@ -132,8 +132,10 @@ export type CompareRule =
  * release: a version takes a channel (100 %). rollback: the channel goes back (or a canary ends).
  * canary: a version serves part of a channel's traffic. promote: the canary takes 100 %.
  * freeze: a canary breached a freeze rule and all traffic went back to stable by itself.
+ * approve: a person other than the author approved `version` (and its gating run `runId`) for `channel`;
+ * the channel does not change.
  */
-export type HistoryAction = 'release' | 'rollback' | 'canary' | 'promote' | 'freeze';
+export type HistoryAction = 'release' | 'rollback' | 'canary' | 'promote' | 'freeze' | 'approve';
 
 export interface HistoryEntry {
 	at: string;

@@ -42,6 +42,8 @@ function ruleSetting(rule: string, policy: Policy): string {
 			return `maxEvidenceAgeHours ${policy.maxEvidenceAgeHours}`;
 		case 'requireTags':
 			return policy.requireTags?.length ? `requireTags ${policy.requireTags.join(', ')}` : 'requireTags not set';
+		case 'approvals':
+			return policy.approvals ? `approvals ${policy.approvals}` : 'approvals not set';
 		case 'minAgreement':
 			return policy.minAgreement === undefined ? 'minAgreement not set' : `minAgreement ${policy.minAgreement}`;
 		case 'minRecall':

@@ -165,6 +165,7 @@ const policyFileSchema = z
 		requireTags: z
 			.array(z.string().regex(TAG, 'must be a tag of letters, digits, "-" and "_", e.g. adversarial'), { invalid_type_error: 'must be a list of tags, e.g. [ambiguous, adversarial]' })
 			.optional(),
+		approvals: z.number({ invalid_type_error: 'must be a whole number of people, e.g. 1' }).int('must be a whole number of people').min(0).max(10).optional(),
 		minAgreement: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1 (a share, not a percentage)').optional(),
 		minRecall: classThresholdsSchema.optional(),
 		minPrecision: classThresholdsSchema.optional(),
@@ -175,7 +176,7 @@ const policyFileSchema = z
 const historySchema = z
 	.object({
 		at: z.string(),
-		action: z.enum(['release', 'rollback', 'canary', 'promote', 'freeze']),
+		action: z.enum(['release', 'rollback', 'canary', 'promote', 'freeze', 'approve']),
 		channel: z.string(),
 		version: z.number().int().positive(),
 		from: z.number().int().positive().optional(),

@@ -29,6 +29,7 @@ export interface PolicyFile {
 	freeze?: FreezeRule;
 	maxEvidenceAgeHours?: number;
 	requireTags?: string[];
+	approvals?: number;
 	minAgreement?: number;
 	minRecall?: ClassThresholds;
 	minPrecision?: ClassThresholds;

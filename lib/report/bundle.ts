@@ -9,6 +9,7 @@ import { valuesEqual } from '../schema';
 import type { RegistryStore } from '../registry/store';
 import { classMetrics } from '../accuracy/classes';
 import { agreementOf } from '../accuracy/agreement';
+import type { Approval } from '../approvals';
 import type { ClassMetrics, FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
 
 export const BUNDLE_FORMAT = 1;
@@ -88,6 +89,8 @@ export interface EvaluationBundle {
 	 * `passed` for the fixtures that agreed), with the baseline's when it voted too.
 	 */
 	agreement?: { overall: RateRow; segments: RateRow[]; meanVoteShare: number };
+	/** Who approved exactly this run for release (`prompt-release approve`), oldest first; approvals of other runs are not listed. */
+	approvals?: Approval[];
 	/** Regressions first, then fixes, then still failing (each sorted by id). */
 	regressions: FixtureRow[];
 	fixes: FixtureRow[];
@@ -118,6 +121,8 @@ export interface BundleInput {
 	baselineSpec?: PromptSpec;
 	notes?: string[];
 	now?: Date;
+	/** Approvals recorded in the release history for this run. */
+	approvals?: Approval[];
 }
 
 function rate(passed: number, total: number): number {
@@ -242,6 +247,7 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 			fields: rateRows(groupRates(run.results, byField), baseline ? groupRates(baseline.results, byField) : undefined),
 			tags: rateRows(groupRates(run.results, byTag), baseline ? groupRates(baseline.results, byTag) : undefined),
 		},
+		...(input.approvals?.length ? { approvals: input.approvals } : {}),
 		...agreementRows(run, baseline),
 		...classesOf(run, input.runSpec, 'classes'),
 		...(baseline ? classesOf(baseline, input.baselineSpec ?? input.runSpec, 'baselineClasses') : {}),
@@ -377,5 +383,9 @@ export async function loadBundle(store: RegistryStore, promptId: string, runId?:
 		baselineSpec = theirs.spec;
 		notes.push(...theirs.notes.map((n) => `baseline: ${n}`));
 	}
-	return buildBundle({ run, baseline, runSpec: mine.spec, baselineSpec, notes, now });
+	// Approvals name the run they approved: list those of this run.
+	const approvals = (await store.readReleases(promptId)).history
+		.filter((e) => e.action === 'approve' && e.runId === run.runId)
+		.map((e): Approval => ({ by: e.by, at: e.at, channel: e.channel, runId: e.runId, ...(e.reason ? { reason: e.reason } : {}) }));
+	return buildBundle({ run, baseline, runSpec: mine.spec, baselineSpec, notes, now, approvals });
 }

@@ -168,6 +168,9 @@ export function renderHtml(b: EvaluationBundle): string {
 	body.push('<h2>Accuracy per output field</h2>');
 	body.push(rateTable(b.passRate.fields, 'Field', hasBaseline));
 
+	if (b.approvals?.length) {
+		body.push(`<p class="meta">Approvals of this run: ${b.approvals.map((a) => `<strong>${e(a.by)}</strong> for <code>${e(a.channel)}</code> (${e(a.at)})${a.reason ? ` — ${e(a.reason)}` : ''}`).join('; ')}</p>`);
+	}
 	if (b.agreement) {
 		const a = b.agreement;
 		body.push('<h2>Agreement (consensus)</h2>');

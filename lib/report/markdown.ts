@@ -186,6 +186,9 @@ function render(b: EvaluationBundle, limits: Limits, cutNoteLine?: string): stri
 		lines.push(...rateTable(b.passRate.fields, 'Field', hasBaseline, b, limits.rateRows), '');
 	}
 
+	if (b.approvals?.length) {
+		lines.push(`**Approvals:** ${b.approvals.map((a) => `${cell(a.by)} for \`${cell(a.channel)}\` (${a.at})${a.reason ? ` — ${cell(clip(a.reason, MAX_REASON))}` : ''}`).join('; ')}`, '');
+	}
 	if (b.agreement) {
 		const a = b.agreement;
 		lines.push(`**Agreement (consensus) ${pct(a.overall.passRate)}** (${a.overall.passed}/${a.overall.total} fixtures)${a.overall.delta !== undefined ? `, ${pp(a.overall.delta)} vs baseline` : ''} · mean vote share ${pct(a.meanVoteShare)}`, '');
