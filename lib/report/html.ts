@@ -13,7 +13,7 @@ export function escapeHtml(text: string): string {
 
 const e = escapeHtml;
 
-const CSS = `
+export const REPORT_CSS = `
 :root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #57606a; --line: #d0d7de; --now: #0969da; --base: #8c959f; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0 auto; max-width: 1100px; padding: 24px; }
@@ -233,7 +233,7 @@ export function renderHtml(b: EvaluationBundle): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Evaluation: ${e(b.promptId)} · run ${e(b.run.runId)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 ${body.join('\n')}
