@@ -26,7 +26,7 @@ import { streamFixtureRun } from '../../lib/streamed-run';
 import { newRunId, type BaselineView } from '../../lib/runner';
 import type { RunHeader } from '../../lib/types';
 import { writeFileAtomic } from '../../lib/yaml-io';
-import { classLines } from '../../lib/accuracy/text';
+import { agreementAndTagLines, classLines } from '../../lib/accuracy/text';
 import { needsRouting, RoutingProvider } from '../../lib/accuracy/routing-provider';
 import { ruleText, votersOf } from '../../lib/accuracy/consensus';
 import { junitXml } from '../shared/junit';
@@ -179,16 +179,7 @@ function printReport(report: RunHeader, runFile: string, baseline: BaselineView 
 	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
 	const segNameWidth = Math.max(...segments.map(([name]) => name.length));
 	for (const [name, seg] of segments) out(`  segment ${pad(name, segNameWidth)}  ${seg.passed}/${seg.total}  ${percent(seg.passRate)}`);
-	if (s.agreement) {
-		const a = s.agreement;
-		out(`agreement: ${a.agreed}/${a.total} fixtures reached consensus (${percent(a.rate)}); mean vote share ${percent(a.meanVoteShare)}`);
-		const segs = Object.entries(a.segments);
-		const w = Math.max(0, ...segs.map(([name]) => name.length));
-		if (segs.length > 1) for (const [name, g] of segs) out(`  agreement ${pad(name, w)}  ${g.agreed}/${g.total}  ${percent(g.rate)}`);
-	}
-	const tags = Object.entries(s.tags ?? {});
-	const tagWidth = Math.max(0, ...tags.map(([name]) => name.length));
-	for (const [name, t] of tags) out(`  tag ${pad(name, tagWidth)}  ${t.passed}/${t.total}  ${percent(t.passRate)}`);
+	for (const line of agreementAndTagLines(s)) out(line);
 	const fields = Object.entries(s.fields ?? {});
 	if (fields.length > 1) {
 		const fieldWidth = Math.max(...fields.map(([name]) => name.length));

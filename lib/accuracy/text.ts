@@ -1,5 +1,5 @@
 /** Per-class metrics as plain text lines, for `prompt-release test` and other terminal output. */
-import type { ClassMetrics } from '../types';
+import type { ClassMetrics, RunSummary } from '../types';
 
 /** A rate as `87.5%`, or `—` when it cannot be measured. */
 export function rateText(x: number | null | undefined): string {
@@ -30,5 +30,21 @@ export function classLines(classes: Record<string, ClassMetrics> | undefined): s
 		lines.push(`  ${padEnd('', w)}  ${m.columns.map((c) => padStart(c, cw)).join('  ')}`);
 		for (const label of m.labels) lines.push(`  ${padEnd(label, w)}  ${m.columns.map((c) => padStart(String(m.matrix[label]?.[c] ?? 0), cw)).join('  ')}`);
 	}
+	return lines;
+}
+
+/** Agreement of a consensus run (overall, per segment when there are several) and pass rates per tag. */
+export function agreementAndTagLines(s: Pick<RunSummary, 'agreement' | 'tags'>): string[] {
+	const lines: string[] = [];
+	if (s.agreement) {
+		const a = s.agreement;
+		lines.push(`agreement: ${a.agreed}/${a.total} fixtures reached consensus (${rateText(a.rate)}); mean vote share ${rateText(a.meanVoteShare)}`);
+		const segs = Object.entries(a.segments);
+		const w = Math.max(0, ...segs.map(([name]) => name.length));
+		if (segs.length > 1) for (const [name, g] of segs) lines.push(`  agreement ${padEnd(name, w)}  ${g.agreed}/${g.total}  ${rateText(g.rate)}`);
+	}
+	const tags = Object.entries(s.tags ?? {});
+	const w = Math.max(0, ...tags.map(([name]) => name.length));
+	for (const [name, t] of tags) lines.push(`  tag ${padEnd(name, w)}  ${t.passed}/${t.total}  ${rateText(t.passRate)}`);
 	return lines;
 }

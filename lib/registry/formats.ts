@@ -3,6 +3,7 @@
  * Every problem becomes a ConfigError naming file, field and line.
  */
 import { z } from 'zod';
+import { classThresholdsSchema, consensusSchema } from './formats-accuracy';
 import { ConfigError, ConfigErrors } from '../errors';
 import { contentHash } from '../hash';
 import { parseOutputSchema, validateValue, type SchemaIssue } from '../schema';
@@ -45,32 +46,6 @@ const inputSchema = z
 	})
 	.strict();
 
-/** `consensus:` in prompt.yaml — N samples of the prompt's model, or a list of models, and the voting rule. */
-const consensusSchema = z
-	.object({
-		samples: z.number().int().min(2, 'must be at least 2: one answer needs no consensus').max(10, 'must be at most 10').optional(),
-		models: z.array(modelSchema).min(2, 'must list at least 2 models').max(10, 'must list at most 10 models').optional(),
-		rule: z
-			.union([z.literal('all'), z.object({ majority: z.number().int().min(1) }).strict()], {
-				errorMap: () => ({ message: 'must be all, or {majority: k} (k equal answers needed)' }),
-			})
-			.default('all'),
-	})
-	.strict()
-	.superRefine((c, ctx) => {
-		if ((c.samples === undefined) === (c.models === undefined)) {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give samples (N answers of the prompt\'s model) or models (one answer each), not both and not neither' });
-			return;
-		}
-		const voters = c.samples ?? c.models!.length;
-		if (typeof c.rule === 'object') {
-			const k = c.rule.majority;
-			if (k <= voters / 2 || k > voters) {
-				ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rule', 'majority'], message: `must be more than half of the ${voters} voters and at most ${voters} (so two different answers can never both win)` });
-			}
-		}
-	});
-
 const promptFileSchema = z
 	.object({
 		id: z.string(),
@@ -81,7 +56,7 @@ const promptFileSchema = z
 		template: z.string().min(1, 'must not be empty: the user message with {{variables}}'),
 		output: z.unknown(),
 		limitations: z.string().default(''),
-		consensus: consensusSchema.optional(),
+		consensus: consensusSchema(modelSchema).optional(),
 		tools: z.unknown().optional(),
 		retrieval: z.unknown().optional(),
 	})
@@ -140,16 +115,6 @@ const freezeRuleSchema = z
 	.refine((f) => f.maxInvalidRatePointsAbove !== undefined || f.maxCorrectionRatePointsAbove !== undefined, {
 		message: 'give maxInvalidRatePointsAbove and/or maxCorrectionRatePointsAbove: a freeze rule without a limit never freezes',
 	});
-
-/** A share between 0 and 1, as per-class minimums are written. */
-const shareSchema = z.number({ invalid_type_error: 'must be a number between 0 and 1, e.g. 0.95' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1 (a share, not a percentage)');
-
-/** `minRecall` / `minPrecision` / `minF1`: `{class: min}` for boolean/enum outputs, `{property: {class: min}}` for objects. */
-const classThresholdsSchema = z.record(
-	z.union([shareSchema, z.record(shareSchema)], {
-		errorMap: () => ({ message: 'must be a number between 0 and 1 for a class (e.g. {true: 1.0}), or, for an object output, a mapping of classes for that property (e.g. {priceChange: {true: 1.0}})' }),
-	}),
-);
 
 /** `policy.yaml` (registry-wide, or per prompt: the prompt's file wins key by key). */
 const policyFileSchema = z

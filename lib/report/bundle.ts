@@ -7,9 +7,8 @@ import { contentHash } from '../hash';
 import { diffPrompts, metricDelta, type MetricDelta, type PromptDiff } from '../diff';
 import { valuesEqual } from '../schema';
 import type { RegistryStore } from '../registry/store';
-import { classMetrics } from '../accuracy/classes';
-import { agreementOf } from '../accuracy/agreement';
 import type { Approval } from '../approvals';
+import { agreementRows, classesOf } from './accuracy';
 import type { ClassMetrics, FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
 
 export const BUNDLE_FORMAT = 1;
@@ -272,34 +271,6 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 				}
 			: {}),
 	};
-}
-
-/** Agreement of a consensus run as rate rows (overall and per segment), against the baseline's when it voted. */
-function agreementRows(run: RunReport, baseline?: RunReport): Pick<EvaluationBundle, 'agreement'> {
-	const now = agreementOf(run.results);
-	if (!now) return {};
-	const before = baseline ? agreementOf(baseline.results) : undefined;
-	const row = (name: string, g: { total: number; agreed: number }, b?: { total: number; agreed: number }): RateRow => {
-		const r: RateRow = { name, total: g.total, passed: g.agreed, passRate: rate(g.agreed, g.total) };
-		if (b) {
-			r.baselinePassRate = rate(b.agreed, b.total);
-			r.delta = Math.round((r.passRate - r.baselinePassRate) * 10_000) / 10_000;
-		}
-		return r;
-	};
-	return {
-		agreement: {
-			overall: row('overall', now, before),
-			segments: Object.entries(now.segments).map(([name, g]) => row(name, g, before?.segments[name])),
-			meanVoteShare: now.meanVoteShare,
-		},
-	};
-}
-
-/** Per-class metrics of a run: from its results under the prompt's declared output, else as its summary stored them. */
-function classesOf<K extends 'classes' | 'baselineClasses'>(run: RunReport, spec: PromptSpec | undefined, key: K): Partial<Record<K, Record<string, ClassMetrics>>> {
-	const classes = (spec ? classMetrics(run.results, spec.output) : undefined) ?? run.summary.classes;
-	return classes ? ({ [key]: classes } as Partial<Record<K, Record<string, ClassMetrics>>>) : {};
 }
 
 export function versionLabel(run: Pick<RunReport, 'version'>): string {
