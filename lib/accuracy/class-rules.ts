@@ -3,8 +3,8 @@
  * class to its minimum (`{true: 1.0}` for a boolean or enum output) or, for object outputs, a property to
  * such a map (`{priceChange: {true: 1.0}}`). Checked against the confusion matrices of the run's summary.
  */
-import { classLabel, INVALID_CLASS } from './classes';
-import type { ClassMetrics, FixtureResult, OutputValue } from '../types';
+import { classFields, classLabel, INVALID_CLASS } from './classes';
+import type { ClassMetrics, FixtureResult, OutputSchema, OutputValue } from '../types';
 
 /** `{class: minimum}`, or `{property: {class: minimum}}` for object outputs; minimums between 0 and 1. */
 export type ClassThresholds = Record<string, number | Record<string, number>>;
@@ -113,6 +113,18 @@ export function checkClassRule(rule: ClassRule, spec: ClassThresholds | undefine
 	}
 	if (failures.length) return { status: 'fail', message: failures.join('; '), fixtures: [...fixtures] };
 	return { status: 'pass', message: passes.join('; '), fixtures: [] };
+}
+
+/**
+ * What is wrong with a per-class rule for a prompt's declared output (a class or property it does not
+ * declare, an object output without the property named), worded for the policy file; empty when it fits
+ * or when the output has no classification field (the gate then skips the rule).
+ */
+export function classRuleIssues(rule: ClassRule, spec: ClassThresholds | undefined, output: OutputSchema): string[] {
+	const fields = classFields(output);
+	if (!spec || !Object.keys(fields).length) return [];
+	const shapes: Record<string, ClassMetrics> = Object.fromEntries(Object.entries(fields).map(([f, labels]) => [f, { labels, columns: labels, matrix: {}, classes: {} }]));
+	return targets(rule, spec, shapes).problems;
 }
 
 /** How a per-class rule reads in a gate report's setting column, e.g. `minRecall value=true ≥ 1`. */

@@ -6,6 +6,7 @@ import { ConfigError } from '../../lib/errors';
 import { commitDraft } from '../../lib/registry/commit';
 import { resolvePrompt } from '../../lib/registry/resolve';
 import { evaluateGate } from '../../lib/release';
+import { validateRegistry } from '../../lib/validate-registry';
 import { runFixtures, summarize } from '../../lib/runner';
 import { SummaryBuilder } from '../../lib/streamed-run';
 import type { FixtureResult, OutputSchema, RunReport } from '../../lib/types';
@@ -129,6 +130,16 @@ describe('per-class gate rules', () => {
 		expect(String((error as Error).message)).toMatch(/price-change\/policy\.yaml.*minRecall\.true.*between 0 and 1/);
 		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'minPrecision: [true]\n');
 		expect(String(((await loadPolicy(store, 'price-change').catch((e: unknown) => e)) as Error).message)).toMatch(/minPrecision/);
+	});
+
+	test('validate names a per-class minimum whose class the output does not declare, naming file and field', async () => {
+		const { root, store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'minRecall: {true: 1.0}\nminF1: {maybe: 0.9}\n');
+		const report = await validateRegistry(store);
+		expect(report.errors.map((e) => e.message)).toEqual([expect.stringMatching(/price-change[/\\]policy\.yaml field "minF1": minF1\.maybe: "maybe" is not a class of the output \(classes: true, false\)/)]);
+		await writeText(path.join(root, 'price-change', 'policy.yaml'), 'minRecall: {true: 1.0}\n');
+		expect((await validateRegistry(store)).errors).toEqual([]);
 	});
 
 	test('the gate judges the stored run of a version: a missed true refuses the release under minRecall', async () => {
