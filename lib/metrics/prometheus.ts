@@ -56,7 +56,7 @@ class Families {
 export function renderPrometheus(report: MetricsReport): string {
 	const m = new Families();
 	const windowSeconds = Math.round((Date.parse(report.until) - Date.parse(report.since)) / 1000);
-	m.add('metrics_window_seconds', 'Length of the window the window counts below cover (prompt-release metrics --since).', {}, windowSeconds);
+	m.add('metrics_window_seconds', 'Length in seconds of the window (prompt-release metrics --since) that the other counts cover.', {}, windowSeconds);
 	for (const p of report.prompts) {
 		const prompt = { prompt: p.id };
 		if (p.evals.latest) {
