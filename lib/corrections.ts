@@ -80,6 +80,7 @@ export async function recordCorrection(store: RegistryStore, input: CorrectionIn
 		inputs,
 		expected: check.value as OutputValue,
 		...((input.segment ?? existing?.segment) ? { segment: input.segment ?? existing?.segment } : {}),
+		...(existing?.tags?.length ? { tags: existing.tags } : {}),
 		source: 'correction',
 		...((input.note ?? existing?.note) ? { note: input.note ?? existing?.note } : {}),
 		recorded: { version: resolved.version, modelOutput: input.modelOutput ?? null, at: (input.now ?? new Date()).toISOString() },

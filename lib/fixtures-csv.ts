@@ -19,7 +19,7 @@ export interface RawRow {
 }
 
 /** Columns that are fixture fields, not inputs. */
-export const FIXTURE_FIELDS = new Set(['id', 'expected', 'segment', 'note', 'source', 'recorded']);
+export const FIXTURE_FIELDS = new Set(['id', 'expected', 'segment', 'tags', 'note', 'source', 'recorded']);
 
 const SEPARATORS: ReadonlyArray<readonly [string, string]> = [
 	[',', 'comma'],
@@ -86,7 +86,7 @@ function neededColumns(spec: PromptSpec): string {
 	const expected = props.length ? `expected (or ${props.map((p) => `expected.${p}`).join(', ')})` : 'expected';
 	return (
 		`The prompt needs the columns ${[...required, expected].join(', ')}` +
-		`; optional: ${[...optional, 'id', 'segment', 'note', 'source'].join(', ')}` +
+		`; optional: ${[...optional, 'id', 'segment', 'tags', 'note', 'source'].join(', ')}` +
 		' (an input column may also be written inputs.<name>)'
 	);
 }

@@ -2,7 +2,7 @@
  * `fixtures import`: JSONL or CSV rows become fixture files. Every row is checked first;
  * when any row is bad nothing is written.
  *
- * JSONL: one object per line: {"id"?, "inputs": {...}, "expected": ..., "segment"?, "note"?, "source"?}
+ * JSONL: one object per line: {"id"?, "inputs": {...}, "expected": ..., "segment"?, "tags"?, "note"?, "source"?}
  *        `expected` is converted to the declared output type ("14" → 14, "yes" → true); inputs are
  *        taken as written.
  * CSV:   a header row; columns `id`, `expected`, `segment`, `note`, `source` are fixture fields,
@@ -22,6 +22,7 @@ import { expectedProblem } from './answer/unwrap';
 import { coercionHint, coerceToSchema } from './coerce';
 import { readCsv, type RawRow } from './fixtures-csv';
 import { readTextFile } from './text-file';
+import { splitTags } from './accuracy/tags';
 import { checkFixture } from './registry/formats';
 import type { RegistryStore } from './registry/store';
 import type { LoadedFile } from './yaml-io';
@@ -126,6 +127,12 @@ export async function importFixtures(store: RegistryStore, promptId: string, fil
 		if (data.id === undefined) data.id = `import-${sha256(canonicalJson(inputs)).slice(0, 16)}`;
 		data.source ??= 'import';
 		if (typeof data.segment === 'number') data.segment = String(data.segment);
+		// Tags as one text (a CSV cell, or a JSONL string): "ambiguous, quoted-thread"; empty means none.
+		if (typeof data.tags === 'string') {
+			const tags = splitTags(data.tags);
+			if (tags.length) data.tags = tags;
+			else delete data.tags;
+		}
 		const loaded: LoadedFile = { file, data, lineOf: () => row.line };
 		try {
 			const fixture = checkFixture(loaded, undefined, spec, data);

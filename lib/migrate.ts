@@ -5,6 +5,7 @@
  * Nothing changes in production either way: releases.yaml is never written here, and the draft is
  * never touched.
  */
+import { needsRouting, RoutingProvider } from './accuracy/routing-provider';
 import { ConfigError, InputError } from './errors';
 import { contentHash } from './hash';
 import { checkPolicy, loadPolicy, type Policy, type PolicyViolation } from './policy';
@@ -83,6 +84,10 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 	if (!provider) {
 		const { createProvider } = await import('./providers');
 		provider = createProvider(spec.model, {});
+	}
+	if (needsRouting(spec) && !(provider instanceof RoutingProvider)) {
+		const { createProvider } = await import('./providers');
+		provider = new RoutingProvider(provider, (m) => createProvider(m, {}));
 	}
 	const resolved: ResolvedPrompt = { promptId, version: production.version, contentHash: hash, spec };
 	let report: RunReport;

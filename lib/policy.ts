@@ -5,6 +5,9 @@
 import { findRegressions } from './runner';
 import { priceOf } from './pricing';
 import type { PriceTable, RegistryStore } from './registry/store';
+import { checkRequiredTags } from './accuracy/tags';
+import { checkMinAgreement } from './accuracy/agreement';
+import { checkClassRule, CLASS_RULES, type ClassThresholds } from './accuracy/class-rules';
 import type { CompareRule, RunReport } from './types';
 
 /** Percentage points, canary arm vs stable arm, after at least minItems canary items. */
@@ -27,6 +30,18 @@ export interface Policy {
 	 * it) for the run to count as evidence. Default 24. Answers fetched during the run are always fresh.
 	 */
 	maxEvidenceAgeHours: number;
+	/** People other than the version's author who must approve it (`prompt-release approve`) before release or promotion. */
+	approvals?: number;
+	/** Consensus prompts: the share of fixtures whose voters must reach consensus (0–1). */
+	minAgreement?: number;
+	/** Tags that need at least one passing fixture (hard negatives: `ambiguous`, `adversarial`, …). */
+	requireTags?: string[];
+	/** Per-class minimum recall for classification outputs: `{true: 1.0}`, or `{property: {class: min}}` for objects. */
+	minRecall?: ClassThresholds;
+	/** Per-class minimum precision (same shape as minRecall). */
+	minPrecision?: ClassThresholds;
+	/** Per-class minimum F1 (same shape as minRecall). */
+	minF1?: ClassThresholds;
 }
 
 export const DEFAULT_POLICY: Policy = { maxRegressions: 0, minPassRate: 1, repeat: 1, compare: {}, maxEvidenceAgeHours: 24 };
@@ -54,7 +69,7 @@ export interface PolicyViolation {
 }
 
 /** The rules checkPolicy evaluates, in order (for reports that list every rule, e.g. JUnit). */
-export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours'] as const;
+export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'repeat', 'maxEvidenceAgeHours', 'requireTags', 'minAgreement', ...CLASS_RULES, 'approvals'] as const;
 
 /**
  * Results whose answers came from the response cache and had been fetched more than `maxHours` before the
@@ -217,5 +232,23 @@ export function checkPolicy(
 		});
 	} else if (cachedCount) pass('maxEvidenceAgeHours', `${cachedCount} cached answer(s), none fetched more than ${maxAge} h before run ${run.runId}`);
 	else pass('maxEvidenceAgeHours', `no cached answers in run ${run.runId}: every answer was fetched by the run`);
+
+	const tagged = checkRequiredTags(policy.requireTags, run.results);
+	if (tagged.status === 'fail') fail({ rule: 'requireTags', message: `run ${run.runId}: ${tagged.message}`, fixtures: tagged.fixtures });
+	else if (tagged.status === 'pass') pass('requireTags', tagged.message);
+	else skip('requireTags', tagged.message);
+
+	const agreement = checkMinAgreement(policy.minAgreement, run.results);
+	if (agreement.status === 'fail') fail({ rule: 'minAgreement', message: `run ${run.runId}: ${agreement.message}`, fixtures: agreement.fixtures });
+	else if (agreement.status === 'pass') pass('minAgreement', agreement.message);
+	else skip('minAgreement', agreement.message);
+
+	// Per-class rules read the confusion matrices of the summary (the gate recomputes it over current fixtures).
+	for (const rule of CLASS_RULES) {
+		const outcome = checkClassRule(rule, policy[rule], run.summary.classes, run.results);
+		if (outcome.status === 'fail') fail({ rule, message: `run ${run.runId}: ${outcome.message}`, fixtures: outcome.fixtures });
+		else if (outcome.status === 'pass') pass(rule, outcome.message);
+		else skip(rule, outcome.message);
+	}
 	return { ok: violations.length === 0, violations, checks };
 }

@@ -159,11 +159,25 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	// The policy judges the run over the current fixtures only (removed fixtures no longer count).
 	const current = new Set(fixtures.map((f) => f.id));
 	const baseline = await baselineRun(store, promptId, channel);
-	const results = run.results.filter((r) => current.has(r.fixtureId));
-	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline) };
+	// Tags are read from the fixtures as they are now: tagging a fixture needs no new run.
+	const tagsNow = new Map(fixtures.map((f) => [f.id, f.tags]));
+	const results = run.results
+		.filter((r) => current.has(r.fixtureId))
+		.map((r) => {
+			const { tags: _ran, ...rest } = r;
+			void _ran;
+			const tags = tagsNow.get(r.fixtureId);
+			return tags?.length ? { ...rest, tags } : rest;
+		});
+	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline, frozen.prompt.output) };
 	const checked = checkPolicy(judged, baseline, policy, { channel, pricing: await store.readPricing() });
 	violations.push(...checked.violations);
 	checks.push(...checked.checks);
+	// Approvals name the run they approved: they count only while it is this version's gating run.
+	const { approvalsOf, checkApprovals } = await import('./approvals');
+	const approvals = checkApprovals(policy.approvals, approvalsOf(await store.readReleases(promptId), channel, version, run.runId, frozen.author));
+	if (approvals.status === 'fail') violations.push({ rule: 'approvals', message: approvals.message, fixtures: [] });
+	checks.push({ rule: 'approvals', status: approvals.status, message: approvals.message });
 	return {
 		ok: violations.length === 0,
 		run,

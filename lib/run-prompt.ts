@@ -9,13 +9,19 @@ import { toWireJsonSchema, describeSchema } from './schema';
 import { renderPrompt } from './template';
 import type { ChatTurn, Provider, ProviderResponse } from './providers/types';
 import type { PriceTable } from './registry/store';
-import type { CallMeta, CallResult, ResolvedPrompt } from './types';
+import { runConsensus } from './accuracy/consensus';
+import type { CallMeta, CallResult, ModelSpec, ResolvedPrompt } from './types';
 
 export interface RunPromptOptions {
 	pricing?: PriceTable;
 	signal?: AbortSignal;
 	/** The repeat attempt (1-based) this call is; passed to the provider so the response cache keeps attempts apart. */
 	attempt?: number;
+	/**
+	 * Consensus across models of several providers: the provider for a voter's model that is not the prompt's own
+	 * (the nodes pick its credential). Without it every voter goes to `provider`, which must route by model.
+	 */
+	providerFor?: (model: ModelSpec) => Provider | Promise<Provider>;
 }
 
 function repairMessage(reason: string, resolved: ResolvedPrompt): string {
@@ -41,9 +47,25 @@ function rawOf(response: ProviderResponse): string | null {
  * finished its answer and the value passed the schema; otherwise `valid: false` with the reason — a cut-off,
  * filtered or refused answer (no repair call), an answer that stays unreadable after one repair call, an input
  * too long for the model (`retryable: false`), or a transient provider failure after the SDK's retries
- * (`retryable: true`). A cancelled call (options.signal) throws.
+ * (`retryable: true`). A cancelled call (options.signal) throws. A prompt with `consensus` asks every voter in
+ * parallel (lib/accuracy/consensus.ts): valid only when they agree, else invalid with reason "no consensus".
  */
 export async function runPrompt(resolved: ResolvedPrompt, variables: Record<string, unknown>, provider: Provider, options: RunPromptOptions = {}): Promise<CallResult> {
+	if (resolved.spec.consensus) {
+		renderPrompt(resolved.spec, variables); // variable errors before any call
+		return runConsensus(resolved, {
+			single: (one, voterProvider, attempt, signal) => runSingle(one, variables, voterProvider, { ...options, signal, ...(attempt !== undefined ? { attempt } : {}) }),
+			provider,
+			...(options.providerFor ? { providerFor: options.providerFor } : {}),
+			...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
+			...(options.signal ? { signal: options.signal } : {}),
+		});
+	}
+	return runSingle(resolved, variables, provider, options);
+}
+
+/** One answer (with at most one repair call): what runPrompt does for a prompt without consensus, and per voter. */
+async function runSingle(resolved: ResolvedPrompt, variables: Record<string, unknown>, provider: Provider, options: RunPromptOptions): Promise<CallResult> {
 	const { spec } = resolved;
 	const rendered = renderPrompt(spec, variables);
 	const jsonSchema = toWireJsonSchema(spec.output);

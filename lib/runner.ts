@@ -9,7 +9,10 @@ import { compareValues } from './compare';
 import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
 import type { PriceTable } from './registry/store';
-import type { CompareRule, Fixture, FixtureResult, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
+import { classMetrics } from './accuracy/classes';
+import { tagRates } from './accuracy/tags';
+import { agreementOf } from './accuracy/agreement';
+import type { CompareRule, Fixture, FixtureResult, OutputSchema, ResolvedPrompt, RunReport, RunSummary, SegmentSummary } from './types';
 
 export const DEFAULT_SEGMENT = 'default';
 
@@ -71,7 +74,14 @@ export function findRegressions(results: Iterable<Pick<FixtureResult, 'fixtureId
 	return out;
 }
 
-export function summarize(runId: string, results: FixtureResult[], baseline?: RunReport | BaselineView): RunSummary {
+/**
+ * The summary of a list of results. With `output` (the prompt's declared output), classification outputs
+ * also get their confusion matrices and per-class metrics (`classes`).
+ */
+export function summarize(runId: string, results: FixtureResult[], baseline?: RunReport | BaselineView, output?: OutputSchema): RunSummary {
+	const classes = classMetrics(results, output);
+	const tags = tagRates(results);
+	const agreement = agreementOf(results);
 	const segments: Record<string, SegmentSummary> = {};
 	for (const r of results) {
 		const s = (segments[r.segment] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
@@ -99,6 +109,9 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 		passRate: rate(passed, results.length),
 		segments,
 		...(fields ? { fields } : {}),
+		...(agreement ? { agreement } : {}),
+		...(tags ? { tags } : {}),
+		...(classes ? { classes } : {}),
 		regressions: findRegressions(results, baseline),
 		latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
 		tokens: {
@@ -152,11 +165,21 @@ function provenance(meta: { cached?: boolean; fetchedAt?: string; batch?: boolea
 }
 
 async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: AbortSignal, attempt?: number): Promise<FixtureResult> {
-	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), compareHash: fixtureCompareHash(options.compare, fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, expected: fixture.expected };
+	const base = { fixtureId: fixture.id, inputsHash: fixtureInputsHash(fixture), compareHash: fixtureCompareHash(options.compare, fixture), segment: fixture.segment ?? DEFAULT_SEGMENT, ...(fixture.tags?.length ? { tags: fixture.tags } : {}), expected: fixture.expected };
 	try {
 		const result = await runPrompt(options.resolved, fixture.inputs, options.provider, { pricing: options.pricing, signal, ...(attempt !== undefined ? { attempt } : {}) });
 		const { meta } = result;
-		const usage = { latencyMs: meta.latencyMs, inputTokens: meta.inputTokens, outputTokens: meta.outputTokens, costUsd: meta.costUsd, repaired: meta.repaired, finishReasons: meta.finishReasons, ...(meta.tolerated ? { tolerated: meta.tolerated } : {}), ...provenance(meta) };
+		const usage = {
+			latencyMs: meta.latencyMs,
+			inputTokens: meta.inputTokens,
+			outputTokens: meta.outputTokens,
+			costUsd: meta.costUsd,
+			repaired: meta.repaired,
+			finishReasons: meta.finishReasons,
+			...(meta.tolerated ? { tolerated: meta.tolerated } : {}),
+			...provenance(meta),
+			...(meta.consensus ? { consensus: { voters: meta.consensus.voters, agreed: meta.consensus.agreed, reached: meta.consensus.reached } } : {}),
+		};
 		if (!result.valid) {
 			const flags = { ...(result.refused ? { refused: true } : {}), ...(result.retryable ? { retryable: true } : {}) };
 			return { ...base, passed: false, fields: failedFields(options), actual: null, valid: false, reason: result.reason, rawOutput: result.rawOutput, ...flags, ...usage };
@@ -199,6 +222,14 @@ async function runAttempt(fixture: Fixture, options: RunCallOptions, signal?: Ab
 	}
 }
 
+/** Over repeat attempts, the consensus of the weakest attempt: agreement must hold every time. */
+function weakestConsensus(attempts: FixtureResult[]): Pick<FixtureResult, 'consensus'> {
+	const voted = attempts.map((a) => a.consensus).filter((c): c is NonNullable<FixtureResult['consensus']> => c !== undefined);
+	if (!voted.length) return {};
+	const weakest = voted.reduce((a, c) => (c.agreed < a.agreed || (!c.reached && a.reached) ? c : a));
+	return { consensus: { ...weakest, reached: voted.every((c) => c.reached) } };
+}
+
 /**
  * Run a fixture `repeat` times (one after the other). It passes only if every attempt passed and all
  * answers agree. Tokens and cost are summed over the attempts; latency is the mean of the attempts.
@@ -239,6 +270,7 @@ export async function runOne(fixture: Fixture, options: RunCallOptions, signal?:
 		...(attempts.some((a) => a.refused) ? { refused: true } : {}),
 		...(attempts.some((a) => a.retryable) ? { retryable: true } : {}),
 		...(Object.keys(fields).length ? { fields } : {}),
+		...weakestConsensus(attempts),
 		...provenance({
 			cached: attempts.some((a) => a.cached),
 			fetchedAt: attempts.map((a) => a.fetchedAt).filter((t): t is string => t !== undefined).sort()[0],

@@ -1,7 +1,10 @@
 import { contentHash } from './hash';
 import type { RegistryStore } from './registry/store';
 import { armStats, type ArmStats } from './outcomes';
-import type { Arm, ChannelPointer, FixtureSource, HistoryEntry } from './types';
+import { approvalsOf, type ApprovalState } from './approvals';
+import { loadPolicy } from './policy';
+import { latestRunHeaderOf } from './release';
+import type { Arm, ChannelPointer, FixtureSource, HistoryEntry, ReleasesState } from './types';
 
 /** Counts and rates of one arm of a canary, as the freeze rules see them, plus the version it served. */
 export interface ArmStatus extends ArmStats {
@@ -47,6 +50,23 @@ export interface PromptStatus {
 	canaries?: CanaryStatus[];
 	/** Channels whose current version or canary was forced past the gate, with the reason. */
 	forced?: ForcedStatus[];
+	/** Versions with approvals (`prompt-release approve`), per channel: who counts now, whose approval went stale, how many the policy asks for. */
+	approvals?: Array<ApprovalState & { required: number }>;
+}
+
+/** Every (channel, version) with approvals, judged against the version's gating run now. */
+async function approvalStatuses(store: RegistryStore, promptId: string, releases: ReleasesState): Promise<Array<ApprovalState & { required: number }>> {
+	const pairs = new Map<string, { channel: string; version: number }>();
+	for (const e of releases.history) if (e.action === 'approve') pairs.set(`${e.channel}\u0000${e.version}`, { channel: e.channel, version: e.version });
+	if (!pairs.size) return [];
+	const required = (await loadPolicy(store, promptId)).approvals ?? 0;
+	const out: Array<ApprovalState & { required: number }> = [];
+	for (const { channel, version } of pairs.values()) {
+		const frozen = await store.readVersion(promptId, version);
+		const run = await latestRunHeaderOf(store, promptId, version, frozen.contentHash);
+		out.push({ ...approvalsOf(releases, channel, version, run?.runId, frozen.author), required });
+	}
+	return out.sort((a, b) => a.channel.localeCompare(b.channel) || a.version - b.version);
 }
 
 export async function promptStatus(store: RegistryStore, promptId: string): Promise<PromptStatus> {
@@ -99,6 +119,7 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 			arms: { stable: { version: pointer.version, ...stats.stable }, canary: { version: c.version, ...stats.canary } },
 		});
 	}
+	const approvals = await approvalStatuses(store, promptId, releases);
 	return {
 		id: promptId,
 		description: spec.description,
@@ -110,6 +131,7 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 		...(lastRun ? { lastRun } : {}),
 		...(canaries.length ? { canaries } : {}),
 		...(forced.length ? { forced } : {}),
+		...(approvals.length ? { approvals } : {}),
 		...(releases.history.length ? { lastHistory: releases.history[releases.history.length - 1] } : {}),
 	};
 }

@@ -6,7 +6,10 @@
  */
 import { setMaxListeners } from 'node:events';
 import { DEFAULT_SEGMENT, findRegressions, newRunId, percentile, runOne, type BaselineView, type RunFixturesOptions } from './runner';
-import type { Fixture, FixtureResult, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
+import { ClassMetricsBuilder } from './accuracy/classes';
+import { countTags, finishTagRates } from './accuracy/tags';
+import { AgreementBuilder } from './accuracy/agreement';
+import type { Fixture, FixtureResult, OutputSchema, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
 
 function rate(passed: number, total: number): number {
 	return total === 0 ? 0 : Math.round((passed / total) * 10_000) / 10_000;
@@ -25,8 +28,14 @@ export class SummaryBuilder {
 	private cached = 0;
 	private batched = 0;
 	private readonly regressions: string[] = [];
+	private readonly classes: ClassMetricsBuilder;
+	private readonly tags: Record<string, SegmentSummary> = {};
+	private readonly agreement = new AgreementBuilder();
 
-	constructor(private readonly baseline?: RunReport | BaselineView) {}
+	/** `output`: the prompt's declared output, for per-class metrics of classification outputs. */
+	constructor(private readonly baseline?: RunReport | BaselineView, output?: OutputSchema) {
+		this.classes = new ClassMetricsBuilder(output);
+	}
 
 	add(r: FixtureResult): void {
 		this.total++;
@@ -48,11 +57,17 @@ export class SummaryBuilder {
 		if (r.cached) this.cached++;
 		if (r.batch) this.batched++;
 		this.regressions.push(...findRegressions([r], this.baseline));
+		this.classes.add(r);
+		countTags(this.tags, r);
+		this.agreement.add({ consensus: r.consensus, segment: r.segment ?? DEFAULT_SEGMENT });
 	}
 
 	summary(runId: string): RunSummary {
 		for (const s of Object.values(this.segments)) s.passRate = rate(s.passed, s.total);
 		for (const f of Object.values(this.fields ?? {})) f.passRate = rate(f.passed, f.total);
+		const classes = this.classes.result();
+		const tags = finishTagRates(this.tags);
+		const agreement = this.agreement.result();
 		return {
 			total: this.total,
 			passed: this.passed,
@@ -60,6 +75,9 @@ export class SummaryBuilder {
 			passRate: rate(this.passed, this.total),
 			segments: this.segments,
 			...(this.fields ? { fields: this.fields } : {}),
+			...(agreement ? { agreement } : {}),
+			...(tags ? { tags } : {}),
+			...(classes ? { classes } : {}),
 			regressions: this.regressions,
 			latencyMs: { p50: percentile(this.latencies, 50), p95: percentile(this.latencies, 95) },
 			tokens: { input: this.inputTokens, output: this.outputTokens },
@@ -93,7 +111,7 @@ export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHe
 	// Every call in flight listens on this one signal (the SDK request, a wait for the limiter), each removing its
 	// listener when it ends: at --concurrency 32 that is far more than Node's default of 10 before it warns of a leak.
 	setMaxListeners(0, abort.signal);
-	const builder = new SummaryBuilder(options.baseline);
+	const builder = new SummaryBuilder(options.baseline, options.resolved.spec.output);
 	const source = Symbol.asyncIterator in options.fixtures ? (options.fixtures as AsyncIterable<Fixture>)[Symbol.asyncIterator]() : (function* () {
 		yield* options.fixtures as Iterable<Fixture>;
 	})();

@@ -3,6 +3,9 @@
  * Framework-free: nothing here imports n8n.
  */
 import type { FinishReason } from './providers/types';
+import type { AgreementSummary, ClassMetrics, ConsensusOutcome, ConsensusSpec } from './accuracy/types';
+
+export type { AgreementSummary, ClassMetrics, ClassStats, ConsensusOutcome, ConsensusSpec } from './accuracy/types';
 
 export type ProviderName = 'openai' | 'anthropic' | 'openai-compatible';
 
@@ -60,6 +63,8 @@ export interface PromptSpec {
 	template: string;
 	output: OutputSchema;
 	limitations: string;
+	/** Optional: answers that must agree before a value is valid (absent: one answer, as before; old versions hash as before). */
+	consensus?: ConsensusSpec;
 	/** Carried verbatim; not interpreted by this version. */
 	tools?: unknown;
 	/** Carried verbatim; not interpreted by this version. */
@@ -83,6 +88,8 @@ export interface Fixture {
 	inputs: Record<string, unknown>;
 	expected: OutputValue;
 	segment?: string;
+	/** Free labels for hard cases (`ambiguous`, `adversarial`, `long-context`, `quoted-thread`, …): pass rates are reported per tag and policy `requireTags` asks for them. */
+	tags?: string[];
 	source: FixtureSource;
 	note?: string;
 	recorded?: { version: number | 'draft'; modelOutput: unknown; at: string };
@@ -104,8 +111,10 @@ export type CompareRule =
  * release: a version takes a channel (100 %). rollback: the channel goes back (or a canary ends).
  * canary: a version serves part of a channel's traffic. promote: the canary takes 100 %.
  * freeze: a canary breached a freeze rule and all traffic went back to stable by itself.
+ * approve: a person other than the author approved `version` (and its gating run `runId`) for `channel`;
+ * the channel does not change.
  */
-export type HistoryAction = 'release' | 'rollback' | 'canary' | 'promote' | 'freeze';
+export type HistoryAction = 'release' | 'rollback' | 'canary' | 'promote' | 'freeze' | 'approve';
 
 export interface HistoryEntry {
 	at: string;
@@ -219,6 +228,8 @@ export interface CallMeta {
 	fetchedAt?: string;
 	/** Set when the answers came through the provider's batch API (priced at the batch rate). */
 	batch?: boolean;
+	/** Prompts with `consensus`: how the votes went (tokens, cost and calls above are summed over every voter; latency is the wall time of the parallel calls). */
+	consensus?: ConsensusOutcome;
 }
 
 export type CallResult =
@@ -241,6 +252,8 @@ export interface FixtureResult {
 	/** sha256 of the comparison rules (policy + fixture `compare`) the result was judged with; the gate refuses a run judged with other rules. */
 	compareHash?: string;
 	segment: string;
+	/** The fixture's tags when it ran (absent when it had none). */
+	tags?: string[];
 	passed: boolean;
 	expected: OutputValue;
 	actual: OutputValue | null;
@@ -274,6 +287,8 @@ export interface FixtureResult {
 	fetchedAt?: string;
 	/** Set when the answers came through the provider's batch API (`--batch`; cost at the batch rate). */
 	batch?: boolean;
+	/** Prompts with `consensus`: voters, the largest agreeing group, and whether the rule was met (over every attempt with `repeat`: the weakest). */
+	consensus?: { voters: number; agreed: number; reached: boolean };
 }
 
 export interface SegmentSummary {
@@ -291,6 +306,12 @@ export interface RunSummary {
 	segments: Record<string, SegmentSummary>;
 	/** Indicator-level accuracy: pass rate per output field ("value" for scalars). */
 	fields?: Record<string, SegmentSummary>;
+	/** Prompts with `consensus`: share of fixtures whose answers reached consensus, overall and per segment. */
+	agreement?: AgreementSummary;
+	/** Pass rates per fixture tag (absent when no fixture has tags). */
+	tags?: Record<string, SegmentSummary>;
+	/** Classification outputs only: confusion matrix and per-class precision/recall/F1 per field ("value" for scalars). */
+	classes?: Record<string, ClassMetrics>;
 	regressions: string[];
 	latencyMs: { p50: number; p95: number };
 	tokens: { input: number; output: number };

@@ -1,4 +1,5 @@
 /** `prompt-release validate`: check every file of a registry and collect every problem. */
+import { CLASS_RULES, classRuleIssues } from './accuracy/class-rules';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
@@ -156,6 +157,11 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 		await collect(errors, async () => {
 			const policy = await store.readPolicy(id);
 			if (spec && policy.compare) compareKeysFit(spec, Object.keys(policy.compare), shown(path.join(dir, 'policy.yaml')));
+			// Per-class minimums must name classes (and properties) the draft's output declares.
+			for (const rule of CLASS_RULES) {
+				const issues = spec ? classRuleIssues(rule, policy[rule], spec.output) : [];
+				if (issues.length) throw new ConfigError(issues.join('; ').replace(/^policy /, ''), { file: shown(path.join(dir, 'policy.yaml')), field: rule });
+			}
 		});
 	}
 	await collect(errors, () => store.readPolicy());

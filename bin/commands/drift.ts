@@ -45,7 +45,10 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 	const resolved = await resolvePrompt(store, promptId, { version: pointer.version });
 	const model = resolved.spec.model;
 	const { createProvider } = await import('../../lib/providers');
-	const answers = answersFor(model, opts, concurrency, createProvider(model, {}), { fresh: true, quiet: opts.json === true });
+	const primary = createProvider(model, {});
+	const { needsRouting, RoutingProvider } = await import('../../lib/accuracy/routing-provider');
+	const base = needsRouting(resolved.spec) ? new RoutingProvider(primary, (m) => createProvider(m, {})) : primary;
+	const answers = answersFor(model, opts, concurrency, base, { fresh: true, quiet: opts.json === true });
 	note(`drift ${promptId}: answers: ${answers.describe}`);
 	let report: DriftReport;
 	try {

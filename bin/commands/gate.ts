@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { evaluateGate, POLICY_RULES, type GateVerdict, type Policy } from '../../lib';
 import { writeFileAtomic } from '../../lib/yaml-io';
+import { classRuleSetting } from '../../lib/accuracy/class-rules';
 import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
 import { escapeXmlAttr, escapeXmlText } from '../shared/junit';
 import { note, out } from '../shared/output';
@@ -39,6 +40,16 @@ function ruleSetting(rule: string, policy: Policy): string {
 			return `repeat ${policy.repeat}`;
 		case 'maxEvidenceAgeHours':
 			return `maxEvidenceAgeHours ${policy.maxEvidenceAgeHours}`;
+		case 'requireTags':
+			return policy.requireTags?.length ? `requireTags ${policy.requireTags.join(', ')}` : 'requireTags not set';
+		case 'approvals':
+			return policy.approvals ? `approvals ${policy.approvals}` : 'approvals not set';
+		case 'minAgreement':
+			return policy.minAgreement === undefined ? 'minAgreement not set' : `minAgreement ${policy.minAgreement}`;
+		case 'minRecall':
+		case 'minPrecision':
+		case 'minF1':
+			return classRuleSetting(rule, policy[rule]);
 		default:
 			return rule;
 	}

@@ -66,6 +66,14 @@ function forcedLines(s: PromptStatus): string[] {
 	return (s.forced ?? []).map((f) => `!! ${f.channel} ${f.canary ? 'canary ' : ''}v${f.version} FORCED past the gate: ${oneLine(f.reason)} (by ${f.by} at ${when(f.at)})`);
 }
 
+function approvalLines(s: PromptStatus): string[] {
+	return (s.approvals ?? []).map((a) => {
+		const now = a.valid.map((x) => `${x.by} (${when(x.at)}${x.reason ? `: "${oneLine(x.reason)}"` : ''})`).join(', ') || 'none';
+		const stale = a.stale.length ? `; stale (evidence changed since): ${a.stale.map((x) => `${x.by} (run ${x.runId ?? '?'})`).join(', ')}` : '';
+		return `approvals ${a.channel} v${a.version}: ${a.valid.length}${a.required ? ` of ${a.required}` : ''} for run ${a.runId ?? '(none)'} — ${now}${stale}`;
+	});
+}
+
 function printOne(s: PromptStatus): void {
 	out(`${s.id}${s.description ? ` — ${oneLine(s.description)}` : ''}`);
 	const rows = [
@@ -80,6 +88,7 @@ function printOne(s: PromptStatus): void {
 	for (const line of table(['', ''], rows).slice(1)) out(`  ${line}`);
 	for (const c of s.canaries ?? []) for (const line of canaryLines(c)) out(`  canary ${line}`);
 	for (const line of forcedLines(s)) out(`  ${line}`);
+	for (const line of approvalLines(s)) out(`  ${line}`);
 }
 
 function printAll(list: PromptStatus[]): void {
@@ -88,6 +97,7 @@ function printAll(list: PromptStatus[]): void {
 	for (const s of list) {
 		for (const c of s.canaries ?? []) for (const line of canaryLines(c)) out(`${s.id} canary ${line}`);
 		for (const line of forcedLines(s)) out(`${s.id} ${line}`);
+		for (const line of approvalLines(s)) out(`${s.id} ${line}`);
 	}
 	const changes = list.filter((s) => s.lastHistory);
 	if (changes.length) {

@@ -26,6 +26,9 @@ import { streamFixtureRun } from '../../lib/streamed-run';
 import { newRunId, type BaselineView } from '../../lib/runner';
 import type { RunHeader } from '../../lib/types';
 import { writeFileAtomic } from '../../lib/yaml-io';
+import { agreementAndTagLines, classLines } from '../../lib/accuracy/text';
+import { needsRouting, RoutingProvider } from '../../lib/accuracy/routing-provider';
+import { ruleText, votersOf } from '../../lib/accuracy/consensus';
 import { junitXml } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
@@ -106,6 +109,9 @@ export function summaryJson(s: RunSummary): RunSummary {
 		failed: s.failed,
 		passRate: s.passRate,
 		segments: s.segments,
+		...(s.agreement ? { agreement: s.agreement } : {}),
+		...(s.tags ? { tags: s.tags } : {}),
+		...(s.classes ? { classes: s.classes } : {}),
 		regressions: s.regressions,
 		latencyMs: { p50: s.latencyMs.p50, p95: s.latencyMs.p95 },
 		tokens: { input: s.tokens.input, output: s.tokens.output },
@@ -140,7 +146,8 @@ export function provenanceLine(report: Pick<RunHeader, 'summary' | 'batchIds'>, 
 
 function resultLine(r: FixtureResult, idWidth: number, segWidth: number, regression: boolean): string {
 	const detail = r.passed ? `expected ${shown(r.expected)}, got ${shown(r.actual)}` : oneLine(r.reason ?? 'failed');
-	return `${r.passed ? '✓' : '✗'} ${pad(r.fixtureId, idWidth)}  ${pad(r.segment, segWidth)}  ${detail}  (${ms(r.latencyMs)})${regression ? '  [regression]' : ''}`;
+	const votes = r.consensus ? `  [agreement ${r.consensus.agreed}/${r.consensus.voters}]` : '';
+	return `${r.passed ? '✓' : '✗'} ${pad(r.fixtureId, idWidth)}  ${pad(r.segment, segWidth)}  ${detail}  (${ms(r.latencyMs)})${votes}${regression ? '  [regression]' : ''}`;
 }
 
 /** Runs up to this size print every fixture; larger ones print failures only, at most this many. */
@@ -172,11 +179,13 @@ function printReport(report: RunHeader, runFile: string, baseline: BaselineView 
 	const segments = Object.entries(s.segments).sort(([a], [b]) => a.localeCompare(b));
 	const segNameWidth = Math.max(...segments.map(([name]) => name.length));
 	for (const [name, seg] of segments) out(`  segment ${pad(name, segNameWidth)}  ${seg.passed}/${seg.total}  ${percent(seg.passRate)}`);
+	for (const line of agreementAndTagLines(s)) out(line);
 	const fields = Object.entries(s.fields ?? {});
 	if (fields.length > 1) {
 		const fieldWidth = Math.max(...fields.map(([name]) => name.length));
 		for (const [name, f] of fields) out(`  field ${pad(name, fieldWidth)}  ${f.passed}/${f.total}  ${percent(f.passRate)}`);
 	}
+	for (const line of classLines(s.classes)) out(line);
 	if ((report.repeat ?? 1) > 1) out(`repeat: each fixture ran ${report.repeat} times; a fixture passes only if every attempt passed and all agree`);
 	if (!baseline) out('regressions: not checked (no stored run behind production)');
 	else if (s.regressions.length) out(`regressions against run ${baseline.runId} (${baselineLabel}): ${s.regressions.slice(0, 50).join(', ')}${s.regressions.length > 50 ? `, and ${s.regressions.length - 50} more` : ''}`);
@@ -215,6 +224,9 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const original = resolved.spec.model;
 	const notes: string[] = [];
 	// `--model` naming the prompt's own model is no override: same spec, same hash, valid evidence.
+	if (override && resolved.spec.consensus?.models && !(override.provider === original.provider && override.name === original.name)) {
+		throw new UsageError(`--model: "${promptId}" votes across consensus.models (${resolved.spec.consensus.models.map((m) => `${m.provider}:${m.name}`).join(', ')}): change those models in prompt.yaml to try others`);
+	}
 	if (override && !(override.provider === original.provider && override.name === original.name)) {
 		const spec = withModel(resolved.spec, override);
 		const hash = contentHash(spec);
@@ -240,7 +252,12 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	const { createProvider } = await import('../../lib/providers');
 	// Keys and base URLs: the prompt's model.baseUrl, else the SDKs' own environment variables.
 	const rpm = opts.rpm !== undefined ? parsePositiveInt(opts.rpm, '--rpm') : undefined;
-	const answers = answersFor(model, opts, concurrency, createProvider(model, { ...providerCallOptions(opts), ...(rpm ? { requestsPerMinute: rpm } : {}) }), { quiet: opts.json === true });
+	const callOptions = { ...providerCallOptions(opts), ...(rpm ? { requestsPerMinute: rpm } : {}) };
+	const primary = createProvider(model, callOptions);
+	// A consensus across providers (e.g. one OpenAI and one Anthropic model) sends each voter to its own provider.
+	const base = needsRouting(resolved.spec) ? new RoutingProvider(primary, (m) => createProvider(m, callOptions)) : primary;
+	const answers = answersFor(model, opts, concurrency, base, { quiet: opts.json === true });
+	if (resolved.spec.consensus) say(`consensus: ${votersOf(resolved.spec).length} answers per fixture (${resolved.spec.consensus.samples ? `${resolved.spec.consensus.samples} samples of ${model.provider}:${model.name}` : resolved.spec.consensus.models!.map((m) => `${m.provider}:${m.name}`).join(', ')}), rule ${ruleText(resolved.spec.consensus.rule)}`);
 	say(`answers: ${answers.describe}`);
 	const { run: baseline, label: baselineLabel } = await chooseBaseline(store, promptId, opts.baseline);
 	const policy = await loadPolicy(store, promptId);

@@ -3,6 +3,7 @@
  * Every problem becomes a ConfigError naming file, field and line.
  */
 import { z } from 'zod';
+import { classThresholdsSchema, consensusSchema } from './formats-accuracy';
 import { ConfigError, ConfigErrors } from '../errors';
 import { contentHash } from '../hash';
 import { parseOutputSchema, validateValue, type SchemaIssue } from '../schema';
@@ -12,6 +13,8 @@ import type { Fixture, FrozenVersion, OutputSchema, PromptSpec, ReleasesState, R
 import type { PolicyFile, PriceTable } from './store';
 
 export const PROMPT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+/** A fixture tag (and a `requireTags` entry): letters, digits, "-" and "_". */
+export const TAG = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
 /** Throws a ConfigError for ids that could escape the registry folder or are not portable file names. */
 export function assertPromptId(id: string, what = 'prompt id'): void {
@@ -53,6 +56,7 @@ const promptFileSchema = z
 		template: z.string().min(1, 'must not be empty: the user message with {{variables}}'),
 		output: z.unknown(),
 		limitations: z.string().default(''),
+		consensus: consensusSchema(modelSchema).optional(),
 		tools: z.unknown().optional(),
 		retrieval: z.unknown().optional(),
 	})
@@ -81,6 +85,12 @@ const fixtureFileSchema = z
 		inputs: z.record(z.unknown()),
 		expected: z.unknown(),
 		segment: z.string().optional(),
+		tags: z
+			.array(z.string().regex(TAG, 'must be a tag of letters, digits, "-" and "_" (at most 64 characters), e.g. quoted-thread'), {
+				invalid_type_error: 'must be a list of tags, e.g. [ambiguous, quoted-thread]',
+			})
+			.refine((t) => new Set(t).size === t.length, { message: 'lists a tag twice' })
+			.optional(),
 		source: z.enum(['manual', 'correction', 'import']).default('manual'),
 		note: z.string().optional(),
 		recorded: z
@@ -117,13 +127,21 @@ const policyFileSchema = z
 		compare: z.record(compareRuleSchema).optional(),
 		freeze: freezeRuleSchema.optional(),
 		maxEvidenceAgeHours: z.number().positive().optional(),
+		requireTags: z
+			.array(z.string().regex(TAG, 'must be a tag of letters, digits, "-" and "_", e.g. adversarial'), { invalid_type_error: 'must be a list of tags, e.g. [ambiguous, adversarial]' })
+			.optional(),
+		approvals: z.number({ invalid_type_error: 'must be a whole number of people, e.g. 1' }).int('must be a whole number of people').min(0).max(10).optional(),
+		minAgreement: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1 (a share, not a percentage)').optional(),
+		minRecall: classThresholdsSchema.optional(),
+		minPrecision: classThresholdsSchema.optional(),
+		minF1: classThresholdsSchema.optional(),
 	})
 	.strict();
 
 const historySchema = z
 	.object({
 		at: z.string(),
-		action: z.enum(['release', 'rollback', 'canary', 'promote', 'freeze']),
+		action: z.enum(['release', 'rollback', 'canary', 'promote', 'freeze', 'approve']),
 		channel: z.string(),
 		version: z.number().int().positive(),
 		from: z.number().int().positive().optional(),
@@ -243,6 +261,16 @@ export function checkPromptSpec(loaded: LoadedFile, expectedId: string, prefix: 
 	if (spec.retrieval === undefined) delete spec.retrieval;
 	if (spec.model.baseUrl === undefined) delete spec.model.baseUrl;
 	if (spec.model.api === undefined) delete spec.model.api;
+	if (spec.consensus === undefined) delete spec.consensus;
+	else {
+		const c = spec.consensus;
+		if (c.samples === undefined) delete c.samples;
+		for (const m of c.models ?? []) {
+			if (m.baseUrl === undefined) delete m.baseUrl;
+			if (m.api === undefined) delete m.api;
+		}
+		if (c.models === undefined) delete c.models;
+	}
 	return spec as PromptSpec;
 }
 

@@ -1,4 +1,5 @@
 import type { FreezeRule } from '../policy';
+import type { ClassThresholds } from '../accuracy/class-rules';
 import type { ConfigError } from '../errors';
 import type { CompareRule, Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
 
@@ -27,6 +28,12 @@ export interface PolicyFile {
 	compare?: Record<string, CompareRule>;
 	freeze?: FreezeRule;
 	maxEvidenceAgeHours?: number;
+	requireTags?: string[];
+	approvals?: number;
+	minAgreement?: number;
+	minRecall?: ClassThresholds;
+	minPrecision?: ClassThresholds;
+	minF1?: ClassThresholds;
 }
 
 /**

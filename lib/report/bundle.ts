@@ -7,7 +7,9 @@ import { contentHash } from '../hash';
 import { diffPrompts, metricDelta, type MetricDelta, type PromptDiff } from '../diff';
 import { valuesEqual } from '../schema';
 import type { RegistryStore } from '../registry/store';
-import type { FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
+import type { Approval } from '../approvals';
+import { agreementRows, classesOf } from './accuracy';
+import type { ClassMetrics, FixtureResult, OutputValue, PromptSpec, RunReport } from '../types';
 
 export const BUNDLE_FORMAT = 1;
 
@@ -55,6 +57,8 @@ export interface FixtureRow {
 	fields: Record<string, boolean>;
 	attempts?: number;
 	attemptsPassed?: number;
+	/** Consensus prompts: how many voters there were and how many agreed (over repeats: the weakest attempt). */
+	consensus?: { voters: number; agreed: number; reached: boolean };
 }
 
 export interface EvaluationBundle {
@@ -70,7 +74,22 @@ export interface EvaluationBundle {
 		segments: RateRow[];
 		/** Indicator-level accuracy: one row per output field ("value" for scalar outputs). */
 		fields: RateRow[];
+		/** One row per fixture tag (hard negatives such as `adversarial`); empty when no fixture has tags. */
+		tags: RateRow[];
 	};
+	/**
+	 * Classification outputs (boolean, enum, and such properties of objects): confusion matrix and per-class
+	 * precision, recall and F1 per field ("value" for scalars), now and in the baseline run.
+	 */
+	classes?: Record<string, ClassMetrics>;
+	baselineClasses?: Record<string, ClassMetrics>;
+	/**
+	 * Consensus prompts: the share of fixtures whose voters reached consensus, overall and per segment (rows use
+	 * `passed` for the fixtures that agreed), with the baseline's when it voted too.
+	 */
+	agreement?: { overall: RateRow; segments: RateRow[]; meanVoteShare: number };
+	/** Who approved exactly this run for release (`prompt-release approve`), oldest first; approvals of other runs are not listed. */
+	approvals?: Approval[];
 	/** Regressions first, then fixes, then still failing (each sorted by id). */
 	regressions: FixtureRow[];
 	fixes: FixtureRow[];
@@ -101,6 +120,8 @@ export interface BundleInput {
 	baselineSpec?: PromptSpec;
 	notes?: string[];
 	now?: Date;
+	/** Approvals recorded in the release history for this run. */
+	approvals?: Approval[];
 }
 
 function rate(passed: number, total: number): number {
@@ -185,12 +206,14 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 			fields: resultFields(r),
 			...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
 			...(r.attemptsPassed !== undefined ? { attemptsPassed: r.attemptsPassed } : {}),
+			...(r.consensus ? { consensus: r.consensus } : {}),
 		};
 	});
 	rows.sort((x, y) => STATUS_ORDER[x.status] - STATUS_ORDER[y.status] || x.fixtureId.localeCompare(y.fixtureId));
 
 	const bySegment = (r: FixtureResult): Array<[string, boolean]> => [[r.segment, r.passed]];
 	const byField = (r: FixtureResult): Array<[string, boolean]> => Object.entries(resultFields(r));
+	const byTag = (r: FixtureResult): Array<[string, boolean]> => (r.tags ?? []).map((t) => [t, r.passed]);
 	const overallBase = baseline ? rate(baseline.results.filter((r) => r.passed).length, baseline.results.length) : undefined;
 	const overall: RateRow = { name: 'overall', total: run.results.length, passed: run.results.filter((r) => r.passed).length, passRate: 0 };
 	overall.passRate = rate(overall.passed, overall.total);
@@ -221,7 +244,12 @@ export function buildBundle(input: BundleInput): EvaluationBundle {
 			overall,
 			segments: rateRows(groupRates(run.results, bySegment), baseline ? groupRates(baseline.results, bySegment) : undefined),
 			fields: rateRows(groupRates(run.results, byField), baseline ? groupRates(baseline.results, byField) : undefined),
+			tags: rateRows(groupRates(run.results, byTag), baseline ? groupRates(baseline.results, byTag) : undefined),
 		},
+		...(input.approvals?.length ? { approvals: input.approvals } : {}),
+		...agreementRows(run, baseline),
+		...classesOf(run, input.runSpec, 'classes'),
+		...(baseline ? classesOf(baseline, input.baselineSpec ?? input.runSpec, 'baselineClasses') : {}),
 		regressions: rows.filter((r) => r.status === 'regression'),
 		fixes: rows.filter((r) => r.status === 'fixed'),
 		stillFailing: rows.filter((r) => r.status === 'still-failing'),
@@ -326,5 +354,9 @@ export async function loadBundle(store: RegistryStore, promptId: string, runId?:
 		baselineSpec = theirs.spec;
 		notes.push(...theirs.notes.map((n) => `baseline: ${n}`));
 	}
-	return buildBundle({ run, baseline, runSpec: mine.spec, baselineSpec, notes, now });
+	// Approvals name the run they approved: list those of this run.
+	const approvals = (await store.readReleases(promptId)).history
+		.filter((e) => e.action === 'approve' && e.runId === run.runId)
+		.map((e): Approval => ({ by: e.by, at: e.at, channel: e.channel, runId: e.runId, ...(e.reason ? { reason: e.reason } : {}) }));
+	return buildBundle({ run, baseline, runSpec: mine.spec, baselineSpec, notes, now, approvals });
 }

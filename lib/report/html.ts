@@ -4,6 +4,7 @@
  */
 import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
+import { classesHtml } from './classes';
 import { METRICS, metricChange, metricLabel, metricValue, pct, pp, shown } from './format';
 
 export function escapeHtml(text: string): string {
@@ -12,7 +13,7 @@ export function escapeHtml(text: string): string {
 
 const e = escapeHtml;
 
-const CSS = `
+export const REPORT_CSS = `
 :root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #57606a; --line: #d0d7de; --now: #0969da; --base: #8c959f; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0 auto; max-width: 1100px; padding: 24px; }
@@ -64,7 +65,7 @@ function fixtureTable(rows: FixtureRow[], hasBaseline: boolean): string {
 	const body = rows
 		.map(
 			(r) =>
-				`<tr><td><code>${e(r.fixtureId)}</code></td><td>${e(r.segment)}</td><td><code>${e(shown(r.expected))}</code></td><td><code>${e(shown(r.actual))}</code></td>${
+				`<tr><td><code>${e(r.fixtureId)}</code></td><td>${e(r.segment)}</td><td><code>${e(shown(r.expected))}</code></td><td><code>${e(shown(r.actual))}</code>${r.consensus ? ` <span class="meta">votes ${r.consensus.agreed}/${r.consensus.voters}</span>` : ''}</td>${
 					hasBaseline ? `<td>${r.inBaseline ? `<code>${e(shown(r.baselineActual ?? null))}</code>` : 'new'}</td>` : ''
 				}<td>${e(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''))}</td></tr>`,
 		)
@@ -72,8 +73,8 @@ function fixtureTable(rows: FixtureRow[], hasBaseline: boolean): string {
 	return `<table>${head}${body}</table>`;
 }
 
-/** Horizontal bars, 0–100 %, one group per segment: now (blue) and baseline (grey). */
-function passRateChart(rows: RateRow[], hasBaseline: boolean): string {
+/** Horizontal bars, 0–100 %, one group per segment (or tag): now (blue) and baseline (grey). */
+function passRateChart(rows: RateRow[], hasBaseline: boolean, label = 'Pass rate by segment'): string {
 	const labelW = 150;
 	const barW = 320;
 	const barH = 12;
@@ -99,7 +100,7 @@ function passRateChart(rows: RateRow[], hasBaseline: boolean): string {
 		parts.push(`<line x1="${x}" y1="4" x2="${x}" y2="${axisY - 4}" stroke="#d0d7de" stroke-dasharray="2,2"/>`);
 		parts.push(`<text x="${x}" y="${axisY + 8}" text-anchor="middle">${t * 100}%</text>`);
 	}
-	return `<svg role="img" aria-label="Pass rate by segment" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
+	return `<svg role="img" aria-label="${e(label)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
 }
 
 /** One metric, now vs baseline, as two vertical bars scaled to the larger. */
@@ -167,6 +168,24 @@ export function renderHtml(b: EvaluationBundle): string {
 	body.push('<h2>Accuracy per output field</h2>');
 	body.push(rateTable(b.passRate.fields, 'Field', hasBaseline));
 
+	if (b.approvals?.length) {
+		body.push(`<p class="meta">Approvals of this run: ${b.approvals.map((a) => `<strong>${e(a.by)}</strong> for <code>${e(a.channel)}</code> (${e(a.at)})${a.reason ? ` — ${e(a.reason)}` : ''}`).join('; ')}</p>`);
+	}
+	if (b.agreement) {
+		const a = b.agreement;
+		body.push('<h2>Agreement (consensus)</h2>');
+		body.push(`<p>${pct(a.overall.passRate)} of fixtures reached consensus (${a.overall.passed}/${a.overall.total})${a.overall.delta !== undefined ? ` · ${pp(a.overall.delta)} vs baseline` : ''}; mean vote share ${pct(a.meanVoteShare)}. A fixture without consensus is invalid, never a lucky pass.</p>`);
+		body.push(`<div class="charts"><div class="chart">${passRateChart(a.segments, hasBaseline, 'Agreement by segment')}</div></div>`);
+		body.push(rateTable(a.segments, 'Segment', hasBaseline).replace('<th class="n">Passed</th><th class="n">Pass rate</th>', '<th class="n">Agreed</th><th class="n">Agreement</th>'));
+	}
+	if (b.passRate.tags.length) {
+		body.push('<h2>Pass rate by tag (hard cases)</h2>');
+		body.push(`<div class="charts"><div class="chart">${passRateChart(b.passRate.tags, hasBaseline, 'Pass rate by tag')}</div></div>`);
+		body.push(rateTable(b.passRate.tags, 'Tag', hasBaseline));
+	}
+	const classes = classesHtml(b.classes, b.baselineClasses);
+	if (classes) body.push(classes);
+
 	body.push('<h2>Fixtures</h2>');
 	const groups: Array<[string, FixtureRow[], string]> = [
 		['Regressions (passed in the baseline, fail now)', b.regressions, 'bad'],
@@ -214,7 +233,7 @@ export function renderHtml(b: EvaluationBundle): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Evaluation: ${e(b.promptId)} · run ${e(b.run.runId)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 ${body.join('\n')}

@@ -1,6 +1,7 @@
 /** The evaluation bundle as Markdown that fits a pull-request comment (GitHub-flavoured). */
 import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
+import { classesMarkdown } from './classes';
 import { METRICS, metricChange, metricLabel, metricValue, oneLine, pct, pp, shown } from './format';
 
 /** Lists longer than this fold into <details>. */
@@ -85,7 +86,7 @@ function rateTable(all: RateRow[], first: string, hasBaseline: boolean, b: Evalu
 				return hasBaseline ? [...base, r.baselinePassRate !== undefined ? pct(r.baselinePassRate) : '—', pp(r.delta)] : base;
 			}),
 		),
-		...more(all.length - rows.length, first === 'Segment' ? 'segments' : 'fields', b),
+		...more(all.length - rows.length, first === 'Segment' ? 'segments' : first === 'Tag' ? 'tags' : 'fields', b),
 	];
 }
 
@@ -96,7 +97,7 @@ function fixtureTable(all: FixtureRow[], hasBaseline: boolean, b: EvaluationBund
 		...table(
 			hasBaseline ? ['Fixture', 'Segment', 'Expected', 'Got', 'Baseline got', 'Why'] : ['Fixture', 'Segment', 'Expected', 'Got', 'Why'],
 			rows.map((r) => {
-				const base = [code(clip(r.fixtureId, MAX_ID)), cell(clip(r.segment, MAX_ID)), code(shown(r.expected)), code(shown(r.actual))];
+				const base = [code(clip(r.fixtureId, MAX_ID)), cell(clip(r.segment, MAX_ID)), code(shown(r.expected)), `${code(shown(r.actual))}${r.consensus ? ` (votes ${r.consensus.agreed}/${r.consensus.voters})` : ''}`];
 				const why = cell(clip(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''), MAX_REASON));
 				return hasBaseline ? [...base, r.inBaseline ? code(shown(r.baselineActual ?? null)) : 'new', why] : [...base, why];
 			}),
@@ -184,6 +185,17 @@ function render(b: EvaluationBundle, limits: Limits, cutNoteLine?: string): stri
 	} else {
 		lines.push(...rateTable(b.passRate.fields, 'Field', hasBaseline, b, limits.rateRows), '');
 	}
+
+	if (b.approvals?.length) {
+		lines.push(`**Approvals:** ${b.approvals.map((a) => `${cell(a.by)} for \`${cell(a.channel)}\` (${a.at})${a.reason ? ` — ${cell(clip(a.reason, MAX_REASON))}` : ''}`).join('; ')}`, '');
+	}
+	if (b.agreement) {
+		const a = b.agreement;
+		lines.push(`**Agreement (consensus) ${pct(a.overall.passRate)}** (${a.overall.passed}/${a.overall.total} fixtures)${a.overall.delta !== undefined ? `, ${pp(a.overall.delta)} vs baseline` : ''} · mean vote share ${pct(a.meanVoteShare)}`, '');
+		lines.push(...rateTable(a.segments, 'Segment', hasBaseline, b, limits.rateRows).map((l, i) => (i === 0 ? l.replace('| Passed | Pass rate |', '| Agreed | Agreement |') : l)), '');
+	}
+	if (b.passRate.tags.length) lines.push(...rateTable(b.passRate.tags, 'Tag', hasBaseline, b, limits.rateRows), '');
+	if (b.classes && limits.rateRows !== 0) lines.push(...classesMarkdown(b.classes, b.baselineClasses));
 
 	const groups: Array<[string, FixtureRow[], number]> = [
 		['Regressions (passed in the baseline, fail now)', b.regressions, limits.rows[0]],

@@ -18,6 +18,9 @@
  *     raw: "two weeks"            # this text verbatim (to demonstrate invalid outputs)
  *   - prompt: some-object-prompt
  *     object: {a: 1, b: "x"}      # this object as-is (object outputs)
+ *   - prompt: price-change
+ *     model: claude-haiku-4-5     # optional: only calls for this model name
+ *     cycle: [true, true, false]  # these values in turn, counted per first user message (consensus samples)
  * ```
  *
  * The first rule whose `prompt` matches, whose `when` (if any) matches and whose `capture` (if any) matches wins.
@@ -40,6 +43,10 @@ export interface Rule {
 	as?: CaptureType;
 	raw?: string;
 	object?: Record<string, unknown>;
+	/** Only calls for this model name (absent: every model). */
+	model?: string;
+	/** These values in turn, one per call with the same first user message (to make samples disagree). */
+	cycle?: ScalarValue[];
 }
 
 export interface RulesFile {
@@ -47,8 +54,8 @@ export interface RulesFile {
 	rules: Rule[];
 }
 
-const ANSWER_KEYS = ['value', 'capture', 'raw', 'object'] as const;
-const RULE_KEYS = new Set<string>(['prompt', 'when', 'flags', 'as', ...ANSWER_KEYS]);
+const ANSWER_KEYS = ['value', 'capture', 'raw', 'object', 'cycle'] as const;
+const RULE_KEYS = new Set<string>(['prompt', 'when', 'flags', 'as', 'model', ...ANSWER_KEYS]);
 const CAPTURE_TYPES: readonly CaptureType[] = ['number', 'integer', 'string'];
 
 type LineOf = (field: FieldPath) => number | undefined;
@@ -84,14 +91,14 @@ export function validateRules(data: unknown, file: string, lineOf: LineOf = () =
 }
 
 function validateRule(raw: unknown, at: FieldPath, fail: (message: string, field: FieldPath) => never): Rule {
-	if (!isRecord(raw)) return fail(`rule ${at[1]} must be a mapping with "prompt" and one of value, capture, raw, object`, at);
+	if (!isRecord(raw)) return fail(`rule ${at[1]} must be a mapping with "prompt" and one of value, capture, raw, object, cycle`, at);
 	for (const key of Object.keys(raw)) {
 		if (!RULE_KEYS.has(key)) fail(`unknown key "${key}" in rule ${at[1]}`, [...at, key]);
 	}
 	if (typeof raw.prompt !== 'string' || !raw.prompt) fail(`rule ${at[1]} needs "prompt": the prompt id`, [...at, 'prompt']);
 	const answers = ANSWER_KEYS.filter((key) => key in raw);
 	if (answers.length !== 1) {
-		fail(`rule ${at[1]} needs exactly one of value, capture, raw, object (found ${answers.length ? answers.join(', ') : 'none'})`, at);
+		fail(`rule ${at[1]} needs exactly one of value, capture, raw, object, cycle (found ${answers.length ? answers.join(', ') : 'none'})`, at);
 	}
 	if (raw.flags !== undefined && (typeof raw.flags !== 'string' || !/^[dgimsuvy]*$/.test(raw.flags))) {
 		fail(`rule ${at[1]}: "flags" must be regex flags such as "i" or "is"`, [...at, 'flags']);
@@ -115,6 +122,10 @@ function validateRule(raw: unknown, at: FieldPath, fail: (message: string, field
 	}
 	if ('value' in raw && raw.value !== null && !['boolean', 'number', 'string'].includes(typeof raw.value)) {
 		fail(`rule ${at[1]}: "value" must be a boolean, number, string or null (use "object" for objects)`, [...at, 'value']);
+	}
+	if (raw.model !== undefined && (typeof raw.model !== 'string' || !raw.model)) fail(`rule ${at[1]}: "model" must be a model name`, [...at, 'model']);
+	if ('cycle' in raw && (!Array.isArray(raw.cycle) || raw.cycle.length === 0 || raw.cycle.some((v) => v !== null && !['boolean', 'number', 'string'].includes(typeof v)))) {
+		fail(`rule ${at[1]}: "cycle" must be a non-empty list of booleans, numbers, strings or null`, [...at, 'cycle']);
 	}
 	if ('raw' in raw && typeof raw.raw !== 'string') fail(`rule ${at[1]}: "raw" must be a string`, [...at, 'raw']);
 	if ('object' in raw && !isRecord(raw.object)) fail(`rule ${at[1]}: "object" must be a mapping`, [...at, 'object']);
@@ -151,6 +162,8 @@ function convert(text: string, as: CaptureType | undefined): ScalarValue | undef
 export class ModelRules {
 	readonly models?: string[];
 	private readonly rules: CompiledRule[];
+	/** Calls seen per cycling rule and first user message. */
+	private readonly turns = new Map<string, number>();
 
 	constructor(file: RulesFile = { rules: [] }, source = '<rules>') {
 		const checked = validateRules(file, source);
@@ -166,10 +179,11 @@ export class ModelRules {
 		return !this.models || this.models.includes(model);
 	}
 
-	/** The answer text for a prompt id and the conversation's first user message. */
-	answer(prompt: string, firstUserMessage: string): string {
-		for (const { rule, when, capture } of this.rules) {
+	/** The answer text for a prompt id, the conversation's first user message and (optionally) the model name. */
+	answer(prompt: string, firstUserMessage: string, model?: string): string {
+		for (const [index, { rule, when, capture }] of this.rules.entries()) {
 			if (rule.prompt !== prompt) continue;
+			if (rule.model !== undefined && rule.model !== model) continue;
 			if (when && !when.test(firstUserMessage)) continue;
 			if (capture) {
 				const group = capture.exec(firstUserMessage)?.[1];
@@ -177,6 +191,12 @@ export class ModelRules {
 				const value = convert(group, rule.as);
 				if (value === undefined) continue;
 				return JSON.stringify({ value });
+			}
+			if (rule.cycle !== undefined) {
+				const key = `${index}\u0000${firstUserMessage}`;
+				const turn = this.turns.get(key) ?? 0;
+				this.turns.set(key, turn + 1);
+				return JSON.stringify({ value: rule.cycle[turn % rule.cycle.length] });
 			}
 			if (rule.raw !== undefined) return rule.raw;
 			if (rule.object !== undefined) return JSON.stringify(rule.object);

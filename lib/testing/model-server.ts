@@ -449,7 +449,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 
 	const fromRules = (call: Completion): Behaviour => {
 		if (!rules.accepts(call.model)) return { kind: 'status', status: 404 };
-		return { kind: 'answer', text: rules.answer(promptIdOf(call), firstUserMessage(call)) };
+		return { kind: 'answer', text: rules.answer(promptIdOf(call), firstUserMessage(call), call.model) };
 	};
 
 	/** A batch line answered like a direct call; connection-level faults (hang, reset, cut body, non-JSON) become a 500 line. */

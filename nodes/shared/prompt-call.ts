@@ -89,7 +89,12 @@ export function prepareVariables(resolved: ResolvedPrompt, rawVariables: Record<
 /** Throws InputError (variables), ProviderError (model, after retries) or NodeOperationError (credential missing). */
 export async function callPrompt(env: CallEnvironment, resolved: ResolvedPrompt, variables: Record<string, unknown>): Promise<CallResult> {
 	const provider = await env.providers.get(resolved.spec.model, resolved.promptId);
-	const result = await runPrompt(resolved, variables, provider, { pricing: await env.pricing(), signal: env.signal });
+	// A consensus across providers gets each voter's provider (and credential) from the same pool.
+	const result = await runPrompt(resolved, variables, provider, {
+		pricing: await env.pricing(),
+		signal: env.signal,
+		providerFor: (model) => env.providers.get(model, resolved.promptId),
+	});
 	if (resolved.arm) result.meta.arm = resolved.arm;
 	if (resolved.stale) result.meta.registryStale = resolved.stale;
 	return result;
@@ -113,6 +118,7 @@ export function metaJson(meta: CallMeta): IDataObject {
 		finishReasons: meta.finishReasons,
 		...(meta.tolerated ? { tolerated: meta.tolerated } : {}),
 		...(meta.registryStale ? { registryWarning: `served from the last good read at ${meta.registryStale.since}: the registry cannot be read (${meta.registryStale.reason})` } : {}),
+		...(meta.consensus ? { consensus: meta.consensus as unknown as IDataObject } : {}),
 	};
 }
 

@@ -113,7 +113,7 @@ describe('files as spreadsheets and shells save them', () => {
 		expect(result.stderr).toBe(
 			'prompt-release: rows.csv:1: the header does not fit prompt "price-change": read as semicolon-separated, the columns are "id", "Betreff", "Text", "erwartet"; ' +
 				'not columns of this prompt: "Betreff", "Text", "erwartet"; missing: subject, body, expected. ' +
-				'The prompt needs the columns subject, body, expected; optional: id, segment, note, source (an input column may also be written inputs.<name>).\n',
+				'The prompt needs the columns subject, body, expected; optional: id, segment, tags, note, source (an input column may also be written inputs.<name>).\n',
 		);
 		expect(await listFiles(promptDir)).toEqual(before);
 	});

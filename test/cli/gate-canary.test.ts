@@ -43,12 +43,12 @@ test('gate refuses a failing version: exit 1, rules and fixtures named, --junit 
 	expect(gate.stdout).toMatch(/✗ \[minPassRate\] run \S+ failed 1 of 4 fixtures: tricky \(expected false, got true\)/);
 	expect(gate.stdout).toContain('failing fixtures: tricky');
 	const xml = await fs.readFile(path.join(cwd, 'gate.xml'), 'utf8');
-	expect(xml).toContain('<testsuites name="prompt-release gate" tests="8" failures="2"');
+	expect(xml).toContain('<testsuites name="prompt-release gate" tests="14" failures="2"');
 	expect(xml).toMatch(/<testcase name="minPassRate \(minPassRate 1\)" classname="policy">\s*<failure message="run \S+ failed 1 of 4/);
 	// Nothing is released yet: the rules that need a baseline (or are not set) are skipped, not passed.
 	expect(gate.stdout).toContain('– [maxRegressions] skipped (no baseline: nothing with a run is released on "production")');
 	expect(gate.stdout).toContain('– [maxCostIncreasePct] skipped (not set)');
-	expect(xml).toContain('skipped="3"');
+	expect(xml).toContain('skipped="9"');
 	expect(xml).toMatch(/<testcase name="maxRegressions \(maxRegressions 0\)" classname="policy">\s*<skipped message="no baseline: nothing with a run is released on &quot;production&quot;"\/>/);
 	expect(xml).toMatch(/<testcase name="maxCostIncreasePct \(maxCostIncreasePct not set\)" classname="policy">\s*<skipped message="not set"\/>/);
 	expect(xml).toContain('<testcase name="repeat (repeat 1)" classname="policy"/>');
@@ -101,7 +101,7 @@ test('gate passes a fixed version: exit 0, junit without failures, a ✅ summary
 	const gate = await cli(['gate', 'price-change', '--version', '2', '--junit', 'gate2.xml'], cwd, { ...env, GITHUB_STEP_SUMMARY: summaryFile });
 	expect(gate.code).toBe(0);
 	expect(gate.stdout).toContain(`gate price-change version 2 → production: PASS (run ${runIds[2]}, baseline ${runIds[1]})`);
-	expect(await fs.readFile(path.join(cwd, 'gate2.xml'), 'utf8')).toContain('tests="7" failures="0"');
+	expect(await fs.readFile(path.join(cwd, 'gate2.xml'), 'utf8')).toContain('tests="13" failures="0"');
 	expect(await fs.readFile(summaryFile, 'utf8')).toContain('### ✅ prompt-release gate: `price-change` v2 → `production`: PASS');
 	const json = JSON.parse((await run('gate', 'price-change', '--version', '2', '--json')).stdout) as { ok: boolean; violations: unknown[]; policy: { minPassRate: number } };
 	expect(json).toMatchObject({ ok: true, violations: [], policy: { minPassRate: 1, maxRegressions: 0, repeat: 1 } });

@@ -83,7 +83,7 @@ test('model-server serves the deterministic model until SIGTERM; init + test pas
 		expect(m![2]).toBe(`${m![1]}/v1`);
 		expect(m![3]).toBe(m![1]);
 		const test = await cli(['test', 'price-change', '--json'], cwd, { OPENAI_BASE_URL: m![2], OPENAI_API_KEY: 'x' });
-		expect(JSON.parse(test.stdout)).toMatchObject({ total: 3, passed: 3, failed: 0, passRate: 1 });
+		expect(JSON.parse(test.stdout)).toMatchObject({ total: 7, passed: 7, failed: 0, passRate: 1 });
 		expect(test.code).toBe(0);
 	} finally {
 		child.kill('SIGTERM');

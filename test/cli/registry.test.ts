@@ -9,13 +9,17 @@ describe('init', () => {
 		const cwd = await tempDir();
 		const init = await cli(['init'], cwd);
 		expect(init.code).toBe(0);
-		expect(init.stdout).toContain('created registry prompts with the example prompt "price-change" (3 fixtures)');
+		expect(init.stdout).toContain('created registry prompts with the example prompt "price-change" (7 fixtures)');
 		const files = await listFiles(path.join(cwd, 'prompts'));
 		expect(files).toEqual([
 			'README.md',
+			'price-change/fixtures/adversarial-instruction.yaml',
+			'price-change/fixtures/ambiguous-may-change.yaml',
 			'price-change/fixtures/delivery-update.yaml',
+			'price-change/fixtures/long-context-buried.yaml',
 			'price-change/fixtures/new-price-list.yaml',
 			'price-change/fixtures/price-increase.yaml',
+			'price-change/fixtures/quoted-thread-old-change.yaml',
 			'price-change/prompt.yaml',
 		]);
 		const spec = parseYaml(await fs.readFile(path.join(cwd, 'prompts/price-change/prompt.yaml'), 'utf8')) as Record<string, any>;
@@ -23,11 +27,15 @@ describe('init', () => {
 		expect(spec.output).toEqual({ type: 'boolean', description: expect.any(String) });
 		expect(spec.template).toMatch(/\{\{subject\}\}[\s\S]*\{\{body\}\}/);
 		expect(Object.keys(spec.inputs)).toEqual(['subject', 'body']);
+		// One hard case per tag, so requireTags has something to ask for.
+		for (const [file, tag] of [['ambiguous-may-change', 'ambiguous'], ['adversarial-instruction', 'adversarial'], ['long-context-buried', 'long-context'], ['quoted-thread-old-change', 'quoted-thread']]) {
+			expect((parseYaml(await fs.readFile(path.join(cwd, `prompts/price-change/fixtures/${file}.yaml`), 'utf8')) as { tags: string[] }).tags).toEqual([tag]);
+		}
 		expect(spec.limitations).toBeTruthy();
 
 		const validate = await cli(['validate'], cwd);
 		expect(validate.stderr).toBe('');
-		expect(validate.stdout.trim()).toBe('ok: 1 prompts, 0 versions, 3 fixtures');
+		expect(validate.stdout.trim()).toBe('ok: 1 prompts, 0 versions, 7 fixtures');
 		expect(validate.code).toBe(0);
 
 		// A second init over the same folder refuses and writes nothing.

@@ -39,7 +39,7 @@ test('--json prints exactly the summary; the numbers are those of the server; --
 
 	expect(result.code).toBe(1); // `tricky` fails
 	const summary = JSON.parse(result.stdout) as Record<string, any>;
-	expect(Object.keys(summary)).toEqual(['total', 'passed', 'failed', 'passRate', 'segments', 'regressions', 'latencyMs', 'tokens', 'costUsd', 'runId', 'cached']);
+	expect(Object.keys(summary)).toEqual(['total', 'passed', 'failed', 'passRate', 'segments', 'classes', 'regressions', 'latencyMs', 'tokens', 'costUsd', 'runId', 'cached']);
 	expect(summary).toMatchObject({ total: 4, passed: 3, failed: 1, passRate: 0.75, regressions: [] });
 	expect(summary.segments).toEqual({
 		announcement: { total: 2, passed: 2, failed: 0, passRate: 1 },

@@ -7,6 +7,9 @@ import { contentHash } from '../../lib/hash';
 import { closeRegistryConnections } from '../../lib/registry/open';
 import type { Fixture, FrozenVersion, HistoryEntry, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../../lib/types';
 import { makeSpec } from '../unit/helpers';
+import { approveVersion } from '../../lib/approvals';
+import { evaluateGate } from '../../lib/release';
+import { fixtureInputsHash } from '../../lib/runner';
 import { fileStoreFactory, postgresStoreFactory, type StoreFactory, type StoreUnderTest } from './stores';
 
 const factories: StoreFactory[] = [fileStoreFactory(), postgresStoreFactory()];
@@ -145,6 +148,27 @@ describe.each(factories)('RegistryStore contract: $name', (factory) => {
 		const state = await t.store.readReleases(spec.id);
 		expect(state.history).toHaveLength(n);
 		expect(new Set(state.history.map((h) => h.by)).size).toBe(n);
+	});
+
+	it('keeps approvals in the release history: who, when, the run they approved; the gate counts them only for that run', async () => {
+		const frozen = { ...frozenOf(spec, 1), author: 'alice' };
+		await t.store.createVersion(spec.id, frozen);
+		await t.store.writeFixture(spec.id, fixtureOf('a', 'first', true));
+		const run = { ...runOf(spec.id, '20260101T000000000Z-aaaaaa'), contentHash: frozen.contentHash, results: [{ fixtureId: 'a', passed: true, expected: true, actual: true, valid: true, segment: 'default', inputsHash: fixtureInputsHash(fixtureOf('a', 'first', true)), rawOutput: null, latencyMs: 1, inputTokens: 1, outputTokens: 1, costUsd: 0, repaired: false }] } as RunReport;
+		await t.store.writeRun(run);
+		await t.store.writePolicy({ approvals: 1 }, spec.id);
+		expect((await evaluateGate(t.store, spec.id, 1)).violations.map((v) => v.rule)).toEqual(['approvals']);
+		await expect(approveVersion(t.store, spec.id, 1, { by: 'alice' })).rejects.toThrow(/alice committed version 1 .* cannot approve it/);
+		const { entry } = await approveVersion(t.store, spec.id, 1, { by: 'bob', reason: 'read the diff', now: new Date('2026-01-02T00:00:00.000Z') });
+		expect(entry).toEqual({ at: '2026-01-02T00:00:00.000Z', action: 'approve', channel: 'production', version: 1, by: 'bob', reason: 'read the diff', runId: run.runId, contentHash: frozen.contentHash });
+		expect((await t.store.readReleases(spec.id)).history).toEqual([entry]);
+		expect((await approveVersion(t.store, spec.id, 1, { by: 'bob' })).unchanged).toBe(true);
+		expect((await evaluateGate(t.store, spec.id, 1)).ok).toBe(true);
+		// A newer run of the version is new evidence: the approval no longer counts.
+		await t.store.writeRun({ ...run, runId: '20260102T000000000Z-bbbbbb' });
+		const after = await evaluateGate(t.store, spec.id, 1);
+		expect(after.ok).toBe(false);
+		expect(after.violations[0].message).toContain("bob's approval of run 20260101T000000000Z-aaaaaa no longer counts");
 	});
 
 	it('writes nothing when an update fails, and refuses updates of unknown prompts', async () => {

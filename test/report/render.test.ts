@@ -61,7 +61,7 @@ test('html is one self-contained file: inline CSS and SVG, no scripts, no extern
 	expect(html).not.toMatch(/https?:\/\//i);
 	expect(html).not.toMatch(/<script|<link|<img|<iframe|src=|href=|url\(|@import/i);
 	expect(html).toContain('<style>');
-	expect((html.match(/<svg /g) ?? []).length).toBe(4); // pass rate by segment + p50, p95, cost
+	expect((html.match(/<svg /g) ?? []).length).toBe(5); // pass rate by segment, the confusion matrix + p50, p95, cost
 	expect(html).toContain('aria-label="Pass rate by segment"');
 	expect(html).toContain('<span class="add">+Body:</span>');
 	expect(html).toContain('<code>output.nullable</code>');

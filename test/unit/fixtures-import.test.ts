@@ -212,7 +212,7 @@ describe('importFixtures: CSV', () => {
 		expect(err.location).toEqual({ file: csv, line: 1 });
 		expect(err.message).toBe(
 			`${csv}:1: the header does not fit prompt "delay-days": read as comma-separated, the columns are "subject", "body", "sender", "expected"; not columns of this prompt: "sender". ` +
-				'The prompt needs the columns subject, body, expected; optional: priority, urgent, id, segment, note, source (an input column may also be written inputs.<name>).',
+				'The prompt needs the columns subject, body, expected; optional: priority, urgent, id, segment, tags, note, source (an input column may also be written inputs.<name>).',
 		);
 	});
 
@@ -239,7 +239,7 @@ describe('importFixtures: CSV', () => {
 const BOM8 = Buffer.from([0xef, 0xbb, 0xbf]);
 const utf16le = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 const utf16be = (text: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
-const NEEDS = 'The prompt needs the columns subject, body, expected; optional: priority, urgent, id, segment, note, source (an input column may also be written inputs.<name>).';
+const NEEDS = 'The prompt needs the columns subject, body, expected; optional: priority, urgent, id, segment, tags, note, source (an input column may also be written inputs.<name>).';
 
 describe('importFixtures: file dialects (encodings, line endings, separators)', () => {
 	const row = (id: string, subject: string, expected: unknown) => JSON.stringify({ id, inputs: { subject, body: 'b' }, expected });

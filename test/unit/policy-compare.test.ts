@@ -277,6 +277,11 @@ describe('checkPolicy: unknown cost, repeat and skipped rules', () => {
 			['maxP95LatencyIncreasePct', 'skipped'],
 			['repeat', 'pass'],
 			['maxEvidenceAgeHours', 'pass'],
+			['requireTags', 'skipped'],
+			['minAgreement', 'skipped'],
+			['minRecall', 'skipped'],
+			['minPrecision', 'skipped'],
+			['minF1', 'skipped'],
 		]);
 		expect(none.checks[1].message).toBe('no baseline: nothing with a run is released on "production"');
 		expect(none.checks[2].message).toBe('not set');
@@ -290,6 +295,11 @@ describe('checkPolicy: unknown cost, repeat and skipped rules', () => {
 			['maxP95LatencyIncreasePct', 'skipped'],
 			['repeat', 'fail'],
 			['maxEvidenceAgeHours', 'pass'],
+			['requireTags', 'skipped'],
+			['minAgreement', 'skipped'],
+			['minRecall', 'skipped'],
+			['minPrecision', 'skipped'],
+			['minF1', 'skipped'],
 		]);
 		expect(withBase.checks[3].message).toMatch(/baseline run base has no latency data/);
 		expect(withBase.violations.map((v) => v.rule)).toEqual(['repeat']);

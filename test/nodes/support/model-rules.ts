@@ -19,5 +19,9 @@ export const testRules: RulesFile = {
 		{ prompt: 'rollme', value: true },
 		{ prompt: 'local-price-change', when: 'price (increase|change)', value: true },
 		{ prompt: 'order-quantity', capture: 'quantity (\\d+)', as: 'integer' },
+		// Consensus of one OpenAI and one Anthropic model: Claude also takes a new price list for a change.
+		{ prompt: 'consensus-price-change', model: 'claude-test', when: 'price (increase|change|list)', value: true },
+		{ prompt: 'consensus-price-change', when: 'price (increase|change)', value: true },
+		{ prompt: 'consensus-price-change', value: false },
 	],
 };

@@ -13,6 +13,8 @@ import { runFixtures } from '../../../lib/runner';
 import { createProvider } from '../../../lib/providers';
 import type { Fixture, ModelSpec, PromptSpec } from '../../../lib/types';
 import type { ModelServer } from '../../../lib/testing/model-server';
+import { needsRouting, RoutingProvider } from '../../../lib/accuracy/routing-provider';
+import type { Provider } from '../../../lib/providers/types';
 
 export interface TempRegistry {
 	root: string;
@@ -44,7 +46,9 @@ export function promptSpec(id: string, over: Partial<PromptSpec> = {}): PromptSp
 }
 
 /** The provider the release gate's test runs use: the loopback server, whatever the prompt's provider. */
-function gateProvider(server: ModelServer, model: ModelSpec) {
+function gateProvider(server: ModelServer, model: ModelSpec, spec?: PromptSpec): Provider {
+	// A consensus across providers: each voter goes to its own provider on the model server.
+	if (spec && needsRouting(spec)) return new RoutingProvider(gateProvider(server, model), (m) => gateProvider(server, m));
 	return model.provider === 'anthropic'
 		? createProvider(model, { apiKey: 'sk-ant-gate', baseUrl: server.anthropicBaseUrl, maxRetries: 0 })
 		: createProvider(model, { apiKey: 'sk-gate', baseUrl: server.openaiBaseUrl, maxRetries: 0 });
@@ -58,7 +62,7 @@ export async function commitAndRelease(store: FileRegistryStore, server: ModelSe
 	const frozen = await commitDraft(store, promptId, { message: `test version for ${channel}` });
 	const resolved = await resolvePrompt(store, promptId, { version: frozen.version });
 	const fixtures = await store.listFixtures(promptId, resolved.spec);
-	const report = await runFixtures({ resolved, fixtures, provider: gateProvider(server, resolved.spec.model) });
+	const report = await runFixtures({ resolved, fixtures, provider: gateProvider(server, resolved.spec.model, resolved.spec) });
 	if (report.summary.failed > 0) throw new Error(`test setup: fixtures of ${promptId} v${frozen.version} failed: ${JSON.stringify(report.results)}`);
 	await store.writeRun(report);
 	await releaseVersion(store, promptId, frozen.version, { channel, by: 'node-tests' });

@@ -1,0 +1,65 @@
+/**
+ * Hard-negative coverage: pass rates per fixture tag (`ambiguous`, `adversarial`, `long-context`,
+ * `quoted-thread`, …) and the gate's `requireTags` rule — a release needs at least one passing fixture
+ * for every required tag.
+ */
+import type { FixtureResult, SegmentSummary } from '../types';
+
+function rate(passed: number, total: number): number {
+	return total === 0 ? 0 : Math.round((passed / total) * 10_000) / 10_000;
+}
+
+/** Count one result under each of its tags (call `finishTagRates` once all are counted). */
+export function countTags(groups: Record<string, SegmentSummary>, r: Pick<FixtureResult, 'tags' | 'passed'>): void {
+	for (const tag of r.tags ?? []) {
+		const g = (groups[tag] ??= { total: 0, passed: 0, failed: 0, passRate: 0 });
+		g.total++;
+		if (r.passed) g.passed++;
+		else g.failed++;
+	}
+}
+
+/** Fill in the pass rates; undefined when no result had a tag. */
+export function finishTagRates(groups: Record<string, SegmentSummary>): Record<string, SegmentSummary> | undefined {
+	const names = Object.keys(groups).sort();
+	if (!names.length) return undefined;
+	return Object.fromEntries(names.map((n) => [n, { ...groups[n], passRate: rate(groups[n].passed, groups[n].total) }]));
+}
+
+/** Pass rates per tag of a list of results; undefined when none has tags. */
+export function tagRates(results: Iterable<Pick<FixtureResult, 'tags' | 'passed'>>): Record<string, SegmentSummary> | undefined {
+	const groups: Record<string, SegmentSummary> = {};
+	for (const r of results) countTags(groups, r);
+	return finishTagRates(groups);
+}
+
+/**
+ * The `requireTags` rule: skipped when not set; refused when a required tag has no fixture at all or no
+ * passing fixture, naming the tag (and its failing fixtures).
+ */
+export function checkRequiredTags(required: string[] | undefined, results: Array<Pick<FixtureResult, 'fixtureId' | 'tags' | 'passed'>>): { status: 'pass' | 'fail' | 'skipped'; message: string; fixtures: string[] } {
+	if (!required?.length) return { status: 'skipped', message: 'not set', fixtures: [] };
+	const problems: string[] = [];
+	const fixtures: string[] = [];
+	const covered: string[] = [];
+	for (const tag of required) {
+		const tagged = results.filter((r) => r.tags?.includes(tag));
+		const passing = tagged.filter((r) => r.passed);
+		if (!tagged.length) problems.push(`no fixture is tagged "${tag}": add one (a fixture file's "tags: [${tag}]", or a "tags" column when importing)`);
+		else if (!passing.length) {
+			const failing = tagged.map((r) => r.fixtureId);
+			fixtures.push(...failing);
+			problems.push(`no passing fixture tagged "${tag}" (${tagged.length} tagged, all failing: ${failing.slice(0, 20).join(', ')}${failing.length > 20 ? ` and ${failing.length - 20} more` : ''})`);
+		} else covered.push(`${tag} ${passing.length}/${tagged.length}`);
+	}
+	if (problems.length) return { status: 'fail', message: problems.join('; '), fixtures: [...new Set(fixtures)] };
+	return { status: 'pass', message: `every required tag has a passing fixture (${covered.join(', ')})`, fixtures: [] };
+}
+
+/** Split a tags cell or string as imports write it: comma, semicolon, "|" or spaces between tags. */
+export function splitTags(text: string): string[] {
+	return text
+		.split(/[,;|\s]+/)
+		.map((t) => t.trim())
+		.filter(Boolean);
+}

@@ -1,0 +1,213 @@
+/**
+ * The operating numbers a team reviews each week (design: docs/adr/0042), read from what the registry
+ * records: stored runs (eval pass rate over time, runs with regressions), the release history (releases,
+ * canaries, promotions, forced releases, rollbacks, freezes, approvals) and canary outcome logs
+ * (production invalid and correction rates per version). Nothing is estimated: what is not recorded is
+ * reported as such.
+ */
+import type { RegistryStore } from '../registry/store';
+import type { HistoryEntry, OutcomeRecord } from '../types';
+import { periodKey, type Period } from './window';
+
+export interface PeriodRow {
+	/** `2026-11-23` (day), the Monday of the week, or `2026-11` (month). */
+	period: string;
+	runs: number;
+	/** Mean pass rate of the runs in the period (null without runs). */
+	meanPassRate: number | null;
+	/** Runs with at least one regression against the run behind production. */
+	regressionRuns: number;
+	releases: number;
+	forced: number;
+	rollbacks: number;
+	freezes: number;
+}
+
+export interface VersionOutcomes {
+	version: number;
+	arm: 'stable' | 'canary';
+	items: number;
+	invalid: number;
+	corrected: number;
+	invalidRate: number;
+	correctionRate: number;
+}
+
+export interface PromptMetrics {
+	id: string;
+	description: string;
+	/** The version on production now, if any. */
+	production?: { version: number; since: string; forced: boolean };
+	evals: {
+		runs: number;
+		latest?: { runId: string; version: number | 'draft'; passRate: number; at: string; regressions: number };
+		meanPassRate: number | null;
+	};
+	/** Counts in the window, by history action. */
+	changes: { releases: number; canaries: number; promotions: number; rollbacks: number; freezes: number; approvals: number; forced: number };
+	/** Regression incidents: forced releases/canaries/promotions, and runs with regressions. */
+	incidents: {
+		forced: Array<{ at: string; action: string; channel: string; version: number; by: string; reason?: string }>;
+		regressionRuns: Array<{ runId: string; at: string; version: number | 'draft'; regressions: number }>;
+	};
+	periods: PeriodRow[];
+	/** Production outcomes per version and arm from canary outcome logs in the window (empty when none recorded). */
+	outcomes: VersionOutcomes[];
+	/** Pending review cases: 0 while the registry has no review queue (see `reviewQueue`). */
+	pendingReviews: number;
+}
+
+export interface MetricsReport {
+	generatedAt: string;
+	since: string;
+	until: string;
+	period: Period;
+	/** Whether pending reviews are counted: the registry has no review queue yet, so always 0. */
+	reviewQueue: { present: boolean; note: string };
+	/** What the registry does not record, said once. */
+	notes: string[];
+	prompts: PromptMetrics[];
+}
+
+export interface CollectOptions {
+	since: Date;
+	until?: Date;
+	period?: Period;
+	/** Limit to these prompts (default: all). */
+	prompts?: string[];
+}
+
+const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+function inWindow(at: string, since: Date, until: Date): boolean {
+	const t = Date.parse(at);
+	return t >= since.getTime() && t <= until.getTime();
+}
+
+/** Compact run-id timestamp (`20261121T093000000Z`) of a date, to skip older runs without reading them. */
+function runIdStamp(d: Date): string {
+	return d.toISOString().replace(/[-:.]/g, '');
+}
+
+function rowFor(rows: Map<string, PeriodRow & { passSum: number }>, key: string): PeriodRow & { passSum: number } {
+	let row = rows.get(key);
+	if (!row) {
+		row = { period: key, runs: 0, meanPassRate: null, regressionRuns: 0, releases: 0, forced: 0, rollbacks: 0, freezes: 0, passSum: 0 };
+		rows.set(key, row);
+	}
+	return row;
+}
+
+function outcomesByVersion(records: OutcomeRecord[]): VersionOutcomes[] {
+	const groups = new Map<string, VersionOutcomes>();
+	for (const r of records) {
+		const key = `${r.version}\u0000${r.arm}`;
+		const g = groups.get(key) ?? { version: r.version, arm: r.arm, items: 0, invalid: 0, corrected: 0, invalidRate: 0, correctionRate: 0 };
+		if (r.outcome === 'valid') g.items++;
+		else if (r.outcome === 'invalid') {
+			g.items++;
+			g.invalid++;
+		} else if (r.outcome === 'corrected') g.corrected++;
+		groups.set(key, g);
+	}
+	return [...groups.values()]
+		.map((g) => ({ ...g, invalidRate: g.items ? round(g.invalid / g.items) : 0, correctionRate: g.items ? round(Math.min(1, g.corrected / g.items)) : 0 }))
+		.sort((a, b) => a.version - b.version || a.arm.localeCompare(b.arm));
+}
+
+/** The metrics of one prompt in the window. */
+export async function promptMetrics(store: RegistryStore, promptId: string, options: CollectOptions): Promise<PromptMetrics> {
+	const since = options.since;
+	const until = options.until ?? new Date();
+	const period = options.period ?? 'week';
+	const spec = await store.readDraft(promptId);
+	const rows = new Map<string, PeriodRow & { passSum: number }>();
+
+	let runs = 0;
+	let passSum = 0;
+	let latest: PromptMetrics['evals']['latest'];
+	const regressionRuns: PromptMetrics['incidents']['regressionRuns'] = [];
+	const stamp = runIdStamp(since);
+	for (const id of await store.listRuns(promptId)) {
+		if (/^\d{8}T\d{9}Z/.test(id) && id.slice(0, 19) < stamp.slice(0, 19)) continue;
+		const header = await store.readRunHeader(promptId, id);
+		if (!inWindow(header.startedAt, since, until)) continue;
+		runs++;
+		passSum += header.summary.passRate;
+		const row = rowFor(rows, periodKey(header.startedAt, period));
+		row.runs++;
+		row.passSum += header.summary.passRate;
+		const regressions = header.summary.regressions?.length ?? 0;
+		if (regressions) {
+			row.regressionRuns++;
+			regressionRuns.push({ runId: header.runId, at: header.startedAt, version: header.version, regressions });
+		}
+		if (!latest || header.startedAt >= latest.at) latest = { runId: header.runId, version: header.version, passRate: header.summary.passRate, at: header.startedAt, regressions };
+	}
+
+	const releases = await store.readReleases(promptId);
+	const changes = { releases: 0, canaries: 0, promotions: 0, rollbacks: 0, freezes: 0, approvals: 0, forced: 0 };
+	const forced: PromptMetrics['incidents']['forced'] = [];
+	const canaryIds = new Set<string>();
+	for (const e of releases.history as HistoryEntry[]) {
+		if (e.canaryId && e.action === 'canary') canaryIds.add(e.canaryId);
+		if (!inWindow(e.at, since, until)) continue;
+		const row = rowFor(rows, periodKey(e.at, period));
+		if (e.action === 'release') {
+			changes.releases++;
+			row.releases++;
+		} else if (e.action === 'canary') changes.canaries++;
+		else if (e.action === 'promote') changes.promotions++;
+		else if (e.action === 'rollback') {
+			changes.rollbacks++;
+			row.rollbacks++;
+		} else if (e.action === 'freeze') {
+			changes.freezes++;
+			row.freezes++;
+		} else if (e.action === 'approve') changes.approvals++;
+		if (e.forced && (e.action === 'release' || e.action === 'canary' || e.action === 'promote')) {
+			changes.forced++;
+			row.forced++;
+			forced.push({ at: e.at, action: e.action, channel: e.channel, version: e.version, by: e.by, ...(e.reason ? { reason: e.reason } : {}) });
+		}
+	}
+	for (const pointer of Object.values(releases.channels)) if (pointer.canary) canaryIds.add(pointer.canary.id);
+	const records: OutcomeRecord[] = [];
+	for (const id of canaryIds) for (const r of await store.readOutcomes(promptId, id)) if (inWindow(r.at, since, until)) records.push(r);
+
+	const production = releases.channels.production;
+	const periods = [...rows.values()]
+		.sort((a, b) => a.period.localeCompare(b.period))
+		.map(({ passSum: sum, ...r }) => ({ ...r, meanPassRate: r.runs ? round(sum / r.runs) : null }));
+	return {
+		id: promptId,
+		description: spec.description,
+		...(production ? { production: { version: production.version, since: production.since, forced: production.forced === true } } : {}),
+		evals: { runs, ...(latest ? { latest } : {}), meanPassRate: runs ? round(passSum / runs) : null },
+		changes,
+		incidents: { forced, regressionRuns },
+		periods,
+		outcomes: outcomesByVersion(records),
+		pendingReviews: 0,
+	};
+}
+
+/** The metrics of every prompt (or the ones asked for) in the window. */
+export async function collectMetrics(store: RegistryStore, options: CollectOptions): Promise<MetricsReport> {
+	const until = options.until ?? new Date();
+	const ids = options.prompts ?? (await store.listPrompts());
+	const prompts: PromptMetrics[] = [];
+	for (const id of ids) prompts.push(await promptMetrics(store, id, { ...options, until }));
+	return {
+		generatedAt: until.toISOString(),
+		since: options.since.toISOString(),
+		until: until.toISOString(),
+		period: options.period ?? 'week',
+		reviewQueue: { present: false, note: 'this registry has no review queue yet: pending reviews are reported as 0' },
+		notes: [
+			'refused releases write nothing to the registry: regression incidents are forced releases and runs with regressions',
+			'production invalid and correction rates come from canary outcome logs; versions served without a canary record none',
+		],
+		prompts,
+	};
+}

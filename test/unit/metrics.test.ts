@@ -1,0 +1,145 @@
+/** `prompt-release metrics`: numbers from runs, history and outcome logs; the window and periods; Prometheus text; the HTML overview. */
+import { collectMetrics, type MetricsReport } from '../../lib/metrics/collect';
+import { renderMetricsHtml } from '../../lib/metrics/html';
+import { escapeHelp, escapeLabelValue, renderPrometheus } from '../../lib/metrics/prometheus';
+import { metricsLines } from '../../lib/metrics/text';
+import { parsePeriod, parseSince, periodKey } from '../../lib/metrics/window';
+import type { HistoryEntry, OutcomeRecord } from '../../lib/types';
+import { makeSpec, runReport, tempRegistry } from './helpers';
+
+const NOW = new Date('2026-11-29T12:00:00.000Z');
+
+async function registry() {
+	const { store } = await tempRegistry();
+	await store.writeDraft(makeSpec());
+	await store.writeDraft(makeSpec({ id: 'quiet', description: 'nothing happens here' }));
+	const run = (runId: string, startedAt: string, passed: boolean[], regressions: string[] = []) => {
+		const r = runReport({ runId, results: passed.map((p, i) => ({ fixtureId: `f${i}`, passed: p, expected: true })) });
+		return { ...r, startedAt, summary: { ...r.summary, passRate: passed.filter(Boolean).length / passed.length, regressions } };
+	};
+	await store.writeRun(run('20260901T000000000Z-old000', '2026-09-01T00:00:00.000Z', [true, false])); // before the window
+	await store.writeRun(run('20261110T090000000Z-aaaaaa', '2026-11-10T09:00:00.000Z', [true, true]));
+	await store.writeRun(run('20261111T090000000Z-bbbbbb', '2026-11-11T09:00:00.000Z', [true, false], ['f1']));
+	await store.writeRun(run('20261124T090000000Z-cccccc', '2026-11-24T09:00:00.000Z', [true, true, true, false]));
+	const h = (at: string, action: HistoryEntry['action'], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ at, action, channel: 'production', version: 1, by: 'ann', ...extra });
+	const history = [
+		h('2026-09-02T00:00:00.000Z', 'release', { forced: true, reason: 'old' }),
+		h('2026-11-10T10:00:00.000Z', 'release', { version: 2, from: 1, forced: true, reason: 'ERP deadline' }),
+		h('2026-11-12T10:00:00.000Z', 'rollback', { version: 1, from: 2 }),
+		h('2026-11-24T10:00:00.000Z', 'approve', { version: 3, by: 'bob', runId: '20261124T090000000Z-cccccc' }),
+		h('2026-11-24T11:00:00.000Z', 'canary', { version: 3, from: 1, percent: 20, canaryId: 'canary-x' }),
+		h('2026-11-25T11:00:00.000Z', 'freeze', { version: 1, from: 3, canaryId: 'canary-x', by: 'prompt-release (freeze rule)' }),
+	];
+	await store.updateReleases('price-change', () => ({ channels: { production: { version: 1, contentHash: 'sha256:x', since: '2026-11-12T10:00:00.000Z' } }, history }));
+	const o = (at: string, arm: OutcomeRecord['arm'], version: number, outcome: OutcomeRecord['outcome']): OutcomeRecord => ({ at, arm, version, outcome });
+	await store.appendOutcomes('price-change', 'canary-x', [
+		o('2026-11-24T12:00:00.000Z', 'stable', 1, 'valid'),
+		o('2026-11-24T12:00:01.000Z', 'stable', 1, 'valid'),
+		o('2026-11-24T12:00:02.000Z', 'stable', 1, 'valid'),
+		o('2026-11-24T12:00:03.000Z', 'stable', 1, 'invalid'),
+		o('2026-11-24T12:00:04.000Z', 'canary', 3, 'invalid'),
+		o('2026-11-24T12:00:05.000Z', 'canary', 3, 'valid'),
+		o('2026-11-24T12:00:06.000Z', 'canary', 3, 'corrected'),
+	]);
+	return store;
+}
+
+test('the window, periods and every number come from runs, history and outcome logs', async () => {
+	const store = await registry();
+	const report = await collectMetrics(store, { since: parseSince('30d', NOW), until: NOW, period: 'week' });
+	const p = report.prompts.find((x) => x.id === 'price-change')!;
+	expect(p.evals).toEqual({ runs: 3, meanPassRate: 0.75, latest: { runId: '20261124T090000000Z-cccccc', version: 1, passRate: 0.75, at: '2026-11-24T09:00:00.000Z', regressions: 0 } });
+	expect(p.periods).toEqual([
+		{ period: '2026-11-09', runs: 2, meanPassRate: 0.75, regressionRuns: 1, releases: 1, forced: 1, rollbacks: 1, freezes: 0 },
+		{ period: '2026-11-23', runs: 1, meanPassRate: 0.75, regressionRuns: 0, releases: 0, forced: 0, rollbacks: 0, freezes: 1 },
+	]);
+	expect(p.changes).toEqual({ releases: 1, canaries: 1, promotions: 0, rollbacks: 1, freezes: 1, approvals: 1, forced: 1 });
+	expect(p.incidents.forced).toEqual([{ at: '2026-11-10T10:00:00.000Z', action: 'release', channel: 'production', version: 2, by: 'ann', reason: 'ERP deadline' }]);
+	expect(p.incidents.regressionRuns).toEqual([{ runId: '20261111T090000000Z-bbbbbb', at: '2026-11-11T09:00:00.000Z', version: 1, regressions: 1 }]);
+	expect(p.outcomes).toEqual([
+		{ version: 1, arm: 'stable', items: 4, invalid: 1, corrected: 0, invalidRate: 0.25, correctionRate: 0 },
+		{ version: 3, arm: 'canary', items: 2, invalid: 1, corrected: 1, invalidRate: 0.5, correctionRate: 0.5 },
+	]);
+	expect(p.pendingReviews).toBe(0);
+	expect(report.reviewQueue.present).toBe(false);
+	const quiet = report.prompts.find((x) => x.id === 'quiet')!;
+	expect(quiet).toMatchObject({ evals: { runs: 0, meanPassRate: null }, periods: [], outcomes: [] });
+	// A shorter window leaves the November 10–12 events out.
+	const week = await collectMetrics(store, { since: parseSince('7d', NOW), until: NOW, prompts: ['price-change'] });
+	expect(week.prompts[0].changes).toMatchObject({ releases: 0, forced: 0, rollbacks: 0, freezes: 1 });
+	const lines = metricsLines(report).join('\n');
+	expect(lines).toContain('FORCED release v2 on production by ann at 2026-11-10T10:00:00.000Z: "ERP deadline"');
+	expect(lines).toContain('production v3 canary: 2 items, invalid 50.0%, corrected 50.0%');
+	expect(lines).toContain('note: this registry has no review queue yet: pending reviews are reported as 0');
+});
+
+test('--since and --period: durations, dates, and errors naming the option', () => {
+	expect(parseSince('30d', NOW).toISOString()).toBe('2026-10-30T12:00:00.000Z');
+	expect(parseSince('2w', NOW).toISOString()).toBe('2026-11-15T12:00:00.000Z');
+	expect(parseSince('48h', NOW).toISOString()).toBe('2026-11-27T12:00:00.000Z');
+	expect(parseSince('2026-11-01', NOW).toISOString()).toBe('2026-11-01T00:00:00.000Z');
+	expect(() => parseSince('soon', NOW)).toThrow('--since "soon" is invalid');
+	expect(() => parseSince('2026-02-30', NOW)).toThrow('--since "2026-02-30" is invalid');
+	expect(() => parsePeriod('year')).toThrow('--period "year" is invalid: use day, week or month');
+	expect(periodKey('2026-11-29T23:00:00.000Z', 'week')).toBe('2026-11-23');
+	expect(periodKey('2026-11-29T23:00:00.000Z', 'month')).toBe('2026-11');
+	expect(periodKey('2026-11-29T23:00:00.000Z', 'day')).toBe('2026-11-29');
+});
+
+/** A line-by-line check against the text exposition format: HELP and TYPE once per family, before its samples, families not interleaved, names and labels well formed, a final line feed. */
+function expectValidExposition(text: string): void {
+	expect(text.endsWith('\n')).toBe(true);
+	const seen = new Set<string>();
+	let current = '';
+	for (const line of text.slice(0, -1).split('\n')) {
+		const help = /^# HELP (prompt_release_[a-z_]+) (.*)$/.exec(line);
+		const type = /^# TYPE (prompt_release_[a-z_]+) (gauge|counter|untyped)$/.exec(line);
+		if (help) {
+			expect(seen.has(help[1])).toBe(false);
+			seen.add(help[1]);
+			current = help[1];
+			continue;
+		}
+		if (type) {
+			expect(type[1]).toBe(current);
+			continue;
+		}
+		const sample = /^([a-z_]+)(\{([a-z_]+="(?:[^"\\\n]|\\\\|\\"|\\n)*")(,[a-z_]+="(?:[^"\\\n]|\\\\|\\"|\\n)*")*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+		expect(sample).not.toBeNull();
+		expect(sample![1]).toBe(current);
+	}
+}
+
+test('Prometheus text: prefixed names, HELP/TYPE per family, escaped label values, well formed throughout', async () => {
+	const report = await collectMetrics(await registry(), { since: parseSince('30d', NOW), until: NOW });
+	const text = renderPrometheus(report);
+	expectValidExposition(text);
+	expect(text).toContain('# HELP prompt_release_eval_pass_rate Pass rate (0-1) of the newest stored test run in the window.\n# TYPE prompt_release_eval_pass_rate gauge\nprompt_release_eval_pass_rate{prompt="price-change",version="1"} 0.75\n');
+	expect(text).toContain('prompt_release_forced_releases{prompt="price-change"} 1\n');
+	expect(text).toContain('prompt_release_release_changes{prompt="price-change",action="canary"} 1\n');
+	expect(text).toContain('prompt_release_production_invalid_rate{prompt="price-change",version="3",arm="canary"} 0.5\n');
+	expect(text).toContain('prompt_release_pending_reviews{prompt="quiet"} 0\n');
+	expect(text).toContain('prompt_release_metrics_window_seconds 2592000\n');
+	// Samples of one family stay together even across prompts.
+	const families = text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+	expect(new Set(families).size).toBe(families.length);
+
+	expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
+	expect(escapeHelp('x\\y\nz "q"')).toBe('x\\\\y\\nz "q"');
+	const odd: MetricsReport = { ...report, prompts: [{ ...report.prompts[1], id: 'we"ird\\id\n' }] };
+	const escaped = renderPrometheus(odd);
+	expectValidExposition(escaped);
+	expect(escaped).toContain('prompt_release_eval_runs{prompt="we\\"ird\\\\id\\n"} 0\n');
+});
+
+test('the HTML overview is self-contained: a row per prompt, a pass-rate chart, incidents, notes', async () => {
+	const html = renderMetricsHtml(await collectMetrics(await registry(), { since: parseSince('30d', NOW), until: NOW }));
+	expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+	expect(html).not.toMatch(/<script|<link|<img|src=|href=|url\(|https?:\/\//i);
+	expect(html).toContain('<h1>Prompt operations overview</h1>');
+	expect(html).toContain('aria-label="Pass rate over time of price-change"');
+	expect(html).toContain('FORCED by ann — ERP deadline');
+	expect(html).toContain('v3 canary: 50.0% invalid, 50.0% corrected (2)');
+	expect(html).toContain('no runs in the window');
+	expect(html).toContain('this registry has no review queue yet');
+});
