@@ -23,11 +23,12 @@ import { limiterStats, resetLimiters } from '../lib/throughput/shared-limiters';
 import { toYaml } from '../lib/yaml-io';
 
 const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'bin', 'prompt-release.js');
-const RULES = { models: ['test-model'], rules: [{ prompt: 'price-change', when: 'increase', value: true }, { prompt: 'price-change', value: false }] };
-const CONCURRENCY = 16;
+export const CLI = path.join(ROOT, 'dist', 'bin', 'prompt-release.js');
+export const RULES = { models: ['test-model'], rules: [{ prompt: 'price-change', when: 'increase', value: true }, { prompt: 'price-change', value: false }] };
+export const CONCURRENCY = 16;
 
-function email(i: number): { subject: string; body: string } {
+/** The i-th supplier email of the benchmark set: every third one announces a price increase. */
+export function email(i: number): { subject: string; body: string } {
 	const up = i % 3 === 0;
 	return {
 		subject: `${up ? 'Price increase' : 'Order confirmation'} – supplier ${i % 97}`,
@@ -58,7 +59,7 @@ export function makeRegistry(n: number): string {
 }
 
 /** The raw baseline: the openai SDK's chat.completions.create in a p-limit loop, same body shape as the project's calls. */
-async function rawLoop(server: ModelServer, n: number): Promise<number> {
+export async function rawLoop(server: ModelServer, n: number): Promise<number> {
 	const client = new OpenAI({ baseURL: server.openaiBaseUrl, apiKey: 'bench' });
 	const limit = pLimit(CONCURRENCY);
 	const schema = { type: 'object', properties: { value: { type: 'boolean' } }, required: ['value'], additionalProperties: false };
@@ -172,7 +173,7 @@ export async function testRss(n: number): Promise<{ fixtures: number; maxRssMb: 
 	try {
 		const t = performance.now();
 		const exit = await new Promise<number>((resolve) => {
-			const child = spawn(process.execPath, ['-e', `${probe} process.argv.splice(1, 0, ${JSON.stringify(CLI)}); require(${JSON.stringify(CLI)});`, 'test', 'price-change', '--json', '--concurrency', String(CONCURRENCY), '--registry', root], {
+			const child = spawn(process.execPath, ['-e', `${probe} process.argv.splice(1, 0, ${JSON.stringify(CLI)}); require(${JSON.stringify(CLI)});`, 'test', 'price-change', '--json', '--no-cache', '--concurrency', String(CONCURRENCY), '--registry', root], {
 				env: { ...process.env, OPENAI_BASE_URL: server.openaiBaseUrl, OPENAI_API_KEY: 'bench' },
 				stdio: ['ignore', 'ignore', 'inherit'],
 			});
