@@ -66,8 +66,11 @@ export async function n8nComparison(n = Number(process.env.BENCH_N8N_ITEMS ?? 20
 	const server = await startModelServer({ rules: RULES, latencyMs, record: false });
 	let n8n: Awaited<ReturnType<typeof createN8n>> | undefined;
 	try {
+		const setup = Date.now();
+		const lap = (what: string) => console.log(`n8n set-up: ${what} after ${Math.round((Date.now() - setup) / 1000)} s`);
 		try {
 			n8n = await createN8n({ withPackage: true });
+			lap('host checked, package packed and installed into the user folder');
 		} catch (error) {
 			return { items: n, latencyMs, idealMs, rows: [], skipped: `no n8n host here: ${(error as Error).message.split('\n')[0]}` };
 		}
@@ -80,6 +83,7 @@ export async function n8nComparison(n = Number(process.env.BENCH_N8N_ITEMS ?? 20
 			]),
 		);
 		await n8n.importCredentials(creds);
+		lap('credentials imported (fresh database)');
 		const flows = [
 			benchWorkflow('benchExtSignal16', 'extractSignal', n, 16),
 			benchWorkflow('benchExtSignalDf', 'extractSignal', n, undefined),
@@ -89,6 +93,7 @@ export async function n8nComparison(n = Number(process.env.BENCH_N8N_ITEMS ?? 20
 		const file = path.join(tmp, 'workflows.json');
 		writeFileSync(file, JSON.stringify(flows.map((f) => f.workflow)));
 		await n8n.importWorkflow(file);
+		lap('workflows imported');
 		const rows: N8nRow[] = [];
 		for (const flow of flows) {
 			const before = server.completions;
