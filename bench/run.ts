@@ -1,169 +1,117 @@
 /**
- * `npm run bench`: speed targets as ratios against a baseline measured in the same run.
- * Prints one line per benchmark and a JSON summary; never used as a timed assertion in tests.
+ * `npm run bench`: the issue's table side by side in one run, as ratios against baselines measured in the
+ * same run — never a timed assertion in tests. Prints one line per figure, then the table (markdown, as in
+ * bench/RESULTS.md), then every figure as one JSON line.
  *
- * 1. validation overhead: parseModelOutput (answer reading + unwrap + zod) vs JSON.parse alone on the same answers.
- * 2. item concurrency: runFixtures at concurrency 8 vs 1 against a provider with a fixed 20 ms latency.
- * 3. release cache: a cached resolve vs reading and hash-checking the registry every time.
- * 4. PostgreSQL registry (bench/postgres.ts): cached/uncached resolve on both stores, Record Correction
- *    throughput from 8 processes, rollback propagation to 3 processes.
+ * Parts (BENCH_ONLY=part,part…; default all, in this order):
+ *   micro       parse/validate overhead, item concurrency, release cache (bench/micro.ts)
+ *   postgres    PostgreSQL registry figures; skipped when PostgreSQL does not answer (bench/postgres.ts)
+ *   overhead    raw openai-SDK loop vs this project, 200 ms and 0 ms latency (bench/throughput.ts)
+ *   promptfoo   raw loop, `prompt-release test`, promptfoo eval as CLIs (bench/promptfoo.ts)
+ *   rerun       second `prompt-release test` over unchanged inputs: the response cache (bench/rerun.ts)
+ *   ratelimit   the server limited to 20 requests/s (bench/throughput.ts)
+ *   rss         peak RSS of `prompt-release test` as fixtures grow (bench/throughput.ts)
+ *   corrections Record Correction from 8 processes (bench/throughput.ts)
+ *   n8n         Extract Signal vs the Information Extractor in the real n8n host (bench/n8n-extract.ts)
+ * `throughput` selects overhead, ratelimit, rss and corrections (the former BENCH_ONLY=throughput).
+ *
+ * Sizes: BENCH_SIZES (0 ms overhead, default "1000,10000"), BENCH_FIXTURES (200 ms overhead, promptfoo and
+ * rerun, default 1000), BENCH_RSS_SIZES (default "1000,10000,100000"), BENCH_RSS_TIMEOUT_S (default 600),
+ * BENCH_CORRECTION_SIZES (default "100,10000"), BENCH_N8N_ITEMS (default 200); BENCH_PROMPTFOO=off skips
+ * promptfoo (see bench/promptfoo.ts for its other knobs).
  */
-import { mkdtempSync, cpSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { parseModelOutput } from '../lib/answer/read';
-import { runFixtures } from '../lib/runner';
-import { FileRegistryStore } from '../lib/registry/file-store';
-import { resolvePrompt } from '../lib/registry/resolve';
-import { ReleaseCache } from '../lib/release-cache';
+import { microFigures } from './micro';
+import { n8nComparison } from './n8n-extract';
 import { postgresFigures } from './postgres';
-import { corrections, rateLimited, testOverhead, testRss, type OverheadFigure } from './throughput';
-import type { Provider, ProviderResponse } from '../lib/providers/types';
-import type { Fixture, OutputSchema, ResolvedPrompt } from '../lib/types';
+import { promptfooComparison } from './promptfoo';
+import { rerunFigure } from './rerun';
+import { tableRows, type BenchFigures } from './table';
+import { corrections, rateLimited, testOverhead, testRss } from './throughput';
 
-async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
-	const t = performance.now();
-	await fn();
-	return performance.now() - t;
-}
+const PARTS = ['micro', 'postgres', 'overhead', 'promptfoo', 'rerun', 'ratelimit', 'rss', 'corrections', 'n8n'] as const;
+type Part = (typeof PARTS)[number];
 
-async function best(fn: () => Promise<unknown> | unknown, rounds = 3): Promise<number> {
-	let min = Infinity;
-	for (let i = 0; i < rounds; i++) min = Math.min(min, await time(fn));
-	return min;
-}
-
-const results: Record<string, { baselineMs: number; measuredMs: number; ratio: number; note: string }> = {};
-
-function report(name: string, baselineMs: number, measuredMs: number, note: string) {
-	const ratio = Number((measuredMs / baselineMs).toPrecision(3));
-	results[name] = { baselineMs: Math.round(baselineMs), measuredMs: Math.round(measuredMs), ratio, note };
-	console.log(`${name.padEnd(22)} ratio ${String(ratio).padStart(6)}  (${note}; baseline ${Math.round(baselineMs)} ms, measured ${Math.round(measuredMs)} ms)`);
-}
-
-async function validationOverhead() {
-	const schema: OutputSchema = {
-		type: 'object',
-		properties: {
-			priceChange: { type: 'boolean' },
-			newUnitPrice: { type: 'number', minimum: 0, nullable: true },
-			currency: { type: 'string', enum: ['EUR', 'USD', 'GBP'], nullable: true },
-			effectiveDate: { type: 'string', format: 'date', nullable: true },
-		},
-	};
-	const answers = Array.from({ length: 20_000 }, (_, i) =>
-		JSON.stringify({ priceChange: i % 2 === 0, newUnitPrice: i / 10, currency: 'EUR', effectiveDate: '2026-04-01' }),
-	);
-	const baseline = await best(() => answers.forEach((a) => JSON.parse(a)));
-	const measured = await best(() => answers.forEach((a) => parseModelOutput(schema, a)));
-	report('validation-overhead', baseline, measured, 'parse+validate vs JSON.parse, 20k answers; lower is better');
-}
-
-class LatencyProvider implements Provider {
-	readonly name = 'openai' as const;
-	async complete(): Promise<ProviderResponse> {
-		await new Promise((r) => setTimeout(r, 20));
-		return { text: '{"value": true}', usage: { inputTokens: 10, outputTokens: 3 }, end: { reason: 'stop', providerReason: 'stop' } };
+/** The parts BENCH_ONLY selects (all when unset); throws naming the known parts on an unknown one. */
+export function selectedParts(only = process.env.BENCH_ONLY): Set<Part> {
+	if (!only?.trim()) return new Set(PARTS);
+	const chosen = new Set<Part>();
+	for (const raw of only.split(',').map((p) => p.trim()).filter(Boolean)) {
+		if (raw === 'throughput') ['overhead', 'ratelimit', 'rss', 'corrections'].forEach((p) => chosen.add(p as Part));
+		else if ((PARTS as readonly string[]).includes(raw)) chosen.add(raw as Part);
+		else throw new Error(`BENCH_ONLY: unknown part "${raw}" (parts: ${PARTS.join(', ')}, throughput)`);
 	}
+	return chosen;
 }
 
-async function itemConcurrency() {
-	const resolved: ResolvedPrompt = {
-		promptId: 'bench',
-		version: 1,
-		contentHash: 'sha256:bench',
-		spec: {
-			id: 'bench',
-			description: '',
-			model: { provider: 'openai', name: 'bench-model', temperature: 0, maxTokens: 10 },
-			inputs: { text: { type: 'string', required: true } },
-			instructions: 'Answer.',
-			template: '{{text}}',
-			output: { type: 'boolean' },
-			limitations: '',
-		},
-	};
-	const fixtures: Fixture[] = Array.from({ length: 80 }, (_, i) => ({ id: `f${i}`, inputs: { text: `t${i}` }, expected: true, source: 'manual' }));
-	const provider = new LatencyProvider();
-	const baseline = await time(() => runFixtures({ resolved, fixtures, provider, concurrency: 1 }));
-	const measured = await time(() => runFixtures({ resolved, fixtures, provider, concurrency: 8 }));
-	report('item-concurrency', baseline, measured, '80 calls of 20 ms at concurrency 8 vs 1; ideal 0.125');
-}
-
-async function releaseCache() {
-	const dir = mkdtempSync(path.join(tmpdir(), 'prompt-release-bench-'));
-	try {
-		cpSync(path.join(__dirname, '..', '..', 'examples', 'registry'), dir, { recursive: true });
-		const store = new FileRegistryStore(dir);
-		const cache = new ReleaseCache();
-		const n = 200;
-		const baseline = await best(async () => {
-			for (let i = 0; i < n; i++) await resolvePrompt(store, 'price-change', { channel: 'production' });
-		});
-		const measured = await best(async () => {
-			for (let i = 0; i < n; i++) await cache.resolve(store, 'price-change', { channel: 'production' }, 30_000);
-		});
-		report('release-cache', baseline, measured, `${n} resolves, cached vs registry read each time; lower is better`);
-	} finally {
-		rmSync(dir, { recursive: true, force: true });
-	}
-}
-
-/** The issue's table: overhead vs a raw SDK loop, rate limits, peak RSS, corrections (bench/throughput.ts). */
-async function throughput(): Promise<Record<string, unknown>> {
-	const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
-	const rssSizes = (process.env.BENCH_RSS_SIZES ?? '1000,10000,100000').split(',').map(Number);
-	// BENCH_PARTS (default all): a comma list of overhead, ratelimit, rss, corrections — to rerun one row.
-	const parts = new Set((process.env.BENCH_PARTS ?? 'overhead,ratelimit,rss,corrections').split(','));
-	const figures: Record<string, unknown> = {};
-	if (parts.has('overhead')) figures.overhead = await overheadRows(sizes);
-	if (parts.has('ratelimit')) {
-		const limited = await rateLimited();
-		console.log(`rate limit ${limited.limitPerSecond}/s: sustained ${limited.sustainedPerSecond}/s (${(limited.shareOfLimit * 100).toFixed(1)} % of the limit), ${limited.rateLimited} of ${limited.requests} requests answered 429 (${(limited.share429 * 100).toFixed(2)} %), ${limited.failed} failed`);
-		figures.rateLimit = limited;
-	}
-	if (parts.has('rss')) {
-		const rss = [];
-		for (const n of rssSizes) {
-			const r = await testRss(n);
-			console.log(`peak RSS of test, ${n} fixtures: ${r.maxRssMb} MB (${r.seconds} s, exit ${r.exit})`);
-			rss.push(r);
-		}
-		figures.rss = rss;
-	}
-	if (parts.has('corrections')) {
-		const corr = [];
-		for (const n of (process.env.BENCH_CORRECTION_SIZES ?? '100,100000').split(',').map(Number)) {
-			const c = await corrections(n);
-			console.log(`Record Correction, 8 processes × 125, ${n} fixtures: ${c.perSecond}/s, ${c.lost} lost, ${c.duplicated} duplicated`);
-			corr.push(c);
-		}
-		figures.corrections = corr;
-	}
-	return figures;
-}
-
-/** test overhead vs a raw SDK loop: 1,000 fixtures at 200 ms latency, then each size at 0 ms. */
-async function overheadRows(sizes: number[]): Promise<OverheadFigure[]> {
-	const overhead = [await testOverhead(1000, 200), ...(await sizes.reduce(async (acc, n) => [...(await acc), await testOverhead(n, 0)], Promise.resolve([] as OverheadFigure[])))];
-	for (const o of overhead) console.log(`test overhead ${o.fixtures} fixtures, ${o.latencyMs} ms latency: ratio ${o.ratio} (raw SDK loop ${o.rawMs} ms, prompt-release ${o.projectMs} ms)`);
-	return overhead;
-}
+const sizes = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map(Number).filter((v) => v > 0);
 
 async function main() {
-	if (process.env.BENCH_ONLY === 'throughput') {
-		console.log(JSON.stringify({ throughput: await throughput() }));
-		return;
-	}
-	await validationOverhead();
-	await itemConcurrency();
-	await releaseCache();
-	const postgres = await postgresFigures();
-	const flow = await throughput();
-	console.log(JSON.stringify({ ...results, postgres, throughput: flow }));
+	const parts = selectedParts();
+	const started = Date.now();
+	const figures: BenchFigures & Record<string, unknown> = {};
+	const fixtures = Number(process.env.BENCH_FIXTURES ?? 1000);
+	const step = async <T>(part: Part, run: () => Promise<T>): Promise<T | undefined> => {
+		if (!parts.has(part)) return undefined;
+		const t = Date.now();
+		console.log(`— ${part} —`);
+		const result = await run();
+		console.log(`— ${part}: ${Math.round((Date.now() - t) / 1000)} s —`);
+		return result;
+	};
+
+	figures.micro = await step('micro', microFigures);
+	figures.postgres = await step('postgres', postgresFigures);
+	figures.overhead = await step('overhead', async () => {
+		const list = [await testOverhead(fixtures, 200)];
+		for (const size of sizes('BENCH_SIZES', '1000,10000')) list.push(await testOverhead(size, 0));
+		for (const o of list) console.log(`test overhead ${o.fixtures} fixtures, ${o.latencyMs} ms latency: ratio ${o.ratio} (raw SDK loop ${o.rawMs} ms, prompt-release ${o.projectMs} ms)`);
+		return list;
+	});
+	figures.promptfoo = await step('promptfoo', async () => {
+		const p = await promptfooComparison(fixtures, 200);
+		console.log(`raw SDK loop ${p.rawMs} ms; prompt-release test ${p.promptRelease.wallMs} ms (${p.promptRelease.ratio}×, ${p.promptRelease.peakRssMb} MB, ${p.promptRelease.requests} requests)`);
+		if (p.promptfoo) console.log(`promptfoo ${p.promptfoo.version}: ${p.promptfoo.wallMs} ms (${p.promptfoo.ratio}×, ${p.promptfoo.peakRssMb} MB, ${p.promptfoo.requests} requests, ${p.promptfoo.passed} passed)`);
+		else console.log(`promptfoo skipped: ${p.skipped}`);
+		return p;
+	});
+	figures.rerun = await step('rerun', async () => {
+		const r = await rerunFigure(fixtures, 200);
+		console.log(`rerun, ${r.fixtures} fixtures: first ${r.first.requests} requests in ${r.first.wallMs} ms; second ${r.second.requests} requests in ${r.second.wallMs} ms (${r.second.cached} cached)`);
+		return r;
+	});
+	figures.rateLimit = await step('ratelimit', async () => {
+		const l = await rateLimited();
+		console.log(`rate limit ${l.limitPerSecond}/s: sustained ${l.sustainedPerSecond}/s (${(l.shareOfLimit * 100).toFixed(1)} % of the limit), ${l.rateLimited} of ${l.requests} requests answered 429 (${(l.share429 * 100).toFixed(2)} %), ${l.failed} failed`);
+		return l;
+	});
+	figures.rss = await step('rss', async () => {
+		const list = [];
+		for (const size of sizes('BENCH_RSS_SIZES', '1000,10000,100000')) {
+			const r = await testRss(size);
+			console.log(`peak RSS of test, ${size} fixtures: ${r.maxRssMb} MB (${r.seconds} s, ${r.finished ? `exit ${r.exit}` : 'killed at the time limit'})`);
+			list.push(r);
+		}
+		return list;
+	});
+	figures.corrections = await step('corrections', async () => {
+		const list = [];
+		for (const size of sizes('BENCH_CORRECTION_SIZES', '100,10000')) {
+			const c = await corrections(size);
+			console.log(`Record Correction, 8 processes × 125, ${size} fixtures: ${c.perSecond}/s, ${c.lost} lost, ${c.duplicated} duplicated`);
+			list.push(c);
+		}
+		return list;
+	});
+	figures.n8n = await step('n8n', n8nComparison);
+
+	console.log(`\nbench ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s, parts: ${[...parts].join(', ')}\n`);
+	console.log(tableRows(figures).join('\n'));
+	console.log(`\n${JSON.stringify(figures)}`);
 }
 
-main().catch((error) => {
-	console.error(error);
-	process.exit(1);
-});
+if (require.main === module) {
+	main().catch((error) => {
+		console.error(error);
+		process.exit(1);
+	});
+}

@@ -4,12 +4,12 @@
  *   results written as JSON lines), same server, concurrency 16, at 200 ms and 0 ms model latency;
  * - rate limits: the server enforcing 20 requests/s and a tokens-per-minute budget; sustained throughput and
  *   share of 429s through the adaptive limiter;
- * - peak RSS of `prompt-release test` in a child process (process.resourceUsage().maxRSS) as fixtures grow;
+ * - peak RSS of `prompt-release test` in a child process (VmHWM = maxRSS, bench/child.ts) as fixtures grow;
  * - Record Correction from 8 processes on a folder registry, as fixtures grow.
  * Sizes: BENCH_SIZES (default "1000,10000"), BENCH_RSS_SIZES (default "1000,10000,100000").
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import OpenAI from 'openai';
@@ -21,13 +21,15 @@ import { createProvider } from '../lib/providers';
 import { startModelServer, type ModelServer } from '../lib/testing/model-server';
 import { limiterStats, resetLimiters } from '../lib/throughput/shared-limiters';
 import { toYaml } from '../lib/yaml-io';
+import { runChild } from './child';
 
 const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'bin', 'prompt-release.js');
-const RULES = { models: ['test-model'], rules: [{ prompt: 'price-change', when: 'increase', value: true }, { prompt: 'price-change', value: false }] };
-const CONCURRENCY = 16;
+export const CLI = path.join(ROOT, 'dist', 'bin', 'prompt-release.js');
+export const RULES = { models: ['test-model'], rules: [{ prompt: 'price-change', when: 'increase', value: true }, { prompt: 'price-change', value: false }] };
+export const CONCURRENCY = 16;
 
-function email(i: number): { subject: string; body: string } {
+/** The i-th supplier email of the benchmark set: every third one announces a price increase. */
+export function email(i: number): { subject: string; body: string } {
 	const up = i % 3 === 0;
 	return {
 		subject: `${up ? 'Price increase' : 'Order confirmation'} – supplier ${i % 97}`,
@@ -58,7 +60,7 @@ export function makeRegistry(n: number): string {
 }
 
 /** The raw baseline: the openai SDK's chat.completions.create in a p-limit loop, same body shape as the project's calls. */
-async function rawLoop(server: ModelServer, n: number): Promise<number> {
+export async function rawLoop(server: ModelServer, n: number): Promise<number> {
 	const client = new OpenAI({ baseURL: server.openaiBaseUrl, apiKey: 'bench' });
 	const limit = pLimit(CONCURRENCY);
 	const schema = { type: 'object', properties: { value: { type: 'boolean' } }, required: ['value'], additionalProperties: false };
@@ -163,23 +165,20 @@ export async function rateLimited(n = 400, rps = 20, tpm = 150_000): Promise<Rat
 	}
 }
 
-/** Peak RSS (MB) of `prompt-release test` over `n` fixtures in a child process, 0 ms latency. */
-export async function testRss(n: number): Promise<{ fixtures: number; maxRssMb: number; seconds: number; exit: number }> {
+/**
+ * Peak RSS (MB) of `prompt-release test --no-cache` over `n` fixtures in a child process, 0 ms latency
+ * (VmHWM, the kernel's maxRSS, read while it runs). Killed after BENCH_RSS_TIMEOUT_S (default 600 s): the
+ * figure is then the peak so far and `finished` is false.
+ */
+export async function testRss(n: number): Promise<{ fixtures: number; maxRssMb: number; seconds: number; exit: number | null; finished: boolean }> {
 	const root = makeRegistry(n);
 	const server = await startModelServer({ rules: RULES, record: false });
-	const out = path.join(root, 'rss.txt');
-	const probe = `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)));`;
 	try {
-		const t = performance.now();
-		const exit = await new Promise<number>((resolve) => {
-			const child = spawn(process.execPath, ['-e', `${probe} process.argv.splice(1, 0, ${JSON.stringify(CLI)}); require(${JSON.stringify(CLI)});`, 'test', 'price-change', '--json', '--concurrency', String(CONCURRENCY), '--registry', root], {
-				env: { ...process.env, OPENAI_BASE_URL: server.openaiBaseUrl, OPENAI_API_KEY: 'bench' },
-				stdio: ['ignore', 'ignore', 'inherit'],
-			});
-			child.on('exit', (code) => resolve(code ?? 1));
+		const r = await runChild(process.execPath, [CLI, 'test', 'price-change', '--json', '--no-cache', '--concurrency', String(CONCURRENCY), '--registry', root], {
+			env: { ...process.env, OPENAI_BASE_URL: server.openaiBaseUrl, OPENAI_API_KEY: 'bench' },
+			timeoutMs: Number(process.env.BENCH_RSS_TIMEOUT_S ?? 600) * 1000,
 		});
-		const seconds = (performance.now() - t) / 1000;
-		return { fixtures: n, maxRssMb: Math.round(Number(readFileSync(out, 'utf8')) / 1024), seconds: Math.round(seconds), exit };
+		return { fixtures: n, maxRssMb: r.peakRssMb, seconds: Math.round(r.wallMs / 1000), exit: r.exit, finished: !r.timedOut };
 	} finally {
 		await server.close();
 		rmSync(root, { recursive: true, force: true });

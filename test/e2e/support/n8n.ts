@@ -37,6 +37,19 @@ export * from './package';
  */
 export function parseRawOutput(stdout: string): unknown {
 	const lines = stdout.split('\n');
+	// Fast path: n8n prints the document indented by 2, from a line holding only `{` (or `[`) to the last
+	// unindented `}` (or `]`) line. Trying those first keeps large outputs (hundreds of items, model calls
+	// with their messages) linear; the line-by-line scan below is the fallback.
+	let end = lines.length - 1;
+	while (end >= 0 && !/^[\]}]\s*$/.test(lines[end])) end--;
+	for (let start = 0; start < end; start++) {
+		if (!/^[[{]\s*$/.test(lines[start])) continue;
+		try {
+			return JSON.parse(lines.slice(start, end + 1).join('\n'));
+		} catch {
+			/* try the next start, then the scan */
+		}
+	}
 	for (let i = 0; i < lines.length; i++) {
 		if (!/^[[{]/.test(lines[i])) continue;
 		for (let j = lines.length; j > i; j--) {

@@ -3,11 +3,23 @@
  * free ports, and commands run in their own process group (killed group-wide on timeout or stop).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/**
+ * The checkout: the nearest folder above this file holding scripts/n8n-host.sh. The same whether this file
+ * runs from test/e2e/support (jest) or compiled under dist/test/e2e/support (the benchmark imports it).
+ */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(start: string): string {
+	for (let dir = start; ; dir = path.dirname(dir)) {
+		if (existsSync(path.join(dir, 'scripts', 'n8n-host.sh'))) return dir;
+		if (path.dirname(dir) === dir) return path.resolve(start, '..', '..', '..');
+	}
+}
 
 /** Fixed key: imported credentials are encrypted with it, so every command must use the same one. */
 export const E2E_ENCRYPTION_KEY = 'prompt-release-e2e-fixed-encryption-key';
