@@ -61,6 +61,8 @@ export interface DriftOptions {
 	/** Fixtures to compare; default every fixture, validated against the released prompt. */
 	fixtures?: Fixture[];
 	now?: () => Date;
+	/** Called once before the first model call with the number of fixtures to compare (progress). */
+	onStart?: (total: number) => void;
 	onResult?: (result: FixtureResult) => void;
 	/** Batch ids the run went through (`--batch`), read after the run to record them in the fresh run. */
 	batchIds?: () => string[];
@@ -100,6 +102,7 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 		return false;
 	});
 	const policy = await loadPolicy(store, promptId);
+	options.onStart?.(fixtures.length);
 	const fresh = await runFixtures({
 		resolved,
 		fixtures,

@@ -40,6 +40,8 @@ export interface MigrateOptions {
 	fixtures?: (spec: PromptSpec) => Promise<Fixture[]>;
 	author?: string;
 	now?: () => Date;
+	/** Called once before the first model call with the number of fixtures to run (progress). */
+	onStart?: (total: number) => void;
 	onResult?: (result: FixtureResult) => void;
 }
 
@@ -87,6 +89,7 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 	const resolved: ResolvedPrompt = { promptId, version: production.version, contentHash: hash, spec };
 	let report: RunReport;
 	try {
+		options.onStart?.(fixtures.length);
 		report = await runFixtures({
 			resolved,
 			fixtures,

@@ -13,6 +13,7 @@ import { resolvePrompt } from '../../lib/registry/resolve';
 import { writeFileAtomic } from '../../lib/yaml-io';
 import { answerOptions, answersFor, type AnswerCliOptions } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
+import { startProgress, type Progress } from '../shared/progress';
 import { action, EXIT_FAILED, EXIT_OK } from '../shared/exit';
 import { loadFixturesForRun } from '../shared/fixtures';
 import { note, out, plural, shown } from '../shared/output';
@@ -48,6 +49,7 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 	const answers = answersFor(model, opts, concurrency, createProvider(model, {}), { fresh: true, quiet: opts.json === true });
 	note(`drift ${promptId}: answers: ${answers.describe}`);
 	let report: DriftReport;
+	let progress: Progress | undefined;
 	try {
 		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), async () =>
 			checkDrift(store, promptId, {
@@ -56,12 +58,15 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 				concurrency: answers.concurrency,
 				fixtures: await loadFixturesForRun(store, promptId, resolved.spec),
 				batchIds: () => answers.batching?.batchIds ?? [],
+				onStart: (total) => (progress = startProgress({ label: 'fixtures', total, quiet: opts.json === true })),
+				onResult: () => progress?.tick(),
 			}),
 		);
 	} catch (error) {
 		if (!isFatalProviderError(error)) throw error;
 		throw new ConfigError(`cannot check "${promptId}" for drift with ${model.provider}:${model.name}: ${error.message}`);
 	} finally {
+		progress?.stop();
 		answers.stop();
 	}
 	if (opts.json) out(JSON.stringify({ ...report, run: { runId: report.run.runId, summary: report.run.summary, ...(report.run.batchIds ? { batchIds: report.run.batchIds } : {}) } }, null, 2));

@@ -17,6 +17,7 @@ import { openStore, parsePositiveInt, registryOption, requirePrompt, storeItem }
 import { emit, parseFormat } from './report';
 import { answerOptions, answersFor, type AnswerCliOptions, type Answers } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
+import { startProgress, type Progress } from '../shared/progress';
 import { FetchedSpan, provenanceLine } from './test';
 import { createProvider } from '../../lib/providers';
 
@@ -37,6 +38,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	const label = `${model.provider}:${model.name}`;
 
 	let answers: Answers | undefined;
+	let progress: Progress | undefined;
 	const migrating = () =>
 		migrate(store, promptId, {
 			model,
@@ -52,8 +54,13 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 			batchIds: () => answers?.batching?.batchIds ?? [],
 			// Checked against the migrated prompt exactly as `test` checks them (file:line on a bad fixture).
 			fixtures: (spec) => loadFixturesForRun(store, promptId, spec),
+			onStart: (total) => (progress = startProgress({ label: 'fixtures', total })),
+			onResult: () => progress?.tick(),
 		});
-	const result = await interruptible(opts.batch === true, () => answers?.batching?.batchIds ?? [], () => answers?.stop(), migrating).finally(() => answers?.stop());
+	const result = await interruptible(opts.batch === true, () => answers?.batching?.batchIds ?? [], () => answers?.stop(), migrating).finally(() => {
+		progress?.stop();
+		answers?.stop();
+	});
 	const { run: report, baseline, production } = result;
 	const s = report.summary;
 	const from = production.spec.model;

@@ -19,7 +19,7 @@ export interface ProgressOptions {
 	quiet?: boolean;
 	/** Where to write (default process.stderr); a stream that is not a TTY gets plain lines. */
 	stream?: NodeJS.WriteStream;
-	/** Plain mode: at most one line per this many ms (default 5000), plus one at the end. */
+	/** Plain mode: at most one line per this many ms (default PROMPT_RELEASE_PROGRESS_MS, else 5000), plus one at the end. */
 	intervalMs?: number;
 	now?: () => number;
 }
@@ -56,7 +56,8 @@ export function startProgress(options: ProgressOptions): Progress {
 		};
 	}
 	const now = options.now ?? Date.now;
-	const interval = options.intervalMs ?? 5000;
+	const fromEnv = Number(process.env.PROMPT_RELEASE_PROGRESS_MS);
+	const interval = options.intervalMs ?? (process.env.PROMPT_RELEASE_PROGRESS_MS !== undefined && Number.isFinite(fromEnv) ? fromEnv : 5000);
 	const started = now();
 	let last = started;
 	let done = 0;

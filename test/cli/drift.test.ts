@@ -64,6 +64,20 @@ test('unchanged answers: exit 0; changed answers: exit 1 naming the fixture with
 	expect((await fs.readdir(path.join(cwd, 'prompts/price-change/runs'))).filter((f) => f.endsWith('.json'))).toHaveLength(1);
 });
 
+test('progress: plain lines on stderr off a terminal, nothing with --json (migrate too)', async () => {
+	const cwd = await released();
+	const env = { ...serverEnv(before), PROMPT_RELEASE_PROGRESS_MS: '0' };
+	const plain = await cli(['drift', 'price-change'], cwd, env);
+	expect(plain.code).toBe(0);
+	expect(plain.stderr).toMatch(/^progress: 1\/3 fixtures \(33%\), [\d.]+\/s/m);
+	expect(plain.stderr).toMatch(/^progress: 3\/3 fixtures \(100%\)/m);
+	expect(plain.stdout).not.toMatch(/progress:/);
+	const json = await cli(['drift', 'price-change', '--json'], cwd, env);
+	expect(json.stderr).not.toMatch(/progress:/);
+	const migrated = await cli(['migrate', 'price-change', '--model', 'anthropic:claude-haiku-4-5'], cwd, env);
+	expect(migrated.stderr).toMatch(/^progress: 3\/3 fixtures \(100%\)/m);
+});
+
 test('nothing released: exit 2 saying what to do', async () => {
 	const { cwd } = await makeRegistry();
 	const result = await cli(['drift', 'price-change'], cwd, serverEnv(before));
