@@ -10,6 +10,9 @@
  *   level corrected for requests sent after the reporting one — and holds requests that would overdraw it;
  * - pauses: a 429's `retry-after-ms` / `retry-after` holds every request until then;
  * plus optional fixed requests-per-minute caps given by callers (requests asking for the same cap share it).
+ * A request in flight for longer than `stallFactor` × the typical latency (EWMA of answered requests, at least
+ * `minStallMs`) stops counting against the window: after a burst of 429s has cut the window to 1, one hung
+ * request must not hold the only slot for its whole timeout and stall every other call to the endpoint.
  *
  * The caller's own concurrency (CLI `--concurrency`, the node option) stays the upper bound; the limiter
  * only ever holds requests back. Times are milliseconds.
@@ -34,6 +37,8 @@ export interface LimiterStats {
 	window: number;
 	/** Total time requests waited in the limiter, ms. */
 	waitedMs: number;
+	/** Requests that stopped counting against the window because they ran far longer than usual. */
+	stalled: number;
 }
 
 export interface LimiterOptions {
@@ -47,8 +52,20 @@ export interface LimiterOptions {
 	 * holding every other request too would turn a burst of such answers into one long idle stretch.
 	 */
 	defaultPauseMs?: number;
+	/**
+	 * A request in flight longer than this many times the typical latency stops counting against the window
+	 * (default 4). The caller's own concurrency still bounds how many requests are out.
+	 */
+	stallFactor?: number;
+	/** Never call a request stalled before this many ms (default 1000); before any answer: 10 × this. */
+	minStallMs?: number;
 	/** Clock, for tests (default Date.now). */
 	now?: () => number;
+}
+
+interface Active {
+	startedAt: number;
+	stalled: boolean;
 }
 
 interface Bucket {
@@ -89,6 +106,14 @@ export class AdaptiveLimiter {
 	private readonly defaultPauseMs: number;
 	private readonly now: () => number;
 	private inFlight = 0;
+	/** Requests in flight that no longer count against the window (see `stallFactor`). */
+	private stalledInFlight = 0;
+	private readonly active = new Set<Active>();
+	/** Typical latency of answered requests (EWMA), ms; undefined before the first answer. */
+	private typicalMs: number | undefined;
+	private stallTimer: NodeJS.Timeout | undefined;
+	private readonly stallFactor: number;
+	private readonly minStallMs: number;
 	private pausedUntil = 0;
 	private lastDecreaseAt = -Infinity;
 	private readonly buckets = new Map<BudgetName, Bucket>();
@@ -97,7 +122,7 @@ export class AdaptiveLimiter {
 	private readonly sent: Record<BudgetName, number> = { requests: 0, tokens: 0, 'input-tokens': 0, 'output-tokens': 0 };
 	private readonly queue: Waiter[] = [];
 	private timer: NodeJS.Timeout | undefined;
-	private readonly counters = { started: 0, rateLimited: 0, waitedMs: 0 };
+	private readonly counters = { started: 0, rateLimited: 0, waitedMs: 0, stalled: 0 };
 
 	constructor(options: LimiterOptions = {}) {
 		this.max = Math.max(1, options.maxConcurrency ?? 256);
@@ -105,8 +130,11 @@ export class AdaptiveLimiter {
 		this.safety = options.safety ?? 0.97;
 		this.defaultPauseMs = options.defaultPauseMs ?? 0;
 		this.now = options.now ?? Date.now;
+		this.stallFactor = options.stallFactor ?? 4;
+		this.minStallMs = options.minStallMs ?? 1000;
 	}
 
+	/** Counters and the current window. */
 	get stats(): LimiterStats {
 		return { ...this.counters, window: this.window };
 	}
@@ -152,10 +180,45 @@ export class AdaptiveLimiter {
 		return bucket;
 	}
 
+	/** How long a request may be in flight before it stops counting against the window. */
+	private stallAfterMs(): number {
+		if (this.typicalMs === undefined) return this.minStallMs * 10;
+		return Math.max(this.minStallMs, this.stallFactor * this.typicalMs);
+	}
+
+	/** Requests counted against the window: those in flight, less the stalled ones. */
+	private counted(): number {
+		return this.inFlight - this.stalledInFlight;
+	}
+
+	/**
+	 * The window is full and requests wait: mark requests in flight past `stallAfterMs` as stalled (freeing
+	 * their slots), and check again when the oldest counted one would pass it.
+	 */
+	private checkStalled(now: number): void {
+		const limit = this.stallAfterMs();
+		let next = Infinity;
+		for (const a of this.active) {
+			if (a.stalled) continue;
+			if (now - a.startedAt >= limit) {
+				a.stalled = true;
+				this.stalledInFlight++;
+				this.counters.stalled++;
+			} else next = Math.min(next, a.startedAt + limit);
+		}
+		if (this.stallTimer || next === Infinity || this.counted() < Math.max(1, Math.floor(this.window))) return;
+		this.stallTimer = setTimeout(() => {
+			this.stallTimer = undefined;
+			this.pump();
+		}, Math.max(1, next - now));
+		this.stallTimer.unref?.();
+	}
+
 	private pump(): void {
 		if (this.timer) return;
 		while (this.queue.length > 0) {
-			if (this.inFlight >= Math.max(1, Math.floor(this.window))) return; // `done` pumps again
+			if (this.counted() >= Math.max(1, Math.floor(this.window))) this.checkStalled(this.now());
+			if (this.counted() >= Math.max(1, Math.floor(this.window))) return; // `done` or the stall check pumps again
 			const now = this.now();
 			const head = this.queue[0];
 			let wait = Math.max(0, this.pausedUntil - now);
@@ -190,14 +253,22 @@ export class AdaptiveLimiter {
 		this.counters.waitedMs += now - waiter.queuedAt;
 		const startedAt = now;
 		const sentAtStart = { ...this.sent };
-		const inFlightAtStart = this.inFlight;
+		const inFlightAtStart = this.counted();
+		const active: Active = { startedAt, stalled: false };
+		this.active.add(active);
 		let finished = false;
 		waiter.resolve({
 			done: (status, observation) => {
 				if (finished) return;
 				finished = true;
 				this.inFlight--;
-				if (status !== undefined) this.observe(status, observation, startedAt, sentAtStart, inFlightAtStart);
+				this.active.delete(active);
+				if (active.stalled) this.stalledInFlight--;
+				if (status !== undefined) {
+					const took = this.now() - startedAt;
+					this.typicalMs = this.typicalMs === undefined ? took : this.typicalMs * 0.8 + took * 0.2;
+					this.observe(status, observation, startedAt, sentAtStart, inFlightAtStart);
+				}
 				this.pump();
 			},
 		});
@@ -234,7 +305,7 @@ export class AdaptiveLimiter {
 			const fromBudgets = exhausted.length ? Math.min(...exhausted.map((b) => b!.resetMs!)) : undefined;
 			const pause = observation?.retryAfterMs ?? fromBudgets ?? this.defaultPauseMs;
 			this.pausedUntil = Math.max(this.pausedUntil, now + pause);
-		} else if (status < 400 && this.inFlight + 1 >= Math.floor(this.window)) {
+		} else if (status < 400 && this.counted() + 1 >= Math.floor(this.window)) {
 			this.window = Math.min(this.max, this.window + 1 / this.window);
 		}
 	}
