@@ -113,28 +113,41 @@ async function releaseCache() {
 async function throughput(): Promise<Record<string, unknown>> {
 	const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
 	const rssSizes = (process.env.BENCH_RSS_SIZES ?? '1000,10000,100000').split(',').map(Number);
+	// BENCH_PARTS (default all): a comma list of overhead, ratelimit, rss, corrections — to rerun one row.
+	const parts = new Set((process.env.BENCH_PARTS ?? 'overhead,ratelimit,rss,corrections').split(','));
 	const figures: Record<string, unknown> = {};
+	if (parts.has('overhead')) figures.overhead = await overheadRows(sizes);
+	if (parts.has('ratelimit')) {
+		const limited = await rateLimited();
+		console.log(`rate limit ${limited.limitPerSecond}/s: sustained ${limited.sustainedPerSecond}/s (${(limited.shareOfLimit * 100).toFixed(1)} % of the limit), ${limited.rateLimited} of ${limited.requests} requests answered 429 (${(limited.share429 * 100).toFixed(2)} %), ${limited.failed} failed`);
+		figures.rateLimit = limited;
+	}
+	if (parts.has('rss')) {
+		const rss = [];
+		for (const n of rssSizes) {
+			const r = await testRss(n);
+			console.log(`peak RSS of test, ${n} fixtures: ${r.maxRssMb} MB (${r.seconds} s, exit ${r.exit})`);
+			rss.push(r);
+		}
+		figures.rss = rss;
+	}
+	if (parts.has('corrections')) {
+		const corr = [];
+		for (const n of (process.env.BENCH_CORRECTION_SIZES ?? '100,100000').split(',').map(Number)) {
+			const c = await corrections(n);
+			console.log(`Record Correction, 8 processes × 125, ${n} fixtures: ${c.perSecond}/s, ${c.lost} lost, ${c.duplicated} duplicated`);
+			corr.push(c);
+		}
+		figures.corrections = corr;
+	}
+	return figures;
+}
+
+/** test overhead vs a raw SDK loop: 1,000 fixtures at 200 ms latency, then each size at 0 ms. */
+async function overheadRows(sizes: number[]): Promise<OverheadFigure[]> {
 	const overhead = [await testOverhead(1000, 200), ...(await sizes.reduce(async (acc, n) => [...(await acc), await testOverhead(n, 0)], Promise.resolve([] as OverheadFigure[])))];
 	for (const o of overhead) console.log(`test overhead ${o.fixtures} fixtures, ${o.latencyMs} ms latency: ratio ${o.ratio} (raw SDK loop ${o.rawMs} ms, prompt-release ${o.projectMs} ms)`);
-	figures.overhead = overhead;
-	const limited = await rateLimited();
-	console.log(`rate limit ${limited.limitPerSecond}/s: sustained ${limited.sustainedPerSecond}/s (${(limited.shareOfLimit * 100).toFixed(1)} % of the limit), ${limited.rateLimited} of ${limited.requests} requests answered 429 (${(limited.share429 * 100).toFixed(2)} %), ${limited.failed} failed`);
-	figures.rateLimit = limited;
-	const rss = [];
-	for (const n of rssSizes) {
-		const r = await testRss(n);
-		console.log(`peak RSS of test, ${n} fixtures: ${r.maxRssMb} MB (${r.seconds} s, exit ${r.exit})`);
-		rss.push(r);
-	}
-	figures.rss = rss;
-	const corr = [];
-	for (const n of (process.env.BENCH_CORRECTION_SIZES ?? '100,10000').split(',').map(Number)) {
-		const c = await corrections(n);
-		console.log(`Record Correction, 8 processes × 125, ${n} fixtures: ${c.perSecond}/s, ${c.lost} lost, ${c.duplicated} duplicated`);
-		corr.push(c);
-	}
-	figures.corrections = corr;
-	return figures;
+	return overhead;
 }
 
 async function main() {

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { main } from './cli';
+import { boundHeapGrowth } from './shared/heap';
+
+boundHeapGrowth();
 
 // `prompt-release status | head -1`: a closed pipe ends the program quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
