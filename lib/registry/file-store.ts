@@ -6,11 +6,12 @@ import * as lockfile from 'proper-lockfile';
 import { ConfigError, ConfigErrors } from '../errors';
 import { isUnavailableFsError, unavailable } from './unavailable';
 import { canonicalJson } from '../hash';
-import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
+import { createFileExclusive, readSmallFile, parseYaml, toYaml, writeFileAtomic, writeSmallFileAtomic, type LoadedFile } from '../yaml-io';
 import { InputsIndex } from './inputs-index';
+import { ParsedFiles } from './parsed-files';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
 import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
-import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from './store';
+import { mergeCorrection, type PolicyFile, type PriceTable, type RegistryStore, type RunWriter, type VersionGuard } from './store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
 
 /** Whether a path exists; a path that cannot be checked (permission denied, I/O error) is RegistryUnavailableError. */
@@ -44,6 +45,8 @@ function clean<T>(value: T): T {
 /** The registry as files in a folder (the format documented in README.md). */
 export class FileRegistryStore implements RegistryStore {
 	readonly root: string;
+	/** Drafts and versions as last parsed and checked, reused while their file's text is unchanged. */
+	private readonly parsed = new ParsedFiles();
 
 	constructor(root: string) {
 		this.root = path.resolve(root);
@@ -65,18 +68,30 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	private async load(file: string): Promise<LoadedFile> {
+		return parseYaml(await this.readText(file), this.shown(file));
+	}
+
+	/** The file's text, or undefined when it does not exist (one read instead of a check and a read). */
+	private async readIfExists(file: string): Promise<string | undefined> {
+		return this.readText(file, true);
+	}
+
+	private async readText(file: string): Promise<string>;
+	private async readText(file: string, missingOk: true): Promise<string | undefined>;
+	private async readText(file: string, missingOk = false): Promise<string | undefined> {
 		let text: string;
 		try {
-			text = await fs.readFile(file, 'utf8');
+			text = await readSmallFile(file, 'utf8');
 		} catch (error) {
 			const code = (error as NodeJS.ErrnoException).code ?? String(error);
+			if (missingOk && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
 			if (isUnavailableFsError(error)) throw unavailable(`cannot read file: ${code}: check the registry folder's permissions and that it is mounted`, { file: this.shown(file) });
 			await this.assertRootReadable();
 			throw new ConfigError(`cannot read file: ${code}`, { file: this.shown(file) });
 		}
 		// Every write of this package is atomic; an empty file is one that another writer truncated and is writing now.
 		if (text.length === 0) throw unavailable('file is empty: it is probably being written right now (registry files are never empty); try again', { file: this.shown(file) });
-		return parseYaml(text, this.shown(file));
+		return text;
 	}
 
 	/** The registry folder itself is gone (unmounted, deleted): RegistryUnavailableError, not "nothing released". */
@@ -106,8 +121,10 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	async readDraft(promptId: string): Promise<PromptSpec> {
-		const file = await this.assertPromptExists(promptId);
-		return checkPromptSpec(await this.load(file), promptId);
+		const file = path.join(this.promptDir(promptId), 'prompt.yaml');
+		const text = await this.readIfExists(file);
+		if (text === undefined) await this.assertPromptExists(promptId); // throws "not found", naming the prompts there are
+		return this.parsed.get(file, text ?? (await this.readText(file)), (t) => checkPromptSpec(parseYaml(t, this.shown(file)), promptId));
 	}
 
 	async writeDraft(spec: PromptSpec): Promise<void> {
@@ -124,11 +141,13 @@ export class FileRegistryStore implements RegistryStore {
 
 	async readVersion(promptId: string, version: number): Promise<FrozenVersion> {
 		const file = path.join(this.promptDir(promptId), 'versions', `${version}.yaml`);
-		if (!(await exists(file))) {
+		const text = await this.readIfExists(file);
+		if (text === undefined) {
 			const versions = await this.listVersions(promptId);
 			throw new ConfigError(`prompt "${promptId}" has no version ${version} (versions: ${versions.join(', ') || 'none yet — run "prompt-release commit ' + promptId + '"'})`, { file: this.shown(file) });
 		}
-		return checkVersionFile(await this.load(file), promptId, version);
+		// Read every time; parsed and hash-checked again whenever the text differs from the last one checked.
+		return this.parsed.get(file, text, (t) => checkVersionFile(parseYaml(t, this.shown(file)), promptId, version));
 	}
 
 	async createVersion(promptId: string, frozen: FrozenVersion): Promise<boolean> {
@@ -179,19 +198,37 @@ export class FileRegistryStore implements RegistryStore {
 	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
 		assertPromptId(fixtureId, 'fixture id');
 		const file = path.join(this.fixturesDir(promptId), `${fixtureId}.yaml`);
-		if (!(await exists(file))) return undefined;
-		return checkFixture(await this.load(file), fixtureId, spec);
+		const text = await this.readIfExists(file);
+		return text === undefined ? undefined : checkFixture(parseYaml(text, this.shown(file)), fixtureId, spec);
 	}
 
 	/** Upsert the fixture file, then its inputs-index entry (dropping the entry of its old inputs when they changed). */
 	async writeFixture(promptId: string, fixture: Fixture): Promise<void> {
 		assertPromptId(fixture.id, 'fixture id');
+		await this.writeFixtureOver(promptId, fixture, await this.readFixture(promptId, fixture.id).catch(() => undefined));
+	}
+
+	/** `writeFixture` when the fixture stored under that id (`before`) was just read. */
+	private async writeFixtureOver(promptId: string, fixture: Fixture, before: Fixture | undefined): Promise<void> {
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
-		const before = await this.readFixture(promptId, fixture.id).catch(() => undefined);
-		await writeFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
+		await writeSmallFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
 		if (before && canonicalJson(before.inputs) !== canonicalJson(fixture.inputs)) await index.remove(before.inputs, fixture.id);
 		await index.set(fixture.inputs, fixture.id);
+	}
+
+	/**
+	 * The version is read (and hash-checked) from its file; the covering fixture costs one or two small reads
+	 * (its derived id, then the inputs index); then the fixture and its index entry are written.
+	 */
+	async recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined> {
+		assertPromptId(fixture.id, 'fixture id');
+		if (guard && (await this.readVersion(promptId, guard.version)).contentHash !== guard.contentHash) return undefined;
+		const own = await this.readFixture(promptId, fixture.id).catch(() => undefined);
+		const existing = own ?? (await this.findFixtureByInputs(promptId, fixture.inputs));
+		const merged = mergeCorrection(existing, fixture);
+		await this.writeFixtureOver(promptId, merged, existing?.id === merged.id ? existing : own);
+		return { fixture: merged, created: existing === undefined };
 	}
 
 	private releasesFile(promptId: string): string {
