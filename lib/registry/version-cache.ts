@@ -15,6 +15,14 @@ import type { FrozenVersion } from '../types';
 
 const MAX_ENTRIES = 256;
 
+function deepFreeze<T>(value: T): T {
+	if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+		Object.freeze(value);
+		for (const v of Object.values(value)) deepFreeze(v);
+	}
+	return value;
+}
+
 function keyOf(store: RegistryStore, promptId: string, version: number): string {
 	return `${store.location}\u0000${promptId}\u0000${version}`;
 }
@@ -23,18 +31,18 @@ export class VersionCache {
 	private readonly entries = new Map<string, FrozenVersion>();
 
 	/**
-	 * The version as last verified, else read from storage (the store checks its hash) and kept. A copy each
-	 * time: callers may change what they get.
+	 * The version as last verified, else read from storage (the store checks its hash) and kept. The same
+	 * object each time, deeply frozen: callers read it, never change it.
 	 */
 	async get(store: RegistryStore, promptId: string, version: number): Promise<FrozenVersion> {
 		const key = keyOf(store, promptId, version);
 		let frozen = this.entries.get(key);
 		if (!frozen) {
-			frozen = await store.readVersion(promptId, version);
+			frozen = deepFreeze(await store.readVersion(promptId, version));
 			if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
 			this.entries.set(key, frozen);
 		}
-		return structuredClone(frozen);
+		return frozen;
 	}
 
 	/** Forget a version whose hash no longer matches storage. */

@@ -12,8 +12,7 @@ type Query = <R extends Record<string, unknown>>(sql: string, params: unknown[])
 
 const SQL = `
 WITH guard AS (
-	SELECT 1 FROM {s}.versions WHERE $5::int IS NULL OR (prompt_id = $1 AND version = $5 AND body ->> 'contentHash' = $6)
-	LIMIT 1
+	SELECT 1 FROM {s}.versions WHERE prompt_id = $1 AND version = $5 AND body ->> 'contentHash' = $6
 ), existing AS (
 	SELECT fixture_id, body FROM {s}.fixtures
 	WHERE prompt_id = $1 AND (fixture_id = $2 OR inputs_key = md5($3::jsonb::text))
