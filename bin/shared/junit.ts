@@ -52,11 +52,13 @@ export function junitXml(report: RunReport): string {
  */
 export async function writeJunit(file: string, header: RunHeader, results: AsyncIterable<FixtureResult>): Promise<void> {
 	const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+	await fs.mkdir(path.dirname(file), { recursive: true });
 	const stream = createWriteStream(tmp, { encoding: 'utf8' });
 	const done = new Promise<void>((resolve, reject) => {
 		stream.on('error', reject);
 		stream.on('finish', resolve);
 	});
+	done.catch(() => undefined); // awaited below; an early error must not count as unhandled
 	try {
 		const regressions = new Set(header.summary.regressions);
 		const write = async (chunk: string) => void (stream.write(chunk) || (await once(stream, 'drain')));
