@@ -213,8 +213,11 @@ export class FileRegistryStore implements RegistryStore {
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
 		await writeSmallFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), toYaml(clean(fixture)));
-		if (before && canonicalJson(before.inputs) !== canonicalJson(fixture.inputs)) await index.remove(before.inputs, fixture.id);
-		await index.set(fixture.inputs, fixture.id);
+		const sameInputs = before !== undefined && canonicalJson(before.inputs) === canonicalJson(fixture.inputs);
+		if (before && !sameInputs) await index.remove(before.inputs, fixture.id);
+		// Replacing a file by rename costs the file system far more than reading it (ext4 flushes the new data
+		// first): an entry that already names this fixture is left as it is.
+		if (!sameInputs || (await index.lookup(fixture.inputs)) !== fixture.id) await index.set(fixture.inputs, fixture.id);
 	}
 
 	/**
