@@ -130,6 +130,17 @@ describe.each(factories)('RegistryStore contract: $name', (factory) => {
 		expect((await t.store.listFixtures(spec.id)).map((f) => f.id)).toEqual(['aaa-manual', 'correction-bbb', 'correction-ccc', 'manual-1']);
 	});
 
+	it('keeps the tags of the fixture a correction updates, and reports one created of concurrent corrections of new inputs', async () => {
+		await t.store.writeFixture(spec.id, { ...fixtureOf('tagged-1', 'tagged', false), tags: ['ambiguous', 'quoted-thread'] });
+		const correction = (subject: string, id: string): Fixture => ({ id, inputs: { subject, body: 'b' }, expected: true, source: 'correction', recorded: { version: 1, modelOutput: false, at: '2026-01-01T00:00:00.000Z' } });
+		const updated = await t.store.recordFixtureForInputs(spec.id, correction('tagged', 'correction-ttt'));
+		expect(updated?.fixture).toMatchObject({ id: 'tagged-1', expected: true, tags: ['ambiguous', 'quoted-thread'] });
+		expect((await t.store.readFixture(spec.id, 'tagged-1'))?.tags).toEqual(['ambiguous', 'quoted-thread']);
+		const raced = await Promise.all(Array.from({ length: 6 }, () => t.store.recordFixtureForInputs(spec.id, correction('raced', 'correction-rrr'))));
+		expect(raced.filter((r) => r?.created)).toHaveLength(1);
+		expect((await t.store.listFixtures(spec.id)).map((f) => f.id)).toEqual(['correction-rrr', 'tagged-1']);
+	});
+
 	it('never records a correction against a cached version that storage no longer holds under that hash', async () => {
 		verifiedVersions.clear();
 		await t.store.createVersion(spec.id, frozenOf(spec, 1));

@@ -33,3 +33,32 @@ test('streamed facts and whole-run reading agree on every rule (failures, regres
 	}
 	expect(checkPolicy(current, baseline, policies[1]).violations.map((v) => v.rule)).toEqual(['maxRegressions', 'maxCostIncreasePct', 'maxP95LatencyIncreasePct', 'maxEvidenceAgeHours']);
 });
+
+test('streamed facts and whole-run reading agree on per-class rules, requireTags and minAgreement', () => {
+	const output = { type: 'boolean' as const };
+	const results = Array.from({ length: 40 }, (_, i) => {
+		const expected = i % 2 === 0;
+		const actual = i % 5 === 0 ? !expected : expected;
+		return result(i, actual === expected, {
+			expected,
+			actual,
+			valid: i % 13 !== 7,
+			...(i % 4 === 0 ? { tags: ['ambiguous'] } : i % 9 === 0 ? { tags: ['adversarial'] } : {}),
+			consensus: { voters: 3, agreed: i % 6 === 0 ? 1 : 2, reached: i % 6 !== 0 },
+		});
+	});
+	const current: RunReport = { ...run('now', results), summary: summarize('now', results, undefined, output) };
+	const policies: Policy[] = [
+		{ ...DEFAULT_POLICY, minPassRate: 0, requireTags: ['ambiguous', 'adversarial', 'long-context'], minAgreement: 0.9, minRecall: { true: 1 }, minPrecision: { false: 0.5, maybe: 1 }, minF1: { true: 0.99 } },
+		{ ...DEFAULT_POLICY, minPassRate: 0, requireTags: ['ambiguous'], minAgreement: 0.5, minRecall: { true: 0.1 }, minPrecision: { false: 0.1 }, minF1: { false: 0.1 } },
+	];
+	for (const policy of policies) {
+		const whole = checkPolicy(current, undefined, policy);
+		const builder = new RunFactsBuilder(current, undefined, 24, output);
+		for (const r of current.results) builder.add(r);
+		expect(checkPolicyFacts(builder.done(), undefined, policy)).toEqual(whole);
+	}
+	const refused = checkPolicy(current, undefined, policies[0]).violations.map((v) => v.rule);
+	expect(refused).toEqual(['requireTags', 'minAgreement', 'minRecall', 'minPrecision', 'minF1']);
+	expect(checkPolicy(current, undefined, policies[1]).ok).toBe(true);
+});
