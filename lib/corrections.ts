@@ -2,15 +2,16 @@
  * Corrections made by people become fixtures. A correction of inputs that a fixture already covers
  * (corrected before, written by hand or imported) updates that fixture.
  */
-import { InputError } from './errors';
+import { ConfigError, InputError } from './errors';
 import { canonicalJson, sha256 } from './hash';
 import { expectedProblem } from './answer/unwrap';
 import { coercionHint, coerceToSchema } from './coerce';
 import { validateValue } from './schema';
 import { checkVariables } from './template';
 import { resolvePrompt } from './registry/resolve';
-import type { RegistryStore } from './registry/store';
-import type { Fixture, OutputValue, PromptSpec } from './types';
+import { verifiedVersions } from './registry/version-cache';
+import type { RegistryStore, VersionGuard } from './registry/store';
+import type { Fixture, OutputValue, PromptSpec, ResolvedPrompt } from './types';
 
 export interface CorrectionInput {
 	promptId: string;
@@ -37,20 +38,43 @@ export function correctionFixtureId(inputs: Record<string, unknown>): string {
 	return `correction-${sha256(canonicalJson(inputs)).slice(0, 16)}`;
 }
 
-/**
- * The fixture that already covers exactly these inputs, whatever its source (manual, import,
- * correction): a correction updates it rather than adding a second fixture that contradicts it.
- * An earlier correction of these inputs (its id is derived from them) wins over other matches.
- */
-async function fixtureWithInputs(store: RegistryStore, promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
-	const own = await store.readFixture(promptId, correctionFixtureId(inputs));
-	if (own) return own;
-	return store.findFixtureByInputs(promptId, inputs);
+/** The prompt a correction is checked against: the draft (read each time), or a frozen version (verified per process). */
+async function target(store: RegistryStore, promptId: string, version: number | 'draft'): Promise<{ resolved: ResolvedPrompt; guard?: VersionGuard }> {
+	if (version === 'draft') return { resolved: await resolvePrompt(store, promptId, { version: 'draft' }) };
+	const frozen = await verifiedVersions.get(store, promptId, version);
+	return { resolved: { promptId, version, contentHash: frozen.contentHash, spec: frozen.prompt }, guard: { version, contentHash: frozen.contentHash } };
 }
 
-/** Record a person's correction as a fixture (created, or updating the one with the same inputs); `created` is atomic. */
+/**
+ * Record a correction as a fixture. The fixture that already covers exactly these inputs, whatever its source
+ * (manual, import, correction), is updated rather than a second one added that contradicts it; an earlier
+ * correction of these inputs (its id is derived from them) wins over other matches. Lookup and write are one
+ * step of the store (`recordFixtureForInputs`), guarded by the version's content hash; `created` comes from
+ * that write itself: of several workers correcting the same new inputs at once, exactly one creates.
+ */
 export async function recordCorrection(store: RegistryStore, input: CorrectionInput): Promise<{ fixture: Fixture; created: boolean }> {
-	const resolved = await resolvePrompt(store, input.promptId, { version: input.version ?? 'draft' });
+	const version = input.version ?? 'draft';
+	for (let attempt = 0; attempt < 2; attempt++) {
+		const { resolved, guard } = await target(store, input.promptId, version);
+		let fixture: Fixture;
+		try {
+			fixture = correctionFixture(resolved, input);
+		} catch (error) {
+			// Checked against this process's copy of the version: check once more against storage's before refusing.
+			if (attempt > 0 || typeof version !== 'number') throw error;
+			verifiedVersions.forget(store, input.promptId, version);
+			continue;
+		}
+		const written = await store.recordFixtureForInputs(input.promptId, fixture, guard);
+		if (written) return written;
+		// The version no longer has the hash this process verified: read it again (and check it) once.
+		if (typeof version === 'number') verifiedVersions.forget(store, input.promptId, version);
+	}
+	throw new ConfigError(`correction for "${input.promptId}": version ${String(version)} changed in the registry while the correction was written; try again`);
+}
+
+/** The fixture a correction writes (id derived from the inputs), checked against the prompt it corrects. */
+function correctionFixture(resolved: ResolvedPrompt, input: CorrectionInput): Fixture {
 	const spec = resolved.spec;
 	const inputs = declaredInputs(spec, input.variables);
 	for (const [name, decl] of Object.entries(spec.inputs)) {
@@ -74,18 +98,13 @@ export async function recordCorrection(store: RegistryStore, input: CorrectionIn
 	}
 	const problem = expectedProblem(spec.output, check.value, 'the corrected value');
 	if (problem) throw new InputError(`correction for "${input.promptId}": ${problem}`);
-	const existing = await fixtureWithInputs(store, input.promptId, inputs);
-	const fixture: Fixture = {
-		id: existing?.id ?? correctionFixtureId(inputs),
+	return {
+		id: correctionFixtureId(inputs),
 		inputs,
 		expected: check.value as OutputValue,
-		...((input.segment ?? existing?.segment) ? { segment: input.segment ?? existing?.segment } : {}),
-		...(existing?.tags?.length ? { tags: existing.tags } : {}),
+		...(input.segment ? { segment: input.segment } : {}),
 		source: 'correction',
-		...((input.note ?? existing?.note) ? { note: input.note ?? existing?.note } : {}),
+		...(input.note ? { note: input.note } : {}),
 		recorded: { version: resolved.version, modelOutput: input.modelOutput ?? null, at: (input.now ?? new Date()).toISOString() },
 	};
-	// `created` comes from the write itself: of two workers correcting the same new inputs at once, one creates.
-	const created = await store.writeFixture(input.promptId, fixture);
-	return { fixture, created };
 }

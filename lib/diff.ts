@@ -7,7 +7,7 @@ import { structuredPatch } from 'diff';
 import { canonicalJson } from './hash';
 import { parseRef, resolvePrompt } from './registry/resolve';
 import type { RegistryStore } from './registry/store';
-import type { PromptSpec, ResolvedPrompt, RunReport } from './types';
+import type { PromptSpec, ResolvedPrompt, RunHeader } from './types';
 
 export interface FieldChange {
 	/** Dotted path, e.g. `model.name`, `output.properties.currency.enum`. */
@@ -127,7 +127,7 @@ export interface EvalDelta {
 }
 
 /** The evaluation delta of run `to` against run `from`. Segments only in `from` are reported with current 0 of 0. */
-export function evalDelta(from: RunReport, to: RunReport): EvalDelta {
+export function evalDelta(from: Pick<RunHeader, 'runId' | 'summary'>, to: Pick<RunHeader, 'runId' | 'summary'>): EvalDelta {
 	const a = from.summary;
 	const b = to.summary;
 	const segments: EvalDelta['segments'] = {};
@@ -154,8 +154,8 @@ export interface RefSide {
 	/** e.g. `version 3`, `draft`, `production (version 3)`. */
 	label: string;
 	resolved: ResolvedPrompt;
-	/** The newest stored run of exactly this content (same version and content hash), if any. */
-	run?: RunReport;
+	/** The newest stored run of exactly this content (same version and content hash), if any: its summary document. */
+	run?: RunHeader;
 }
 
 export interface RefComparison {
@@ -167,11 +167,14 @@ export interface RefComparison {
 	eval?: EvalDelta;
 }
 
-/** The newest stored run of exactly this version and content (runs with another model never match). */
-export async function newestRunOf(store: RegistryStore, resolved: ResolvedPrompt): Promise<RunReport | undefined> {
+/**
+ * The newest stored run of exactly this version and content (runs with another model never match): its
+ * summary document only — the comparison needs summaries, so a 100,000-fixture run costs one small read.
+ */
+export async function newestRunOf(store: RegistryStore, resolved: ResolvedPrompt): Promise<RunHeader | undefined> {
 	const ids = await store.listRuns(resolved.promptId);
 	for (let i = ids.length - 1; i >= 0; i--) {
-		const run = await store.readRun(resolved.promptId, ids[i]);
+		const run = await store.readRunHeader(resolved.promptId, ids[i]);
 		if (run.version === resolved.version && run.contentHash === resolved.contentHash) return run;
 	}
 	return undefined;

@@ -8,14 +8,16 @@
 import { needsRouting, RoutingProvider } from './accuracy/routing-provider';
 import { ConfigError, InputError } from './errors';
 import { contentHash } from './hash';
-import { checkPolicy, loadPolicy, type Policy, type PolicyViolation } from './policy';
-import { baselineRun } from './release';
+import { checkPolicyFacts, DEFAULT_POLICY, loadPolicy, type Policy, type PolicyViolation } from './policy';
+import { baselineRunHeader, baselineView } from './release';
+import { baselineFactsOf, RunFactsBuilder } from './run-facts';
+import { streamFixtureRun } from './streamed-run';
 import { freezeSpec } from './registry/commit';
 import { resolvePrompt } from './registry/resolve';
-import { isFatalProviderError, runFixtures } from './runner';
+import { isFatalProviderError, newRunId } from './runner';
 import type { Provider } from './providers/types';
 import type { RegistryStore } from './registry/store';
-import type { Fixture, FixtureResult, FrozenVersion, PromptSpec, ProviderName, ResolvedPrompt, RunReport } from './types';
+import type { FixtureResult, FrozenVersion, PromptSpec, ProviderName, ResolvedPrompt, RunHeader } from './types';
 
 export interface MigrationTarget {
 	provider: ProviderName;
@@ -37,8 +39,12 @@ export interface MigrateOptions {
 	concurrencyFor?: () => number;
 	/** Batch ids the run went through (`--batch`), read after the run to record them in the report. */
 	batchIds?: () => string[];
-	/** Default: every fixture, validated against the migrated prompt (`store.listFixtures(id, spec)`). */
-	fixtures?: (spec: PromptSpec) => Promise<Fixture[]>;
+	/**
+	 * Checks every fixture against the migrated prompt and returns how many there are (the CLI lists every
+	 * problem, file and line); the run then streams them (`store.streamFixtures(id, spec)`). Default: count
+	 * them while checking, stopping at the first problem.
+	 */
+	checkFixtures?: (spec: PromptSpec) => Promise<number>;
 	author?: string;
 	now?: () => Date;
 	/** Called once before the first model call with the number of fixtures to run (progress). */
@@ -50,8 +56,10 @@ export interface MigrateOutcome {
 	production: ResolvedPrompt;
 	/** The production prompt on the new model. */
 	spec: PromptSpec;
-	run: RunReport;
-	baseline?: RunReport;
+	/** The stored run's summary document (its results were written as the run went). */
+	run: RunHeader;
+	/** The summary document of the run behind production. */
+	baseline?: RunHeader;
 	policy: Policy;
 	ok: boolean;
 	violations: PolicyViolation[];
@@ -66,6 +74,13 @@ export interface MigrateOutcome {
 	draftModel?: MigrationTarget;
 }
 
+/** How many fixtures there are, each checked against `spec` (throws at the first that does not fit). */
+async function countFixtures(store: RegistryStore, promptId: string, spec: PromptSpec): Promise<number> {
+	let n = 0;
+	for await (const fixture of store.streamFixtures(promptId, spec)) if (fixture) n++;
+	return n;
+}
+
 /** Freezing a given spec (not the draft) as the next version lives with `commit`. */
 export { freezeSpec };
 
@@ -78,10 +93,13 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 	}
 	const spec = options.withModel(production.spec, options.model);
 	const hash = contentHash(spec);
-	const fixtures = options.fixtures ? await options.fixtures(spec) : await store.listFixtures(promptId, spec);
-	if (fixtures.length === 0) throw new ConfigError(`prompt "${promptId}" has no fixtures: a migration cannot be checked without them`);
+	const count = options.checkFixtures ? await options.checkFixtures(spec) : await countFixtures(store, promptId, spec);
+	if (count === 0) throw new ConfigError(`prompt "${promptId}" has no fixtures: a migration cannot be checked without them`);
 	const policy = await loadPolicy(store, promptId);
-	const baseline = await baselineRun(store, promptId, 'production');
+	// The baseline as its summary document and the fixtures that passed; the run's results go to the store as
+	// they come, and the policy is judged on facts gathered from them (lib/run-facts.ts): memory stays flat.
+	const baselineHeader = await baselineRunHeader(store, promptId, 'production');
+	const baseline = baselineHeader ? baselineFactsOf({ ...baselineHeader, passed: (await baselineView(store, promptId, baselineHeader.runId)).passed }) : undefined;
 	let provider = options.provider ?? options.makeProvider?.(spec.model);
 	if (!provider) {
 		const { createProvider } = await import('./providers');
@@ -92,28 +110,44 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 		provider = new RoutingProvider(provider, (m) => createProvider(m, {}));
 	}
 	const resolved: ResolvedPrompt = { promptId, version: production.version, contentHash: hash, spec };
-	let report: RunReport;
+	const runId = newRunId(options.now?.());
+	const writer = await store.createRunWriter(promptId, runId);
+	let report: RunHeader;
+	// The run's start, known before it starts: cached answers are aged against it as the stored run states it.
+	const clock = options.now ?? (() => new Date());
+	const started = clock();
+	let first = true;
+	const now = (): Date => (first ? ((first = false), started) : clock());
+	const maxAge = policy.maxEvidenceAgeHours ?? DEFAULT_POLICY.maxEvidenceAgeHours;
+	const facts = new RunFactsBuilder({ runId, promptId, version: production.version, startedAt: started.toISOString(), model: spec.model, repeat: policy.repeat }, baseline?.passed, maxAge, spec.output);
 	try {
-		options.onStart?.(fixtures.length);
-		report = await runFixtures({
+		options.onStart?.(count);
+		report = await streamFixtureRun({
 			resolved,
-			fixtures,
+			fixtures: store.streamFixtures(promptId, spec),
 			provider,
 			concurrency: options.concurrencyFor?.() ?? options.concurrency,
 			pricing: await store.readPricing(),
-			baseline,
+			...(baseline ? { baseline: { runId: baseline.header.runId, passed: baseline.passed } } : {}),
 			repeat: policy.repeat,
 			compare: policy.compare,
-			now: options.now,
+			now,
 			onResult: options.onResult,
+			runId,
+			sink: async (r) => {
+				facts.add(r);
+				await writer.append(r);
+			},
 		});
 	} catch (error) {
+		await writer.discard().catch(() => undefined);
 		if (!isFatalProviderError(error)) throw error;
 		throw new ConfigError(`cannot migrate "${promptId}" to ${label}: ${error.message}. No run was stored.`);
 	}
 	const batchIds = options.batchIds?.() ?? [];
 	report = { ...report, kind: 'migrate', ...(batchIds.length ? { batchIds } : {}) };
-	const verdict = checkPolicy(report, baseline, policy, { channel: 'production' });
+	const judged = { ...facts.done(), header: report, costUsd: report.summary.costUsd, p95: report.summary.latencyMs.p95 };
+	const verdict = checkPolicyFacts(judged, baseline, policy, { channel: 'production' });
 	let committed: FrozenVersion | undefined;
 	if (options.commit && verdict.ok) {
 		committed = await freezeSpec(store, promptId, spec, { message: `migrate to ${label}`, author: options.author, now: options.now?.() });
@@ -129,12 +163,12 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 			if (!(error instanceof Error)) throw error; // an unreadable draft: `commit` would refuse it anyway
 		}
 	}
-	await store.writeRun(report);
+	await writer.commit(report);
 	return {
 		production,
 		spec,
 		run: report,
-		baseline,
+		...(baselineHeader ? { baseline: baselineHeader } : {}),
 		policy,
 		ok: verdict.ok,
 		violations: verdict.violations,

@@ -2,13 +2,13 @@
  * The gate policy: declared in the registry (`<registry>/policy.yaml`, then `<prompt>/policy.yaml`,
  * the prompt's file winning key by key) and checked against a run and the baseline behind a channel.
  */
-import { findRegressions } from './runner';
+import { baselineFactsOf, factsOf, type BaselineFacts, type RunFacts, type StaleAnswer } from './run-facts';
 import { priceOf } from './pricing';
 import type { PriceTable, RegistryStore } from './registry/store';
-import { checkRequiredTags } from './accuracy/tags';
-import { checkMinAgreement } from './accuracy/agreement';
+import { checkTagCoverage } from './accuracy/tags';
+import { checkAgreementFacts } from './accuracy/agreement';
 import { checkClassRule, CLASS_RULES, type ClassThresholds } from './accuracy/class-rules';
-import type { CompareRule, RunReport } from './types';
+import type { CompareRule, RunHeader, RunReport } from './types';
 
 /** Percentage points, canary arm vs stable arm, after at least minItems canary items. */
 export interface FreezeRule {
@@ -76,18 +76,8 @@ export const POLICY_RULES = ['minPassRate', 'maxRegressions', 'maxCostIncreasePc
  * run started: evidence of what the model said then, not now. Results without cache information (runs stored
  * before the cache existed, or fresh answers) are never stale.
  */
-export function staleEvidence(run: RunReport, maxHours: number): Array<{ fixtureId: string; fetchedAt: string; ageHours: number }> {
-	const startedAt = Date.parse(run.startedAt);
-	if (Number.isNaN(startedAt)) return [];
-	const out: Array<{ fixtureId: string; fetchedAt: string; ageHours: number }> = [];
-	for (const r of run.results) {
-		if (!r.cached || !r.fetchedAt) continue;
-		const fetched = Date.parse(r.fetchedAt);
-		if (Number.isNaN(fetched)) continue;
-		const ageHours = (startedAt - fetched) / 3_600_000;
-		if (ageHours > maxHours) out.push({ fixtureId: r.fixtureId, fetchedAt: r.fetchedAt, ageHours: Math.round(ageHours * 10) / 10 });
-	}
-	return out;
+export function staleEvidence(run: RunReport, maxHours: number): StaleAnswer[] {
+	return factsOf(run, undefined, maxHours).stale;
 }
 
 /** The outcome of one rule: `skipped` when it could not be checked (not set, no baseline, no data), with why. */
@@ -105,12 +95,11 @@ function pct(x: number): string {
  * Mean cost per fixture and attempt: runs over different fixture counts and `repeat` stay comparable
  * (a result's cost and tokens are summed over its attempts).
  */
-function costPerAttempt(run: RunReport): number {
-	const attempts = Math.max(1, run.repeat ?? 1);
-	return run.results.length ? run.summary.costUsd / run.results.length / attempts : 0;
+function costPerAttempt(costUsd: number, total: number, repeat: number | undefined): number {
+	return total ? costUsd / total / Math.max(1, repeat ?? 1) : 0;
 }
 
-function modelName(run: RunReport): string {
+function modelName(run: Pick<RunHeader, 'model'>): string {
 	return run.model ? `${run.model.provider}:${run.model.name}` : 'its model';
 }
 
@@ -119,14 +108,23 @@ function modelName(run: RunReport): string {
  * missing from the price table costs 0). With `pricing` (the registry's table), a model priced at 0 on
  * purpose (e.g. a local model) counts as known.
  */
-function unknownCost(run: RunReport, pricing?: PriceTable): string | undefined {
-	const tokens = run.results.reduce((t, r) => t + (r.inputTokens ?? 0) + (r.outputTokens ?? 0), 0);
-	const cost = run.results.reduce((t, r) => t + (r.costUsd ?? 0), 0);
+function unknownCost(run: Pick<RunHeader, 'model' | 'runId'>, tokens: number, cost: number, pricing?: PriceTable): string | undefined {
 	if (tokens === 0 || cost > 0) return undefined;
 	const price = pricing && run.model ? priceOf(pricing, run.model.provider, run.model.name) : undefined;
 	if (price && price.input === 0 && price.output === 0) return undefined;
 	if (price) return `cost unknown for ${modelName(run)} in run ${run.runId} (${tokens} tokens priced at 0 USD: it ran before the model was in pricing.yaml): test again`;
 	return `cost unknown for ${modelName(run)} in run ${run.runId} (${tokens} tokens priced at 0 USD): add it to pricing.yaml`;
+}
+
+/** `checkPolicyFacts` over a whole run and baseline in memory. */
+export function checkPolicy(
+	run: RunReport,
+	baseline: RunReport | undefined,
+	policy: Policy,
+	context: { channel?: string; pricing?: PriceTable } = {},
+): { ok: boolean; violations: PolicyViolation[]; checks: PolicyCheck[] } {
+	const base = baseline ? baselineFactsOf(baseline) : undefined;
+	return checkPolicyFacts(factsOf(run, base, policy.maxEvidenceAgeHours ?? DEFAULT_POLICY.maxEvidenceAgeHours), base, policy, context);
 }
 
 /**
@@ -137,12 +135,14 @@ function unknownCost(run: RunReport, pricing?: PriceTable): string | undefined {
  * the reason when it was not checked. `context.channel` only words the messages; `context.pricing`
  * (the registry's price table) tells models priced at 0 on purpose from unknown ones.
  */
-export function checkPolicy(
-	run: RunReport,
-	baseline: RunReport | undefined,
+export function checkPolicyFacts(
+	facts: RunFacts,
+	baselineFacts: BaselineFacts | undefined,
 	policy: Policy,
 	context: { channel?: string; pricing?: PriceTable } = {},
 ): { ok: boolean; violations: PolicyViolation[]; checks: PolicyCheck[] } {
+	const run = facts.header;
+	const baseline = baselineFacts?.header;
 	const violations: PolicyViolation[] = [];
 	const checks: PolicyCheck[] = [];
 	const fail = (v: PolicyViolation): void => {
@@ -153,8 +153,8 @@ export function checkPolicy(
 	const skip = (rule: string, message: string): void => void checks.push({ rule, status: 'skipped', message });
 	const noBaseline = context.channel ? `no baseline: nothing with a run is released on "${context.channel}"` : 'no baseline run';
 
-	const failed = run.results.filter((r) => !r.passed);
-	const total = run.results.length;
+	const failed = facts.failed;
+	const total = facts.total;
 	const passRate = total === 0 ? 0 : failed.length === 0 ? 1 : (total - failed.length) / total;
 	if (passRate < policy.minPassRate) {
 		fail({
@@ -166,7 +166,7 @@ export function checkPolicy(
 
 	if (!baseline) skip('maxRegressions', noBaseline);
 	else {
-		const regressions = findRegressions(run.results, baseline);
+		const regressions = facts.regressions;
 		const where = context.channel ? `the run behind "${context.channel}" (${baseline.runId})` : `baseline run ${baseline.runId}`;
 		if (regressions.length > policy.maxRegressions) {
 			fail({
@@ -180,9 +180,9 @@ export function checkPolicy(
 	if (policy.maxCostIncreasePct === undefined) skip('maxCostIncreasePct', 'not set');
 	else if (!baseline) skip('maxCostIncreasePct', noBaseline);
 	else {
-		const unknown = unknownCost(run, context.pricing) ?? unknownCost(baseline, context.pricing);
-		const before = costPerAttempt(baseline);
-		const now = costPerAttempt(run);
+		const unknown = unknownCost(run, facts.tokens, facts.cost, context.pricing) ?? unknownCost(baseline, baselineFacts!.tokens, baselineFacts!.cost, context.pricing);
+		const before = costPerAttempt(baseline.summary.costUsd, baselineFacts!.total, baseline.repeat);
+		const now = costPerAttempt(facts.costUsd, total, run.repeat);
 		if (unknown) fail({ rule: 'maxCostIncreasePct', message: unknown, fixtures: [] });
 		else if (!(before > 0)) skip('maxCostIncreasePct', `baseline run ${baseline.runId} has no cost data`);
 		else {
@@ -198,7 +198,7 @@ export function checkPolicy(
 	else if (!baseline) skip('maxP95LatencyIncreasePct', noBaseline);
 	else {
 		const before = baseline.summary.latencyMs.p95;
-		const now = run.summary.latencyMs.p95;
+		const now = facts.p95;
 		if (!(before > 0)) skip('maxP95LatencyIncreasePct', `baseline run ${baseline.runId} has no latency data`);
 		else {
 			const increase = ((now - before) / before) * 100;
@@ -219,8 +219,8 @@ export function checkPolicy(
 	} else pass('repeat', `each fixture ran ${repeated} time(s) ≥ repeat ${policy.repeat}`);
 
 	const maxAge = policy.maxEvidenceAgeHours ?? DEFAULT_POLICY.maxEvidenceAgeHours;
-	const stale = staleEvidence(run, maxAge);
-	const cachedCount = run.results.filter((r) => r.cached).length;
+	const stale = facts.stale;
+	const cachedCount = facts.cached;
 	if (stale.length) {
 		const shown = stale.slice(0, 20).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h before the run)`);
 		fail({
@@ -233,19 +233,19 @@ export function checkPolicy(
 	} else if (cachedCount) pass('maxEvidenceAgeHours', `${cachedCount} cached answer(s), none fetched more than ${maxAge} h before run ${run.runId}`);
 	else pass('maxEvidenceAgeHours', `no cached answers in run ${run.runId}: every answer was fetched by the run`);
 
-	const tagged = checkRequiredTags(policy.requireTags, run.results);
+	const tagged = checkTagCoverage(policy.requireTags, facts.tags);
 	if (tagged.status === 'fail') fail({ rule: 'requireTags', message: `run ${run.runId}: ${tagged.message}`, fixtures: tagged.fixtures });
 	else if (tagged.status === 'pass') pass('requireTags', tagged.message);
 	else skip('requireTags', tagged.message);
 
-	const agreement = checkMinAgreement(policy.minAgreement, run.results);
+	const agreement = checkAgreementFacts(policy.minAgreement, facts.agreement);
 	if (agreement.status === 'fail') fail({ rule: 'minAgreement', message: `run ${run.runId}: ${agreement.message}`, fixtures: agreement.fixtures });
 	else if (agreement.status === 'pass') pass('minAgreement', agreement.message);
 	else skip('minAgreement', agreement.message);
 
-	// Per-class rules read the confusion matrices of the summary (the gate recomputes it over current fixtures).
+	// Per-class rules read the confusion matrices gathered from the results (the gate's are over current fixtures).
 	for (const rule of CLASS_RULES) {
-		const outcome = checkClassRule(rule, policy[rule], run.summary.classes, run.results);
+		const outcome = checkClassRule(rule, policy[rule], facts.classes, facts.classCulprits);
 		if (outcome.status === 'fail') fail({ rule, message: `run ${run.runId}: ${outcome.message}`, fixtures: outcome.fixtures });
 		else if (outcome.status === 'pass') pass(rule, outcome.message);
 		else skip(rule, outcome.message);

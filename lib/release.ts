@@ -7,8 +7,9 @@ import * as os from 'node:os';
 import { ConfigError, ConfigErrors, GateRefusal } from './errors';
 import { randomBytes } from 'node:crypto';
 import { valuesEqual } from './schema';
-import { checkPolicy, loadPolicy, POLICY_RULES, type Policy, type PolicyCheck, type PolicyViolation } from './policy';
-import { fixtureCompareHash, fixtureInputsHash, summarize, type BaselineView } from './runner';
+import { checkPolicyFacts, DEFAULT_POLICY, loadPolicy, POLICY_RULES, type Policy, type PolicyCheck, type PolicyViolation } from './policy';
+import { baselineFactsOf, RunFactsBuilder } from './run-facts';
+import { fixtureCompareHash, fixtureInputsHash, type BaselineView } from './runner';
 import type { RegistryStore } from './registry/store';
 import type { CanaryArm, ChannelPointer, Fixture, HistoryEntry, ReleasesState, RunHeader, RunReport } from './types';
 
@@ -85,9 +86,10 @@ export async function baselineView(store: RegistryStore, promptId: string, runId
 
 export interface GateVerdict {
 	ok: boolean;
-	run?: RunReport;
+	/** The evidence run's summary document (its results are read as a stream, never held). */
+	run?: RunHeader;
 	/** The run behind the channel the run was compared with, when there is one. */
-	baseline?: RunReport;
+	baseline?: RunHeader;
 	policy: Policy;
 	/** Why the gate refused, one line each (evidence problems, then policy violations). */
 	reasons: string[];
@@ -96,13 +98,15 @@ export interface GateVerdict {
 	/** Every rule's outcome, `evidence` first: `skipped` (with why) when it could not be checked. */
 	checks: PolicyCheck[];
 	failingFixtures: string[];
+	/** Why each failing fixture failed in the run, when it did (for reports such as the gate's JUnit). */
+	fixtureReasons?: Record<string, string>;
 }
 
 /** Evaluate the gate for a version without changing anything: evidence first, then the policy. */
 export async function evaluateGate(store: RegistryStore, promptId: string, version: number, channel = 'production', options: { policy?: Policy } = {}): Promise<GateVerdict> {
 	const policy = options.policy ?? (await loadPolicy(store, promptId));
 	const frozen = await store.readVersion(promptId, version);
-	const refuse = (message: string, run?: RunReport): GateVerdict => ({
+	const refuse = (message: string, run?: RunHeader): GateVerdict => ({
 		ok: false,
 		policy,
 		...(run ? { run } : {}),
@@ -112,23 +116,37 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 		failingFixtures: [],
 	});
 	// Structure only: a fixture whose inputs no longer fit the prompt fails in the run and is named there.
-	const fixtures: Fixture[] = await store.listFixtures(promptId);
-	if (fixtures.length === 0) {
+	// One pass over the fixtures and one over the run's results: what each fixture needs, never every result.
+	// Tags are kept from the fixtures as they are now: tagging a fixture needs no new run.
+	const fixtures = new Map<string, { expected: Fixture['expected']; inputsHash: string; compareHash: string; tags?: string[] }>();
+	for await (const f of store.streamFixtures(promptId)) {
+		fixtures.set(f.id, { expected: f.expected, inputsHash: fixtureInputsHash(f), compareHash: fixtureCompareHash(policy.compare, f), ...(f.tags?.length ? { tags: f.tags } : {}) });
+	}
+	if (fixtures.size === 0) {
 		return refuse(`prompt "${promptId}" has no fixtures: nothing ships untested. Add fixtures under ${promptId}/fixtures/ (or import them), then test version ${version}`);
 	}
-	const run = await latestRunOf(store, promptId, version, frozen.contentHash);
+	const run = await latestRunHeaderOf(store, promptId, version, frozen.contentHash);
 	if (!run) {
 		return refuse(`no stored test run of version ${version} (${frozen.contentHash}): run "prompt-release test ${promptId} --version ${version}" first`);
 	}
+	const baselineHeader = await baselineRunHeader(store, promptId, channel);
+	const baseline = baselineHeader ? baselineFactsOf({ ...baselineHeader, passed: (await baselineView(store, promptId, baselineHeader.runId)).passed }) : undefined;
+	// The policy judges the run over the current fixtures only (removed fixtures no longer count).
+	const judged = new RunFactsBuilder(run, baseline?.passed, policy.maxEvidenceAgeHours ?? DEFAULT_POLICY.maxEvidenceAgeHours, frozen.prompt.output);
+	// Per fixture, from its (last) result: covered, out of date, or judged with other comparison rules.
+	const status = new Map<string, 'ok' | 'stale' | 'rules'>();
+	for await (const r of store.readRunResults(promptId, run.runId)) {
+		const f = fixtures.get(r.fixtureId);
+		if (!f) continue;
+		const { tags: _ran, ...rest } = r;
+		void _ran;
+		judged.add(f.tags ? { ...rest, tags: f.tags } : rest);
+		// Runs stored before results carried an inputs (compare) hash are judged by expected values (as before).
+		if (!valuesEqual(f.expected, r.expected) || (r.inputsHash !== undefined && r.inputsHash !== f.inputsHash)) status.set(r.fixtureId, 'stale');
+		else status.set(r.fixtureId, r.compareHash !== undefined && r.compareHash !== f.compareHash ? 'rules' : 'ok');
+	}
 	const violations: PolicyViolation[] = [];
-	const byId = new Map(run.results.map((r) => [r.fixtureId, r]));
-	const stale = (f: Fixture): boolean => {
-		const r = byId.get(f.id);
-		if (!r || !valuesEqual(f.expected, r.expected)) return true;
-		// Runs stored before results carried an inputs hash are judged by expected values only.
-		return r.inputsHash !== undefined && r.inputsHash !== fixtureInputsHash(f);
-	};
-	const missing = fixtures.filter(stale).map((f) => f.id);
+	const missing = [...fixtures.keys()].filter((id) => (status.get(id) ?? 'stale') === 'stale');
 	if (missing.length) {
 		violations.push({
 			rule: 'evidence',
@@ -136,13 +154,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 			fixtures: missing,
 		});
 	}
-	// Runs stored before results carried a compare hash are judged as before.
-	const rulesChanged = fixtures
-		.filter((f) => {
-			const r = byId.get(f.id);
-			return r?.compareHash !== undefined && !missing.includes(f.id) && r.compareHash !== fixtureCompareHash(policy.compare, f);
-		})
-		.map((f) => f.id);
+	const rulesChanged = [...fixtures.keys()].filter((id) => status.get(id) === 'rules');
 	if (rulesChanged.length) {
 		violations.push({
 			rule: 'evidence',
@@ -156,21 +168,8 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 			? { rule: 'evidence', status: 'fail', message: evidence.map((v) => v.message).join('; ') }
 			: { rule: 'evidence', status: 'pass', message: `run ${run.runId} covers every current fixture` },
 	];
-	// The policy judges the run over the current fixtures only (removed fixtures no longer count).
-	const current = new Set(fixtures.map((f) => f.id));
-	const baseline = await baselineRun(store, promptId, channel);
-	// Tags are read from the fixtures as they are now: tagging a fixture needs no new run.
-	const tagsNow = new Map(fixtures.map((f) => [f.id, f.tags]));
-	const results = run.results
-		.filter((r) => current.has(r.fixtureId))
-		.map((r) => {
-			const { tags: _ran, ...rest } = r;
-			void _ran;
-			const tags = tagsNow.get(r.fixtureId);
-			return tags?.length ? { ...rest, tags } : rest;
-		});
-	const judged: RunReport = { ...run, results, summary: summarize(run.runId, results, baseline, frozen.prompt.output) };
-	const checked = checkPolicy(judged, baseline, policy, { channel, pricing: await store.readPricing() });
+	const facts = judged.done();
+	const checked = checkPolicyFacts(facts, baseline, policy, { channel, pricing: await store.readPricing() });
 	violations.push(...checked.violations);
 	checks.push(...checked.checks);
 	// Approvals name the run they approved: they count only while it is this version's gating run.
@@ -178,15 +177,18 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	const approvals = checkApprovals(policy.approvals, approvalsOf(await store.readReleases(promptId), channel, version, run.runId, frozen.author));
 	if (approvals.status === 'fail') violations.push({ rule: 'approvals', message: approvals.message, fixtures: [] });
 	checks.push({ rule: 'approvals', status: approvals.status, message: approvals.message });
+	const failingFixtures = [...new Set(violations.flatMap((v) => v.fixtures))];
+	const failing = new Set(failingFixtures);
 	return {
 		ok: violations.length === 0,
 		run,
-		...(baseline ? { baseline } : {}),
+		...(baselineHeader ? { baseline: baselineHeader } : {}),
 		policy,
 		reasons: violations.map((v) => v.message),
 		violations,
 		checks,
-		failingFixtures: [...new Set(violations.flatMap((v) => v.fixtures))],
+		failingFixtures,
+		fixtureReasons: Object.fromEntries(facts.failed.filter((f) => failing.has(f.fixtureId) && f.reason !== undefined).map((f) => [f.fixtureId, f.reason!])),
 	};
 }
 
@@ -204,8 +206,8 @@ export interface ReleaseOutcome {
 	entry?: HistoryEntry;
 	/** True when the channel already pointed at that version: nothing was written. */
 	unchanged: boolean;
-	/** The evidence run (absent only for a forced release without any run). */
-	run?: RunReport;
+	/** The evidence run's summary document (absent only for a forced release without any run). */
+	run?: RunHeader;
 	verdict: GateVerdict;
 	/** True when the gate refused and --force put the version on the channel anyway. */
 	forced: boolean;

@@ -1,11 +1,12 @@
 /**
  * Runs fixtures as a stream (design: docs/adr/0031): fixtures are pulled from an iterator by as many
  * workers as the concurrency allows, each result goes to a sink in fixture order as soon as the results
- * before it are done, and only the summary's running totals stay in memory (plus one number per fixture
- * for the latency percentiles). Memory is flat in the number of fixtures.
+ * before it are done, and only the summary's running totals stay in memory (latency percentiles from a
+ * bounded histogram, lib/latency-histogram.ts). Memory is flat in the number of fixtures.
  */
 import { setMaxListeners } from 'node:events';
-import { DEFAULT_SEGMENT, findRegressions, newRunId, percentile, runOne, type BaselineView, type RunFixturesOptions } from './runner';
+import { LatencyHistogram } from './latency-histogram';
+import { DEFAULT_SEGMENT, newRunId, passedIn, runOne, type BaselineView, type RunFixturesOptions } from './runner';
 import { ClassMetricsBuilder } from './accuracy/classes';
 import { countTags, finishTagRates } from './accuracy/tags';
 import { AgreementBuilder } from './accuracy/agreement';
@@ -21,7 +22,7 @@ export class SummaryBuilder {
 	private passed = 0;
 	private readonly segments: Record<string, SegmentSummary> = {};
 	private fields: Record<string, SegmentSummary> | undefined;
-	private readonly latencies: number[] = [];
+	private readonly latencies = new LatencyHistogram();
 	private inputTokens = 0;
 	private outputTokens = 0;
 	private cost = 0;
@@ -32,11 +33,16 @@ export class SummaryBuilder {
 	private readonly tags: Record<string, SegmentSummary> = {};
 	private readonly agreement = new AgreementBuilder();
 
+	/** Fixture ids that passed in the baseline, computed once (not once per result). */
+	private readonly passedBefore: ReadonlySet<string> | undefined;
+
 	/** `output`: the prompt's declared output, for per-class metrics of classification outputs. */
-	constructor(private readonly baseline?: RunReport | BaselineView, output?: OutputSchema) {
+	constructor(baseline?: RunReport | BaselineView, output?: OutputSchema) {
+		this.passedBefore = baseline ? passedIn(baseline) : undefined;
 		this.classes = new ClassMetricsBuilder(output);
 	}
 
+	/** Count one result (results arrive in fixture order). */
 	add(r: FixtureResult): void {
 		this.total++;
 		if (r.passed) this.passed++;
@@ -50,18 +56,19 @@ export class SummaryBuilder {
 			if (ok) f.passed++;
 			else f.failed++;
 		}
-		this.latencies.push(r.latencyMs ?? 0);
+		this.latencies.add(r.latencyMs ?? 0);
 		this.inputTokens += r.inputTokens ?? 0;
 		this.outputTokens += r.outputTokens ?? 0;
 		this.cost += r.costUsd ?? 0;
 		if (r.cached) this.cached++;
 		if (r.batch) this.batched++;
-		this.regressions.push(...findRegressions([r], this.baseline));
+		if (!r.passed && this.passedBefore?.has(r.fixtureId)) this.regressions.push(r.fixtureId);
 		this.classes.add(r);
 		countTags(this.tags, r);
 		this.agreement.add({ consensus: r.consensus, segment: r.segment ?? DEFAULT_SEGMENT });
 	}
 
+	/** The summary of every result added so far. */
 	summary(runId: string): RunSummary {
 		for (const s of Object.values(this.segments)) s.passRate = rate(s.passed, s.total);
 		for (const f of Object.values(this.fields ?? {})) f.passRate = rate(f.passed, f.total);
@@ -79,7 +86,7 @@ export class SummaryBuilder {
 			...(tags ? { tags } : {}),
 			...(classes ? { classes } : {}),
 			regressions: this.regressions,
-			latencyMs: { p50: percentile(this.latencies, 50), p95: percentile(this.latencies, 95) },
+			latencyMs: { p50: this.latencies.percentile(50), p95: this.latencies.percentile(95) },
 			tokens: { input: this.inputTokens, output: this.outputTokens },
 			costUsd: Math.round(this.cost * 1e8) / 1e8,
 			runId,

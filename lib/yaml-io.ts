@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
@@ -79,16 +79,57 @@ export function toYaml(value: unknown): string {
 	return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
+/**
+ * Registry files of a few hundred bytes (prompts, versions, fixtures, index entries) are read synchronously:
+ * an asynchronous read is five thread-pool round trips (open, fstat, read, read, close), each a futex wake,
+ * an eventfd write and an epoll wake-up — ten times the cost of the read itself, and what bounded Record
+ * Correction's throughput (docs/adr/0032). Errors arrive as rejections, as from `fs.promises.readFile`.
+ */
+export async function readSmallFile(file: string, encoding: 'utf8'): Promise<string> {
+	return readFileSync(file, encoding);
+}
+
+/**
+ * `writeFileAtomic` for small registry files (fixtures, index entries), written synchronously for the same
+ * reason as `readSmallFile`. Large files (runs, caches) use `writeFileAtomic`.
+ */
+export async function writeSmallFileAtomic(file: string, content: string): Promise<void> {
+	const tmp = tempName(file);
+	try {
+		try {
+			writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+			mkdirSync(path.dirname(file), { recursive: true });
+			writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+		}
+		renameSync(tmp, file);
+	} catch (error) {
+		rmSync(tmp, { force: true });
+		throw error;
+	}
+}
+
+/** Unique per process: a random prefix once, then a counter. */
+const tempPrefix = randomBytes(4).toString('hex');
+let tempCount = 0;
+
 function tempName(file: string): string {
-	return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+	return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempPrefix}${(tempCount++).toString(36)}.tmp`);
 }
 
 /** Write a file so readers see either the old or the new content, never a torn one. */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
-	await fs.mkdir(path.dirname(file), { recursive: true });
 	const tmp = tempName(file);
 	try {
-		await fs.writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
+		try {
+			await fs.writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
+		} catch (error) {
+			// The folder is usually there: create it only when missing (one system call less per write).
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+			await fs.mkdir(path.dirname(file), { recursive: true });
+			await fs.writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
+		}
 		await fs.rename(tmp, file);
 	} catch (error) {
 		await fs.rm(tmp, { force: true });

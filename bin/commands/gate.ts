@@ -80,11 +80,11 @@ export function gateJunit(promptId: string, version: number, verdict: GateVerdic
 		else if (!broken.length) cases.push(`${head}/>`);
 		else cases.push(`${head}>\n      <failure${attr({ message: broken.map((v) => v.message).join('; '), type: rule })}>${escapeXmlText(broken.map((v) => v.message).join('\n'))}</failure>\n    </testcase>`);
 	}
-	const results = new Map((verdict.run?.results ?? []).map((r) => [r.fixtureId, r]));
+	const rulesOf = new Map<string, string[]>();
+	for (const v of verdict.violations) for (const id of new Set(v.fixtures)) rulesOf.set(id, [...(rulesOf.get(id) ?? []), v.rule]);
 	for (const id of verdict.failingFixtures) {
-		const r = results.get(id);
-		const rules = verdict.violations.filter((v) => v.fixtures.includes(id)).map((v) => v.rule);
-		const message = `${rules.join(', ')}: ${r?.reason ?? 'failed'}`;
+		const rules = rulesOf.get(id) ?? [];
+		const message = `${rules.join(', ')}: ${verdict.fixtureReasons?.[id] ?? 'failed'}`;
 		cases.push(`    <testcase${attr({ name: id, classname: 'fixture' })}>\n      <failure${attr({ message, type: rules[0] ?? 'fixture' })}>${escapeXmlText(message)}</failure>\n    </testcase>`);
 	}
 	const failures = cases.filter((c) => c.includes('<failure')).length;

@@ -10,7 +10,7 @@ import { currentUser } from '../../lib';
 import { migrate } from '../../lib/migrate';
 import { loadBundle, renderBundle } from '../../lib/report';
 import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
-import { loadFixturesForRun } from '../shared/fixtures';
+import { checkFixturesForRun } from '../shared/fixtures';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, out, percent, plural, usd } from '../shared/output';
 import { refuseVersionsInDatabase } from '../shared/postgres';
@@ -41,6 +41,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 
 	let answers: Answers | undefined;
 	let progress: Progress | undefined;
+	const fetched = new FetchedSpan();
 	const migrating = () =>
 		migrate(store, promptId, {
 			model,
@@ -55,9 +56,12 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 			concurrencyFor: () => answers?.concurrency ?? concurrency,
 			batchIds: () => answers?.batching?.batchIds ?? [],
 			// Checked against the migrated prompt exactly as `test` checks them (file:line on a bad fixture).
-			fixtures: (spec) => loadFixturesForRun(store, promptId, spec),
+			checkFixtures: (spec) => checkFixturesForRun(store, promptId, spec),
 			onStart: (total) => (progress = startProgress({ label: 'fixtures', total })),
-			onResult: () => progress?.tick(),
+			onResult: (r) => {
+				fetched.add(r);
+				progress?.tick();
+			},
 		});
 	const result = await interruptible(opts.batch === true, () => answers?.batching?.batchIds ?? [], () => answers?.stop(), migrating).finally(() => {
 		progress?.stop();
@@ -78,8 +82,6 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 				`cost${perAttempt} ${usd(baseline.summary.costUsd / baseRepeat)} → ${usd(s.costUsd / runRepeat)}`,
 		);
 	}
-	const fetched = new FetchedSpan();
-	for (const r of report.results) fetched.add(r);
 	out(provenanceLine(report, fetched));
 	out(`run: ${report.runId} (${storeItem(store, promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
 	if (format !== undefined && opts.out !== undefined) {

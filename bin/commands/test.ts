@@ -25,11 +25,10 @@ import { baselineRunHeader, baselineView, latestRunHeaderOf } from '../../lib/re
 import { streamFixtureRun } from '../../lib/streamed-run';
 import { newRunId, type BaselineView } from '../../lib/runner';
 import type { RunHeader } from '../../lib/types';
-import { writeFileAtomic } from '../../lib/yaml-io';
 import { agreementAndTagLines, classLines } from '../../lib/accuracy/text';
 import { needsRouting, RoutingProvider } from '../../lib/accuracy/routing-provider';
 import { ruleText, votersOf } from '../../lib/accuracy/consensus';
-import { junitXml } from '../shared/junit';
+import { writeJunit } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
 import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath, storeItem } from '../shared/registry';
@@ -307,8 +306,8 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 		printReport(report, runFile, baseline, baselineLabel, priceOf(pricing, model.provider, model.name) !== undefined, fetched);
 	}
 	if (opts.junit) {
-		// JUnit lists every fixture: this reads the whole run back (large runs: one JSON line per result on disk).
-		await writeFileAtomic(path.resolve(opts.junit), junitXml(await store.readRun(promptId, report.runId)));
+		// JUnit lists every fixture: written one testcase at a time as the stored results are read back.
+		await writeJunit(path.resolve(opts.junit), report, store.readRunResults(promptId, report.runId));
 		say(`junit: ${shownPath(opts.junit)}`);
 	}
 	return report.summary.failed > 0 || report.summary.regressions.length > 0 ? EXIT_FAILED : EXIT_OK;

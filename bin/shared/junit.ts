@@ -1,5 +1,8 @@
 /** JUnit XML for CI: one testsuite per prompt, one testcase per fixture (classname = segment). */
-import type { FixtureResult, RunReport } from '../../lib';
+import { createWriteStream, promises as fs } from 'node:fs';
+import { once } from 'node:events';
+import * as path from 'node:path';
+import type { FixtureResult, RunHeader, RunReport } from '../../lib';
 
 /** Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/U+FFFF). */
 const INVALID_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -37,9 +40,46 @@ function testcase(r: FixtureResult, regression: boolean): string {
 	return `${head}>\n      <failure${attrs({ message, type: failureType(r, regression) })}>${escapeXmlText(details.join('\n'))}</failure>\n    </testcase>`;
 }
 
+/** The run's JUnit XML as one string (small runs, tests); `writeJunit` streams it to a file. */
 export function junitXml(report: RunReport): string {
+	const regressions = new Set(report.summary.regressions);
+	return [junitHead(report), ...report.results.map((r) => `${testcase(r, regressions.has(r.fixtureId))}\n`), JUNIT_TAIL].join('');
+}
+
+/**
+ * Write the run's JUnit XML to `file` one testcase at a time, reading results as a stream (a 100,000-fixture
+ * run never sits in memory). Written to a temporary file beside it and renamed when complete.
+ */
+export async function writeJunit(file: string, header: RunHeader, results: AsyncIterable<FixtureResult>): Promise<void> {
+	const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+	await fs.mkdir(path.dirname(file), { recursive: true });
+	const stream = createWriteStream(tmp, { encoding: 'utf8' });
+	const done = new Promise<void>((resolve, reject) => {
+		stream.on('error', reject);
+		stream.on('finish', resolve);
+	});
+	done.catch(() => undefined); // awaited below; an early error must not count as unhandled
+	try {
+		const regressions = new Set(header.summary.regressions);
+		const write = async (chunk: string) => void (stream.write(chunk) || (await once(stream, 'drain')));
+		await write(junitHead(header));
+		for await (const r of results) await write(`${testcase(r, regressions.has(r.fixtureId))}\n`);
+		await write(JUNIT_TAIL);
+		stream.end();
+		await done;
+		await fs.rename(tmp, file);
+	} catch (error) {
+		stream.destroy();
+		await fs.rm(tmp, { force: true });
+		throw error;
+	}
+}
+
+const JUNIT_TAIL = '  </testsuite>\n</testsuites>\n';
+
+/** Everything before the first testcase. */
+function junitHead(report: RunHeader): string {
 	const { summary } = report;
-	const regressions = new Set(summary.regressions);
 	const time = seconds(Date.parse(report.finishedAt) - Date.parse(report.startedAt));
 	const counts = { tests: summary.total, failures: summary.failed, errors: 0, skipped: 0, time };
 	const properties = {
@@ -57,11 +97,7 @@ export function junitXml(report: RunReport): string {
 		`  <testsuite${attrs({ name: report.promptId, ...counts, timestamp: report.startedAt })}>`,
 		'    <properties>',
 		...Object.entries(properties).map(([name, value]) => `      <property${attrs({ name, value })}/>`),
-		'    </properties>',
-		...report.results.map((r) => testcase(r, regressions.has(r.fixtureId))),
-		'  </testsuite>',
-		'</testsuites>',
-		'',
+		'    </properties>\n',
 	].join('\n');
 }
 

@@ -56,18 +56,43 @@ function pct(x: number): string {
 	return `${Math.round(x * 10000) / 100}%`;
 }
 
+/** What `minAgreement` needs, gathered one result at a time: the agreement summary and the fixtures without consensus. */
+export class AgreementFactsBuilder {
+	private readonly agreement = new AgreementBuilder();
+	private readonly without: string[] = [];
+
+	add(r: Pick<FixtureResult, 'fixtureId' | 'consensus' | 'segment'>): void {
+		this.agreement.add(r);
+		if (r.consensus && !r.consensus.reached) this.without.push(r.fixtureId);
+	}
+
+	result(): { summary: AgreementSummary | undefined; without: string[] } {
+		return { summary: this.agreement.result(), without: this.without };
+	}
+}
+
 /**
- * `minAgreement`: skipped when not set or when the run was not voted on (the prompt declares no consensus);
- * refused, naming the fixtures without consensus, when the share of fixtures that reached it is lower.
+ * `minAgreement` over gathered facts (`AgreementFactsBuilder`): skipped when not set or when the run was not
+ * voted on (the prompt declares no consensus); refused, naming the fixtures without consensus, when the share
+ * of fixtures that reached it is lower.
  */
-export function checkMinAgreement(min: number | undefined, results: Array<Pick<FixtureResult, 'fixtureId' | 'consensus' | 'segment'>>): { status: 'pass' | 'fail' | 'skipped'; message: string; fixtures: string[] } {
+export function checkAgreementFacts(min: number | undefined, facts: { summary: AgreementSummary | undefined; without: string[] }): { status: 'pass' | 'fail' | 'skipped'; message: string; fixtures: string[] } {
 	if (min === undefined) return { status: 'skipped', message: 'not set', fixtures: [] };
-	const summary = agreementOf(results);
+	const { summary, without } = facts;
 	if (!summary) return { status: 'skipped', message: 'the run was not voted on: the prompt declares no consensus', fixtures: [] };
-	const without = results.filter((r) => r.consensus && !r.consensus.reached).map((r) => r.fixtureId);
 	const what = `agreement ${pct(summary.rate)} (${summary.agreed} of ${summary.total} fixtures reached consensus)`;
 	if (summary.rate < min) {
 		return { status: 'fail', message: `${what} — below minAgreement ${pct(min)}; no consensus: ${without.slice(0, 20).join(', ')}${without.length > 20 ? ` and ${without.length - 20} more` : ''}`, fixtures: without };
 	}
 	return { status: 'pass', message: `${what} ≥ ${pct(min)}`, fixtures: [] };
+}
+
+/**
+ * `minAgreement`: skipped when not set or when the run was not voted on (the prompt declares no consensus);
+ * refused, naming the fixtures without consensus, when the share of fixtures that reached it is lower.
+ */
+export function checkMinAgreement(min: number | undefined, results: Iterable<Pick<FixtureResult, 'fixtureId' | 'consensus' | 'segment'>>): { status: 'pass' | 'fail' | 'skipped'; message: string; fixtures: string[] } {
+	const builder = new AgreementFactsBuilder();
+	if (min !== undefined) for (const r of results) builder.add(r);
+	return checkAgreementFacts(min, builder.result());
 }

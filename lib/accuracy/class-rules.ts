@@ -64,17 +64,55 @@ function fieldOf(value: OutputValue | null, field: string): string | undefined {
 	return value !== null && typeof value === 'object' ? classLabel((value as Record<string, unknown>)[field]) : undefined;
 }
 
-/** The fixtures behind a shortfall: missed ones (expected the class, answered otherwise) for recall, wrong ones (answered it, expected otherwise) for precision. */
-function culprits(results: FixtureResult[], t: Target, metric: 'recall' | 'precision' | 'f1'): string[] {
-	const out: string[] = [];
-	for (const r of results) {
-		const expected = fieldOf(r.expected, t.field);
-		const answered = r.valid ? fieldOf(r.actual, t.field) : INVALID_CLASS;
-		const missed = expected === t.label && answered !== t.label;
-		const wrong = answered === t.label && expected !== t.label;
-		if ((metric !== 'precision' && missed) || (metric !== 'recall' && wrong)) out.push(r.fixtureId);
+/** A result whose answered class differs from its expected class in one field. */
+interface Mismatch {
+	fixtureId: string;
+	expected: string | undefined;
+	answered: string | undefined;
+}
+
+/**
+ * The fixtures the per-class rules may name, gathered one result at a time: for every classification field,
+ * the results whose answered class differs from the expected one (results that match name no culprit), so
+ * memory is bounded by the wrong answers, never by the run.
+ */
+export class ClassCulpritsBuilder {
+	private readonly mismatches: Record<string, Mismatch[]> = {};
+
+	/** `fields`: the classification fields (`value` for a boolean or enum output). */
+	constructor(private readonly fields: string[]) {}
+
+	add(r: Pick<FixtureResult, 'fixtureId' | 'expected' | 'actual' | 'valid'>): void {
+		for (const field of this.fields) {
+			const expected = fieldOf(r.expected, field);
+			const answered = r.valid ? fieldOf(r.actual, field) : INVALID_CLASS;
+			if (expected !== answered) (this.mismatches[field] ??= []).push({ fixtureId: r.fixtureId, expected, answered });
+		}
 	}
-	return out;
+
+	/** Culprits per field, for `checkClassRule`. */
+	result(): ClassCulprits {
+		const mismatches = this.mismatches;
+		return (field, label, metric) => {
+			const out: string[] = [];
+			for (const m of mismatches[field] ?? []) {
+				const missed = m.expected === label && m.answered !== label;
+				const wrong = m.answered === label && m.expected !== label;
+				if ((metric !== 'precision' && missed) || (metric !== 'recall' && wrong)) out.push(m.fixtureId);
+			}
+			return out;
+		};
+	}
+}
+
+/** The fixtures behind a shortfall of one class: missed ones (expected the class, answered otherwise) for recall, wrong ones (answered it, expected otherwise) for precision, both for F1. */
+export type ClassCulprits = (field: string, label: string, metric: 'recall' | 'precision' | 'f1') => string[];
+
+/** Culprits of a list of results, for the fields of `classes`. */
+function culpritsOf(results: Iterable<FixtureResult>, classes: Record<string, ClassMetrics>): ClassCulprits {
+	const builder = new ClassCulpritsBuilder(Object.keys(classes));
+	for (const r of results) builder.add(r);
+	return builder.result();
 }
 
 /**
@@ -82,10 +120,16 @@ function culprits(results: FixtureResult[], t: Target, metric: 'recall' | 'preci
  * failed when a named class or property does not exist, when a class cannot be measured (no fixture
  * expects it), or when a class falls below its minimum — naming the fixtures it missed or got wrong.
  */
-export function checkClassRule(rule: ClassRule, spec: ClassThresholds | undefined, classes: Record<string, ClassMetrics> | undefined, results: FixtureResult[]): ClassRuleOutcome {
+export function checkClassRule(
+	rule: ClassRule,
+	spec: ClassThresholds | undefined,
+	classes: Record<string, ClassMetrics> | undefined,
+	results: Iterable<FixtureResult> | ClassCulprits,
+): ClassRuleOutcome {
 	if (!spec || Object.keys(spec).length === 0) return { status: 'skipped', message: 'not set', fixtures: [] };
 	if (!classes || Object.keys(classes).length === 0) return { status: 'skipped', message: 'the output has no boolean or enum field: per-class metrics do not apply', fixtures: [] };
 	const metric = METRIC[rule];
+	const culprits = typeof results === 'function' ? results : culpritsOf(results, classes);
 	const { list, problems } = targets(rule, spec, classes);
 	const failures: string[] = [...problems];
 	const passes: string[] = [];
@@ -105,7 +149,7 @@ export function checkClassRule(rule: ClassRule, spec: ClassThresholds | undefine
 					? `${stats.truePositives} of ${stats.predicted} answers of it right`
 					: `precision ${pct(stats.precision ?? 0)}, recall ${pct(stats.recall ?? 0)}`;
 		if (value < t.min) {
-			const named = culprits(results, t, metric);
+			const named = culprits(t.field, t.label, metric);
 			named.forEach((f) => fixtures.add(f));
 			const which = metric === 'recall' ? 'missed' : metric === 'precision' ? 'wrongly answered it' : 'missed or wrongly answered';
 			failures.push(`${metric} of ${where} is ${pct(value)} (${basis}) — below ${rule} ${pct(t.min)}${named.length ? `; ${which}: ${named.slice(0, 20).join(', ')}${named.length > 20 ? ` and ${named.length - 20} more` : ''}` : ''}`);

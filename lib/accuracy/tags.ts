@@ -33,27 +33,65 @@ export function tagRates(results: Iterable<Pick<FixtureResult, 'tags' | 'passed'
 	return finishTagRates(groups);
 }
 
+/** What the `requireTags` rule needs of one tag: how many fixtures carry it, how many pass, and which fail while none passes. */
+export interface TagCoverage {
+	tagged: number;
+	passing: number;
+	/** The failing fixtures with the tag, in result order; emptied once one passes (the rule then names none). */
+	failing: string[];
+}
+
+/** Tag coverage gathered one result at a time (every tag seen; memory bounded by tags and failing fixtures). */
+export class TagCoverageBuilder {
+	private readonly tags = new Map<string, TagCoverage>();
+
+	add(r: Pick<FixtureResult, 'fixtureId' | 'tags' | 'passed'>): void {
+		for (const tag of new Set(r.tags ?? [])) {
+			let c = this.tags.get(tag);
+			if (!c) this.tags.set(tag, (c = { tagged: 0, passing: 0, failing: [] }));
+			c.tagged++;
+			if (r.passed) {
+				c.passing++;
+				c.failing.length = 0;
+			} else if (c.passing === 0) c.failing.push(r.fixtureId);
+		}
+	}
+
+	result(): ReadonlyMap<string, TagCoverage> {
+		return this.tags;
+	}
+}
+
 /**
- * The `requireTags` rule: skipped when not set; refused when a required tag has no fixture at all or no
- * passing fixture, naming the tag (and its failing fixtures).
+ * The `requireTags` rule over tag coverage (`TagCoverageBuilder`): skipped when not set; refused when a
+ * required tag has no fixture at all or no passing fixture, naming the tag (and its failing fixtures).
  */
-export function checkRequiredTags(required: string[] | undefined, results: Array<Pick<FixtureResult, 'fixtureId' | 'tags' | 'passed'>>): { status: 'pass' | 'fail' | 'skipped'; message: string; fixtures: string[] } {
+export function checkTagCoverage(required: string[] | undefined, coverage: ReadonlyMap<string, TagCoverage>): { status: 'pass' | 'fail' | 'skipped'; message: string; fixtures: string[] } {
 	if (!required?.length) return { status: 'skipped', message: 'not set', fixtures: [] };
 	const problems: string[] = [];
 	const fixtures: string[] = [];
 	const covered: string[] = [];
 	for (const tag of required) {
-		const tagged = results.filter((r) => r.tags?.includes(tag));
-		const passing = tagged.filter((r) => r.passed);
-		if (!tagged.length) problems.push(`no fixture is tagged "${tag}": add one (a fixture file's "tags: [${tag}]", or a "tags" column when importing)`);
-		else if (!passing.length) {
-			const failing = tagged.map((r) => r.fixtureId);
+		const c = coverage.get(tag);
+		if (!c?.tagged) problems.push(`no fixture is tagged "${tag}": add one (a fixture file's "tags: [${tag}]", or a "tags" column when importing)`);
+		else if (!c.passing) {
+			const failing = c.failing;
 			fixtures.push(...failing);
-			problems.push(`no passing fixture tagged "${tag}" (${tagged.length} tagged, all failing: ${failing.slice(0, 20).join(', ')}${failing.length > 20 ? ` and ${failing.length - 20} more` : ''})`);
-		} else covered.push(`${tag} ${passing.length}/${tagged.length}`);
+			problems.push(`no passing fixture tagged "${tag}" (${c.tagged} tagged, all failing: ${failing.slice(0, 20).join(', ')}${failing.length > 20 ? ` and ${failing.length - 20} more` : ''})`);
+		} else covered.push(`${tag} ${c.passing}/${c.tagged}`);
 	}
 	if (problems.length) return { status: 'fail', message: problems.join('; '), fixtures: [...new Set(fixtures)] };
 	return { status: 'pass', message: `every required tag has a passing fixture (${covered.join(', ')})`, fixtures: [] };
+}
+
+/**
+ * The `requireTags` rule: skipped when not set; refused when a required tag has no fixture at all or no
+ * passing fixture, naming the tag (and its failing fixtures).
+ */
+export function checkRequiredTags(required: string[] | undefined, results: Iterable<Pick<FixtureResult, 'fixtureId' | 'tags' | 'passed'>>): { status: 'pass' | 'fail' | 'skipped'; message: string; fixtures: string[] } {
+	const builder = new TagCoverageBuilder();
+	if (required?.length) for (const r of results) builder.add(r);
+	return checkTagCoverage(required, builder.result());
 }
 
 /** Split a tags cell or string as imports write it: comma, semicolon, "|" or spaces between tags. */

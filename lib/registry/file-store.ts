@@ -4,12 +4,13 @@ import * as lockfile from 'proper-lockfile';
 import { ConfigError, ConfigErrors } from '../errors';
 import { isUnavailableFsError, unavailable } from './unavailable';
 import { canonicalJson } from '../hash';
-import { createFileExclusive, parseYaml, toYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
+import { createFileExclusive, readSmallFile, parseYaml, toYaml, writeFileAtomic, writeSmallFileAtomic, type LoadedFile } from '../yaml-io';
 import { InputsIndex } from './inputs-index';
+import { ParsedFiles } from './parsed-files';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
 import { appendOutcomeLines, readOutcomeLines } from './outcome-files';
 import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
-import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from './store';
+import { mergeCorrection, type PolicyFile, type PriceTable, type RegistryStore, type RunWriter, type VersionGuard } from './store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
 
 /** Whether a path exists; a path that cannot be checked (permission denied, I/O error) is RegistryUnavailableError. */
@@ -43,6 +44,8 @@ function clean<T>(value: T): T {
 /** The registry as files in a folder (the format documented in README.md). */
 export class FileRegistryStore implements RegistryStore {
 	readonly root: string;
+	/** Drafts and versions as last parsed and checked, reused while their file's text is unchanged. */
+	private readonly parsed = new ParsedFiles();
 
 	constructor(root: string) {
 		this.root = path.resolve(root);
@@ -64,18 +67,30 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	private async load(file: string): Promise<LoadedFile> {
+		return parseYaml(await this.readText(file), this.shown(file));
+	}
+
+	/** The file's text, or undefined when it does not exist (one read instead of a check and a read). */
+	private async readIfExists(file: string): Promise<string | undefined> {
+		return this.readText(file, true);
+	}
+
+	private async readText(file: string): Promise<string>;
+	private async readText(file: string, missingOk: true): Promise<string | undefined>;
+	private async readText(file: string, missingOk = false): Promise<string | undefined> {
 		let text: string;
 		try {
-			text = await fs.readFile(file, 'utf8');
+			text = await readSmallFile(file, 'utf8');
 		} catch (error) {
 			const code = (error as NodeJS.ErrnoException).code ?? String(error);
+			if (missingOk && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
 			if (isUnavailableFsError(error)) throw unavailable(`cannot read file: ${code}: check the registry folder's permissions and that it is mounted`, { file: this.shown(file) });
 			await this.assertRootReadable();
 			throw new ConfigError(`cannot read file: ${code}`, { file: this.shown(file) });
 		}
 		// Every write of this package is atomic; an empty file is one that another writer truncated and is writing now.
 		if (text.length === 0) throw unavailable('file is empty: it is probably being written right now (registry files are never empty); try again', { file: this.shown(file) });
-		return parseYaml(text, this.shown(file));
+		return text;
 	}
 
 	/** The registry folder itself is gone (unmounted, deleted): RegistryUnavailableError, not "nothing released". */
@@ -105,8 +120,10 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	async readDraft(promptId: string): Promise<PromptSpec> {
-		const file = await this.assertPromptExists(promptId);
-		return checkPromptSpec(await this.load(file), promptId);
+		const file = path.join(this.promptDir(promptId), 'prompt.yaml');
+		const text = await this.readIfExists(file);
+		if (text === undefined) await this.assertPromptExists(promptId); // throws "not found", naming the prompts there are
+		return this.parsed.get(file, text ?? (await this.readText(file)), (t) => checkPromptSpec(parseYaml(t, this.shown(file)), promptId));
 	}
 
 	async writeDraft(spec: PromptSpec): Promise<void> {
@@ -123,11 +140,13 @@ export class FileRegistryStore implements RegistryStore {
 
 	async readVersion(promptId: string, version: number): Promise<FrozenVersion> {
 		const file = path.join(this.promptDir(promptId), 'versions', `${version}.yaml`);
-		if (!(await exists(file))) {
+		const text = await this.readIfExists(file);
+		if (text === undefined) {
 			const versions = await this.listVersions(promptId);
 			throw new ConfigError(`prompt "${promptId}" has no version ${version} (versions: ${versions.join(', ') || 'none yet — run "prompt-release commit ' + promptId + '"'})`, { file: this.shown(file) });
 		}
-		return checkVersionFile(await this.load(file), promptId, version);
+		// Read every time; parsed and hash-checked again whenever the text differs from the last one checked.
+		return this.parsed.get(file, text, (t) => checkVersionFile(parseYaml(t, this.shown(file)), promptId, version));
 	}
 
 	async createVersion(promptId: string, frozen: FrozenVersion): Promise<boolean> {
@@ -178,8 +197,8 @@ export class FileRegistryStore implements RegistryStore {
 	async readFixture(promptId: string, fixtureId: string, spec?: PromptSpec): Promise<Fixture | undefined> {
 		assertPromptId(fixtureId, 'fixture id');
 		const file = path.join(this.fixturesDir(promptId), `${fixtureId}.yaml`);
-		if (!(await exists(file))) return undefined;
-		return checkFixture(await this.load(file), fixtureId, spec);
+		const text = await this.readIfExists(file);
+		return text === undefined ? undefined : checkFixture(parseYaml(text, this.shown(file)), fixtureId, spec);
 	}
 
 	/**
@@ -189,15 +208,56 @@ export class FileRegistryStore implements RegistryStore {
 	 */
 	async writeFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture))): Promise<boolean> {
 		assertPromptId(fixture.id, 'fixture id');
+		return this.putFixture(promptId, fixture, text);
+	}
+
+	/**
+	 * `writeFixture`; `before`, when given, is the fixture just read under that id: it is replaced without an
+	 * attempt to create it (and never counts as created).
+	 */
+	private async putFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture)), before?: Fixture): Promise<boolean> {
+		if (before === undefined && (await this.createFixture(promptId, fixture, text))) return true;
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
-		const file = path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`);
-		const created = await createFileExclusive(file, text);
-		const before = created ? undefined : await this.readFixture(promptId, fixture.id).catch(() => undefined);
-		if (!created) await writeFileAtomic(file, text);
-		if (before && canonicalJson(before.inputs) !== canonicalJson(fixture.inputs)) await index.remove(before.inputs, fixture.id);
+		before ??= await this.readFixture(promptId, fixture.id).catch(() => undefined);
+		await writeSmallFileAtomic(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), text);
+		const sameInputs = before !== undefined && canonicalJson(before.inputs) === canonicalJson(fixture.inputs);
+		if (before && !sameInputs) await index.remove(before.inputs, fixture.id);
+		// Replacing a file by rename costs the file system far more than reading it (ext4 flushes the new data
+		// first): an entry that already names this fixture is left as it is.
+		if (!sameInputs || (await index.lookup(fixture.inputs)) !== fixture.id) await index.set(fixture.inputs, fixture.id);
+		return false;
+	}
+
+	/** Create the fixture file only when none has its id (exclusive: one concurrent writer wins), then its index entry. */
+	private async createFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture))): Promise<boolean> {
+		const index = this.inputsIndex(promptId);
+		await index.ensure(() => this.streamFixtures(promptId));
+		if (!(await createFileExclusive(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), text))) return false;
 		await index.set(fixture.inputs, fixture.id);
-		return created;
+		return true;
+	}
+
+	/**
+	 * The version is read (and hash-checked) from its file; the covering fixture costs one or two small reads
+	 * (its derived id, then the inputs index); then the fixture and its index entry are written. A fixture
+	 * that does not exist yet is created exclusively: of concurrent corrections of the same new inputs,
+	 * exactly one reports `created`, the others update the fixture it created.
+	 */
+	async recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined> {
+		assertPromptId(fixture.id, 'fixture id');
+		if (guard && (await this.readVersion(promptId, guard.version)).contentHash !== guard.contentHash) return undefined;
+		const own = await this.readFixture(promptId, fixture.id).catch(() => undefined);
+		let existing = own ?? (await this.findFixtureByInputs(promptId, fixture.inputs));
+		let merged = mergeCorrection(existing, fixture);
+		if (!existing) {
+			if (await this.createFixture(promptId, merged)) return { fixture: merged, created: true };
+			// Another writer created it in the meantime: what it wrote (tags, segment, note) is kept as for any update.
+			existing = await this.readFixture(promptId, fixture.id).catch(() => undefined);
+			merged = mergeCorrection(existing, fixture);
+		}
+		await this.putFixture(promptId, merged, undefined, existing);
+		return { fixture: merged, created: false };
 	}
 
 	private releasesFile(promptId: string): string {

@@ -17,9 +17,13 @@ import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError } from '../errors';
 import { canonicalJson, sha256 } from '../hash';
-import { writeFileAtomic } from '../yaml-io';
+import { readSmallFile, writeSmallFileAtomic } from '../yaml-io';
 
 const FORMAT = '1\n';
+/** How long a process trusts that an index it saw complete still is (see `complete`). */
+const COMPLETE_RECHECK_MS = 5000;
+/** Index folders this process saw complete, and when. */
+const knownComplete = new Map<string, number>();
 
 /** sha256 hex of the canonical JSON of the inputs: the index key. */
 export function inputsKey(inputs: Record<string, unknown>): string {
@@ -28,7 +32,7 @@ export function inputsKey(inputs: Record<string, unknown>): string {
 
 async function readText(file: string): Promise<string | undefined> {
 	try {
-		return await fs.readFile(file, 'utf8');
+		return await readSmallFile(file, 'utf8');
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
 		throw error;
@@ -59,7 +63,7 @@ export class InputsIndex {
 
 	/** Point these inputs at `fixtureId` (atomic; the last writer wins, as with the fixture itself). */
 	async set(inputs: Record<string, unknown>, fixtureId: string): Promise<void> {
-		await writeFileAtomic(this.entry(inputsKey(inputs)), `${fixtureId}\n`);
+		await writeSmallFileAtomic(this.entry(inputsKey(inputs)), `${fixtureId}\n`);
 	}
 
 	/** Drop the entry for these inputs if it still names `fixtureId`. */
@@ -68,9 +72,18 @@ export class InputsIndex {
 		if ((await readText(file))?.trim() === fixtureId) await fs.rm(file, { force: true });
 	}
 
-	/** True once the index was built over every fixture (or created empty with the first fixture). */
+	/**
+	 * True once the index was built over every fixture (or created empty with the first fixture). A complete
+	 * index stays complete (only `rebuild` writes VERSION), so a process reads VERSION again only after
+	 * COMPLETE_RECHECK_MS: an index deleted by hand is noticed (and rebuilt) within that time.
+	 */
 	async complete(): Promise<boolean> {
-		return (await readText(path.join(this.dir, 'VERSION'))) === FORMAT;
+		const seen = knownComplete.get(this.dir);
+		if (seen !== undefined && Date.now() - seen < COMPLETE_RECHECK_MS) return true;
+		const complete = (await readText(path.join(this.dir, 'VERSION'))) === FORMAT;
+		if (complete) knownComplete.set(this.dir, Date.now());
+		else knownComplete.delete(this.dir);
+		return complete;
 	}
 
 	/**
@@ -124,7 +137,8 @@ export class InputsIndex {
 				removed++;
 			}
 		}
-		await writeFileAtomic(path.join(this.dir, 'VERSION'), FORMAT);
+		await writeSmallFileAtomic(path.join(this.dir, 'VERSION'), FORMAT);
+		knownComplete.set(this.dir, Date.now());
 		return { written, removed };
 	}
 

@@ -15,6 +15,32 @@ export interface RunWriter {
 	discard(): Promise<void>;
 }
 
+/** A version and the content hash the caller holds for it (see `RegistryStore.recordFixtureForInputs`). */
+export interface VersionGuard {
+	version: number;
+	contentHash: string;
+}
+
+/**
+ * The fixture a correction writes over `existing` (the fixture that already covers its inputs): that
+ * fixture's id, and its segment and note where the correction brings none. Key order as fixtures are written.
+ */
+export function mergeCorrection(existing: Fixture | undefined, fixture: Fixture): Fixture {
+	const segment = fixture.segment ?? existing?.segment;
+	const note = fixture.note ?? existing?.note;
+	const tags = fixture.tags?.length ? fixture.tags : existing?.tags;
+	return {
+		id: existing?.id ?? fixture.id,
+		inputs: fixture.inputs,
+		expected: fixture.expected,
+		...(segment ? { segment } : {}),
+		...(tags?.length ? { tags } : {}),
+		source: fixture.source,
+		...(note ? { note } : {}),
+		...(fixture.recorded ? { recorded: fixture.recorded } : {}),
+	};
+}
+
 /** Prices in USD per million tokens, keyed `provider:model` or just `model`. */
 export type PriceTable = Record<string, { input: number; output: number }>;
 
@@ -71,6 +97,15 @@ export interface RegistryStore {
 	writeFixture(promptId: string, fixture: Fixture): Promise<boolean>;
 	/** The fixture whose inputs equal `inputs` (canonical JSON), if any: corrections update it rather than add a contradicting one. */
 	findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined>;
+	/**
+	 * A correction's fixture in one step (Record Correction's hot path; one query on PostgreSQL). The fixture
+	 * that covers `fixture.inputs` — the one with id `fixture.id` (derived from the inputs), else the one found
+	 * by inputs — is replaced by `fixture` under its own id, keeping its segment and note where `fixture` has
+	 * none (`mergeCorrection`); with no such fixture, `fixture` is created. With `guard`, nothing is written
+	 * and undefined is returned unless that version still has that content hash in storage, checked in the
+	 * same step (the caller's cached copy of the version is then out of date).
+	 */
+	recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined>;
 
 	readReleases(promptId: string): Promise<ReleasesState>;
 	/** Read-modify-write under a lock, so concurrent releases/rollbacks never lose an entry. */

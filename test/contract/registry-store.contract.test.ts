@@ -5,6 +5,7 @@
 import { recordCorrection } from '../../lib/corrections';
 import { contentHash } from '../../lib/hash';
 import { closeRegistryConnections } from '../../lib/registry/open';
+import { verifiedVersions } from '../../lib/registry/version-cache';
 import type { Fixture, FrozenVersion, HistoryEntry, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../../lib/types';
 import { makeSpec } from '../unit/helpers';
 import { approveVersion } from '../../lib/approvals';
@@ -106,6 +107,54 @@ describe.each(factories)('RegistryStore contract: $name', (factory) => {
 		expect(await t.store.readFixture(spec.id, 'zzz')).toBeUndefined();
 		expect((await t.store.findFixtureByInputs(spec.id, { body: 'b', subject: 'second' }))?.id).toBe('b');
 		expect(await t.store.findFixtureByInputs(spec.id, { subject: 'none', body: 'b' })).toBeUndefined();
+	});
+
+	it('records a correction in one step: the fixture covering the inputs, its segment and note kept, guarded by the version hash', async () => {
+		await t.store.writeFixture(spec.id, { ...fixtureOf('manual-1', 'covered', false), segment: 'emails', note: 'by hand' });
+		const correction = (subject: string, id: string): Fixture => ({ id, inputs: { subject, body: 'b' }, expected: true, source: 'correction', recorded: { version: 1, modelOutput: false, at: '2026-01-01T00:00:00.000Z' } });
+		const updated = await t.store.recordFixtureForInputs(spec.id, correction('covered', 'correction-aaa'));
+		expect(updated).toEqual({ created: false, fixture: expect.objectContaining({ id: 'manual-1', expected: true, segment: 'emails', note: 'by hand', source: 'correction' }) });
+		expect(await t.store.readFixture(spec.id, 'correction-aaa')).toBeUndefined();
+		const created = await t.store.recordFixtureForInputs(spec.id, correction('new', 'correction-bbb'));
+		expect(created).toEqual({ created: true, fixture: expect.objectContaining({ id: 'correction-bbb', inputs: { subject: 'new', body: 'b' } }) });
+		expect(await t.store.readFixture(spec.id, 'correction-bbb')).toMatchObject({ expected: true, source: 'correction' });
+		// The derived id wins over another fixture with the same inputs.
+		await t.store.writeFixture(spec.id, fixtureOf('aaa-manual', 'new', false));
+		expect((await t.store.recordFixtureForInputs(spec.id, correction('new', 'correction-bbb')))?.fixture.id).toBe('correction-bbb');
+
+		const frozen = frozenOf(spec, 1);
+		await t.store.createVersion(spec.id, frozen);
+		expect(await t.store.recordFixtureForInputs(spec.id, correction('guarded', 'correction-ccc'), { version: 1, contentHash: 'sha256:other' })).toBeUndefined();
+		expect(await t.store.readFixture(spec.id, 'correction-ccc')).toBeUndefined();
+		expect((await t.store.recordFixtureForInputs(spec.id, correction('guarded', 'correction-ccc'), { version: 1, contentHash: frozen.contentHash }))?.created).toBe(true);
+		expect((await t.store.listFixtures(spec.id)).map((f) => f.id)).toEqual(['aaa-manual', 'correction-bbb', 'correction-ccc', 'manual-1']);
+	});
+
+	it('keeps the tags of the fixture a correction updates, and reports one created of concurrent corrections of new inputs', async () => {
+		await t.store.writeFixture(spec.id, { ...fixtureOf('tagged-1', 'tagged', false), tags: ['ambiguous', 'quoted-thread'] });
+		const correction = (subject: string, id: string): Fixture => ({ id, inputs: { subject, body: 'b' }, expected: true, source: 'correction', recorded: { version: 1, modelOutput: false, at: '2026-01-01T00:00:00.000Z' } });
+		const updated = await t.store.recordFixtureForInputs(spec.id, correction('tagged', 'correction-ttt'));
+		expect(updated?.fixture).toMatchObject({ id: 'tagged-1', expected: true, tags: ['ambiguous', 'quoted-thread'] });
+		expect((await t.store.readFixture(spec.id, 'tagged-1'))?.tags).toEqual(['ambiguous', 'quoted-thread']);
+		const raced = await Promise.all(Array.from({ length: 6 }, () => t.store.recordFixtureForInputs(spec.id, correction('raced', 'correction-rrr'))));
+		expect(raced.filter((r) => r?.created)).toHaveLength(1);
+		expect((await t.store.listFixtures(spec.id)).map((f) => f.id)).toEqual(['correction-rrr', 'tagged-1']);
+	});
+
+	it('never records a correction against a cached version that storage no longer holds under that hash', async () => {
+		verifiedVersions.clear();
+		await t.store.createVersion(spec.id, frozenOf(spec, 1));
+		const correct = (subject: string, corrected: unknown) => recordCorrection(t.store, { promptId: spec.id, version: 1, variables: { subject, body: 'b' }, modelOutput: null, corrected });
+		expect((await correct('one', true)).fixture.expected).toBe(true);
+		// Version 1 replaced under a new hash with a string output: 'maybe' only fits the new text.
+		const changed = makeSpec({ output: { type: 'string' } });
+		await t.overwriteVersion(spec.id, 1, frozenOf(changed, 1) as unknown as Record<string, unknown>);
+		expect((await correct('two', 'maybe')).fixture.expected).toBe('maybe');
+		// Replaced again, with a change no value check notices: the write's hash guard does.
+		const reworded = makeSpec({ output: { type: 'string' }, instructions: 'Reworded.' });
+		await t.overwriteVersion(spec.id, 1, frozenOf(reworded, 1) as unknown as Record<string, unknown>);
+		await correct('three', 'yes');
+		expect((await verifiedVersions.get(t.store, spec.id, 1)).contentHash).toBe(contentHash(reworded));
 	});
 
 	it('keeps every fixture written concurrently', async () => {

@@ -10,7 +10,8 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ConfigError, PromptReleaseError } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
-import type { PolicyFile, PriceTable, RegistryStore, RunWriter } from '../store';
+import type { PolicyFile, PriceTable, RegistryStore, RunWriter, VersionGuard } from '../store';
+import { recordCorrectionRow } from './corrections';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../../types';
 import { PostgresRunWriter, readRunBody, readRunRows } from './runs';
 import { streamFixtureRows } from './fixture-rows';
@@ -190,6 +191,14 @@ export class PostgresRegistryStore implements RegistryStore {
 			await this.ensurePrompt(promptId);
 			return (await upsert())[0].created;
 		}
+	}
+
+	/** One statement: version guard, lookup and upsert (lib/registry/postgres/corrections.ts). */
+	async recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined> {
+		assertPromptId(promptId);
+		assertPromptId(fixture.id, 'fixture id');
+		const row = await recordCorrectionRow((sql, params) => this.query(sql, params), promptId, fixture, guard);
+		return row && { fixture: this.fixtureOf(promptId, row.fixtureId, row.body), created: row.created };
 	}
 
 	async findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
