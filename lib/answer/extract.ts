@@ -77,7 +77,7 @@ function shown(text: string): string {
 
 function exact(candidate: Candidate, notes: string[]): Extraction {
 	const problem = jsonTextProblem(candidate.text);
-	if (problem) return { ok: false, kind: problem.includes('twice') ? 'ambiguous' : 'inexact', reason: `${problem.includes('twice') ? 'ambiguous answer: ' : ''}${problem}` };
+	if (problem) return { ok: false, kind: problem.kind, reason: problem.kind === 'ambiguous' ? `ambiguous answer: ${problem.message}` : problem.message };
 	return { ok: true, value: candidate.value, notes };
 }
 

@@ -6,10 +6,16 @@
  * Runs on text JSON.parse already accepted (a recursive walk of the grammar; no second parser needed).
  */
 
+/** What is wrong with a JSON text: a key given twice (`ambiguous`) or a number it cannot hold (`inexact`). */
+export interface JsonTextProblem {
+	kind: 'ambiguous' | 'inexact';
+	message: string;
+}
+
 /** Why the JSON text would be read differently than it says, or undefined when it is exact and unambiguous. */
-export function jsonTextProblem(text: string): string | undefined {
+export function jsonTextProblem(text: string): JsonTextProblem | undefined {
 	let i = 0;
-	let problem: string | undefined;
+	let problem: JsonTextProblem | undefined;
 	const ws = () => {
 		while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
 	};
@@ -26,9 +32,9 @@ export function jsonTextProblem(text: string): string | undefined {
 		i += literal.length || 1;
 		const value = Number(literal);
 		if (!m?.[2] && !m?.[3] && !Number.isSafeInteger(value)) {
-			problem ??= `the number ${literal} is beyond the integers JSON numbers hold exactly (±9007199254740991)`;
+			problem ??= { kind: 'inexact', message: `the number ${literal} is beyond the integers JSON numbers hold exactly (±9007199254740991)` };
 		} else if (value === 0 && /[1-9]/.test(literal.replace(/[eE].*$/, ''))) {
-			problem ??= `the number ${literal} is too small to represent (it would read as 0)`;
+			problem ??= { kind: 'inexact', message: `the number ${literal} is too small to represent (it would read as 0)` };
 		}
 	};
 	const value = (): void => {
@@ -45,7 +51,7 @@ export function jsonTextProblem(text: string): string | undefined {
 			for (;;) {
 				ws();
 				const key = str();
-				if (keys.has(key)) problem ??= `the key "${key}" is given twice in one object`;
+				if (keys.has(key)) problem ??= { kind: 'ambiguous', message: `the key "${key}" is given twice in one object` };
 				keys.add(key);
 				ws();
 				i++; // ':'
