@@ -9,6 +9,8 @@ import { InputsIndex } from './inputs-index';
 import { ParsedFiles } from './parsed-files';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
 import { appendOutcomeLines, readOutcomeLines } from './outcome-files';
+import { appendReviewEvents, readReviewCases } from './review-files';
+import { reviewCaseId, type ReviewCase, type ReviewClosing, type ReviewRequest, type ReviewStatus } from '../review/types';
 import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
 import { mergeCorrection, type PolicyFile, type PriceTable, type RegistryStore, type RunWriter, type VersionGuard } from './store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
@@ -251,13 +253,49 @@ export class FileRegistryStore implements RegistryStore {
 		let existing = own ?? (await this.findFixtureByInputs(promptId, fixture.inputs));
 		let merged = mergeCorrection(existing, fixture);
 		if (!existing) {
-			if (await this.createFixture(promptId, merged)) return { fixture: merged, created: true };
+			if (await this.createFixture(promptId, merged)) {
+				await this.resolveReviewOf(promptId, merged);
+				return { fixture: merged, created: true };
+			}
 			// Another writer created it in the meantime: what it wrote (tags, segment, note) is kept as for any update.
 			existing = await this.readFixture(promptId, fixture.id).catch(() => undefined);
 			merged = mergeCorrection(existing, fixture);
 		}
 		await this.putFixture(promptId, merged, undefined, existing);
+		await this.resolveReviewOf(promptId, merged);
 		return { fixture: merged, created: false };
+	}
+
+	/** After a correction's write: resolve the pending case of its inputs (a closing for no pending case is ignored by the fold). */
+	private async resolveReviewOf(promptId: string, fixture: Fixture): Promise<void> {
+		const dir = this.reviewsDir(promptId);
+		if (!(await exists(dir))) return;
+		await appendReviewEvents(dir, this.reviewFiles, [{ t: 'closed', id: reviewCaseId(fixture.inputs), closing: { status: 'resolved', at: new Date().toISOString(), fixtureId: fixture.id } }]);
+	}
+
+	private reviewsDir(promptId: string): string {
+		return path.join(this.promptDir(promptId), 'reviews');
+	}
+
+	/** This process's own review log file (./review-files.ts). */
+	private readonly reviewFiles = new Map<string, string>();
+
+	async queueReviews(promptId: string, requests: ReviewRequest[]): Promise<void> {
+		if (requests.length === 0) return;
+		await this.assertPromptExists(promptId);
+		await appendReviewEvents(this.reviewsDir(promptId), this.reviewFiles, requests.map((request) => ({ t: 'queued' as const, request: clean(request) })));
+	}
+
+	async listReviews(promptId: string, status?: ReviewStatus): Promise<ReviewCase[]> {
+		const cases = await readReviewCases(this.reviewsDir(promptId), promptId, listDir);
+		return status ? cases.filter((c) => c.status === status) : cases;
+	}
+
+	async closeReview(promptId: string, caseId: string, closing: ReviewClosing): Promise<ReviewCase | undefined> {
+		const existing = (await this.listReviews(promptId)).find((c) => c.id === caseId);
+		if (!existing || existing.status !== 'pending') return existing;
+		await appendReviewEvents(this.reviewsDir(promptId), this.reviewFiles, [{ t: 'closed', id: caseId, closing: clean(closing) }]);
+		return (await this.listReviews(promptId)).find((c) => c.id === caseId);
 	}
 
 	private releasesFile(promptId: string): string {

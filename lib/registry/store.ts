@@ -1,3 +1,4 @@
+import type { ReviewCase, ReviewClosing, ReviewRequest, ReviewStatus } from '../review/types';
 import type { FreezeRule } from '../policy';
 import type { ClassThresholds } from '../accuracy/class-rules';
 import type { ConfigError } from '../errors';
@@ -103,9 +104,25 @@ export interface RegistryStore {
 	 * by inputs — is replaced by `fixture` under its own id, keeping its segment and note where `fixture` has
 	 * none (`mergeCorrection`); with no such fixture, `fixture` is created. With `guard`, nothing is written
 	 * and undefined is returned unless that version still has that content hash in storage, checked in the
-	 * same step (the caller's cached copy of the version is then out of date).
+	 * same step (the caller's cached copy of the version is then out of date). A pending review case of the
+	 * same inputs (`reviewCaseId(fixture.inputs)`) is resolved with the fixture's id in the same step.
 	 */
 	recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined>;
+
+	/**
+	 * Queue items for a person (lib/review/types.ts). One case per prompt and inputs (`reviewCaseId`): queueing
+	 * inputs again counts one more occurrence and keeps the latest answer and reason; queueing a closed case
+	 * opens it again. Safe from many processes at once; nothing is lost.
+	 */
+	queueReviews(promptId: string, requests: ReviewRequest[]): Promise<void>;
+	/** The prompt's review cases, first seen first; with `status`, only those. */
+	listReviews(promptId: string, status?: ReviewStatus): Promise<ReviewCase[]>;
+	/**
+	 * Close a pending case (resolved by a correction, or dismissed with a reason). Resolves to the case as
+	 * stored afterwards — unchanged when it was already closed (the first closing wins) — or undefined when
+	 * no case has that id. `recordFixtureForInputs` resolves the case of the same inputs in the same step.
+	 */
+	closeReview(promptId: string, caseId: string, closing: ReviewClosing): Promise<ReviewCase | undefined>;
 
 	readReleases(promptId: string): Promise<ReleasesState>;
 	/** Read-modify-write under a lock, so concurrent releases/rollbacks never lose an entry. */

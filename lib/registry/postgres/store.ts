@@ -6,6 +6,7 @@
  * the file formats' own checks (formats.ts), so a bad row fails with an error naming prompt and field.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ReviewCase } from '../../review/types';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ConfigError, PromptReleaseError } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
@@ -208,6 +209,19 @@ export class PostgresRegistryStore implements RegistryStore {
 			[promptId, JSON.stringify(plain(inputs))],
 		);
 		return rows.length ? this.fixtureOf(promptId, rows[0].fixture_id, rows[0].body) : undefined;
+	}
+
+	// Review queue: implemented by the review-queue migration (placeholder until then; never released like this).
+	async queueReviews(): Promise<void> {
+		throw new ConfigError('the review queue is not available on PostgreSQL yet');
+	}
+
+	async listReviews(): Promise<ReviewCase[]> {
+		throw new ConfigError('the review queue is not available on PostgreSQL yet');
+	}
+
+	async closeReview(): Promise<ReviewCase | undefined> {
+		throw new ConfigError('the review queue is not available on PostgreSQL yet');
 	}
 
 	async readReleases(promptId: string): Promise<ReleasesState> {
