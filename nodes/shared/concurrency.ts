@@ -3,9 +3,9 @@ import pLimit from 'p-limit';
 import { NodeOperationError, type INode } from 'n8n-workflow';
 import { toNodeError } from './errors';
 
-export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_CONCURRENCY = 16;
 
-/** A concurrency option value as a positive integer (default 8). */
+/** A concurrency option value as a positive integer (default 16). */
 export function concurrencyOf(value: unknown): number {
 	const n = Math.floor(Number(value));
 	return Number.isFinite(n) && n >= 1 ? n : DEFAULT_CONCURRENCY;

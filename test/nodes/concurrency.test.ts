@@ -77,7 +77,7 @@ describe('mapLimited', () => {
 	});
 
 	it('reads the concurrency option defensively', () => {
-		expect([concurrencyOf(undefined), concurrencyOf(0), concurrencyOf('3'), concurrencyOf(2.7)]).toEqual([8, 8, 3, 2]);
+		expect([concurrencyOf(undefined), concurrencyOf(0), concurrencyOf('3'), concurrencyOf(2.7)]).toEqual([16, 16, 3, 2]);
 	});
 });
 
