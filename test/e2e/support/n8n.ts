@@ -100,6 +100,11 @@ export interface N8nInstance {
 	/** `n8n import:workflow --input=<file>` (give the workflow a fixed `id`); throws on failure. */
 	importWorkflow(file: string): Promise<CommandResult>;
 	/**
+	 * `n8n publish:workflow --id=<id>`: n8n 2.x imports workflows inactive; a published workflow's triggers
+	 * (webhooks, Form Triggers) are activated by the next `n8n start`. Throws on failure.
+	 */
+	publishWorkflow(id: string): Promise<CommandResult>;
+	/**
 	 * `n8n execute --id=<id> --rawOutput`. Does not throw when the workflow fails (exit code 1):
 	 * check `exitCode` and `output`. Uses its own task-runner broker port, so it can run next to a server.
 	 */
@@ -144,6 +149,7 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		run,
 		importCredentials: async (file) => await mustRun(['import:credentials', `--input=${path.resolve(file)}`]),
 		importWorkflow: async (file) => await mustRun(['import:workflow', `--input=${path.resolve(file)}`]),
+		publishWorkflow: async (id) => await mustRun(['publish:workflow', `--id=${id}`]),
 		async executeWorkflow(id, opts = {}) {
 			const r = await run(['execute', `--id=${id}`, '--rawOutput'], { timeoutMs: opts.timeoutMs ?? 3 * MINUTE, env: opts.env });
 			if (r.timedOut) throw new Error(describeRun(['execute', `--id=${id}`], r));
