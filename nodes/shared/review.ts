@@ -27,7 +27,7 @@ export const reviewOptions: INodeProperties[] = [
 			},
 		],
 		default: 'off',
-		description: 'Whether invalid answers are queued for a person to answer. Items whose variables cannot be read are not queued (there is no answer to review).',
+		description: 'Whether invalid answers are queued for a person to answer. Items whose prompt or variables cannot be read are not queued: there is no answer to review, the workflow needs fixing.',
 	},
 	{
 		displayName: 'Audit Sample (%)',

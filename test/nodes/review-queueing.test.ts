@@ -6,7 +6,7 @@
  */
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
-import type { INodeExecutionData } from 'n8n-workflow';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import { correctionFixtureId } from '../../lib/corrections';
 import { RegistryUnavailableError } from '../../lib/errors';
 import { FileRegistryStore } from '../../lib/registry/file-store';
@@ -19,7 +19,7 @@ const world = useSupplierWorld();
 
 afterEach(() => jest.restoreAllMocks());
 
-function extractNode(options: Record<string, unknown>): HarnessNode {
+function extractNode(options: INodeParameters): HarnessNode {
 	return {
 		name: 'Extract',
 		type: EXTRACT,
@@ -37,7 +37,7 @@ function extractNode(options: Record<string, unknown>): HarnessNode {
 	};
 }
 
-function runNode(options: Record<string, unknown>, extra: Record<string, unknown> = {}): HarnessNode {
+function runNode(options: INodeParameters, extra: INodeParameters = {}): HarnessNode {
 	return {
 		name: 'Run',
 		type: RUN,
