@@ -241,10 +241,183 @@ const driftWorkflow = {
 	pinData: {},
 };
 
+/** Where the review form is served: `<n8n base URL>/form/prompt-release-review` once the workflow is published. */
+const REVIEW_FORM_PATH = 'prompt-release-review';
+
+/** The case page's styling: the email and the model's answer left-aligned and wrapped, each in a light box. */
+const REVIEW_CASE_CSS = [
+	'.form-header p, .form-header pre { text-align: left; }',
+	'.form-header pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 10px; padding: 8px 10px; background: #f5f5f7; border-radius: 4px; font-size: 13px; line-height: 1.4; color: #1f1f1f; }',
+].join('\n');
+
+/** A Form node (n8n-nodes-base.form, latest version) page or ending; a fixed webhookId keeps re-imports stable. */
+function formNode(id, webhookNumber, name, position, parameters) {
+	return { id, name, type: 'n8n-nodes-base.form', typeVersion: 2.5, position, webhookId: `5e0d7c0e-0000-4000-8000-00000000e00${webhookNumber}`, parameters };
+}
+
+const reviewWorkflow = {
+	id: 'reviewQueueLoop1',
+	name: 'Review loop: queue invalid answers, correct them in a form (Prompt Release example)',
+	active: false,
+	settings: { executionOrder: 'v1' },
+	nodes: [
+		// 1. The supplier-email flow, queueing every invalid signal as a pending review case.
+		trigger,
+		codeNode('Supplier emails', emails, [220, 0]),
+		{
+			id: 'extract-signal',
+			name: 'Extract Signal',
+			type: 'n8n-nodes-prompt-release.extractSignal',
+			typeVersion: 1,
+			position: [440, 0],
+			parameters: {
+				signals: { signal: SIGNALS.map(([field, prompt]) => ({ field, prompt, release: 'production' })) },
+				variableSource: 'mapping',
+				variables: VARIABLES,
+				options: { reviewQueue: 'invalid' },
+			},
+			credentials: CREDENTIALS,
+		},
+		{
+			id: 'to-erp',
+			name: 'To ERP (valid signals)',
+			type: 'n8n-nodes-base.noOp',
+			typeVersion: 1,
+			position: [680, -100],
+			parameters: {},
+		},
+		{
+			id: 'queued-for-review',
+			name: 'Queued for review (invalid signals)',
+			type: 'n8n-nodes-base.noOp',
+			typeVersion: 1,
+			position: [680, 100],
+			parameters: {},
+		},
+		// 2. The analyst's form: one URL, the oldest pending case each time it is opened.
+		{
+			id: 'review-form-trigger',
+			name: 'Review form',
+			type: 'n8n-nodes-base.formTrigger',
+			typeVersion: 2.6,
+			position: [0, 400],
+			webhookId: '5e0d7c0e-0000-4000-8000-00000000e001',
+			parameters: {
+				formTitle: 'Review queue',
+				formDescription: 'Answers the model got wrong, oldest first. Open this page, enter the right answer, and it becomes a regression fixture of the prompt.',
+				formFields: { values: [] },
+				options: { path: REVIEW_FORM_PATH, buttonLabel: 'Review the next case', appendAttribution: false },
+			},
+		},
+		{
+			id: 'get-next-case',
+			name: 'Get Next Case',
+			type: 'n8n-nodes-prompt-release.reviewQueue',
+			typeVersion: 1,
+			position: [220, 400],
+			parameters: { operation: 'getNext' },
+			credentials: { promptRegistryApi: CREDENTIALS.promptRegistryApi },
+		},
+		formNode('review-case', 2, 'Case', [440, 300], {
+			operation: 'page',
+			defineForm: 'json',
+			jsonOutput: '={{ $json.form.fields }}',
+			options: {
+				formTitle: '={{ $json.form.title }}',
+				formDescription: '={{ $json.form.description }}',
+				buttonLabel: 'Record the correction',
+				// n8n centres the description and <pre> does not wrap: long email lines would run out of the card.
+				customCss: REVIEW_CASE_CSS,
+			},
+		}),
+		{
+			id: 'record-correction',
+			name: 'Record Correction',
+			type: 'n8n-nodes-prompt-release.recordCorrection',
+			typeVersion: 1,
+			position: [660, 300],
+			// A value that does not fit the declared type comes out as an item with `error` (the case stays pending).
+			onError: 'continueRegularOutput',
+			parameters: { source: 'reviewForm', options: {} },
+			credentials: { promptRegistryApi: CREDENTIALS.promptRegistryApi },
+		},
+		{
+			id: 'recorded-check',
+			name: 'Recorded?',
+			type: 'n8n-nodes-base.if',
+			typeVersion: 2.2,
+			position: [880, 300],
+			parameters: {
+				conditions: {
+					options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+					conditions: [
+						{
+							id: 'no-error',
+							leftValue: '={{ !$json.error }}',
+							rightValue: '',
+							operator: { type: 'boolean', operation: 'true', singleValue: true },
+						},
+					],
+					combinator: 'and',
+				},
+				options: {},
+			},
+		},
+		formNode('recorded', 3, 'Recorded', [1100, 200], {
+			operation: 'completion',
+			respondWith: 'text',
+			completionTitle: 'Recorded',
+			completionMessage: "={{ 'Fixture ' + $json.fixtureId + ($json.created ? ' was added' : ' was updated') + ' for prompt ' + $json.fixture.promptId + ' (expected ' + JSON.stringify($json.fixture.expected) + '). Open the review form again for the next case.' }}",
+			options: {},
+		}),
+		formNode('not-recorded', 4, 'Not recorded', [1100, 400], {
+			operation: 'completion',
+			respondWith: 'text',
+			completionTitle: 'Not recorded',
+			completionMessage: "={{ $json.error + '\\n\\nThe case is still pending: open the review form again and enter a value that fits.' }}",
+			options: {},
+		}),
+		formNode('nothing-to-review', 5, 'Nothing to review', [440, 500], {
+			operation: 'completion',
+			respondWith: 'text',
+			completionTitle: 'Nothing to review',
+			completionMessage: 'Every queued answer has been reviewed.',
+			options: {},
+		}),
+	],
+	connections: {
+		[trigger.name]: { main: [[{ node: 'Supplier emails', type: 'main', index: 0 }]] },
+		'Supplier emails': { main: [[{ node: 'Extract Signal', type: 'main', index: 0 }]] },
+		'Extract Signal': {
+			main: [
+				[{ node: 'To ERP (valid signals)', type: 'main', index: 0 }],
+				[{ node: 'Queued for review (invalid signals)', type: 'main', index: 0 }],
+			],
+		},
+		'Review form': { main: [[{ node: 'Get Next Case', type: 'main', index: 0 }]] },
+		'Get Next Case': {
+			main: [
+				[{ node: 'Case', type: 'main', index: 0 }],
+				[{ node: 'Nothing to review', type: 'main', index: 0 }],
+			],
+		},
+		Case: { main: [[{ node: 'Record Correction', type: 'main', index: 0 }]] },
+		'Record Correction': { main: [[{ node: 'Recorded?', type: 'main', index: 0 }]] },
+		'Recorded?': {
+			main: [
+				[{ node: 'Recorded', type: 'main', index: 0 }],
+				[{ node: 'Not recorded', type: 'main', index: 0 }],
+			],
+		},
+	},
+	pinData: {},
+};
+
 const out = {
 	'supplier-email-signals.json': signalsWorkflow,
 	'run-prompt-release.json': runWorkflow,
 	'model-drift-check.json': driftWorkflow,
+	'review-queue.json': reviewWorkflow,
 };
 
 if (require.main === module) {
@@ -254,4 +427,4 @@ if (require.main === module) {
 	console.log(`wrote ${Object.keys(out).map((n) => `examples/workflows/${n}`).join(', ')}`);
 }
 
-module.exports = { workflows: out, CREDENTIALS, ANALYST_CORRECTIONS };
+module.exports = { workflows: out, CREDENTIALS, ANALYST_CORRECTIONS, REVIEW_FORM_PATH };

@@ -104,6 +104,8 @@ interface CheerioSelection {
 	parent(): CheerioSelection;
 	first(): CheerioSelection;
 	remove(): CheerioSelection;
+	before(content: string): CheerioSelection;
+	after(content: string): CheerioSelection;
 	toArray(): unknown[];
 	prop(name: string): unknown;
 }
@@ -121,6 +123,9 @@ function load(html: string): CheerioRoot {
 
 const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
+/** Elements a browser lays out as their own block or cell: their text never runs into the next one's. */
+const BLOCKS = 'address, article, aside, blockquote, br, button, dd, div, dl, dt, fieldset, figcaption, figure, footer, form, h1, h2, h3, h4, h5, h6, header, hr, label, li, main, nav, ol, option, p, pre, section, select, table, tbody, td, tfoot, th, thead, tr, ul';
+
 /** Parses a page n8n rendered for a form (form-trigger or form-trigger-completion template). */
 export function parseFormPage(html: string, url: string, status = 200): FormPage {
 	const $ = load(html);
@@ -131,6 +136,8 @@ export function parseFormPage(html: string, url: string, status = 200): FormPage
 		body('script, style, svg, noscript, template').remove();
 		// Hidden parts (the "Form Submitted" card of a form page) are not on screen.
 		body('[style*="display: none"], [style*="display:none"]').remove();
+		// Blocks are separated on screen (as innerText separates them): "answered" and "two weeks" are two words.
+		body(BLOCKS).before(' ').after(' ');
 		return collapse(body('body').text());
 	};
 	if (!form.length) {
