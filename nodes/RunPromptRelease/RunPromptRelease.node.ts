@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
@@ -10,7 +11,7 @@ import {
 } from 'n8n-workflow';
 import { pickArm } from '../../lib/registry/resolve';
 import type { ResolvedPrompt } from '../../lib/types';
-import { concurrencyOf, mapLimited } from '../shared/concurrency';
+import { concurrencyOf, lookahead, mapLimited } from '../shared/concurrency';
 import {
 	byDisplayName,
 	concurrencyOption,
@@ -111,6 +112,9 @@ export class RunPromptRelease implements INodeType {
 		const env = await callEnvironment(this, options);
 		const continueOnFail = this.continueOnFail();
 		const node = this.getNode();
+		const concurrency = concurrencyOf(options.concurrency);
+		/** Bounds the model calls in flight over all items. */
+		const calls = pLimit(concurrency);
 
 		const runItem = async (i: number, signal: AbortSignal): Promise<INodeExecutionData> => {
 			const base: IDataObject = options.includeInputFields ? { ...items[i].json } : {};
@@ -135,7 +139,11 @@ export class RunPromptRelease implements INodeType {
 				// The routing key is read only when the channel runs a canary.
 				resolved = pickArm(resolution, resolution.canary ? routingKeyOf(this, i, raw) : undefined);
 				variables = prepareVariables(resolved, raw);
-				const result = await callPrompt({ ...env, signal }, resolved, variables);
+				const call = resolved;
+				const result = await calls(() => {
+					if (signal.aborted) throw signal.reason;
+					return callPrompt({ ...env, signal }, call, variables);
+				});
 				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
 				recorded = true;
 				const trace = traceOf(resolved, variables, result);
@@ -172,7 +180,8 @@ export class RunPromptRelease implements INodeType {
 		};
 
 		try {
-			return [await mapLimited(this.getNode(), items.length, concurrencyOf(options.concurrency), runItem, this.getExecutionCancelSignal())];
+			// Items run ahead of the call limit (see Extract Signal): parameters are read while calls are in flight.
+			return [await mapLimited(this.getNode(), items.length, lookahead(concurrency), runItem, this.getExecutionCancelSignal())];
 		} finally {
 			await flushOutcomes(this, env.store);
 		}
