@@ -6,9 +6,7 @@ import { ConfigError, ConfigErrors } from './errors';
 import type { FileRegistryStore } from './registry/file-store';
 import { readYamlFile } from './yaml-io';
 import type { PromptSpec } from './types';
-import { expectedProblem } from './answer/unwrap';
-import { fixtureInputsHash } from './runner';
-import { valuesEqual } from './schema';
+import { FixtureSetCheck } from './registry/fixture-checks';
 
 export interface ValidationReport {
 	prompts: number;
@@ -91,23 +89,11 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 		report.fixtures += fixtureFiles.length;
 		// One fixture at a time, so one bad file does not hide the others.
 		const before = errors.length;
-		/** Inputs hash → the first fixture with those inputs: two fixtures with the same inputs can never both pass. */
-		const byInputs = new Map<string, { id: string; expected: unknown }>();
+		const sameInputs = spec ? new FixtureSetCheck(spec) : undefined;
 		for (const name of fixtureFiles.sort()) {
 			await collect(errors, async () => {
 				const fixture = await store.readFixture(id, name.slice(0, -'.yaml'.length), spec);
-				if (!fixture || !spec) return;
-				const file = shown(path.join(fixturesDir, name));
-				const problem = expectedProblem(spec.output, fixture.expected);
-				if (problem) errors.push(new ConfigError(problem, { file, field: 'expected' }));
-				const key = fixtureInputsHash(fixture);
-				const first = byInputs.get(key);
-				if (first && !valuesEqual(first.expected, fixture.expected)) {
-					errors.push(new ConfigError(`same inputs as fixture "${first.id}" but expected ${JSON.stringify(fixture.expected)} instead of ${JSON.stringify(first.expected)}: the prompt can never pass both; keep one`, { file, field: 'inputs' }));
-				} else if (first) {
-					errors.push(new ConfigError(`same inputs and expected value as fixture "${first.id}": remove the duplicate`, { file, field: 'inputs' }));
-				}
-				if (!first) byInputs.set(key, { id: fixture.id, expected: fixture.expected });
+				if (fixture && sameInputs) errors.push(...sameInputs.check(fixture, { file: shown(path.join(fixturesDir, name)) }));
 			});
 		}
 		if (errors.length === before && fixtureFiles.length > 0) {
