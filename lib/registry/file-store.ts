@@ -43,6 +43,13 @@ function clean<T>(value: T): T {
 	return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/**
+ * The log file this process appends to, per log folder (canary outcomes, review events), shared by every
+ * FileRegistryStore of the process: n8n builds a store per execution, and one file per store would leave
+ * one file per execution behind.
+ */
+const PROCESS_LOG_FILES = new Map<string, string>();
+
 /** The registry as files in a folder (the format documented in README.md). */
 export class FileRegistryStore implements RegistryStore {
 	readonly root: string;
@@ -277,8 +284,8 @@ export class FileRegistryStore implements RegistryStore {
 		return path.join(this.promptDir(promptId), 'reviews');
 	}
 
-	/** This process's own review log file (./review-files.ts). */
-	private readonly reviewFiles = new Map<string, string>();
+	/** This process's own review log file per folder (./review-files.ts), shared by every store object of the process. */
+	private readonly reviewFiles = PROCESS_LOG_FILES;
 
 	async queueReviews(promptId: string, requests: ReviewRequest[]): Promise<void> {
 		if (requests.length === 0) return;
@@ -383,7 +390,7 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	/** This process's own log file per canary, so concurrent processes never interleave rows (./outcome-files.ts). */
-	private readonly outcomeFiles = new Map<string, string>();
+	private readonly outcomeFiles = PROCESS_LOG_FILES;
 
 	async appendOutcomes(promptId: string, canaryId: string, records: OutcomeRecord[]): Promise<void> {
 		await appendOutcomeLines(this.outcomesDir(promptId, canaryId), this.outcomeFiles, records);
