@@ -13,11 +13,12 @@ import type { ResolvedPrompt } from '../../lib/types';
 import { concurrencyOf, lookahead, mapLimited } from '../shared/concurrency';
 import { byDisplayName, concurrencyOption, modelCallOptions, variableProperties, type ModelCallOptionValues } from '../shared/descriptions';
 import { cancelledError, toNodeError } from '../shared/errors';
-import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
+import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyParameter, routingKeyProperty } from '../shared/outcomes';
 import { callEnvironment, callPrompt, declaredNames, metaJson, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { promptMethods } from '../shared/prompt-search';
 import { parseReleaseText } from '../shared/release-ref';
 import { readVariables } from '../shared/variables';
+import { ReviewQueuer, reviewOptions, type QueueSite, type ReviewOptionValues } from '../shared/review';
 
 interface SignalParameter {
 	field?: unknown;
@@ -29,6 +30,12 @@ interface Signal {
 	field: string;
 	promptId: string;
 	release: string;
+}
+
+/** The item's routing key (the parameter, else its variables) and the parameter alone, when either is needed. */
+interface ItemKeys {
+	routingKey?: string;
+	parameter?: string;
 }
 
 type SignalOutcome =
@@ -115,7 +122,7 @@ export class ExtractSignal implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				options: byDisplayName([{ ...concurrencyOption, description: 'How many model calls run at the same time (across items and signals)' }, ...modelCallOptions]),
+				options: byDisplayName([{ ...concurrencyOption, description: 'How many model calls run at the same time (across items and signals)' }, ...modelCallOptions, ...reviewOptions]),
 			},
 		],
 	};
@@ -124,8 +131,9 @@ export class ExtractSignal implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const options = this.getNodeParameter('options', 0, {}) as ModelCallOptionValues;
+		const options = this.getNodeParameter('options', 0, {}) as ModelCallOptionValues & ReviewOptionValues;
 		const env = await callEnvironment(this, options);
+		const review = ReviewQueuer.fromOptions(this, env.store, options);
 		const continueOnFail = this.continueOnFail();
 		const node = this.getNode();
 		const concurrency = concurrencyOf(options.concurrency);
@@ -158,12 +166,16 @@ export class ExtractSignal implements INodeType {
 			});
 		};
 
-		const runSignal = async (i: number, signal: Signal, resolved: ResolvedPrompt, raw: Record<string, unknown>, abort: AbortSignal): Promise<SignalOutcome> => {
+		const runSignal = async (i: number, signal: Signal, resolved: ResolvedPrompt, raw: Record<string, unknown>, keys: ItemKeys, abort: AbortSignal): Promise<SignalOutcome> => {
 			let variables: Record<string, unknown> = {};
+			/** Whether the variables were read (an item without them has nothing to review). */
+			let prepared = false;
 			/** Whether this signal's outcome is buffered for the canary log. */
 			let recorded = false;
+			const site: QueueSite = { itemIndex: i, field: signal.field, routingKey: keys.parameter };
 			try {
 				variables = prepareVariables(resolved, raw);
+				prepared = true;
 				const result = await calls(() => {
 					if (abort.aborted) throw abort.reason;
 					return callPrompt({ ...env, signal: abort }, resolved, variables);
@@ -171,7 +183,12 @@ export class ExtractSignal implements INodeType {
 				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
 				recorded = true;
 				const trace = traceOf(resolved, variables, result);
-				if (result.valid) return { kind: 'valid', field: signal.field, value: result.value, info: { ...metaJson(result.meta), trace } };
+				const answer = { modelOutput: result.valid ? result.value : result.rawOutput, finishReasons: result.meta.finishReasons };
+				if (result.valid) {
+					const audited = review.auditing ? review.audit(resolved, variables, answer, site, keys.routingKey!) : undefined;
+					return { kind: 'valid', field: signal.field, value: result.value, info: { ...metaJson(result.meta), trace, ...(audited ? { review: audited } : {}) } };
+				}
+				const queued = review.invalid(resolved, variables, { ...answer, reason: result.reason }, site);
 				return {
 					kind: 'invalid',
 					field: signal.field,
@@ -186,6 +203,7 @@ export class ExtractSignal implements INodeType {
 						finishReasons: result.meta.finishReasons,
 						rawOutput: result.rawOutput,
 						trace,
+						...(queued ? { review: queued } : {}),
 					},
 				};
 			} catch (error) {
@@ -196,6 +214,7 @@ export class ExtractSignal implements INodeType {
 				if (!recorded) recordOutcome(env.store, resolved, 'invalid');
 				const wrapped = toNodeError(node, error, { itemIndex: i, subject: `item ${i}, signal "${signal.field}"`, promptId: resolved.promptId });
 				if (!continueOnFail) throw wrapped;
+				const queued = prepared ? review.invalid(resolved, variables, { reason: wrapped.message, modelOutput: null }, site) : undefined;
 				return {
 					kind: 'invalid',
 					field: signal.field,
@@ -208,6 +227,7 @@ export class ExtractSignal implements INodeType {
 						retryable: false,
 						rawOutput: null,
 						trace: traceOf(resolved, variables),
+						...(queued ? { review: queued } : {}),
 					},
 				};
 			}
@@ -237,15 +257,20 @@ export class ExtractSignal implements INodeType {
 				const isResolved = (r: ReleaseResolution | SignalOutcome): r is ReleaseResolution => 'stable' in r;
 				const declared = new Set(resolvedList.flatMap((r) => (isResolved(r) ? declaredNames(r) : [])));
 				const raw = readVariables(this, i, declared);
-				// One routing key per item, read only when a signal's channel runs a canary.
-				const routingKey = resolvedList.some((r) => isResolved(r) && r.canary) ? routingKeyOf(this, i, raw) : undefined;
+				// One routing key per item, read only when a signal's channel runs a canary or valid answers are sampled.
+				const canary = resolvedList.some((r) => isResolved(r) && r.canary);
+				const keys: ItemKeys = {
+					routingKey: canary || review.auditing ? routingKeyOf(this, i, raw) : undefined,
+					parameter: review.queueInvalid || review.auditing ? routingKeyParameter(this, i) : undefined,
+				};
+				const routingKey = canary ? keys.routingKey : undefined;
 				const outcomes = await mapLimited(
 					node,
 					signals.length,
 					signals.length,
 					async (s, signal) => {
 						const resolved = resolvedList[s];
-						return isResolved(resolved) ? await runSignal(i, signals[s], pickArm(resolved, routingKey), raw, signal) : resolved;
+						return isResolved(resolved) ? await runSignal(i, signals[s], pickArm(resolved, routingKey), raw, keys, signal) : resolved;
 					},
 					abort,
 				);
@@ -283,7 +308,7 @@ export class ExtractSignal implements INodeType {
 			// calls are in flight, so a call slot that frees up starts the next call at once.
 			results = await mapLimited(this.getNode(), items.length, lookahead(concurrency), runItem, this.getExecutionCancelSignal());
 		} finally {
-			await flushOutcomes(this, env.store);
+			await Promise.all([flushOutcomes(this, env.store), review.flush()]);
 		}
 		return [results.filter((r) => r.valid).map((r) => r.item), results.filter((r) => !r.valid).map((r) => r.item)];
 	}

@@ -3,7 +3,6 @@ import {
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
-	type INode,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
@@ -12,6 +11,7 @@ import { correctionFixtureId, declaredInputs, recordCorrection } from '../../lib
 import { canonicalJson } from '../../lib/hash';
 import { resolvePrompt } from '../../lib/registry/resolve';
 import type { RegistryStore } from '../../lib/registry/store';
+import type { ReviewCase } from '../../lib/review/types';
 import type { Fixture } from '../../lib/types';
 import { concurrencyOf, KeyedSerializer, mapLimited } from '../shared/concurrency';
 import { concurrencyOption, promptLocator } from '../shared/descriptions';
@@ -19,98 +19,18 @@ import { toNodeError } from '../shared/errors';
 import { promptMethods } from '../shared/prompt-search';
 import { flushOutcomes, recordOutcome } from '../shared/outcomes';
 import { getRegistryStore } from '../shared/registry';
+import { reviewStoreFor } from '../shared/review';
+import { checkTrace, objectParameter, parseVersion, traceFromSignalItem, type CorrectionTrace } from './correction-trace';
+import { correctionFromReviewForm } from './review-form';
 
-type Source = 'extractSignal' | 'runPromptRelease' | 'trace' | 'manual';
+type Source = 'extractSignal' | 'runPromptRelease' | 'trace' | 'manual' | 'reviewForm';
 
-/** The part of a trace a correction needs. */
-interface CorrectionTrace {
-	prompt: string;
-	version?: number | 'draft';
-	variables: Record<string, unknown>;
-	modelOutput: unknown;
-	/** Set when a channel with a canary served the call: the correction counts against that arm. */
-	channel?: string;
-	arm?: 'stable' | 'canary';
-	canaryId?: string;
-	/** The checked value the item was served with; absent when it was served none (invalid answer, error). */
-	served?: { value: unknown };
-}
-
-function isObject(value: unknown): value is IDataObject {
-	return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** A `json` parameter: an object from an expression, or JSON text. */
-function objectParameter(ctx: IExecuteFunctions, name: string, label: string, itemIndex: number): IDataObject {
-	const value = ctx.getNodeParameter(name, itemIndex, {}) as unknown;
-	if (isObject(value)) return value;
-	if (typeof value === 'string') {
-		const text = value.trim();
-		if (!text) return {};
-		try {
-			const parsed: unknown = JSON.parse(text);
-			if (isObject(parsed)) return parsed;
-		} catch {
-			// reported below
-		}
-	}
-	throw new NodeOperationError(ctx.getNode(), `${label} must be an object, got ${JSON.stringify(value)?.slice(0, 80)}`, { itemIndex });
-}
-
-function parseVersion(node: INode, value: unknown, itemIndex: number, label: string): number | 'draft' | undefined {
-	if (value === undefined || value === null || value === '') return undefined;
-	if (value === 'draft') return 'draft';
-	const n = typeof value === 'string' ? Number(value.trim().replace(/^v/i, '')) : Number(value);
-	if (Number.isInteger(n) && n >= 1) return n;
-	throw new NodeOperationError(node, `${label} must be a version number or "draft", got ${JSON.stringify(value)}`, { itemIndex });
-}
-
-/**
- * `servedValid`: whether the source item was served a checked value (Run Prompt Release `valid`, the signal
- * being in `_signals` rather than `_invalid`); unknown for a bare trace, where a value of null means none.
- */
-function checkTrace(node: INode, value: unknown, itemIndex: number, from: string, servedValid?: boolean): CorrectionTrace {
-	const fix = 'Point the node at an item from Run Prompt Release or Extract Signal (its "trace"), or use Source "Manual Fields".';
-	if (!isObject(value)) throw new NodeOperationError(node, `no trace found ${from}`, { itemIndex, description: fix });
-	if (typeof value.prompt !== 'string' || !value.prompt) throw new NodeOperationError(node, `the trace ${from} names no prompt ("prompt" is missing)`, { itemIndex, description: fix });
-	if (value.variables !== undefined && !isObject(value.variables)) {
-		throw new NodeOperationError(node, `the trace ${from} has "variables" that are not an object`, { itemIndex, description: fix });
-	}
-	return {
-		prompt: value.prompt,
-		version: parseVersion(node, value.version, itemIndex, `the trace's version ${from}`),
-		variables: (value.variables as Record<string, unknown> | undefined) ?? {},
-		modelOutput: value.modelOutput ?? value.value ?? null,
-		...(typeof value.channel === 'string' && value.channel ? { channel: value.channel } : {}),
-		...(value.arm === 'stable' || value.arm === 'canary' ? { arm: value.arm } : {}),
-		...(typeof value.canaryId === 'string' && value.canaryId ? { canaryId: value.canaryId } : {}),
-		...((servedValid ?? (value.value !== undefined && value.value !== null)) ? { served: { value: value.value ?? null } } : {}),
-	};
-}
-
-function traceFromSignalItem(node: INode, source: IDataObject, field: string, itemIndex: number): CorrectionTrace {
-	const invalid = Array.isArray(source._invalid) ? (source._invalid as unknown[]).filter(isObject) : [];
-	const signals = isObject(source._signals) ? source._signals : {};
-	if (field) {
-		const failed = invalid.find((e) => e.field === field);
-		const entry = failed ?? (isObject(signals[field]) ? (signals[field] as IDataObject) : undefined);
-		if (!entry) {
-			const known = [...invalid.map((e) => String(e.field)), ...Object.keys(signals)];
-			throw new NodeOperationError(node, `the item has no signal "${field}"`, {
-				itemIndex,
-				description: known.length ? `Signals on this item: ${[...new Set(known)].join(', ')}. Fix "Signal Field Name".` : 'The item carries no Extract Signal output (_invalid / _signals). Check "Source Item".',
-			});
-		}
-		return checkTrace(node, entry.trace, itemIndex, `for signal "${field}"`, !failed);
-	}
-	const first = invalid.find((e) => isObject(e.trace));
-	if (!first) {
-		throw new NodeOperationError(node, 'the item has no invalid signal to correct', {
-			itemIndex,
-			description: 'Connect the "invalid" output of Extract Signal, or enter the signal to correct in "Signal Field Name" (valid signals can be corrected too).',
-		});
-	}
-	return checkTrace(node, first.trace, itemIndex, `for signal "${String(first.field)}"`, false);
+/** The correction one item asks for: the answer it corrects and, from a review form, the value and the case. */
+interface CorrectionRequest {
+	trace: CorrectionTrace;
+	/** Review Form: the submitted value (other sources read Corrected Value). */
+	corrected?: unknown;
+	kase?: ReviewCase;
 }
 
 /** The fixture a correction of these inputs will update, found as the core finds it (lib/corrections). */
@@ -144,7 +64,7 @@ export class RecordCorrection implements INodeType {
 		icon: { light: 'file:recordCorrection.svg', dark: 'file:recordCorrection.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ "from " + { extractSignal: "Extract Signal", runPromptRelease: "Run Prompt Release", trace: "trace", manual: "manual fields" }[$parameter["source"]] }}',
+		subtitle: '={{ "from " + { extractSignal: "Extract Signal", runPromptRelease: "Run Prompt Release", trace: "trace", manual: "manual fields", reviewForm: "review form" }[$parameter["source"]] }}',
 		description: 'Turn a reviewed answer into a regression fixture of the prompt (the same inputs update one fixture)',
 		defaults: { name: 'Record Correction' },
 		usableAsTool: true,
@@ -160,6 +80,11 @@ export class RecordCorrection implements INodeType {
 				options: [
 					{ name: 'Extract Signal Item', value: 'extractSignal', description: 'An item from Extract Signal (usually its invalid output): pick the signal by field name' },
 					{ name: 'Manual Fields', value: 'manual', description: 'Prompt, version and variables entered here' },
+					{
+						name: 'Review Form',
+						value: 'reviewForm',
+						description: 'A submitted review form (fields from Review Queue "Get Next Case"): corrects its case with the value entered and resolves the case',
+					},
 					{ name: 'Run Prompt Release Item', value: 'runPromptRelease', description: 'An item from Run Prompt Release: uses its trace' },
 					{ name: 'Trace Object', value: 'trace', description: 'A trace object given by an expression' },
 				],
@@ -190,6 +115,14 @@ export class RecordCorrection implements INodeType {
 				default: '={{ $json._invalid ? $json._invalid[0].trace : $json.trace }}',
 				description: 'A trace object as Run Prompt Release (trace) and Extract Signal (_invalid[].trace, _signals[field].trace) output it',
 				displayOptions: { show: { source: ['trace'] } },
+			},
+			{
+				displayName: 'Form Item',
+				name: 'formItem',
+				type: 'json',
+				default: '={{ $json }}',
+				description: 'The item the review form submitted: caseId, prompt and the answer fields (value, or value.PROPERTY per property of an object; the not-stated boxes). By default the input item.',
+				displayOptions: { show: { source: ['reviewForm'] } },
 			},
 			promptLocator({ displayOptions: { show: { source: ['manual'] } } }),
 			{
@@ -225,6 +158,7 @@ export class RecordCorrection implements INodeType {
 				required: true,
 				placeholder: 'e.g. {{ $json.correctPrice }}',
 				description: 'The right answer. Text such as "12.50", "true" or "null" is converted to the prompt\'s output type; for object outputs give an object or JSON text.',
+				displayOptions: { hide: { source: ['reviewForm'] } },
 			},
 			{
 				displayName: 'Segment',
@@ -257,7 +191,8 @@ export class RecordCorrection implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const options = this.getNodeParameter('options', 0, {}) as { concurrency?: number };
-		const store = await getRegistryStore(this);
+		// One store instance per folder and process: the review log gets one file per process, not one per execution.
+		const store = reviewStoreFor(await getRegistryStore(this));
 		const node = this.getNode();
 		const continueOnFail = this.continueOnFail();
 		const perPrompt = new KeyedSerializer();
@@ -289,6 +224,18 @@ export class RecordCorrection implements INodeType {
 			}
 		};
 
+		const readRequest = async (i: number): Promise<CorrectionRequest> => {
+			if (this.getNodeParameter('source', i, 'extractSignal') !== 'reviewForm') {
+				const corrected = this.getNodeParameter('correctedValue', i, undefined) as unknown;
+				const trace = readTrace(i);
+				if (corrected === undefined) {
+					throw new NodeOperationError(node, 'Corrected Value is empty', { itemIndex: i, description: 'Map the right answer, e.g. {{ $json.correctPrice }} from a review form.' });
+				}
+				return { trace, corrected };
+			}
+			return await correctionFromReviewForm(store, node, objectParameter(this, 'formItem', 'Form Item', i), i);
+		};
+
 		/**
 		 * A `corrected` outcome counts once per canary and fixture, and only for a changed answer: the corrected
 		 * value differs from the value that was served (an item served no valid value always differs), and the
@@ -306,12 +253,8 @@ export class RecordCorrection implements INodeType {
 		const runItem = async (i: number): Promise<INodeExecutionData> => {
 			let promptId: string | undefined;
 			try {
-				const trace = readTrace(i);
+				const { trace, corrected, kase } = await readRequest(i);
 				promptId = trace.prompt;
-				const corrected = this.getNodeParameter('correctedValue', i, undefined) as unknown;
-				if (corrected === undefined) {
-					throw new NodeOperationError(node, 'Corrected Value is empty', { itemIndex: i, description: 'Map the right answer, e.g. {{ $json.correctPrice }} from a review form.' });
-				}
 				const canary = trace.canaryId && trace.arm && trace.channel && typeof trace.version === 'number' ? { promptId: trace.prompt, version: trace.version, channel: trace.channel, arm: trace.arm, canaryId: trace.canaryId } : undefined;
 				// Serialized per prompt, so the fixture read before the write is the one this correction updates.
 				const { fixture, created, previous } = await perPrompt.run(trace.prompt, async () => {
@@ -328,10 +271,14 @@ export class RecordCorrection implements INodeType {
 					return { ...written, previous: before?.id === written.fixture.id ? before : undefined };
 				});
 				if (canary && (await countsAsCorrection(trace, fixture, created, previous))) recordOutcome(store, canary, 'corrected');
-				return {
-					json: { ...items[i].json, fixture: { id: fixture.id, created, promptId: trace.prompt, expected: fixture.expected, ...(fixture.segment ? { segment: fixture.segment } : {}) } },
-					pairedItem: { item: i },
-				};
+				const json: IDataObject = { ...items[i].json, fixture: { id: fixture.id, created, promptId: trace.prompt, expected: fixture.expected, ...(fixture.segment ? { segment: fixture.segment } : {}) } };
+				if (kase) {
+					// The store resolved the pending case of these inputs in the same step as the write; a case closed before stays as it was.
+					const after = (await store.listReviews(kase.promptId)).find((c) => c.id === kase.id);
+					const caseStatus = after?.status ?? kase.status;
+					Object.assign(json, { fixtureId: fixture.id, created, caseId: kase.id, caseStatus, alreadyClosed: kase.status !== 'pending' || caseStatus !== 'resolved' });
+				}
+				return { json, pairedItem: { item: i } };
 			} catch (error) {
 				const wrapped = toNodeError(node, error, { itemIndex: i, promptId });
 				if (!continueOnFail) throw wrapped;

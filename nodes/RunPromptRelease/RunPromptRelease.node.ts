@@ -22,10 +22,11 @@ import {
 	type ModelCallOptionValues,
 } from '../shared/descriptions';
 import { cancelledError, toNodeError } from '../shared/errors';
-import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyProperty } from '../shared/outcomes';
+import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyParameter, routingKeyProperty } from '../shared/outcomes';
 import { callEnvironment, callPrompt, declaredNames, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { promptMethods } from '../shared/prompt-search';
 import { readReleaseRef } from '../shared/release-ref';
+import { ReviewQueuer, reviewOptions, type QueueSite, type ReviewMark, type ReviewOptionValues } from '../shared/review';
 import { readVariables } from '../shared/variables';
 import { driftProperties, executeDriftCheck } from './drift-check';
 
@@ -34,7 +35,12 @@ function forRun(property: INodeProperties): INodeProperties {
 	return { ...property, displayOptions: { ...property.displayOptions, show: { ...property.displayOptions?.show, operation: ['run'] } } };
 }
 
-interface RunOptions extends ModelCallOptionValues {
+/** The item's `review` field, when the item was queued. */
+function reviewField(mark: ReviewMark | undefined): { review?: ReviewMark } {
+	return mark ? { review: mark } : {};
+}
+
+interface RunOptions extends ModelCallOptionValues, ReviewOptionValues {
 	includeInputFields?: boolean;
 }
 
@@ -98,6 +104,7 @@ export class RunPromptRelease implements INodeType {
 					},
 					concurrencyOption,
 					...modelCallOptions,
+					...reviewOptions.map((option) => ({ ...option, displayOptions: { show: { '/operation': ['run'] } } })),
 				]),
 			},
 		],
@@ -110,6 +117,7 @@ export class RunPromptRelease implements INodeType {
 		const items = this.getInputData();
 		const options = this.getNodeParameter('options', 0, {}) as RunOptions;
 		const env = await callEnvironment(this, options);
+		const review = ReviewQueuer.fromOptions(this, env.store, options);
 		const continueOnFail = this.continueOnFail();
 		const node = this.getNode();
 		const concurrency = concurrencyOf(options.concurrency);
@@ -129,6 +137,9 @@ export class RunPromptRelease implements INodeType {
 			let promptId: string | undefined;
 			/** Whether this item's outcome is buffered for the canary log. */
 			let recorded = false;
+			/** Whether the variables were read (an item without them has nothing to review). */
+			let prepared = false;
+			let site: QueueSite = { itemIndex: i };
 			try {
 				promptId = String(this.getNodeParameter('prompt', i, '', { extractValue: true }) ?? '').trim() || undefined;
 				if (!promptId) {
@@ -137,8 +148,11 @@ export class RunPromptRelease implements INodeType {
 				const resolution = await resolveRelease(env, promptId, readReleaseRef(this, i));
 				const raw = readVariables(this, i, declaredNames(resolution));
 				// The routing key is read only when the channel runs a canary.
-				resolved = pickArm(resolution, resolution.canary ? routingKeyOf(this, i, raw) : undefined);
+				const routingKey = resolution.canary || review.auditing ? routingKeyOf(this, i, raw) : undefined;
+				resolved = pickArm(resolution, resolution.canary ? routingKey : undefined);
+				if (review.queueInvalid || review.auditing) site = { itemIndex: i, routingKey: routingKeyParameter(this, i) };
 				variables = prepareVariables(resolved, raw);
+				prepared = true;
 				const call = resolved;
 				const result = await calls(() => {
 					if (signal.aborted) throw signal.reason;
@@ -147,13 +161,26 @@ export class RunPromptRelease implements INodeType {
 				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
 				recorded = true;
 				const trace = traceOf(resolved, variables, result);
+				const answer = { modelOutput: result.valid ? result.value : result.rawOutput, finishReasons: result.meta.finishReasons };
 				if (result.valid) {
-					return { json: { ...base, value: result.value, valid: true, ...metaJson(result.meta), trace }, pairedItem: { item: i } };
+					const audited = review.auditing ? review.audit(resolved, variables, answer, site, routingKey!) : undefined;
+					return { json: { ...base, value: result.value, valid: true, ...metaJson(result.meta), trace, ...reviewField(audited) }, pairedItem: { item: i } };
 				}
+				const queued = review.invalid(resolved, variables, { ...answer, reason: result.reason }, site);
 				// An answer that is not valid (cut off, refused, unreadable, or a transient provider failure that outlived
 				// the retries) is an item with valid: false and its reason, never a node failure: the other items flow on.
 				return {
-					json: { ...invalidBase(), valid: false, reason: result.reason, retryable: result.retryable === true, ...(result.refused ? { refused: true } : {}), rawOutput: result.rawOutput, ...metaJson(result.meta), trace },
+					json: {
+						...invalidBase(),
+						valid: false,
+						reason: result.reason,
+						retryable: result.retryable === true,
+						...(result.refused ? { refused: true } : {}),
+						rawOutput: result.rawOutput,
+						...metaJson(result.meta),
+						trace,
+						...reviewField(queued),
+					},
 					pairedItem: { item: i },
 				};
 			} catch (error) {
@@ -164,6 +191,7 @@ export class RunPromptRelease implements INodeType {
 				// Named once, like Extract Signal's "item 2, signal "b"": which item failed, then which prompt.
 				if (!continueOnFail) throw toNodeError(node, error, { itemIndex: i, subject: `item ${i}`, promptId });
 				const message = toNodeError(node, error, { itemIndex: i, subject: `item ${i}`, promptId }).message;
+				const queued = resolved && prepared ? review.invalid(resolved, variables, { reason: message, modelOutput: null }, site) : undefined;
 				return {
 					json: {
 						...invalidBase(),
@@ -173,6 +201,7 @@ export class RunPromptRelease implements INodeType {
 						retryable: false,
 						rawOutput: null,
 						...(resolved ? { ...metaOfResolved(resolved, (error as { meta?: object }).meta), trace: traceOf(resolved, variables) } : {}),
+						...reviewField(queued),
 					},
 					pairedItem: { item: i },
 				};
@@ -183,7 +212,7 @@ export class RunPromptRelease implements INodeType {
 			// Items run ahead of the call limit (see Extract Signal): parameters are read while calls are in flight.
 			return [await mapLimited(this.getNode(), items.length, lookahead(concurrency), runItem, this.getExecutionCancelSignal())];
 		} finally {
-			await flushOutcomes(this, env.store);
+			await Promise.all([flushOutcomes(this, env.store), review.flush()]);
 		}
 	}
 }

@@ -65,11 +65,16 @@ export async function flushOutcomes(ctx: Pick<IExecuteFunctions, 'logger'>, stor
 	}
 }
 
-/** The routing key of an item: the parameter when set, else the item's variables as canonical JSON. */
-export function routingKeyOf(ctx: IExecuteFunctions, itemIndex: number, rawVariables: Record<string, unknown>): string {
+/** The Routing Key parameter of an item when it is set (trimmed; objects as canonical JSON), else undefined. */
+export function routingKeyParameter(ctx: IExecuteFunctions, itemIndex: number): string | undefined {
 	const value = ctx.getNodeParameter('routingKey', itemIndex, '') as unknown;
 	if (value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '')) {
 		return typeof value === 'string' ? value.trim() : typeof value === 'object' ? canonicalJson(value) : String(value);
 	}
-	return canonicalJson(rawVariables);
+	return undefined;
+}
+
+/** The routing key of an item: the parameter when set, else the item's variables as canonical JSON. */
+export function routingKeyOf(ctx: IExecuteFunctions, itemIndex: number, rawVariables: Record<string, unknown>): string {
+	return routingKeyParameter(ctx, itemIndex) ?? canonicalJson(rawVariables);
 }

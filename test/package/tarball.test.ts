@@ -49,7 +49,7 @@ describe('the npm tarball', () => {
 	it('has every node and credential listed in package.json "n8n", the main module and the CLI', () => {
 		const wanted = [...pkg.n8n.nodes, ...pkg.n8n.credentials, pkg.main, ...Object.values(pkg.bin)];
 		expect(wanted.filter((f) => !files.includes(f))).toEqual([]);
-		expect(pkg.n8n.nodes).toHaveLength(3);
+		expect(pkg.n8n.nodes).toHaveLength(4);
 		expect(pkg.n8n.credentials).toHaveLength(1);
 		// n8n reads each node's codex file and icon next to it.
 		for (const node of pkg.n8n.nodes) expect(files).toContain(node.replace(/\.js$/, '.json'));

@@ -3,6 +3,7 @@ import type { INodeExecutionData } from 'n8n-workflow';
 import { PromptRegistryApi } from '../../../credentials/PromptRegistryApi.credentials';
 import { ExtractSignal } from '../../../nodes/ExtractSignal/ExtractSignal.node';
 import { RecordCorrection } from '../../../nodes/RecordCorrection/RecordCorrection.node';
+import { ReviewQueue } from '../../../nodes/ReviewQueue/ReviewQueue.node';
 import { RunPromptRelease } from '../../../nodes/RunPromptRelease/RunPromptRelease.node';
 import type { ModelServer } from '../../../lib/testing/model-server';
 import type { HarnessCredential } from '../../support/n8n-harness';
@@ -10,11 +11,13 @@ import type { HarnessCredential } from '../../support/n8n-harness';
 export const RUN = 'n8n-nodes-prompt-release.runPromptRelease';
 export const EXTRACT = 'n8n-nodes-prompt-release.extractSignal';
 export const CORRECT = 'n8n-nodes-prompt-release.recordCorrection';
+export const REVIEW = 'n8n-nodes-prompt-release.reviewQueue';
 
 export const nodeTypes = {
 	[RUN]: new RunPromptRelease(),
 	[EXTRACT]: new ExtractSignal(),
 	[CORRECT]: new RecordCorrection(),
+	[REVIEW]: new ReviewQueue(),
 };
 
 export const credentialTypes = [new PromptRegistryApi()];
