@@ -217,6 +217,7 @@ describe('form submission → value of the declared type', () => {
 		expect(errorOf(SCHEMAS.date, {})).toBe(`form field "value" is empty: enter a date written YYYY-MM-DD (e.g. 2026-03-01), or check "${NOT_STATED}"`);
 		expect(errorOf(SCHEMAS.freeText, { value: '   ' })).toBe('form field "value" is empty: enter text');
 		expect(errorOf(SCHEMAS.boolean, {})).toBe('form field "value" is empty: choose true or false');
+		expect(errorOf(SCHEMAS.nullableNumber, { value: "" })).toBe(`form field "value" is empty: enter a number 0 or more, or check "${NOT_STATED}"`);
 		expect(errorOf(SCHEMAS.shortText, { value: 'x'.repeat(81) })).toBe('form field "value" has 81 characters: enter text of at most 80 characters');
 		expect(errorOf(SCHEMAS.nullableNumber, { value: '5', notStated: [NOT_STATED] })).toContain(`both a value ("5") and "${NOT_STATED}" were given`);
 		expect(errorOf(SCHEMAS.date, { value: '2026-03-01', notStated: [NOT_STATED] })).toContain('both a value');
