@@ -1,9 +1,10 @@
-/** `prompt-release validate`: check every file of a registry and collect every problem. */
+/** `prompt-release validate`: check every file of a registry (review logs included) and collect every problem. */
 import { CLASS_RULES, classRuleIssues } from './accuracy/class-rules';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
 import type { FileRegistryStore } from './registry/file-store';
+import { checkReviewLogs } from './registry/review-files';
 import { readYamlFile } from './yaml-io';
 import type { PromptSpec } from './types';
 import { FixtureSetCheck } from './registry/fixture-checks';
@@ -140,6 +141,8 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 			}
 		});
 		for (const runId of await store.listRuns(id)) await collect(errors, () => store.readRun(id, runId));
+		// Review logs: every unreadable line, each named by file and line (a torn last line is not a problem).
+		errors.push(...(await checkReviewLogs(store.reviewsDir(id), (d) => fs.readdir(d).catch(() => [] as string[]), shown)));
 		await collect(errors, async () => {
 			const policy = await store.readPolicy(id);
 			if (spec && policy.compare) compareKeysFit(spec, Object.keys(policy.compare), shown(path.join(dir, 'policy.yaml')));

@@ -18,7 +18,7 @@ async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promi
 	}
 }
 
-/** Every draft, version (hash-checked), fixture (against the draft), release pointer, run and policy of the store. */
+/** Every draft, version (hash-checked), fixture (against the draft), release pointer, run, policy and review case of the store. */
 export async function validateStore(store: RegistryStore): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
 	const { errors } = report;
@@ -56,6 +56,7 @@ export async function validateStore(store: RegistryStore): Promise<ValidationRep
 		});
 		for (const runId of runs) await collect(errors, () => store.readRun(id, runId));
 		await collect(errors, () => store.readPolicy(id));
+		await collect(errors, () => store.listReviews(id));
 	}
 	await collect(errors, () => store.readPolicy());
 	await collect(errors, () => store.readPricing());
