@@ -25,6 +25,7 @@ import { register as registerDb } from './commands/db';
 import { register as registerDrift } from './commands/drift';
 import { register as registerApprove } from './commands/approve';
 import { register as registerMetrics } from './commands/metrics';
+import { register as registerReview } from './commands/review';
 
 function packageVersion(): string {
 	// dist/bin/cli.js and bin/cli.ts both sit two levels below the package root.
@@ -61,7 +62,7 @@ export function buildProgram(): Command {
 			'after',
 			'\nExit codes: 0 ok, 1 a fixture failed or a release was refused, 2 usage, configuration or validation error.\nRegistry: --registry DIR|postgres://user@host:5432/db?schema=NAME, else $PROMPT_RELEASE_REGISTRY, else ./prompts.',
 		);
-	for (const register of [registerInit, registerValidate, registerCommit, registerFixtures, registerTest, registerApprove, registerRelease, registerPromote, registerRollback, registerGate, registerMigrate, registerDrift, registerDiff, registerReport, registerStatus, registerMetrics, registerPublish, registerPull, registerDb, registerModelServer]) {
+	for (const register of [registerInit, registerValidate, registerCommit, registerFixtures, registerTest, registerApprove, registerRelease, registerPromote, registerRollback, registerGate, registerMigrate, registerDrift, registerDiff, registerReport, registerStatus, registerReview, registerMetrics, registerPublish, registerPull, registerDb, registerModelServer]) {
 		register(program);
 	}
 	const configureAll = (cmd: Command): void => {

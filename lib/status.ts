@@ -52,6 +52,8 @@ export interface PromptStatus {
 	forced?: ForcedStatus[];
 	/** Versions with approvals (`prompt-release approve`), per channel: who counts now, whose approval went stale, how many the policy asks for. */
 	approvals?: Array<ApprovalState & { required: number }>;
+	/** Review cases waiting for a person (`prompt-release review`; docs/adr/0050-review-queue.md). */
+	pendingReviews: number;
 }
 
 /** Every (channel, version) with approvals, judged against the version's gating run now. */
@@ -120,6 +122,7 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 		});
 	}
 	const approvals = await approvalStatuses(store, promptId, releases);
+	const pendingReviews = (await store.countReviews(promptId)).pending;
 	return {
 		id: promptId,
 		description: spec.description,
@@ -128,6 +131,7 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 		draftChanged: !last || last.contentHash !== contentHash(spec),
 		channels: releases.channels,
 		fixtures: { total: fixtures.length, bySource },
+		pendingReviews,
 		...(lastRun ? { lastRun } : {}),
 		...(canaries.length ? { canaries } : {}),
 		...(forced.length ? { forced } : {}),

@@ -1,14 +1,13 @@
-/** `prompt-release validate`: check every file of a registry and collect every problem. */
+/** `prompt-release validate`: check every file of a registry (review logs included) and collect every problem. */
 import { CLASS_RULES, classRuleIssues } from './accuracy/class-rules';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
 import type { FileRegistryStore } from './registry/file-store';
+import { checkReviewLogs } from './registry/review-files';
 import { readYamlFile } from './yaml-io';
 import type { PromptSpec } from './types';
-import { expectedProblem } from './answer/unwrap';
-import { fixtureInputsHash } from './runner';
-import { valuesEqual } from './schema';
+import { FixtureSetCheck } from './registry/fixture-checks';
 
 export interface ValidationReport {
 	prompts: number;
@@ -91,23 +90,11 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 		report.fixtures += fixtureFiles.length;
 		// One fixture at a time, so one bad file does not hide the others.
 		const before = errors.length;
-		/** Inputs hash → the first fixture with those inputs: two fixtures with the same inputs can never both pass. */
-		const byInputs = new Map<string, { id: string; expected: unknown }>();
+		const sameInputs = spec ? new FixtureSetCheck(spec) : undefined;
 		for (const name of fixtureFiles.sort()) {
 			await collect(errors, async () => {
 				const fixture = await store.readFixture(id, name.slice(0, -'.yaml'.length), spec);
-				if (!fixture || !spec) return;
-				const file = shown(path.join(fixturesDir, name));
-				const problem = expectedProblem(spec.output, fixture.expected);
-				if (problem) errors.push(new ConfigError(problem, { file, field: 'expected' }));
-				const key = fixtureInputsHash(fixture);
-				const first = byInputs.get(key);
-				if (first && !valuesEqual(first.expected, fixture.expected)) {
-					errors.push(new ConfigError(`same inputs as fixture "${first.id}" but expected ${JSON.stringify(fixture.expected)} instead of ${JSON.stringify(first.expected)}: the prompt can never pass both; keep one`, { file, field: 'inputs' }));
-				} else if (first) {
-					errors.push(new ConfigError(`same inputs and expected value as fixture "${first.id}": remove the duplicate`, { file, field: 'inputs' }));
-				}
-				if (!first) byInputs.set(key, { id: fixture.id, expected: fixture.expected });
+				if (fixture && sameInputs) errors.push(...sameInputs.check(fixture, { file: shown(path.join(fixturesDir, name)) }));
 			});
 		}
 		if (errors.length === before && fixtureFiles.length > 0) {
@@ -154,6 +141,8 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 			}
 		});
 		for (const runId of await store.listRuns(id)) await collect(errors, () => store.readRun(id, runId));
+		// Review logs: every unreadable line, each named by file and line (a torn last line is not a problem).
+		errors.push(...(await checkReviewLogs(store.reviewsDir(id), (d) => fs.readdir(d).catch(() => [] as string[]), shown)));
 		await collect(errors, async () => {
 			const policy = await store.readPolicy(id);
 			if (spec && policy.compare) compareKeysFit(spec, Object.keys(policy.compare), shown(path.join(dir, 'policy.yaml')));

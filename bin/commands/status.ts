@@ -1,4 +1,4 @@
-/** `prompt-release status [prompt]`: versions, draft, channels, fixtures, last run, last change. */
+/** `prompt-release status [prompt]`: versions, draft, channels, fixtures, pending reviews, last run, last change. */
 import type { Command } from 'commander';
 import { promptStatus, PromptReleaseError, type ArmStatus, type CanaryStatus, type HistoryEntry, type PromptStatus } from '../../lib';
 import { action, EXIT_OK, EXIT_USAGE, printError } from '../shared/exit';
@@ -44,6 +44,10 @@ function lastRunText(s: PromptStatus, withId: boolean): string {
 	return `${version} ${r.passed}/${r.total} ${percent(r.passRate)}${regressions}${withId ? ` (run ${r.runId})` : ''}`;
 }
 
+function reviewsText(s: PromptStatus): string {
+	return s.pendingReviews ? `${s.pendingReviews} pending (prompt-release review ${s.id})` : '0 pending';
+}
+
 function historyText(e: HistoryEntry): string {
 	const move = e.from !== undefined ? `v${e.from} → v${e.version}` : `v${e.version}`;
 	const share = e.action === 'canary' ? (e.percent !== undefined ? ` (${e.percent}%)` : e.segments ? ` (segments ${e.segments.join(', ')})` : '') : '';
@@ -84,6 +88,7 @@ function printOne(s: PromptStatus): void {
 		['fixtures', fixturesText(s)],
 		['last run', lastRunText(s, true)],
 		['last change', s.lastHistory ? historyText(s.lastHistory) : '-'],
+		['reviews', reviewsText(s)],
 	];
 	for (const line of table(['', ''], rows).slice(1)) out(`  ${line}`);
 	for (const c of s.canaries ?? []) for (const line of canaryLines(c)) out(`  canary ${line}`);
@@ -92,8 +97,8 @@ function printOne(s: PromptStatus): void {
 }
 
 function printAll(list: PromptStatus[]): void {
-	const rows = list.map((s) => [s.id, s.model, versionsText(s), draftText(s), channelsText(s, false), fixturesText(s), lastRunText(s, false)]);
-	for (const line of table(['PROMPT', 'MODEL', 'VERSIONS', 'DRAFT', 'CHANNELS', 'FIXTURES', 'LAST RUN'], rows)) out(line);
+	const rows = list.map((s) => [s.id, s.model, versionsText(s), draftText(s), channelsText(s, false), fixturesText(s), String(s.pendingReviews), lastRunText(s, false)]);
+	for (const line of table(['PROMPT', 'MODEL', 'VERSIONS', 'DRAFT', 'CHANNELS', 'FIXTURES', 'PENDING REVIEWS', 'LAST RUN'], rows)) out(line);
 	for (const s of list) {
 		for (const c of s.canaries ?? []) for (const line of canaryLines(c)) out(`${s.id} canary ${line}`);
 		for (const line of forcedLines(s)) out(`${s.id} ${line}`);
@@ -137,7 +142,7 @@ async function status(promptId: string | undefined, opts: { json?: boolean }, cm
 export function register(program: Command): void {
 	program
 		.command('status')
-		.description('show versions, draft, channels, fixtures, the last run and the last release change of one or all prompts')
+		.description('show versions, draft, channels, fixtures, pending reviews, the last run and the last release change of one or all prompts')
 		.argument('[prompt]', 'prompt id (default: all prompts)')
 		.option('--json', 'print JSON (an object for one prompt, an array for all)')
 		.addOption(registryOption())

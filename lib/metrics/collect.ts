@@ -2,8 +2,8 @@
  * The operating numbers a team reviews each week (design: docs/adr/0042), read from what the registry
  * records: stored runs (eval pass rate over time, runs with regressions), the release history (releases,
  * canaries, promotions, forced releases, rollbacks, freezes, approvals) and canary outcome logs
- * (production invalid and correction rates per version). Nothing is estimated: what is not recorded is
- * reported as such.
+ * (production invalid and correction rates per version), and the review queue (cases pending now). Nothing
+ * is estimated: what is not recorded is reported as such.
  */
 import type { RegistryStore } from '../registry/store';
 import type { HistoryEntry, OutcomeRecord } from '../types';
@@ -53,7 +53,7 @@ export interface PromptMetrics {
 	periods: PeriodRow[];
 	/** Production outcomes per version and arm from canary outcome logs in the window (empty when none recorded). */
 	outcomes: VersionOutcomes[];
-	/** Pending review cases: 0 while the registry has no review queue (see `reviewQueue`). */
+	/** Review cases waiting for a person now (`prompt-release review`), whatever the window. */
 	pendingReviews: number;
 }
 
@@ -62,7 +62,7 @@ export interface MetricsReport {
 	since: string;
 	until: string;
 	period: Period;
-	/** Whether pending reviews are counted: the registry has no review queue yet, so always 0. */
+	/** Whether pending reviews are counted (true since the registry has a review queue: ADR 0050) and what they mean. */
 	reviewQueue: { present: boolean; note: string };
 	/** What the registry does not record, said once. */
 	notes: string[];
@@ -188,7 +188,7 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 		incidents: { forced, regressionRuns },
 		periods,
 		outcomes: outcomesByVersion(records),
-		pendingReviews: 0,
+		pendingReviews: (await store.countReviews(promptId)).pending,
 	};
 }
 
@@ -203,7 +203,7 @@ export async function collectMetrics(store: RegistryStore, options: CollectOptio
 		since: options.since.toISOString(),
 		until: until.toISOString(),
 		period: options.period ?? 'week',
-		reviewQueue: { present: false, note: 'this registry has no review queue yet: pending reviews are reported as 0' },
+		reviewQueue: { present: true, note: 'pending reviews are the review cases waiting for a person now, whatever the window (prompt-release review)' },
 		notes: [
 			'refused releases write nothing to the registry: regression incidents are forced releases and runs with regressions',
 			'production invalid and correction rates come from canary outcome logs; versions served without a canary record none',

@@ -70,7 +70,7 @@ export function renderMetricsHtml(report: MetricsReport): string {
 	const body = [
 		'<h1>Prompt operations overview</h1>',
 		`<p class="meta">Window ${e(report.since)} – ${e(report.until)}, by ${e(report.period)} · ${report.prompts.length} prompt(s)</p>`,
-		...[report.reviewQueue.present ? '' : report.reviewQueue.note, ...report.notes].filter(Boolean).map((n) => `<p class="note">${e(n)}</p>`),
+		...[report.reviewQueue.note, ...report.notes].map((n) => `<p class="note">${e(n)}</p>`),
 		`<table><tr><th>Prompt</th><th>Production</th><th class="n">Latest pass rate</th><th class="n">Runs</th><th class="n">Runs with regressions</th><th class="n">Forced</th><th class="n">Rollbacks</th><th class="n">Freezes</th><th>Production invalid / corrected</th><th class="n">Pending reviews</th></tr>${summary}</table>`,
 		...report.prompts.map(promptSection),
 		`<p class="meta">prompt-release metrics · generated ${e(report.generatedAt)}</p>`,

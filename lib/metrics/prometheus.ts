@@ -79,7 +79,7 @@ export function renderPrometheus(report: MetricsReport): string {
 			m.add('production_invalid_rate', 'Share (0-1) of served items that were invalid, from canary outcome logs.', labels, o.invalidRate);
 			m.add('production_correction_rate', 'Share (0-1) of served items later corrected (Record Correction), from canary outcome logs.', labels, o.correctionRate);
 		}
-		m.add('pending_reviews', 'Review cases waiting for a person (0: this registry has no review queue).', prompt, p.pendingReviews);
+		m.add('pending_reviews', 'Review cases waiting for a person now (prompt-release review), whatever the window.', prompt, p.pendingReviews);
 	}
 	return m.text();
 }

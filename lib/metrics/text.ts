@@ -24,6 +24,6 @@ export function metricsLines(report: MetricsReport): string[] {
 		} else lines.push('  production: no canary outcome logs in the window (invalid and correction rates not recorded)');
 		lines.push(`  pending reviews: ${p.pendingReviews}`);
 	}
-	lines.push('', ...[report.reviewQueue.present ? '' : `note: ${report.reviewQueue.note}`, ...report.notes.map((n) => `note: ${n}`)].filter(Boolean));
+	lines.push('', ...[report.reviewQueue.note, ...report.notes].map((n) => `note: ${n}`));
 	return lines;
 }

@@ -10,6 +10,7 @@ import { ParsedFiles } from './parsed-files';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
 import { appendOutcomeLines, readOutcomeLines } from './outcome-files';
 import { appendReviewEvents, readReviewCases } from './review-files';
+import { assertReviewClosing, assertReviewRequests } from '../review/check';
 import { reviewCaseId, type ReviewCase, type ReviewClosing, type ReviewRequest, type ReviewStatus } from '../review/types';
 import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
 import { mergeCorrection, type PolicyFile, type PriceTable, type RegistryStore, type RunWriter, type VersionGuard } from './store';
@@ -42,6 +43,13 @@ async function listDir(dir: string): Promise<string[]> {
 function clean<T>(value: T): T {
 	return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/**
+ * The log file this process appends to, per log folder (canary outcomes, review events), shared by every
+ * FileRegistryStore of the process: n8n builds a store per execution, and one file per store would leave
+ * one file per execution behind.
+ */
+const PROCESS_LOG_FILES = new Map<string, string>();
 
 /** The registry as files in a folder (the format documented in README.md). */
 export class FileRegistryStore implements RegistryStore {
@@ -273,29 +281,39 @@ export class FileRegistryStore implements RegistryStore {
 		await appendReviewEvents(dir, this.reviewFiles, [{ t: 'closed', id: reviewCaseId(fixture.inputs), closing: { status: 'resolved', at: new Date().toISOString(), fixtureId: fixture.id } }]);
 	}
 
-	private reviewsDir(promptId: string): string {
-		return path.join(this.promptDir(promptId), 'reviews');
-	}
-
-	/** This process's own review log file (./review-files.ts). */
-	private readonly reviewFiles = new Map<string, string>();
+	/** This process's own review log file per folder (./review-files.ts), shared by every store object of the process. */
+	private readonly reviewFiles = PROCESS_LOG_FILES;
 
 	async queueReviews(promptId: string, requests: ReviewRequest[]): Promise<void> {
 		if (requests.length === 0) return;
+		assertReviewRequests(promptId, requests);
 		await this.assertPromptExists(promptId);
 		await appendReviewEvents(this.reviewsDir(promptId), this.reviewFiles, requests.map((request) => ({ t: 'queued' as const, request: clean(request) })));
 	}
 
 	async listReviews(promptId: string, status?: ReviewStatus): Promise<ReviewCase[]> {
-		const cases = await readReviewCases(this.reviewsDir(promptId), promptId, listDir);
+		const cases = await readReviewCases(this.reviewsDir(promptId), promptId, listDir, (file) => this.shown(file));
 		return status ? cases.filter((c) => c.status === status) : cases;
 	}
 
+	/** The log has no index: counting folds it like a listing. */
+	async countReviews(promptId: string): Promise<Record<ReviewStatus, number>> {
+		const counts: Record<ReviewStatus, number> = { pending: 0, resolved: 0, dismissed: 0 };
+		for (const c of await this.listReviews(promptId)) counts[c.status]++;
+		return counts;
+	}
+
 	async closeReview(promptId: string, caseId: string, closing: ReviewClosing): Promise<ReviewCase | undefined> {
+		assertReviewClosing(promptId, caseId, closing);
 		const existing = (await this.listReviews(promptId)).find((c) => c.id === caseId);
 		if (!existing || existing.status !== 'pending') return existing;
 		await appendReviewEvents(this.reviewsDir(promptId), this.reviewFiles, [{ t: 'closed', id: caseId, closing: clean(closing) }]);
 		return (await this.listReviews(promptId)).find((c) => c.id === caseId);
+	}
+
+	/** The review log folder (`<prompt>/reviews/`), for `validate`. */
+	reviewsDir(promptId: string): string {
+		return path.join(this.promptDir(promptId), 'reviews');
 	}
 
 	private releasesFile(promptId: string): string {
@@ -383,7 +401,7 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	/** This process's own log file per canary, so concurrent processes never interleave rows (./outcome-files.ts). */
-	private readonly outcomeFiles = new Map<string, string>();
+	private readonly outcomeFiles = PROCESS_LOG_FILES;
 
 	async appendOutcomes(promptId: string, canaryId: string, records: OutcomeRecord[]): Promise<void> {
 		await appendOutcomeLines(this.outcomesDir(promptId, canaryId), this.outcomeFiles, records);

@@ -2,7 +2,7 @@
  * The review queue of the folder registry: an append-only event log per process under
  * `<prompt>/reviews/` (like the canary outcome log), so queueing from many n8n processes never needs a lock
  * and never loses a case. A case's state is the fold of its events in time order (docs/adr/0050-review-queue.md).
- *   {"t":"queued","request":{…},"promptId":"…"}        a node queued an item (lib/review/types.ts ReviewRequest)
+ *   {"t":"queued","request":{…}}                       a node queued an item (lib/review/types.ts ReviewRequest)
  *   {"t":"closed","id":"review-…","closing":{…}}       resolved by a correction, or dismissed
  */
 import { promises as fs } from 'node:fs';
@@ -10,13 +10,20 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
+import { reviewClosingProblem, reviewRequestProblem } from '../review/check';
 import { applyClosing, applyRequest, reviewCaseId, type ReviewCase, type ReviewClosing, type ReviewRequest } from '../review/types';
 
 type ReviewEvent = { t: 'queued'; request: ReviewRequest } | { t: 'closed'; id: string; closing: ReviewClosing };
 
 const eventTime = (e: ReviewEvent): string => (e.t === 'queued' ? e.request.at : e.closing.at);
 
-/** Append events to this process's own file in `dir` (remembered in `files`, one per directory). */
+const CASE_ID = /^review-[0-9a-f]{16}$/;
+
+/**
+ * Append events to this process's own file in `dir` (remembered in `files`, one per directory). A failed
+ * append (disk full, I/O error) may leave a torn line: the next append starts a new file, so that line stays
+ * the last of its file, where readers skip it.
+ */
 export async function appendReviewEvents(dir: string, files: Map<string, string>, events: ReviewEvent[]): Promise<void> {
 	if (events.length === 0) return;
 	let file = files.get(dir);
@@ -25,15 +32,37 @@ export async function appendReviewEvents(dir: string, files: Map<string, string>
 		files.set(dir, file);
 	}
 	await fs.mkdir(dir, { recursive: true });
-	// One write per call: O_APPEND keeps each call's lines together even with other processes appending.
-	await fs.appendFile(file, events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
+	try {
+		// One write per call: O_APPEND keeps each call's lines together even with other processes appending.
+		await fs.appendFile(file, events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
+	} catch (error) {
+		files.delete(dir);
+		throw error;
+	}
+}
+
+/** What is wrong with a parsed line, or undefined when it is a review event. */
+function eventProblem(value: unknown): string | undefined {
+	if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a review event (an object with "t": "queued" or "closed")';
+	const e = value as Record<string, unknown>;
+	if (e.t === 'queued') {
+		const problem = reviewRequestProblem(e.request);
+		return problem && `queued event: ${problem.replace(/^field "/, 'field "request.')}`;
+	}
+	if (e.t === 'closed') {
+		if (typeof e.id !== 'string' || !CASE_ID.test(e.id)) return `closed event: field "id" must be a case id (review-<16 hex digits>), got ${JSON.stringify(e.id)}`;
+		const problem = reviewClosingProblem(e.closing);
+		return problem && `closed event: ${problem.replace(/^field "/, 'field "closing.')}`;
+	}
+	return `not a review event ("t" must be "queued" or "closed", got ${JSON.stringify(e.t)})`;
 }
 
 /**
- * Every case of the prompt whose log is in `dir`, first seen first. A torn last line (a process that died
- * mid-append) is skipped; any other unreadable line is a ConfigError naming the file and line.
+ * Every event of the logs in `dir`, file by file (sorted by name), line by line. A torn last line (a process
+ * that died mid-append: no line feed after it) is skipped; every other unreadable line goes to `onProblem`
+ * as a ConfigError naming the file (as `shown` renders it) and line.
  */
-export async function readReviewCases(dir: string, promptId: string, listDir: (dir: string) => Promise<string[]>): Promise<ReviewCase[]> {
+async function readEvents(dir: string, listDir: (dir: string) => Promise<string[]>, shown: (file: string) => string, onProblem: (error: ConfigError) => void): Promise<ReviewEvent[]> {
 	const events: ReviewEvent[] = [];
 	for (const name of (await listDir(dir)).filter((f) => f.endsWith('.jsonl')).sort()) {
 		const file = path.join(dir, name);
@@ -45,12 +74,25 @@ export async function readReviewCases(dir: string, promptId: string, listDir: (d
 				event = JSON.parse(line);
 			} catch {
 				if (i === lines.length - 1) return; // torn last line
-				throw new ConfigError(`${file}:${i + 1}: not a JSON line; restore the file from a backup or delete that line`);
+				onProblem(new ConfigError('not a JSON line: restore the file from a backup or delete that line', { file: shown(file), line: i + 1 }));
+				return;
 			}
-			if (!isEvent(event)) throw new ConfigError(`${file}:${i + 1}: not a review event ("t" must be "queued" or "closed")`);
-			events.push(event);
+			const problem = eventProblem(event);
+			if (problem) onProblem(new ConfigError(`${problem}: correct or delete that line`, { file: shown(file), line: i + 1 }));
+			else events.push(event as ReviewEvent);
 		});
 	}
+	return events;
+}
+
+/**
+ * Every case of the prompt whose log is in `dir`, first seen first. A torn last line is skipped; the first
+ * other unreadable line is thrown as a ConfigError naming the file and line.
+ */
+export async function readReviewCases(dir: string, promptId: string, listDir: (dir: string) => Promise<string[]>, shown: (file: string) => string = (f) => f): Promise<ReviewCase[]> {
+	const events = await readEvents(dir, listDir, shown, (error) => {
+		throw error;
+	});
 	// Time order across processes; equal times keep file order (Array.prototype.sort is stable).
 	events.sort((a, b) => (eventTime(a) < eventTime(b) ? -1 : eventTime(a) > eventTime(b) ? 1 : 0));
 	const cases = new Map<string, ReviewCase>();
@@ -66,18 +108,11 @@ export async function readReviewCases(dir: string, promptId: string, listDir: (d
 	return [...cases.values()].sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : a.id < b.id ? -1 : 1));
 }
 
-function isEvent(value: unknown): value is ReviewEvent {
-	if (!value || typeof value !== 'object') return false;
-	const e = value as Record<string, unknown>;
-	if (e.t === 'queued') {
-		const r = e.request as Record<string, unknown> | undefined;
-		return !!r && typeof r === 'object' && typeof r.at === 'string' && !!r.inputs && typeof r.inputs === 'object';
-	}
-	if (e.t === 'closed') {
-		const c = e.closing as Record<string, unknown> | undefined;
-		return typeof e.id === 'string' && !!c && typeof c === 'object' && typeof c.at === 'string' && (c.status === 'resolved' || c.status === 'dismissed');
-	}
-	return false;
+/** Every unreadable line of the logs in `dir` (for `prompt-release validate`), each naming file and line; empty when all read. */
+export async function checkReviewLogs(dir: string, listDir: (dir: string) => Promise<string[]>, shown: (file: string) => string): Promise<ConfigError[]> {
+	const problems: ConfigError[] = [];
+	await readEvents(dir, listDir, shown, (error) => problems.push(error));
+	return problems;
 }
 
 export type { ReviewEvent };

@@ -117,6 +117,8 @@ export interface RegistryStore {
 	queueReviews(promptId: string, requests: ReviewRequest[]): Promise<void>;
 	/** The prompt's review cases, first seen first; with `status`, only those. */
 	listReviews(promptId: string, status?: ReviewStatus): Promise<ReviewCase[]>;
+	/** How many cases the prompt has per status (0 for none), without reading their bodies where the store can (status, metrics). */
+	countReviews(promptId: string): Promise<Record<ReviewStatus, number>>;
 	/**
 	 * Close a pending case (resolved by a correction, or dismissed with a reason). Resolves to the case as
 	 * stored afterwards — unchanged when it was already closed (the first closing wins) — or undefined when

@@ -3,6 +3,7 @@
  * store, whose reads validate, and collect every problem instead of stopping at the first.
  */
 import { ConfigError, ConfigErrors } from '../errors';
+import { FixtureSetCheck } from './fixture-checks';
 import type { RegistryStore } from './store';
 import type { PromptSpec } from '../types';
 import type { ValidationReport } from '../validate-registry';
@@ -17,7 +18,7 @@ async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promi
 	}
 }
 
-/** Every draft, version (hash-checked), fixture (against the draft), release pointer, run and policy of the store. */
+/** Every draft, version (hash-checked), fixture (against the draft), release pointer, run, policy and review case of the store. */
 export async function validateStore(store: RegistryStore): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
 	const { errors } = report;
@@ -36,7 +37,13 @@ export async function validateStore(store: RegistryStore): Promise<ValidationRep
 		const ids: string[] = [];
 		await collect(errors, async () => ids.push(...(await store.listFixtures(id)).map((f) => f.id)));
 		report.fixtures += ids.length;
-		for (const fixtureId of ids) await collect(errors, () => store.readFixture(id, fixtureId, spec));
+		const sameInputs = spec ? new FixtureSetCheck(spec) : undefined;
+		for (const fixtureId of ids) {
+			await collect(errors, async () => {
+				const fixture = await store.readFixture(id, fixtureId, spec);
+				if (fixture && sameInputs) errors.push(...sameInputs.check(fixture, { file: `${store.location} prompt "${id}" fixture "${fixtureId}"` }));
+			});
+		}
 		const runs = new Set(await store.listRuns(id));
 		await collect(errors, async () => {
 			for (const [channel, pointer] of Object.entries((await store.readReleases(id)).channels)) {
@@ -49,6 +56,7 @@ export async function validateStore(store: RegistryStore): Promise<ValidationRep
 		});
 		for (const runId of runs) await collect(errors, () => store.readRun(id, runId));
 		await collect(errors, () => store.readPolicy(id));
+		await collect(errors, () => store.listReviews(id));
 	}
 	await collect(errors, () => store.readPolicy());
 	await collect(errors, () => store.readPricing());

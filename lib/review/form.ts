@@ -10,8 +10,9 @@
  *   value                     the answer of a scalar output; `value.<property>` per property of an object output
  *   notStated                 the "not stated" checkbox of a nullable number, date or free-text answer
  *                             (`notStated.<property>` for object properties); dropdowns offer NOT_STATED instead
- * The n8n form posts a number field through Number() (an empty one arrives as 0), trims text fields, and
- * sends a checkbox as the list of checked option labels.
+ * The n8n form posts a number field through Number() (an empty one arrives as 0), so only required numbers
+ * use a number field (the browser does not submit it empty); a nullable number is a text field. n8n trims
+ * text fields and sends a checkbox as the list of checked option labels.
  */
 import { InputError } from '../errors';
 import { validateValue } from '../schema';
@@ -106,7 +107,10 @@ function scalarFields(s: ScalarSchema, label: string, name: string, notStatedNam
 		const range = rangeText(s);
 		field = {
 			fieldLabel: `${label} (${expectedText({ ...s, nullable: false })})${hint}`,
-			fieldType: 'number',
+			// n8n posts an empty number field as 0, which would record 0 for "no value": a nullable number is a
+			// text field (empty stays empty and is refused unless "not stated" is checked); a required one stays a
+			// number field, which the browser does not submit empty.
+			fieldType: s.nullable ? 'text' : 'number',
 			fieldName: name,
 			placeholder: `${s.type === 'integer' ? 'e.g. 14' : 'e.g. 12.5'}${range ? `, ${range}` : ''}`,
 		};
@@ -212,8 +216,7 @@ function scalarFrom(s: ScalarSchema, raw: unknown, notStated: boolean): { value:
 	const what = expectedText(s);
 	const dropdown = s.type === 'boolean' || isEnum(s);
 	const saysNotStated = typeof raw === 'string' && raw.trim() === NOT_STATED;
-	// A number field posts an empty entry as 0: next to "not stated", 0 is that empty entry.
-	const blank = isEmpty(raw) || ((s.type === 'number' || s.type === 'integer') && raw === 0);
+	const blank = isEmpty(raw);
 	if (notStated || saysNotStated) {
 		if (!s.nullable) return { problem: `"${NOT_STATED}" is not allowed here: enter ${what}` };
 		if (notStated && !blank && !saysNotStated) return { problem: `both a value (${JSON.stringify(raw)}) and "${NOT_STATED}" were given: enter ${what.replace(`, or ${NOT_STATED}`, '')} or check "${NOT_STATED}", not both` };

@@ -77,6 +77,10 @@ export interface ModelServer {
 	readonly rateLimitRejections: number;
 	/** Completion requests answered (any status), since start. */
 	readonly completions: number;
+	/** The most completion requests in flight at once (arrived, not yet answered), since start or reset. */
+	readonly maxInFlight: number;
+	/** Replace the delay before every completion answer, ms (ModelServerOptions.latencyMs). */
+	setLatency(ms: number): void;
 	/** Replace the rate limit (undefined: none); its buckets start full. */
 	setRateLimit(limit: ServerRateLimit | undefined): void;
 	/** Replace the fault plan (undefined: no faults) and reset its generator and counts. */
@@ -419,7 +423,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 	const sockets = new Set<Socket>();
 	let limiter = opts.rateLimit ? new ServerRateLimiter(opts.rateLimit) : undefined;
 	let completions = 0;
-	const latencyMs = Math.max(0, opts.latencyMs ?? 0);
+	let inFlight = 0;
+	let maxInFlight = 0;
+	let latencyMs = Math.max(0, opts.latencyMs ?? 0);
 
 	const act = (call: Completion, behaviour: Behaviour, res: ServerResponse): void => {
 		switch (behaviour.kind) {
@@ -510,6 +516,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		}
 		const call: Completion = { api, model: typeof body.model === 'string' ? body.model : '', body };
 		completions++;
+		inFlight++;
+		maxInFlight = Math.max(maxInFlight, inFlight);
+		res.once('close', () => inFlight--);
 		if (limiter) {
 			const cap = [body.max_completion_tokens, body.max_tokens, body.max_output_tokens].find((v) => typeof v === 'number') as number | undefined;
 			const decision = limiter.take(estimateTokens(raw) + (cap ?? 0), api === 'messages');
@@ -555,6 +564,12 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		get completions() {
 			return completions;
 		},
+		get maxInFlight() {
+			return maxInFlight;
+		},
+		setLatency: (ms: number) => {
+			latencyMs = Math.max(0, ms);
+		},
 		setRateLimit: (limit: ServerRateLimit | undefined) => {
 			limiter = limit ? new ServerRateLimiter(limit) : undefined;
 		},
@@ -567,6 +582,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 		},
 		batchCount: () => batches.batches.size,
 		reset: () => {
+			maxInFlight = inFlight;
 			queue.length = 0;
 			requests.length = 0;
 			batches.batches.clear();

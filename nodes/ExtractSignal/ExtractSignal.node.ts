@@ -10,7 +10,7 @@ import {
 } from 'n8n-workflow';
 import { pickArm, type ReleaseResolution } from '../../lib/registry/resolve';
 import type { ResolvedPrompt } from '../../lib/types';
-import { concurrencyOf, mapLimited } from '../shared/concurrency';
+import { concurrencyOf, lookahead, mapLimited } from '../shared/concurrency';
 import { byDisplayName, concurrencyOption, modelCallOptions, variableProperties, type ModelCallOptionValues } from '../shared/descriptions';
 import { cancelledError, toNodeError } from '../shared/errors';
 import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyParameter, routingKeyProperty } from '../shared/outcomes';
@@ -304,7 +304,9 @@ export class ExtractSignal implements INodeType {
 
 		let results: Array<{ valid: boolean; item: INodeExecutionData }>;
 		try {
-			results = await mapLimited(this.getNode(), items.length, concurrency, runItem, this.getExecutionCancelSignal());
+			// Items run ahead of the call limit: the next items' parameters are read and their variables checked while
+			// calls are in flight, so a call slot that frees up starts the next call at once.
+			results = await mapLimited(this.getNode(), items.length, lookahead(concurrency), runItem, this.getExecutionCancelSignal());
 		} finally {
 			await Promise.all([flushOutcomes(this, env.store), review.flush()]);
 		}

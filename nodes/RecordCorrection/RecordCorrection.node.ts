@@ -19,7 +19,6 @@ import { toNodeError } from '../shared/errors';
 import { promptMethods } from '../shared/prompt-search';
 import { flushOutcomes, recordOutcome } from '../shared/outcomes';
 import { getRegistryStore } from '../shared/registry';
-import { reviewStoreFor } from '../shared/review';
 import { checkTrace, objectParameter, parseVersion, traceFromSignalItem, type CorrectionTrace } from './correction-trace';
 import { correctionFromReviewForm } from './review-form';
 
@@ -192,7 +191,7 @@ export class RecordCorrection implements INodeType {
 		const items = this.getInputData();
 		const options = this.getNodeParameter('options', 0, {}) as { concurrency?: number };
 		// One store instance per folder and process: the review log gets one file per process, not one per execution.
-		const store = reviewStoreFor(await getRegistryStore(this));
+		const store = await getRegistryStore(this);
 		const node = this.getNode();
 		const continueOnFail = this.continueOnFail();
 		const perPrompt = new KeyedSerializer();

@@ -18,7 +18,6 @@ import { promptLocator } from '../shared/descriptions';
 import { toNodeError } from '../shared/errors';
 import { promptMethods } from '../shared/prompt-search';
 import { getRegistryStore } from '../shared/registry';
-import { reviewStoreFor } from '../shared/review';
 
 type Operation = 'getNext' | 'dismiss' | 'list';
 
@@ -145,7 +144,7 @@ export class ReviewQueue implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const operation = this.getNodeParameter('operation', 0, 'getNext') as Operation;
-		const store = reviewStoreFor(await getRegistryStore(this));
+		const store = await getRegistryStore(this);
 		const queue = new CaseQueue(store, this.getNode());
 		if (operation === 'getNext') return await getNext(this, queue);
 		if (operation === 'dismiss') return [await perItem(this, queue, dismiss)];

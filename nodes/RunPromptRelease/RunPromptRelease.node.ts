@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
@@ -10,7 +11,7 @@ import {
 } from 'n8n-workflow';
 import { pickArm } from '../../lib/registry/resolve';
 import type { ResolvedPrompt } from '../../lib/types';
-import { concurrencyOf, mapLimited } from '../shared/concurrency';
+import { concurrencyOf, lookahead, mapLimited } from '../shared/concurrency';
 import {
 	byDisplayName,
 	concurrencyOption,
@@ -119,6 +120,9 @@ export class RunPromptRelease implements INodeType {
 		const review = ReviewQueuer.fromOptions(this, env.store, options);
 		const continueOnFail = this.continueOnFail();
 		const node = this.getNode();
+		const concurrency = concurrencyOf(options.concurrency);
+		/** Bounds the model calls in flight over all items. */
+		const calls = pLimit(concurrency);
 
 		const runItem = async (i: number, signal: AbortSignal): Promise<INodeExecutionData> => {
 			const base: IDataObject = options.includeInputFields ? { ...items[i].json } : {};
@@ -149,7 +153,11 @@ export class RunPromptRelease implements INodeType {
 				if (review.queueInvalid || review.auditing) site = { itemIndex: i, routingKey: routingKeyParameter(this, i) };
 				variables = prepareVariables(resolved, raw);
 				prepared = true;
-				const result = await callPrompt({ ...env, signal }, resolved, variables);
+				const call = resolved;
+				const result = await calls(() => {
+					if (signal.aborted) throw signal.reason;
+					return callPrompt({ ...env, signal }, call, variables);
+				});
 				recordOutcome(env.store, resolved, result.valid ? 'valid' : 'invalid');
 				recorded = true;
 				const trace = traceOf(resolved, variables, result);
@@ -201,7 +209,8 @@ export class RunPromptRelease implements INodeType {
 		};
 
 		try {
-			return [await mapLimited(this.getNode(), items.length, concurrencyOf(options.concurrency), runItem, this.getExecutionCancelSignal())];
+			// Items run ahead of the call limit (see Extract Signal): parameters are read while calls are in flight.
+			return [await mapLimited(this.getNode(), items.length, lookahead(concurrency), runItem, this.getExecutionCancelSignal())];
 		} finally {
 			await Promise.all([flushOutcomes(this, env.store), review.flush()]);
 		}

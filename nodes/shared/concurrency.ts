@@ -12,6 +12,15 @@ export function concurrencyOf(value: unknown): number {
 }
 
 /**
+ * How many items a node works on at once for a call concurrency of `concurrency`: twice as many, so items
+ * read their parameters while calls are in flight and a freed call slot starts the next call at once. The
+ * model calls themselves stay bounded by `concurrency` (a p-limit around each call).
+ */
+export function lookahead(concurrency: number): number {
+	return concurrency * 2;
+}
+
+/**
  * Run `task(i)` for i in 0..count-1 with at most `limit` at a time; results keep the order.
  * The first task that throws stops the rest: `signal` is aborted, queued tasks do not start, and
  * that first error (as a node error) is thrown once everything running has settled.

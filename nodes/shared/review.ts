@@ -7,7 +7,6 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 import { declaredInputs } from '../../lib/corrections';
-import { FileRegistryStore } from '../../lib/registry/file-store';
 import type { RegistryStore } from '../../lib/registry/store';
 import { inAuditSample } from '../../lib/review/audit';
 import { reviewCaseId, type ReviewKind, type ReviewRequest, type ReviewSource } from '../../lib/review/types';
@@ -65,22 +64,6 @@ export interface AnswerFacts {
 	/** Invalid: the raw text (null when none); audit: the checked value. */
 	modelOutput: unknown;
 	finishReasons?: string[];
-}
-
-const queueStores = new Map<string, RegistryStore>();
-
-/**
- * The store to append review events with: for a folder registry the first instance this process used for
- * that folder, so the process appends to one review log file rather than one per execution; other stores as given.
- */
-export function reviewStoreFor(store: RegistryStore): RegistryStore {
-	if (!(store instanceof FileRegistryStore)) return store;
-	let kept = queueStores.get(store.location);
-	if (!kept) {
-		kept = store;
-		queueStores.set(store.location, store);
-	}
-	return kept;
 }
 
 /** Collects the review requests of one node execution; `flush` writes them, one call per prompt. */
@@ -164,7 +147,7 @@ export class ReviewQueuer {
 	async flush(): Promise<void> {
 		const batches = [...this.pending.entries()];
 		this.pending.clear();
-		const store = reviewStoreFor(this.store);
+		const store = this.store;
 		await Promise.all(
 			batches.map(async ([promptId, entries]) => {
 				try {

@@ -48,9 +48,9 @@ test('status of all prompts; the registry comes from --registry (before or after
 	for (const r of [after, before, fromEnv]) {
 		expect(r.code).toBe(0);
 		const lines = r.stdout.trim().split('\n');
-		expect(lines[0]).toMatch(/^PROMPT +MODEL +VERSIONS +DRAFT +CHANNELS +FIXTURES +LAST RUN$/);
-		expect(lines[1]).toMatch(/^invoice-total +openai:gpt-4o-mini +- +new \(not committed\) +- +0 +-$/);
-		expect(lines[2]).toMatch(/^price-change +openai:gpt-4o-mini +- +new \(not committed\) +- +4 \(manual 4\) +-$/);
+		expect(lines[0]).toMatch(/^PROMPT +MODEL +VERSIONS +DRAFT +CHANNELS +FIXTURES +PENDING REVIEWS +LAST RUN$/);
+		expect(lines[1]).toMatch(/^invoice-total +openai:gpt-4o-mini +- +new \(not committed\) +- +0 +0 +-$/);
+		expect(lines[2]).toMatch(/^price-change +openai:gpt-4o-mini +- +new \(not committed\) +- +4 \(manual 4\) +0 +-$/);
 		expect(lines).toHaveLength(3);
 	}
 	const list = JSON.parse(json.stdout) as Array<{ id: string; fixtures: { total: number } }>;

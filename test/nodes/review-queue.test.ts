@@ -95,7 +95,7 @@ async function submit(fields: FormFieldJson[], entered: Record<string, string | 
 }
 
 describe('Review Queue: Get Next Case', () => {
-	it('an invalid Extract Signal item becomes a case with a number form (range in the label, not-stated box)', async () => {
+	it('an invalid Extract Signal item of a nullable number becomes a case with a text field (range in the label) and a not-stated box', async () => {
 		const hostile = `Delivery will be late, roughly two weeks <script>alert("x")</script> & it's 'urgent' — Globex`;
 		const extract: HarnessNode = {
 			name: 'Extract',
@@ -120,7 +120,7 @@ describe('Review Queue: Get Next Case', () => {
 			['prompt', 'delivery-delay-days'],
 		]);
 		expect(answerFields(kase.form)).toEqual([
-			['number', 'value', false],
+			['text', 'value', false],
 			['checkbox', 'notStated', false],
 		]);
 		expect(kase.form.fields[2].fieldLabel).toContain('a whole number 0 or more');

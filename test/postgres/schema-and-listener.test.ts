@@ -4,7 +4,7 @@
  */
 import { Pool } from 'pg';
 import { ReleaseCache } from '../../lib/release-cache';
-import { migrate, LATEST_VERSION, schemaVersion } from '../../lib/registry/postgres/migrations';
+import { migrate, LATEST_VERSION, MIGRATIONS, schemaVersion } from '../../lib/registry/postgres/migrations';
 import { closeListeners, listenForReleases, reconnectDelay } from '../../lib/registry/postgres/listener';
 import { isUnavailableDbError } from '../../lib/registry/unavailable';
 import { forgetSchemaChecks } from '../../lib/registry/postgres/ready';
@@ -169,6 +169,31 @@ describe('migrations', () => {
 		const error = await reader.listPrompts().then(() => undefined, (e: Error) => e);
 		expect(error?.message).toMatch(new RegExp(`registry schema "${typo}" does not exist in postgres://postgres@127\\.0\\.0\\.1:5432/postgres: check \\?schema= .*registry schemas there: .*${real}`));
 		expect(await sql(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [typo])).toEqual([]);
+	});
+
+	it('upgrade a registry from before the review queue (schema version 4) keeping its content', async () => {
+		const s = schema();
+		await sql(`CREATE SCHEMA "${s}"`);
+		await sql(`CREATE TABLE "${s}".schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+		for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+			for (const statement of m.sql) await sql(statement.replaceAll('{s}', `"${s}"`));
+			await sql(`INSERT INTO "${s}".schema_migrations VALUES ($1, $2)`, [m.version, m.description]);
+		}
+		await sql(`INSERT INTO "${s}".prompts (prompt_id, draft) VALUES ('price-change', $1)`, [makeSpec()]);
+		await sql(`INSERT INTO "${s}".fixtures (prompt_id, fixture_id, body, inputs_key) VALUES ('price-change', 'a', $1, md5($2::jsonb::text))`, [{ id: 'a', inputs: { subject: 's', body: 'b' }, expected: true, source: 'manual' }, JSON.stringify({ subject: 's', body: 'b' })]);
+		forgetSchemaChecks();
+		const strict = new PostgresRegistryStore(parsePostgresUrl(pgUrl(s, '&migrate=false')));
+		await expect(strict.listReviews('price-change')).rejects.toThrow(`registry schema "${s}" is at schema version 4, expected ${LATEST_VERSION}: run prompt-release db migrate`);
+		const pool = new Pool({ connectionString: PG_BASE, max: 1 });
+		try {
+			expect((await migrate(pool, s)).applied.map((m) => m.version)).toEqual([5]);
+		} finally {
+			await pool.end();
+		}
+		forgetSchemaChecks();
+		await strict.queueReviews('price-change', [{ kind: 'invalid', version: 'draft', inputs: { subject: 's', body: 'b' }, modelOutput: null, reason: 'refused', at: '2026-11-29T10:00:00.000Z' }]);
+		expect((await strict.recordFixtureForInputs('price-change', { id: 'correction-x', inputs: { subject: 's', body: 'b' }, expected: false, source: 'correction' }))?.fixture.id).toBe('a');
+		expect(await strict.listReviews('price-change')).toEqual([expect.objectContaining({ status: 'resolved', closed: expect.objectContaining({ fixtureId: 'a' }) })]);
 	});
 
 	it('refuse a schema newer than this package', async () => {

@@ -396,3 +396,23 @@ describe('runs and pricing', () => {
 		await expect(store.readPricing()).rejects.toThrow(/pricing\.yaml:3 field "models\.bad"/);
 	});
 });
+
+describe('log files of a process', () => {
+	test('every store object of a process appends to one outcome log and one review log per folder (n8n builds a store per execution)', async () => {
+		const { root } = await tempRegistry();
+		{
+			await writeDraftFile(root, 'price-change', DRAFT);
+			const at = '2026-11-29T00:00:00.000Z';
+			for (let execution = 0; execution < 5; execution++) {
+				const store = new FileRegistryStore(root);
+				await store.appendOutcomes('price-change', 'canary-1', [{ at, arm: 'stable', version: 1, outcome: 'valid' }]);
+				await store.queueReviews('price-change', [{ kind: 'invalid', version: 1, inputs: { subject: `s${execution}` }, modelOutput: null, reason: 'refused: no', at }]);
+			}
+			expect(await fs.readdir(path.join(root, 'price-change/outcomes/canary-1'))).toHaveLength(1);
+			expect(await fs.readdir(path.join(root, 'price-change/reviews'))).toHaveLength(1);
+			const store = new FileRegistryStore(root);
+			expect(await store.readOutcomes('price-change', 'canary-1')).toHaveLength(5);
+			expect((await store.listReviews('price-change', 'pending')).map((c) => c.inputs.subject).sort()).toEqual(['s0', 's1', 's2', 's3', 's4']);
+		}
+	});
+});

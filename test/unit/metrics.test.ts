@@ -41,6 +41,11 @@ async function registry() {
 		o('2026-11-24T12:00:05.000Z', 'canary', 3, 'valid'),
 		o('2026-11-24T12:00:06.000Z', 'canary', 3, 'corrected'),
 	]);
+	// The review queue: two cases pending now (one of them queued twice), one dismissed.
+	const request = (subject: string, at: string) => ({ kind: 'invalid' as const, version: 1, inputs: { subject, body: 'b' }, modelOutput: null, reason: 'refused', at });
+	await store.queueReviews('price-change', [request('a', '2026-11-20T10:00:00.000Z'), request('b', '2026-11-21T10:00:00.000Z'), request('a', '2026-11-22T10:00:00.000Z'), request('c', '2026-11-23T10:00:00.000Z')]);
+	const [, , c] = await store.listReviews('price-change');
+	await store.closeReview('price-change', c.id, { status: 'dismissed', at: '2026-11-24T10:00:00.000Z', reason: 'not a supplier' });
 	return store;
 }
 
@@ -60,17 +65,18 @@ test('the window, periods and every number come from runs, history and outcome l
 		{ version: 1, arm: 'stable', items: 4, invalid: 1, corrected: 0, invalidRate: 0.25, correctionRate: 0 },
 		{ version: 3, arm: 'canary', items: 2, invalid: 1, corrected: 1, invalidRate: 0.5, correctionRate: 0.5 },
 	]);
-	expect(p.pendingReviews).toBe(0);
-	expect(report.reviewQueue.present).toBe(false);
+	expect(p.pendingReviews).toBe(2);
+	expect(report.reviewQueue.present).toBe(true);
 	const quiet = report.prompts.find((x) => x.id === 'quiet')!;
-	expect(quiet).toMatchObject({ evals: { runs: 0, meanPassRate: null }, periods: [], outcomes: [] });
+	expect(quiet).toMatchObject({ evals: { runs: 0, meanPassRate: null }, periods: [], outcomes: [], pendingReviews: 0 });
 	// A shorter window leaves the November 10–12 events out.
 	const week = await collectMetrics(store, { since: parseSince('7d', NOW), until: NOW, prompts: ['price-change'] });
 	expect(week.prompts[0].changes).toMatchObject({ releases: 0, forced: 0, rollbacks: 0, freezes: 1 });
 	const lines = metricsLines(report).join('\n');
 	expect(lines).toContain('FORCED release v2 on production by ann at 2026-11-10T10:00:00.000Z: "ERP deadline"');
 	expect(lines).toContain('production v3 canary: 2 items, invalid 50.0%, corrected 50.0%');
-	expect(lines).toContain('note: this registry has no review queue yet: pending reviews are reported as 0');
+	expect(lines).toContain('  pending reviews: 2\n');
+	expect(lines).toContain('note: pending reviews are the review cases waiting for a person now, whatever the window');
 });
 
 test('--since and --period: durations, dates, and errors naming the option', () => {
@@ -118,7 +124,7 @@ test('Prometheus text: prefixed names, HELP/TYPE per family, escaped label value
 	expect(text).toContain('prompt_release_forced_releases{prompt="price-change"} 1\n');
 	expect(text).toContain('prompt_release_release_changes{prompt="price-change",action="canary"} 1\n');
 	expect(text).toContain('prompt_release_production_invalid_rate{prompt="price-change",version="3",arm="canary"} 0.5\n');
-	expect(text).toContain('prompt_release_pending_reviews{prompt="quiet"} 0\n');
+	expect(text).toContain('# TYPE prompt_release_pending_reviews gauge\nprompt_release_pending_reviews{prompt="price-change"} 2\nprompt_release_pending_reviews{prompt="quiet"} 0\n');
 	expect(text).toContain('prompt_release_metrics_window_seconds 2592000\n');
 	// Samples of one family stay together even across prompts.
 	const families = text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
@@ -141,5 +147,6 @@ test('the HTML overview is self-contained: a row per prompt, a pass-rate chart, 
 	expect(html).toContain('FORCED by ann — ERP deadline');
 	expect(html).toContain('v3 canary: 50.0% invalid, 50.0% corrected (2)');
 	expect(html).toContain('no runs in the window');
-	expect(html).toContain('this registry has no review queue yet');
+	expect(html).toMatch(/<tr><td><code>price-change<\/code><\/td>.*<td class="n">2<\/td><\/tr>/);
+	expect(html).toContain('pending reviews are the review cases waiting for a person now');
 });

@@ -7,7 +7,7 @@ import { makeSpec, tempRegistry } from './helpers';
 const rec = (arm: OutcomeRecord['arm'], outcome: OutcomeRecord['outcome'], version = 1): OutcomeRecord => ({ at: '2026-11-21T10:00:00.000Z', arm, version, outcome });
 
 describe('canary outcome log (file store)', () => {
-	test('appends in batches from several store instances (processes) and reads everything back', async () => {
+	test('appends in batches from several store instances of a process, into that process\'s one file, and reads everything back', async () => {
 		const { root, store } = await tempRegistry();
 		await store.writeDraft(makeSpec());
 		const other = new FileRegistryStore(root); // another process's view of the same folder
@@ -20,7 +20,8 @@ describe('canary outcome log (file store)', () => {
 		expect(all).toHaveLength(4);
 		expect(all.filter((r) => r.arm === 'canary').map((r) => r.outcome).sort()).toEqual(['invalid', 'valid']);
 		const files = await fs.readdir(path.join(root, 'price-change', 'outcomes', 'c1'));
-		expect(files).toHaveLength(2); // one append-only file per writer
+		expect(files).toHaveLength(1); // one append-only file per process, whatever the number of store objects
+		expect(files[0]).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{8}\\.jsonl$`));
 		expect(await store.readOutcomes('price-change', 'other-canary')).toEqual([]);
 	});
 

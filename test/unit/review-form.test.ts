@@ -93,14 +93,14 @@ describe('review form fields', () => {
 		]);
 	});
 
-	test('numbers: a number field with the range in label and placeholder; nullable adds a not-stated checkbox', () => {
+	test('numbers: a number field with the range in label and placeholder; a nullable number is a text field (n8n posts an empty number field as 0) with a not-stated checkbox', () => {
 		const [integer] = answerFields(SCHEMAS.integer);
 		expect(integer).toMatchObject({ fieldType: 'number', fieldName: 'value', requiredField: true });
 		expect(integer.fieldLabel).toContain('a whole number from 0 to 100');
 		expect(integer.placeholder).toContain('from 0 to 100');
 		const fields = answerFields(SCHEMAS.nullableNumber);
 		expect(fields.map((f) => [f.fieldType, f.fieldName, f.requiredField])).toEqual([
-			['number', 'value', false],
+			['text', 'value', false],
 			['checkbox', 'notStated', false],
 		]);
 		expect(fields[0].fieldLabel).toContain('a number 0 or more');
@@ -217,8 +217,9 @@ describe('form submission → value of the declared type', () => {
 		expect(errorOf(SCHEMAS.date, {})).toBe(`form field "value" is empty: enter a date written YYYY-MM-DD (e.g. 2026-03-01), or check "${NOT_STATED}"`);
 		expect(errorOf(SCHEMAS.freeText, { value: '   ' })).toBe('form field "value" is empty: enter text');
 		expect(errorOf(SCHEMAS.boolean, {})).toBe('form field "value" is empty: choose true or false');
+		expect(errorOf(SCHEMAS.nullableNumber, { value: "" })).toBe(`form field "value" is empty: enter a number 0 or more, or check "${NOT_STATED}"`);
 		expect(errorOf(SCHEMAS.shortText, { value: 'x'.repeat(81) })).toBe('form field "value" has 81 characters: enter text of at most 80 characters');
-		expect(errorOf(SCHEMAS.nullableNumber, { value: '5', notStated: [NOT_STATED] })).toContain(`both a value (5) and "${NOT_STATED}" were given`);
+		expect(errorOf(SCHEMAS.nullableNumber, { value: '5', notStated: [NOT_STATED] })).toContain(`both a value ("5") and "${NOT_STATED}" were given`);
 		expect(errorOf(SCHEMAS.date, { value: '2026-03-01', notStated: [NOT_STATED] })).toContain('both a value');
 	});
 

@@ -130,6 +130,7 @@ describe('promptStatus', () => {
 			draftChanged: false,
 			channels: {},
 			fixtures: { total: 2, bySource: { manual: 1, correction: 1 } },
+			pendingReviews: 0,
 		});
 		await store.writeDraft(makeSpec({ description: 'edited' }));
 		await store.writeRun(runReport({ runId: 'a-run', results: [{ fixtureId: 'up', passed: true, expected: true }, { fixtureId: 'c1', passed: false, expected: false }] }));

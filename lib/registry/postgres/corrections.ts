@@ -4,8 +4,11 @@
  * `inputs_key`) and the upsert are one statement. Concurrent corrections of the same new inputs all target
  * the derived id: ON CONFLICT makes them one fixture (last writer wins), never two, and `created` is what the
  * write did (the row was inserted, not updated), so exactly one of them reports it. An update keeps the
- * segment, note and tags of the row it updates where the correction brings none.
+ * segment, note and tags of the row it updates where the correction brings none. The `resolved` CTE closes the
+ * pending review case of the same inputs (case id `reviewCaseId(inputs)`, $7) with the written fixture's id,
+ * in the same statement; when the guard fails nothing is written and no case is resolved.
  */
+import { reviewCaseId } from '../../review/types';
 import type { Fixture } from '../../types';
 import type { VersionGuard } from '../store';
 
@@ -33,6 +36,10 @@ WITH guard AS (
 			|| EXCLUDED.body,
 		inputs_key = EXCLUDED.inputs_key, updated_at = now()
 	RETURNING fixture_id, body, (xmax = 0) AS created
+), resolved AS (
+	UPDATE {s}.review_cases AS c SET status = 'resolved', closed = jsonb_build_object('status', 'resolved', 'at', $8::text, 'fixtureId', w.fixture_id),
+		closed_at = $8::text::timestamptz, updated_at = now()
+	FROM written w WHERE c.prompt_id = $1 AND c.case_id = $7 AND c.status = 'pending'
 )
 SELECT fixture_id, body, created FROM written`;
 
@@ -51,6 +58,8 @@ export async function recordCorrectionRow(
 		JSON.stringify(body),
 		guard?.version ?? null,
 		guard?.contentHash ?? null,
+		reviewCaseId(fixture.inputs),
+		new Date().toISOString(),
 	]);
 	return rows.length ? { fixtureId: rows[0].fixture_id, body: rows[0].body, created: rows[0].created } : undefined;
 }

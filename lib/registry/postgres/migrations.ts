@@ -54,6 +54,20 @@ export const MIGRATIONS: Migration[] = [
 		description: 'the fixture body git and the database last agreed on (publish/pull recognise a resolved conflict)',
 		sql: [`ALTER TABLE {s}.fixtures ADD COLUMN synced_body jsonb`, `UPDATE {s}.fixtures SET synced_body = body WHERE synced_hash IS NOT NULL`],
 	},
+	{
+		version: 5,
+		description: 'review queue: one case per prompt and inputs, pending until a correction resolves it or a person dismisses it',
+		sql: [
+			// body: the latest request without its time (lib/review/types.ts ReviewRequest); closed/previous: ReviewClosing.
+			`CREATE TABLE {s}.review_cases (prompt_id text NOT NULL REFERENCES {s}.prompts, case_id text NOT NULL, body jsonb NOT NULL,
+				status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'resolved', 'dismissed')),
+				first_seen timestamptz NOT NULL, last_seen timestamptz NOT NULL, occurrences integer NOT NULL CHECK (occurrences > 0),
+				closed jsonb, closed_at timestamptz, previous jsonb, updated_at timestamptz NOT NULL DEFAULT now(),
+				PRIMARY KEY (prompt_id, case_id), CHECK ((status = 'pending') = (closed IS NULL)))`,
+			// "The pending cases of a prompt, first seen first" and the counts per status read this index only.
+			`CREATE INDEX review_cases_by_status ON {s}.review_cases (prompt_id, status, first_seen)`,
+		],
+	},
 ];
 
 /** The schema version this package expects. */

@@ -6,13 +6,14 @@
  * the file formats' own checks (formats.ts), so a bad row fails with an error naming prompt and field.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ReviewCase } from '../../review/types';
+import type { ReviewCase, ReviewClosing, ReviewRequest, ReviewStatus } from '../../review/types';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ConfigError, PromptReleaseError } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
 import type { PolicyFile, PriceTable, RegistryStore, RunWriter, VersionGuard } from '../store';
 import { recordCorrectionRow } from './corrections';
+import { caseOfRow, closeReviewRow, countReviewRows, listReviewRows, queueReviewRows, type ReviewRow } from './reviews';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../../types';
 import { PostgresRunWriter, readRunBody, readRunRows } from './runs';
 import { streamFixtureRows } from './fixture-rows';
@@ -211,17 +212,32 @@ export class PostgresRegistryStore implements RegistryStore {
 		return rows.length ? this.fixtureOf(promptId, rows[0].fixture_id, rows[0].body) : undefined;
 	}
 
-	// Review queue: implemented by the review-queue migration (placeholder until then; never released like this).
-	async queueReviews(): Promise<void> {
-		throw new ConfigError('the review queue is not available on PostgreSQL yet');
+	/** One upsert for the whole batch (./reviews.ts). */
+	async queueReviews(promptId: string, requests: ReviewRequest[]): Promise<void> {
+		assertPromptId(promptId);
+		if (requests.length === 0) return;
+		if (!(await queueReviewRows((sql, params) => this.query(sql, params), promptId, requests))) throw await this.notFound(promptId);
 	}
 
-	async listReviews(): Promise<ReviewCase[]> {
-		throw new ConfigError('the review queue is not available on PostgreSQL yet');
+	async listReviews(promptId: string, status?: ReviewStatus): Promise<ReviewCase[]> {
+		assertPromptId(promptId);
+		return (await listReviewRows((sql, params) => this.query(sql, params), promptId, status)).map((row) => this.reviewOf(promptId, row));
 	}
 
-	async closeReview(): Promise<ReviewCase | undefined> {
-		throw new ConfigError('the review queue is not available on PostgreSQL yet');
+	async countReviews(promptId: string): Promise<Record<ReviewStatus, number>> {
+		assertPromptId(promptId);
+		return countReviewRows((sql, params) => this.query(sql, params), promptId);
+	}
+
+	async closeReview(promptId: string, caseId: string, closing: ReviewClosing): Promise<ReviewCase | undefined> {
+		assertPromptId(promptId);
+		const row = await closeReviewRow((sql, params) => this.query(sql, params), promptId, caseId, closing);
+		return row && this.reviewOf(promptId, row);
+	}
+
+	/** A review row checked like a file line: errors name the table, prompt, case and field. */
+	private reviewOf(promptId: string, row: ReviewRow): ReviewCase {
+		return caseOfRow(promptId, row, (field, message) => new ConfigError(message, { file: `${this.location} ${this.schema}.review_cases prompt "${promptId}" case "${row.case_id}"`, field }));
 	}
 
 	async readReleases(promptId: string): Promise<ReleasesState> {
