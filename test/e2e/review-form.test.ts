@@ -14,6 +14,7 @@
  * The case page is also rendered in headless Chromium (skipped when /usr/bin/chromium is absent, unless
  * PROMPT_RELEASE_REQUIRE_BROWSER=1). PROMPT_RELEASE_WRITE_SCREENSHOT=1 saves its screenshot as docs/review-form.png.
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,7 +25,7 @@ import { NOT_STATED } from '../../lib/review/form';
 import type { ReviewCase } from '../../lib/review/types';
 import { loadRules, startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import { browserChecks, decodePng, differingPixels, dumpDom, screenshot } from './support/chromium';
-import { control, openForm, parseFormPage, submitForm, waitForForm, type FormControl, type FormPage } from './support/forms';
+import { openForm, parseFormPage, submitForm, waitForForm, type FormControl, type FormPage } from './support/forms';
 import { REPO_ROOT, createN8n, type ExecuteResult, type N8nInstance, type N8nServer } from './support/n8n';
 
 const MINUTE = 60_000;
@@ -38,6 +39,8 @@ const emails = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'emai
 const email = (id: string) => emails.find((e) => e.id === id)!;
 
 type Json = Record<string, any>;
+
+if (!browserChecks) console.warn('SKIPPED: the Chromium check of the review form needs /usr/bin/chromium, which is absent');
 
 /** One wrong answer per output type: the email, what the model says, the input the form must offer, the right answer. */
 interface Expectation {
@@ -92,6 +95,15 @@ const CASES: Record<string, Expectation> = {
 };
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `prompt-release <args>` (the built CLI) against the test registry; resolves with its exit code and output. */
+async function cli(registry: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+	return await new Promise((resolve) => {
+		execFile(process.execPath, [path.join(REPO_ROOT, 'dist', 'bin', 'prompt-release.js'), '--registry', registry, ...args], { encoding: 'utf8' }, (error, stdout, stderr) =>
+			resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+		);
+	});
+}
 
 function writeJson(file: string, value: unknown): string {
 	fs.writeFileSync(file, JSON.stringify(value, null, 2));
@@ -193,6 +205,10 @@ describe('the review loop in a real n8n: queue invalid answers, correct them in 
 				queued[prompt] = kase;
 			}
 			expect(Object.keys(queued)).toHaveLength(4);
+			// The CLI sees the same queue.
+			const listed = await cli(registry, ['review', '--json']);
+			expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+			expect((JSON.parse(listed.stdout) as ReviewCase[]).map((k) => [k.promptId, k.id]).sort()).toEqual(Object.values(queued).map((k) => [k.promptId, k.id]).sort());
 
 			server = await n8n.startServer();
 			formUrl = `${server.url}/form/${REVIEW_FORM_PATH}`;
@@ -317,6 +333,10 @@ describe('the review loop in a real n8n: queue invalid answers, correct them in 
 			const empty = await nextCase();
 			expect(empty).toMatchObject({ kind: 'completion', title: 'Nothing to review', executionStatus: 'success' });
 			expect(empty.text).toContain('Every queued answer has been reviewed.');
+			const pending = await cli(registry, ['review', '--json']);
+			expect({ code: pending.code, cases: JSON.parse(pending.stdout) }).toEqual({ code: 0, cases: [] });
+			const resolved = JSON.parse((await cli(registry, ['review', '--status', 'resolved', '--json'])).stdout) as ReviewCase[];
+			expect(resolved.map((k) => [k.id, k.closed?.fixtureId]).sort()).toEqual(Object.values(queued).map((k) => [k.id, `correction-${k.id.slice('review-'.length)}`]).sort());
 		},
 		8 * MINUTE,
 	);
