@@ -15,7 +15,7 @@ import type { ReviewCase } from '../../lib/review/types';
 import type { Fixture } from '../../lib/types';
 import { concurrencyOf, KeyedSerializer, mapLimited } from '../shared/concurrency';
 import { concurrencyOption, promptLocator } from '../shared/descriptions';
-import { toNodeError } from '../shared/errors';
+import { errorOutputField, toNodeError } from '../shared/errors';
 import { promptMethods } from '../shared/prompt-search';
 import { flushOutcomes, recordOutcome } from '../shared/outcomes';
 import { getRegistryStore } from '../shared/registry';
@@ -281,7 +281,8 @@ export class RecordCorrection implements INodeType {
 			} catch (error) {
 				const wrapped = toNodeError(node, error, { itemIndex: i, promptId });
 				if (!continueOnFail) throw wrapped;
-				return { json: { ...items[i].json, error: wrapped.message }, pairedItem: { item: i } };
+				// With "Continue (using error output)" the item leaves by the error output (errorOutputField).
+				return { json: { ...items[i].json, error: wrapped.message }, ...errorOutputField(node, wrapped), pairedItem: { item: i } };
 			}
 		};
 

@@ -15,7 +15,7 @@ import { reviewForm } from '../../lib/review/form';
 import { REVIEW_STATUSES, type ReviewCase, type ReviewStatus } from '../../lib/review/types';
 import type { OutputSchema } from '../../lib/types';
 import { promptLocator } from '../shared/descriptions';
-import { toNodeError } from '../shared/errors';
+import { errorOutputField, toNodeError } from '../shared/errors';
 import { promptMethods } from '../shared/prompt-search';
 import { getRegistryStore } from '../shared/registry';
 
@@ -213,7 +213,7 @@ async function perItem(ctx: IExecuteFunctions, queue: CaseQueue, operation: (ctx
 		} catch (error) {
 			const wrapped = toNodeError(queue.node, error, { itemIndex: i });
 			if (!ctx.continueOnFail()) throw wrapped;
-			out.push({ json: { error: wrapped.message }, pairedItem: { item: i } });
+			out.push({ json: { error: wrapped.message }, ...errorOutputField(queue.node, wrapped), pairedItem: { item: i } });
 		}
 	}
 	return out;
@@ -246,7 +246,7 @@ async function getNext(ctx: IExecuteFunctions, queue: CaseQueue): Promise<INodeE
 		} catch (error) {
 			const wrapped = toNodeError(queue.node, error, { itemIndex: i });
 			if (!ctx.continueOnFail()) throw wrapped;
-			found.push({ json: { error: wrapped.message }, pairedItem: { item: i } });
+			found.push({ json: { error: wrapped.message }, ...errorOutputField(queue.node, wrapped), pairedItem: { item: i } });
 		}
 	}
 	return [found, empty];

@@ -21,7 +21,7 @@ import {
 	variableProperties,
 	type ModelCallOptionValues,
 } from '../shared/descriptions';
-import { cancelledError, toNodeError } from '../shared/errors';
+import { cancelledError, errorOutputField, toNodeError } from '../shared/errors';
 import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyParameter, routingKeyProperty } from '../shared/outcomes';
 import { callEnvironment, callPrompt, declaredNames, metaJson, metaOfResolved, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { promptMethods } from '../shared/prompt-search';
@@ -190,7 +190,8 @@ export class RunPromptRelease implements INodeType {
 				if (resolved && !recorded) recordOutcome(env.store, resolved, 'invalid');
 				// Named once, like Extract Signal's "item 2, signal "b"": which item failed, then which prompt.
 				if (!continueOnFail) throw toNodeError(node, error, { itemIndex: i, subject: `item ${i}`, promptId });
-				const message = toNodeError(node, error, { itemIndex: i, subject: `item ${i}`, promptId }).message;
+				const failure = toNodeError(node, error, { itemIndex: i, subject: `item ${i}`, promptId });
+				const message = failure.message;
 				const queued = resolved && prepared ? review.invalid(resolved, variables, { reason: message, modelOutput: null }, site) : undefined;
 				return {
 					json: {
@@ -203,6 +204,8 @@ export class RunPromptRelease implements INodeType {
 						...(resolved ? { ...metaOfResolved(resolved, (error as { meta?: object }).meta), trace: traceOf(resolved, variables) } : {}),
 						...reviewField(queued),
 					},
+					// With "Continue (using error output)" the item leaves by the error output (errorOutputField).
+					...errorOutputField(node, failure),
 					pairedItem: { item: i },
 				};
 			}

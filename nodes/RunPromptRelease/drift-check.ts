@@ -8,7 +8,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { checkDrift, driftMarkdown } from '../../lib/drift';
 import { concurrencyOf } from '../shared/concurrency';
-import { toNodeError } from '../shared/errors';
+import { errorOutputField, toNodeError } from '../shared/errors';
 import { callEnvironment } from '../shared/prompt-call';
 import type { ModelCallOptionValues } from '../shared/descriptions';
 
@@ -67,8 +67,8 @@ export async function executeDriftCheck(ctx: IExecuteFunctions): Promise<INodeEx
 			out.push({ json, pairedItem: { item: i } });
 		} catch (error) {
 			if (!ctx.continueOnFail()) throw toNodeError(node, error, { itemIndex: i, promptId });
-			const message = toNodeError(node, error, { itemIndex: i, promptId }).message;
-			out.push({ json: { error: message, changed: null, prompt: promptId ?? null }, pairedItem: { item: i } });
+			const failure = toNodeError(node, error, { itemIndex: i, promptId });
+			out.push({ json: { error: failure.message, changed: null, prompt: promptId ?? null }, ...errorOutputField(node, failure), pairedItem: { item: i } });
 		}
 	}
 	return [out];

@@ -1,5 +1,5 @@
 /** Core errors → n8n node errors that tell the user what to fix. */
-import { NodeApiError, NodeError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
 import { ConfigError, ConfigErrors, InputError, PromptReleaseError, ProviderError, type ProviderErrorCategory } from '../../lib/errors';
 
 export interface ErrorContext {
@@ -27,12 +27,12 @@ function hintFor(error: unknown): string | undefined {
 }
 
 /** Wrap anything thrown while handling an item into a NodeOperationError / NodeApiError with itemIndex. */
-export function toNodeError(node: INode, error: unknown, context: ErrorContext = {}): NodeError {
+export function toNodeError(node: INode, error: unknown, context: ErrorContext = {}): NodeApiError | NodeOperationError {
 	const { itemIndex, promptId } = context;
 	const message = error instanceof Error ? error.message : String(error);
 	const names = [context.subject, promptId && !message.includes(`"${promptId}"`) ? `prompt "${promptId}"` : undefined].filter(Boolean);
 	const prefix = names.length ? `${names.join(', ')}: ` : '';
-	if (error instanceof NodeError) {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
 		if (itemIndex !== undefined && error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
 		if (context.subject && !error.message.includes(context.subject)) error.message = `${context.subject}: ${error.message}`;
 		return error;
@@ -66,4 +66,15 @@ export function isAbortError(error: unknown): boolean {
  */
 export function cancelledError(node: INode, itemIndex: number): NodeOperationError {
 	return new NodeOperationError(node, 'The execution was cancelled', { itemIndex });
+}
+
+/**
+ * The `error` to put on an output item that failed under Continue On Fail: only with "Continue (using error
+ * output)" (node.onError === 'continueErrorOutput'), where n8n routes items carrying `error` to the error
+ * output. Under "Continue (regular output)" n8n would replace such an item's JSON by `{error}` alone, losing
+ * the fields the node puts next to it (reason, trace, valid: false), so the item carries none there.
+ * Source: n8n-core WorkflowExecute.handleNodeErrorOutput (n8n 2.41.1).
+ */
+export function errorOutputField(node: INode, error: NodeApiError | NodeOperationError): { error?: NodeApiError | NodeOperationError } {
+	return node.onError === 'continueErrorOutput' ? { error } : {};
 }

@@ -142,4 +142,15 @@ describe('Record Correction', () => {
 		expectPaired(items, [0, 1]);
 		expect(jsonOf(items).map((j) => String(j.error))).toEqual([expect.stringContaining('no trace found'), expect.stringContaining('no trace found')]);
 	});
+
+	it('with "Continue (using error output)" a refused correction leaves by the error output, a recorded one by the success output', async () => {
+		const result = await run([correctNode({ source: 'extractSignal' }, { onError: 'continueErrorOutput' })], [['Trigger', 'Correct']], [{ json: { ...invalidItem, answer: 'soon' } }, { json: invalidItem }]);
+		expect(result.status).toBe('success');
+		const [recorded, refused] = [result.outputOf('Correct', 0), result.outputOf('Correct', 1)];
+		expect(refused).toHaveLength(1);
+		expect(String(jsonOf(refused)[0].error)).toContain('corrected value "soon"');
+		expect(recorded).toHaveLength(1);
+		expect(jsonOf(recorded)[0]).toMatchObject({ fixture: { promptId: 'delivery-delay-days', expected: 15 } });
+		expect(jsonOf(recorded)[0]).not.toHaveProperty('error');
+	});
 });
