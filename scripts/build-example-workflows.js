@@ -246,8 +246,8 @@ const REVIEW_FORM_PATH = 'prompt-release-review';
 
 /** The case page's styling: the email and the model's answer left-aligned and wrapped, each in a light box. */
 const REVIEW_CASE_CSS = [
-	'.form-header p, .form-header pre { text-align: left; }',
-	'.form-header pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 10px; padding: 8px 10px; background: #f5f5f7; border-radius: 4px; font-size: 13px; line-height: 1.4; color: #1f1f1f; }',
+	'.form-header p, .form-header div { text-align: left; }',
+	'.form-header div { overflow-wrap: anywhere; margin: 4px 0 10px; padding: 8px 10px; background: #f5f5f7; border-radius: 4px; font-size: 13px; line-height: 1.4; color: #1f1f1f; }',
 ].join('\n');
 
 /** A Form node (n8n-nodes-base.form, latest version) page or ending; a fixed webhookId keeps re-imports stable. */
@@ -326,7 +326,7 @@ const reviewWorkflow = {
 				formTitle: '={{ $json.form.title }}',
 				formDescription: '={{ $json.form.description }}',
 				buttonLabel: 'Record the correction',
-				// n8n centres the description and <pre> does not wrap: long email lines would run out of the card.
+				// n8n centres the description: the case's blocks read better left-aligned, and a long unbroken token (a URL) wraps.
 				customCss: REVIEW_CASE_CSS,
 			},
 		}),

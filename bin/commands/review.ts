@@ -124,7 +124,9 @@ async function list(promptId: string | undefined, opts: ListOptions, cmd: Comman
 	}
 	printTable(cases, status !== 'pending');
 	out();
-	out(`${cases.length} ${what} in ${where}. Answer one with Record Correction in n8n (resolves it), or: prompt-release review dismiss <prompt> <id> --reason "…"`);
+	const counted = plural(cases.length, status ? `${status} review case` : 'review case');
+	const pending = cases.some((c) => c.status === 'pending');
+	out(`${counted} in ${where}.${pending ? ' Answer a pending one with Record Correction in n8n (resolves it), or: prompt-release review dismiss <prompt> <id> --reason "…"' : ''}`);
 	return EXIT_OK;
 }
 

@@ -139,13 +139,16 @@ export function answerFields(schema: OutputSchema): FormFieldJson[] {
 
 function shown(value: unknown): string {
 	if (value === null || value === undefined) return '(none)';
-	const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+	const text = typeof value === 'string' ? value : JSON.stringify(value);
 	return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}\n… (${text.length - MAX_SHOWN_CHARS} more characters not shown)` : text;
 }
 
-/** One labelled block of the description; the text is escaped. */
+/**
+ * One labelled block of the description; the text is escaped and its line breaks kept as <br>. A <div>, not
+ * a <pre>: n8n's form card does not wrap a <pre>, so a long email line would run out of it.
+ */
 function block(label: string, value: unknown): string {
-	return `<p><b>${escapeHtml(label)}</b></p><pre>${escapeHtml(shown(value))}</pre>`;
+	return `<p><b>${escapeHtml(label)}</b></p><div>${escapeHtml(shown(value)).replace(/\r?\n/g, '<br>')}</div>`;
 }
 
 /**

@@ -74,7 +74,7 @@ describe.each([
 		expect(lines[0]).toMatch(/^ID\s+PROMPT\s+KIND\s+VERSION\s+REASON\s+SEEN\s+FIRST SEEN\s+LAST SEEN\s+ANSWER\s+INPUTS$/);
 		expect(lines[1]).toMatch(/^review-[0-9a-f]{16}\s+price-change\s+invalid\s+draft\s+not JSON: text instead of a boolean\s+2\s+2026-11-27 09:05Z\s+2026-11-27 09:42Z\s+"It seems"\s+subject="New price list" body="Dear customer, new pri…$/);
 		expect(lines[2]).toMatch(/\saudit\s.*\saudit sample\s+1\s+2026-11-27 09:12Z .* false\s/);
-		expect(table.stdout).toContain(`3 pending review cases in ${r.location}. Answer one with Record Correction`);
+		expect(table.stdout).toContain(`3 pending review cases in ${r.location}. Answer a pending one with Record Correction`);
 
 		const json = JSON.parse((await run('review', 'price-change', '--json')).stdout) as ReviewCase[];
 		expect(json.map((c) => [c.inputs.subject, c.occurrences, c.status])).toEqual([
@@ -153,6 +153,11 @@ describe.each([
 		expect(all.map((c) => c.status)).toEqual(['pending', 'dismissed', 'resolved']);
 		const table = await run('review', '--status', 'all');
 		expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+PROMPT\s+STATUS\s+KIND/);
+		expect(table.stdout).toContain('3 review cases in');
+		// Only closed cases listed: nothing to answer, so no hint to answer one.
+		const closed = await run('review', '--status', 'resolved');
+		expect(closed.stdout).toContain('1 resolved review case in');
+		expect(closed.stdout).not.toContain('Answer');
 	});
 
 	test('status and metrics count the pending cases per prompt', async () => {

@@ -239,15 +239,16 @@ describe('the review loop in a real n8n: queue invalid answers, correct them in 
 			expect(dom.controls.map((c) => [c.kind, c.type, c.label, c.options])).toEqual(page.controls.map((c) => [c.kind, c.type, c.label, c.options]));
 			expect(answerControl(dom)).toMatchObject({ kind: CASES[prompt].input.kind, ...(CASES[prompt].input.type ? { type: CASES[prompt].input.type } : {}) });
 
-			// The same HTML with the model's answer blanked out (same length, so the layout stays): the answer is visible.
+			// The same HTML with the model's answer blanked out (same length, one line, so the layout stays): the answer is visible.
 			const dir = path.join(tmp, 'screens');
 			fs.mkdirSync(dir, { recursive: true });
 			const shown = path.join(dir, 'case.html');
 			const blank = path.join(dir, 'case-blank.html');
 			fs.writeFileSync(shown, page.html);
-			const answerBlock = /(<b>What the model answered<\/b><\/p><pre>)([^<]*)(<\/pre>)/;
+			const answerBlock = /(<b>What the model answered<\/b><\/p><div>)([^<]*)(<\/div>)/;
 			expect(page.html).toMatch(answerBlock);
-			fs.writeFileSync(blank, page.html.replace(answerBlock, (_m, a: string, text: string, b: string) => `${a}${text.replace(/[^\s]/g, ' ')}${b}`));
+			// No-break spaces: a block of plain spaces would collapse to nothing and move everything below it.
+			fs.writeFileSync(blank, page.html.replace(answerBlock, (_m, a: string, text: string, b: string) => `${a}${text.replace(/[^\s]/g, '\u00a0')}${b}`));
 			const first = decodePng(await screenshot(`file://${shown}`, path.join(dir, 'case-1.png'), 900, 1100));
 			const again = decodePng(await screenshot(`file://${shown}`, path.join(dir, 'case-2.png'), 900, 1100));
 			const blanked = decodePng(await screenshot(`file://${blank}`, path.join(dir, 'case-blank.png'), 900, 1100));

@@ -129,15 +129,15 @@ describe('review form description', () => {
 	const hostile = 'Hi <script>alert("pwned")</script> & <img src=x onerror=alert(1)> it\'s "urgent" & cheap';
 
 	test('escapes the email, the model answer and the reason; keeps only its own tags', () => {
-		const kase = reviewCase({ inputs: { email_body: hostile, subject: 'Re: <b>price</b>' }, modelOutput: '</pre><script>x()</script>', reason: 'refused: <i>no</i>' });
+		const kase = reviewCase({ inputs: { email_body: hostile, subject: 'Re: <b>price</b>' }, modelOutput: '</div><script>x()</script>', reason: 'refused: <i>no</i>' });
 		const { description } = reviewForm(kase, SCHEMAS.nullableNumber, 4);
-		expect(description).not.toMatch(/<script|<img|<i>|<\/?pre><script/i);
+		expect(description).not.toMatch(/<script|<img|<i>|<\/?div><script/i);
 		expect(description).toContain(escapeHtml(hostile));
 		expect(description).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt; it&#39;s');
-		expect(description).toContain('&lt;/pre&gt;&lt;script&gt;x()&lt;/script&gt;');
+		expect(description).toContain('&lt;/div&gt;&lt;script&gt;x()&lt;/script&gt;');
 		expect(description).toContain('refused: &lt;i&gt;no&lt;/i&gt;');
 		// Every tag left is one the description writes itself.
-		expect(new Set(description.match(/<\/?[a-z]+/g))).toEqual(new Set(['<p', '</p', '<b', '</b', '<pre', '</pre']));
+		expect([...new Set(description.match(/<\/?[a-z]+/g))].sort()).toEqual(['</b', '</div', '</p', '<b', '<div', '<p']);
 		expect(description).toContain('Input: email_body');
 		expect(description).toContain('Input: subject');
 		expect(description).toContain('version 2');
@@ -147,12 +147,18 @@ describe('review form description', () => {
 	test('an audit case says so and shows the checked value as JSON', () => {
 		const { description } = reviewForm(reviewCase({ kind: 'audit', reason: 'audit sample', modelOutput: { price: 12.5 } }), SCHEMAS.object);
 		expect(description).toContain('Audit sample');
-		expect(description).toContain(escapeHtml(JSON.stringify({ price: 12.5 }, null, 2)));
+		expect(description).toContain(`<div>${escapeHtml(JSON.stringify({ price: 12.5 }))}</div>`);
+	});
+
+	test('line breaks of an email stay line breaks, and the text wraps (a <div>, not a <pre>)', () => {
+		const { description } = reviewForm(reviewCase({ inputs: { email_body: 'Dear buyer,\r\nprices rise <5%>.\nRegards' } }), SCHEMAS.boolean);
+		expect(description).toContain('<div>Dear buyer,<br>prices rise &lt;5%&gt;.<br>Regards</div>');
+		expect(description).not.toContain('<pre');
 	});
 
 	test('a model answer of null shows as none; very long inputs are cut with a note', () => {
 		const { description } = reviewForm(reviewCase({ modelOutput: null, inputs: { email_body: 'x'.repeat(25_000) } }), SCHEMAS.boolean);
-		expect(description).toContain('<pre>(none)</pre>');
+		expect(description).toContain('<div>(none)</div>');
 		expect(description).toContain('5000 more characters not shown');
 	});
 });
