@@ -1,4 +1,4 @@
-import { promises as fs, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
@@ -107,6 +107,33 @@ export async function writeSmallFileAtomic(file: string, content: string): Promi
 	} catch (error) {
 		rmSync(tmp, { force: true });
 		throw error;
+	}
+}
+
+/**
+ * `createFileExclusive` for small registry files (fixtures), synchronous for the same reason as
+ * `readSmallFile`: the asynchronous one is six thread-pool round trips (mkdir, open, write, close, link,
+ * unlink). The content is written to a temporary file and hard-linked to `file`, so readers never see a
+ * partly written file and of concurrent writers exactly one creates it. Returns false, writing nothing,
+ * when `file` already exists. The folder is created only when missing.
+ */
+export async function createSmallFileExclusive(file: string, content: string): Promise<boolean> {
+	const tmp = tempName(file);
+	try {
+		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+		mkdirSync(path.dirname(file), { recursive: true });
+		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+	}
+	try {
+		linkSync(tmp, file);
+		return true;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+		throw error;
+	} finally {
+		unlinkSync(tmp);
 	}
 }
 

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../lib/errors';
 import { canonicalJson, contentHash, sha256 } from '../../lib/hash';
-import { createFileExclusive, fieldName, parseYaml, readYamlFile, toYaml, writeFileAtomic } from '../../lib/yaml-io';
+import { createFileExclusive, createSmallFileExclusive, fieldName, parseYaml, readYamlFile, toYaml, writeFileAtomic } from '../../lib/yaml-io';
 import { makeSpec, tempDir } from './helpers';
 
 const DOC = [
@@ -157,6 +157,31 @@ describe('writeFileAtomic / createFileExclusive', () => {
 		const winner = results.indexOf(true);
 		expect(await fs.readFile(file, 'utf8')).toBe(`writer ${winner}`);
 		expect(await fs.readdir(dir)).toEqual(['run.json']);
+	});
+
+	test('createSmallFileExclusive creates once (making a missing folder), refuses an existing file untouched, leaves no temp file', async () => {
+		const dir = await tempDir();
+		const file = path.join(dir, 'fixtures', 'a.yaml');
+		expect(await createSmallFileExclusive(file, 'first')).toBe(true);
+		expect(await createSmallFileExclusive(file, 'second')).toBe(false);
+		expect(await fs.readFile(file, 'utf8')).toBe('first');
+		expect(await fs.readdir(path.dirname(file))).toEqual(['a.yaml']);
+	});
+
+	test('createSmallFileExclusive: of 10 writers of one file exactly one wins, its content whole', async () => {
+		const dir = await tempDir();
+		const file = path.join(dir, 'f.yaml');
+		const results = await Promise.all(Array.from({ length: 10 }, (_, i) => createSmallFileExclusive(file, `writer ${i}\n`.repeat(100))));
+		expect(results.filter(Boolean)).toHaveLength(1);
+		expect(await fs.readFile(file, 'utf8')).toBe(`writer ${results.indexOf(true)}\n`.repeat(100));
+		expect(await fs.readdir(dir)).toEqual(['f.yaml']);
+	});
+
+	test('createSmallFileExclusive fails with the file system error, leaving no temp file', async () => {
+		const dir = await tempDir();
+		await fs.writeFile(path.join(dir, 'not-a-folder'), 'x');
+		await expect(createSmallFileExclusive(path.join(dir, 'not-a-folder', 'a.yaml'), 'x')).rejects.toMatchObject({ code: 'ENOTDIR' });
+		expect(await fs.readdir(dir)).toEqual(['not-a-folder']);
 	});
 
 	test('toYaml round-trips through parseYaml', () => {
