@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../lib/errors';
 import { canonicalJson, contentHash, sha256 } from '../../lib/hash';
-import { createFileExclusive, createSmallFileExclusive, fieldName, parseYaml, readYamlFile, toYaml, writeFileAtomic } from '../../lib/yaml-io';
+import { createFileExclusive, createSmallFileExclusive, fieldName, parseYaml, readYamlFile, toYaml, writeFileAtomic, writeSmallFileAtomic } from '../../lib/yaml-io';
 import { makeSpec, tempDir } from './helpers';
 
 const DOC = [
@@ -157,6 +157,32 @@ describe('writeFileAtomic / createFileExclusive', () => {
 		const winner = results.indexOf(true);
 		expect(await fs.readFile(file, 'utf8')).toBe(`writer ${winner}`);
 		expect(await fs.readdir(dir)).toEqual(['run.json']);
+	});
+
+	test('writeSmallFileAtomic replaces the content, the old one still readable by a reader that opened it, and leaves no extra name behind', async () => {
+		const dir = await tempDir();
+		const file = path.join(dir, 'fixtures', 'f.yaml');
+		await writeSmallFileAtomic(file, 'one\n');
+		const reader = await fs.open(file, 'r');
+		try {
+			await writeSmallFileAtomic(file, 'two\n');
+			await writeSmallFileAtomic(file, 'three\n');
+			expect(await fs.readFile(file, 'utf8')).toBe('three\n');
+			expect(await reader.readFile('utf8')).toBe('one\n');
+		} finally {
+			await reader.close();
+		}
+		expect(await fs.readdir(path.dirname(file))).toEqual(['f.yaml']);
+		expect((await fs.stat(file)).nlink).toBe(1);
+	});
+
+	test('a failed writeSmallFileAtomic leaves the target as it was and no extra name behind', async () => {
+		const dir = await tempDir();
+		const target = path.join(dir, 'target');
+		await fs.mkdir(path.join(target, 'child'), { recursive: true }); // a non-empty directory cannot be replaced by a file
+		await expect(writeSmallFileAtomic(target, 'x')).rejects.toThrow();
+		expect((await fs.readdir(dir)).sort()).toEqual(['target']);
+		expect(await fs.readdir(target)).toEqual(['child']);
 	});
 
 	test('createSmallFileExclusive creates once (making a missing folder), refuses an existing file untouched, leaves no temp file', async () => {
