@@ -1,7 +1,8 @@
 /**
  * Record Correction on PostgreSQL runs as a named prepared statement (lib/registry/postgres/prepared.ts):
- * parsed and planned once per connection, one name per exact SQL text, so schemas sharing a pool never
- * collide, and a table changed by a later migration is re-planned by the server, not an error.
+ * parsed once per connection and planned for its parameters each time, one name per exact SQL text, so
+ * schemas sharing a pool never collide, and a table changed by a later migration is re-analysed by the
+ * server, not an error.
  */
 import { recordCorrection } from '../../lib/corrections';
 import { contentHash } from '../../lib/hash';
@@ -57,6 +58,17 @@ describe('Record Correction as a prepared statement', () => {
 		const mine = prepared.filter((p) => p.statement.includes(`"${schema}".fixtures`));
 		expect(mine).toHaveLength(1);
 		expect((await store.listFixtures('price-change')).map((f) => f.inputs.subject).sort()).toEqual(['one', 'two']);
+	});
+
+	it('is planned for its parameters every time, never with a generic plan that would read every fixture of the prompt', async () => {
+		const { store, schema } = await registry();
+		for (let i = 0; i < 12; i++) await correct(store, `item ${i}`);
+		expect(await store.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')).toEqual([{ plan_cache_mode: 'force_custom_plan' }]);
+		const [plans] = await store.query<{ generic_plans: string; custom_plans: string }>(
+			`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'prompt_release_%' AND statement LIKE '%"' || $1 || '".fixtures%'`,
+			[schema],
+		);
+		expect(plans).toEqual({ generic_plans: '0', custom_plans: '12' });
 	});
 
 	it('two schemas sharing one pool each get their own statement, writing to their own schema', async () => {
