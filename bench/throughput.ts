@@ -211,9 +211,11 @@ const [root, w, each] = process.argv.slice(1);
 		// Build the index once (as the first correction on an old registry would), outside the timing.
 		await new FileRegistryStore(root).findFixtureByInputs('price-change', {});
 		const children = Array.from({ length: 8 }, (_, w) => spawn(process.execPath, ['-e', worker, root, String(w), String(each)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+		// 'close', not 'exit': a worker's last message can arrive after its 'exit' event (it sends "done", then
+		// exits), which failed about one run in ten; 'close' comes only after its IPC channel is read to the end.
 		const message = (child: (typeof children)[number], what: string) => new Promise<void>((resolve, reject) => {
 			child.on('message', (m) => m === what && resolve());
-			child.on('exit', (code) => reject(new Error(`correction worker exited with ${code} before "${what}"`)));
+			child.on('close', (code) => reject(new Error(`correction worker exited with ${code} before "${what}"`)));
 		});
 		await Promise.all(children.map((c) => message(c, 'ready')));
 		const t = performance.now();

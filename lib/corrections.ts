@@ -3,15 +3,14 @@
  * (corrected before, written by hand or imported) updates that fixture.
  */
 import { ConfigError, InputError } from './errors';
-import { canonicalJson, sha256 } from './hash';
 import { expectedProblem } from './answer/unwrap';
 import { coercionHint, coerceToSchema } from './coerce';
 import { validateValue } from './schema';
 import { checkVariables } from './template';
-import { resolvePrompt } from './registry/resolve';
+import { derivedFixtureId, inputsKey } from './registry/inputs-index';
 import { verifiedVersions } from './registry/version-cache';
 import type { RegistryStore, VersionGuard } from './registry/store';
-import type { Fixture, OutputValue, PromptSpec, ResolvedPrompt } from './types';
+import type { Fixture, OutputValue, PromptSpec } from './types';
 
 export interface CorrectionInput {
 	promptId: string;
@@ -34,15 +33,25 @@ export function declaredInputs(spec: PromptSpec, variables: Record<string, unkno
 	return out;
 }
 
+/** The id of the fixture a correction of new inputs creates: derived from the inputs (lib/registry/inputs-index.ts). */
 export function correctionFixtureId(inputs: Record<string, unknown>): string {
-	return `correction-${sha256(canonicalJson(inputs)).slice(0, 16)}`;
+	return derivedFixtureId(inputsKey(inputs));
 }
 
-/** The prompt a correction is checked against: the draft (read each time), or a frozen version (verified per process). */
-async function target(store: RegistryStore, promptId: string, version: number | 'draft'): Promise<{ resolved: ResolvedPrompt; guard?: VersionGuard }> {
-	if (version === 'draft') return { resolved: await resolvePrompt(store, promptId, { version: 'draft' }) };
+/** What a correction is checked against: the prompt and which text of it (`draft` or a version number). */
+interface CorrectionTarget {
+	spec: PromptSpec;
+	version: number | 'draft';
+}
+
+/**
+ * The prompt a correction is checked against: the draft (read each time; its content hash is not needed,
+ * nothing guards a draft), or a frozen version (verified per process, guarded by its hash).
+ */
+async function target(store: RegistryStore, promptId: string, version: number | 'draft'): Promise<{ resolved: CorrectionTarget; guard?: VersionGuard }> {
+	if (version === 'draft') return { resolved: { spec: await store.readDraft(promptId), version } };
 	const frozen = await verifiedVersions.get(store, promptId, version);
-	return { resolved: { promptId, version, contentHash: frozen.contentHash, spec: frozen.prompt }, guard: { version, contentHash: frozen.contentHash } };
+	return { resolved: { spec: frozen.prompt, version }, guard: { version, contentHash: frozen.contentHash } };
 }
 
 /**
@@ -74,7 +83,7 @@ export async function recordCorrection(store: RegistryStore, input: CorrectionIn
 }
 
 /** The fixture a correction writes (id derived from the inputs), checked against the prompt it corrects. */
-function correctionFixture(resolved: ResolvedPrompt, input: CorrectionInput): Fixture {
+function correctionFixture(resolved: CorrectionTarget, input: CorrectionInput): Fixture {
 	const spec = resolved.spec;
 	const inputs = declaredInputs(spec, input.variables);
 	for (const [name, decl] of Object.entries(spec.inputs)) {

@@ -163,12 +163,23 @@ function scalarZod(s: ScalarSchema): z.ZodTypeAny {
 }
 
 const validators = new WeakMap<OutputSchema, z.ZodTypeAny>();
+/** The same, by the schema's JSON text: a draft is read (and copied) afresh for each correction. At most 256. */
+const validatorsByText = new Map<string, z.ZodTypeAny>();
 
-/** toZod, built once per schema object (schemas of resolved prompts are long-lived). */
+/**
+ * toZod, built once per schema object (schemas of resolved prompts are long-lived) and reused for an equal
+ * schema written the same way (zod schemas are immutable; building one costs more than the check itself).
+ */
 function validatorOf(schema: OutputSchema): z.ZodTypeAny {
 	let v = validators.get(schema);
 	if (!v) {
-		v = toZod(schema);
+		const text = JSON.stringify(schema);
+		v = validatorsByText.get(text);
+		if (!v) {
+			v = toZod(schema);
+			if (validatorsByText.size >= 256) validatorsByText.delete(validatorsByText.keys().next().value as string);
+			validatorsByText.set(text, v);
+		}
 		validators.set(schema, v);
 	}
 	return v;

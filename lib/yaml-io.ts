@@ -1,4 +1,4 @@
-import { promises as fs, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
@@ -92,9 +92,17 @@ export async function readSmallFile(file: string, encoding: 'utf8'): Promise<str
 /**
  * `writeFileAtomic` for small registry files (fixtures, index entries), written synchronously for the same
  * reason as `readSmallFile`. Large files (runs, caches) use `writeFileAtomic`.
+ *
+ * The file being replaced first gets a second name, removed after the rename. A rename that drops the last
+ * name of a file frees it before letting go of the folder's lock, and freeing can wait for the disk (ext4
+ * without a journal and mounted with `discard` discards the freed blocks synchronously): every other write
+ * and lookup in the folder waited for it, which serialised concurrent Record Corrections (docs/adr/0032).
+ * The unlink frees the old content after releasing the lock. Where hard links are not possible the file
+ * is simply replaced.
  */
 export async function writeSmallFileAtomic(file: string, content: string): Promise<void> {
 	const tmp = tempName(file);
+	let aside: string | undefined;
 	try {
 		try {
 			writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
@@ -103,10 +111,45 @@ export async function writeSmallFileAtomic(file: string, content: string): Promi
 			mkdirSync(path.dirname(file), { recursive: true });
 			writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
 		}
+		aside = tempName(file);
+		try {
+			linkSync(file, aside);
+		} catch {
+			aside = undefined; // a new file (ENOENT), or no hard links on this file system: nothing to set aside
+		}
 		renameSync(tmp, file);
 	} catch (error) {
 		rmSync(tmp, { force: true });
 		throw error;
+	} finally {
+		if (aside !== undefined) rmSync(aside, { force: true });
+	}
+}
+
+/**
+ * `createFileExclusive` for small registry files (fixtures), synchronous for the same reason as
+ * `readSmallFile`: the asynchronous one is six thread-pool round trips (mkdir, open, write, close, link,
+ * unlink). The content is written to a temporary file and hard-linked to `file`, so readers never see a
+ * partly written file and of concurrent writers exactly one creates it. Returns false, writing nothing,
+ * when `file` already exists. The folder is created only when missing.
+ */
+export async function createSmallFileExclusive(file: string, content: string): Promise<boolean> {
+	const tmp = tempName(file);
+	try {
+		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+		mkdirSync(path.dirname(file), { recursive: true });
+		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+	}
+	try {
+		linkSync(tmp, file);
+		return true;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+		throw error;
+	} finally {
+		unlinkSync(tmp);
 	}
 }
 

@@ -1,11 +1,11 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError, ConfigErrors } from '../errors';
 import { isUnavailableFsError, unavailable } from './unavailable';
 import { canonicalJson } from '../hash';
-import { createFileExclusive, readSmallFile, parseYaml, toYaml, writeFileAtomic, writeSmallFileAtomic, type LoadedFile } from '../yaml-io';
-import { InputsIndex } from './inputs-index';
+import { createFileExclusive, createSmallFileExclusive, readSmallFile, parseYaml, toYaml, writeFileAtomic, writeSmallFileAtomic, type LoadedFile } from '../yaml-io';
+import { derivedFixtureId, InputsIndex, inputsKey, needsEntry } from './inputs-index';
 import { ParsedFiles } from './parsed-files';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPromptSpec, checkPricing, checkReleases, checkVersionFile } from './formats';
 import { appendOutcomeLines, readOutcomeLines } from './outcome-files';
@@ -24,6 +24,21 @@ async function exists(p: string): Promise<boolean> {
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+		if (isUnavailableFsError(error)) throw unavailable(`registry cannot be read: ${code} on ${p}: check the folder's permissions and that it is mounted`);
+		throw error;
+	}
+}
+
+/**
+ * `exists` without a thread-pool round trip, for checks on Record Correction's path (a stat of a
+ * path that is usually missing costs far less than the round trip; see readSmallFile in ../yaml-io.ts).
+ */
+function existsNow(p: string): boolean {
+	try {
+		return statSync(p, { throwIfNoEntry: false }) !== undefined;
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOTDIR') return false;
 		if (isUnavailableFsError(error)) throw unavailable(`registry cannot be read: ${code} on ${p}: check the folder's permissions and that it is mounted`);
 		throw error;
 	}
@@ -225,8 +240,8 @@ export class FileRegistryStore implements RegistryStore {
 	 * `writeFixture`; `before`, when given, is the fixture just read under that id: it is replaced without an
 	 * attempt to create it (and never counts as created).
 	 */
-	private async putFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture)), before?: Fixture): Promise<boolean> {
-		if (before === undefined && (await this.createFixture(promptId, fixture, text))) return true;
+	private async putFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture)), before?: Fixture, key = inputsKey(fixture.inputs)): Promise<boolean> {
+		if (before === undefined && (await this.createFixture(promptId, fixture, text, key))) return true;
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
 		before ??= await this.readFixture(promptId, fixture.id).catch(() => undefined);
@@ -234,34 +249,38 @@ export class FileRegistryStore implements RegistryStore {
 		const sameInputs = before !== undefined && canonicalJson(before.inputs) === canonicalJson(fixture.inputs);
 		if (before && !sameInputs) await index.remove(before.inputs, fixture.id);
 		// Replacing a file by rename costs the file system far more than reading it (ext4 flushes the new data
-		// first): an entry that already names this fixture is left as it is.
-		if (!sameInputs || (await index.lookup(fixture.inputs)) !== fixture.id) await index.set(fixture.inputs, fixture.id);
+		// first): an entry that already names this fixture is left as it is; one named after its inputs needs none.
+		if (needsEntry(key, fixture.id) && (!sameInputs || (await index.lookupKey(key)) !== fixture.id)) await index.setKey(key, fixture.id);
 		return false;
 	}
 
-	/** Create the fixture file only when none has its id (exclusive: one concurrent writer wins), then its index entry. */
-	private async createFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture))): Promise<boolean> {
+	/**
+	 * Create the fixture file only when none has its id (exclusive: one concurrent writer wins), then its index
+	 * entry when it needs one (`key`: its inputs' key).
+	 */
+	private async createFixture(promptId: string, fixture: Fixture, text = toYaml(clean(fixture)), key = inputsKey(fixture.inputs)): Promise<boolean> {
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
-		if (!(await createFileExclusive(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), text))) return false;
-		await index.set(fixture.inputs, fixture.id);
+		if (!(await createSmallFileExclusive(path.join(this.fixturesDir(promptId), `${fixture.id}.yaml`), text))) return false;
+		if (needsEntry(key, fixture.id)) await index.setKey(key, fixture.id);
 		return true;
 	}
 
 	/**
 	 * The version is read (and hash-checked) from its file; the covering fixture costs one or two small reads
-	 * (its derived id, then the inputs index); then the fixture and its index entry are written. A fixture
-	 * that does not exist yet is created exclusively: of concurrent corrections of the same new inputs,
-	 * exactly one reports `created`, the others update the fixture it created.
+	 * (its derived id, then the inputs index); then the fixture is written, with an index entry only when
+	 * its id is not the derived one. A fixture that does not exist yet is created exclusively: of concurrent
+	 * corrections of the same new inputs, exactly one reports `created`, the others update the fixture it created.
 	 */
 	async recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined> {
 		assertPromptId(fixture.id, 'fixture id');
 		if (guard && (await this.readVersion(promptId, guard.version)).contentHash !== guard.contentHash) return undefined;
+		const key = inputsKey(fixture.inputs);
 		const own = await this.readFixture(promptId, fixture.id).catch(() => undefined);
-		let existing = own ?? (await this.findFixtureByInputs(promptId, fixture.inputs));
+		let existing = own ?? (await this.findByInputs(promptId, fixture.inputs, key, fixture.id === derivedFixtureId(key)));
 		let merged = mergeCorrection(existing, fixture);
 		if (!existing) {
-			if (await this.createFixture(promptId, merged)) {
+			if (await this.createFixture(promptId, merged, undefined, key)) {
 				await this.resolveReviewOf(promptId, merged);
 				return { fixture: merged, created: true };
 			}
@@ -269,7 +288,7 @@ export class FileRegistryStore implements RegistryStore {
 			existing = await this.readFixture(promptId, fixture.id).catch(() => undefined);
 			merged = mergeCorrection(existing, fixture);
 		}
-		await this.putFixture(promptId, merged, undefined, existing);
+		await this.putFixture(promptId, merged, undefined, existing, key);
 		await this.resolveReviewOf(promptId, merged);
 		return { fixture: merged, created: false };
 	}
@@ -277,7 +296,7 @@ export class FileRegistryStore implements RegistryStore {
 	/** After a correction's write: resolve the pending case of its inputs (a closing for no pending case is ignored by the fold). */
 	private async resolveReviewOf(promptId: string, fixture: Fixture): Promise<void> {
 		const dir = this.reviewsDir(promptId);
-		if (!(await exists(dir))) return;
+		if (!existsNow(dir)) return;
 		await appendReviewEvents(dir, this.reviewFiles, [{ t: 'closed', id: reviewCaseId(fixture.inputs), closing: { status: 'resolved', at: new Date().toISOString(), fixtureId: fixture.id } }]);
 	}
 
@@ -433,16 +452,28 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	/**
-	 * One index lookup and one fixture read, whatever the number of fixtures. The fixture the index names is
-	 * checked against the inputs (an entry left stale by a hand edit counts as no match). A registry written
-	 * before the index existed is indexed once, on first use.
+	 * At most two small reads and one fixture read, whatever the number of fixtures: the fixture named after
+	 * the inputs (`correction-…`, ./inputs-index.ts), else the one the index names. Either is checked against
+	 * the inputs (an entry left stale by a hand edit counts as no match). A registry written before the index
+	 * existed is indexed once, on first use.
 	 */
 	async findFixtureByInputs(promptId: string, inputs: Record<string, unknown>): Promise<Fixture | undefined> {
+		return this.findByInputs(promptId, inputs, inputsKey(inputs), false);
+	}
+
+	/** `findFixtureByInputs` with the inputs' `key`; `derivedRead`: the fixture named after them was just read and is missing. */
+	private async findByInputs(promptId: string, inputs: Record<string, unknown>, key: string, derivedRead: boolean): Promise<Fixture | undefined> {
+		const wanted = canonicalJson(inputs);
+		const covers = (fixture: Fixture | undefined) => fixture !== undefined && canonicalJson(fixture.inputs) === wanted;
+		if (!derivedRead) {
+			const named = await this.readFixture(promptId, derivedFixtureId(key)).catch(() => undefined);
+			if (covers(named)) return named;
+		}
 		const index = this.inputsIndex(promptId);
 		await index.ensure(() => this.streamFixtures(promptId));
-		const id = await index.lookup(inputs);
+		const id = await index.lookupKey(key);
 		if (!id) return undefined;
 		const fixture = await this.readFixture(promptId, id).catch(() => undefined);
-		return fixture && canonicalJson(fixture.inputs) === canonicalJson(inputs) ? fixture : undefined;
+		return covers(fixture) ? fixture : undefined;
 	}
 }

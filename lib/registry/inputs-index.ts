@@ -5,6 +5,9 @@
  * Layout: `<prompt>/fixtures/.index/<h[0..2]>/<h>` where `h` is the sha256 (hex) of the canonical JSON of
  * the inputs; the file holds the fixture id and a newline. One file per inputs, written atomically, so
  * concurrent writers never share a file to lock, and two branches adding fixtures merge without conflicts.
+ * A fixture named after its inputs (`derivedFixtureId`: what Record Correction names the fixture of new
+ * inputs) needs no entry: it is found by its name, so a correction of new inputs writes one file, not two.
+ * Entries that older versions wrote for such fixtures stay valid and are left in place.
  * `.index/VERSION` marks an index that was built over every fixture; a registry without it (from before
  * the index existed) is indexed once, under a lock, on first use.
  *
@@ -28,6 +31,19 @@ const knownComplete = new Map<string, number>();
 /** sha256 hex of the canonical JSON of the inputs: the index key. */
 export function inputsKey(inputs: Record<string, unknown>): string {
 	return sha256(canonicalJson(inputs));
+}
+
+/**
+ * The fixture id derived from inputs whose key is `key`: `correction-` and the key's first 16 hex digits.
+ * Record Correction names the fixture of new inputs so; such a fixture is found by its name, without an entry.
+ */
+export function derivedFixtureId(key: string): string {
+	return `correction-${key.slice(0, 16)}`;
+}
+
+/** Whether the fixture `fixtureId` with inputs of key `key` needs an index entry (its id is not derived from its inputs). */
+export function needsEntry(key: string, fixtureId: string): boolean {
+	return fixtureId !== derivedFixtureId(key);
 }
 
 async function readText(file: string): Promise<string | undefined> {
@@ -58,12 +74,22 @@ export class InputsIndex {
 
 	/** The fixture id the index names for these inputs, if any (not yet checked against the fixture). */
 	async lookup(inputs: Record<string, unknown>): Promise<string | undefined> {
-		return (await readText(this.entry(inputsKey(inputs))))?.trim() || undefined;
+		return this.lookupKey(inputsKey(inputs));
+	}
+
+	/** `lookup` by the inputs' key (`inputsKey`), for callers that computed it already. */
+	async lookupKey(key: string): Promise<string | undefined> {
+		return (await readText(this.entry(key)))?.trim() || undefined;
 	}
 
 	/** Point these inputs at `fixtureId` (atomic; the last writer wins, as with the fixture itself). */
 	async set(inputs: Record<string, unknown>, fixtureId: string): Promise<void> {
-		await writeSmallFileAtomic(this.entry(inputsKey(inputs)), `${fixtureId}\n`);
+		await this.setKey(inputsKey(inputs), fixtureId);
+	}
+
+	/** `set` by the inputs' key (`inputsKey`). */
+	async setKey(key: string, fixtureId: string): Promise<void> {
+		await writeSmallFileAtomic(this.entry(key), `${fixtureId}\n`);
 	}
 
 	/** Drop the entry for these inputs if it still names `fixtureId`. */
@@ -108,8 +134,8 @@ export class InputsIndex {
 	}
 
 	/**
-	 * Write an entry for every fixture and remove entries that name no fixture with those inputs; then mark
-	 * the index complete. Returns how many entries were written and removed.
+	 * Write an entry for every fixture that needs one (`needsEntry`) and remove entries that name no fixture
+	 * with those inputs; then mark the index complete. Returns how many entries were written and removed.
 	 */
 	async rebuild(fixtures: AsyncIterable<{ id: string; inputs: Record<string, unknown> }>): Promise<{ written: number; removed: number }> {
 		const keep = new Set<string>();
@@ -118,10 +144,14 @@ export class InputsIndex {
 		let written = 0;
 		for await (const f of fixtures) {
 			const key = inputsKey(f.inputs);
+			if (!needsEntry(key, f.id)) {
+				keep.add(key); // found by its name; an entry an older version wrote for it is left as it is
+				continue;
+			}
 			if (keep.has(key)) continue; // two fixtures with the same inputs: the first (by id) wins
 			keep.add(key);
 			if ((await readText(this.entry(key)))?.trim() !== f.id) {
-				await this.set(f.inputs, f.id);
+				await this.setKey(key, f.id);
 				written++;
 			}
 		}
@@ -142,7 +172,7 @@ export class InputsIndex {
 		return { written, removed };
 	}
 
-	/** Fixtures the index does not lead to (missing or pointing elsewhere), for `validate`. */
+	/** Fixtures that need an entry (`needsEntry`) the index does not lead to (missing or pointing elsewhere), for `validate`. */
 	async check(fixtures: AsyncIterable<{ id: string; inputs: Record<string, unknown> }>): Promise<IndexProblem[]> {
 		const problems: IndexProblem[] = [];
 		const seen = new Map<string, string>();
@@ -151,6 +181,7 @@ export class InputsIndex {
 			const first = seen.get(key);
 			if (first !== undefined) continue; // duplicates of inputs are allowed; the index names the first
 			seen.set(key, f.id);
+			if (!needsEntry(key, f.id)) continue; // found by its name
 			const named = (await readText(this.entry(key)))?.trim();
 			if (named !== f.id) {
 				problems.push({ fixtureId: f.id, message: named ? `the fixture index names "${named}" for its inputs` : 'it is missing from the fixture index' });

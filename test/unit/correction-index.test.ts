@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson } from '../../lib/hash';
-import { recordCorrection } from '../../lib/corrections';
+import { correctionFixtureId, recordCorrection } from '../../lib/corrections';
+import { inputsKey } from '../../lib/registry/inputs-index';
 import { validateRegistry } from '../../lib/validate-registry';
 import { toYaml } from '../../lib/yaml-io';
 import { makeSpec, tempRegistry } from './helpers';
@@ -50,6 +51,64 @@ describe('inputs index of the file store', () => {
 		await store.writeFixture('price-change', { id: 'f', inputs: { subject: 'two', body: 'b' }, expected: true, source: 'manual' });
 		expect((await store.findFixtureByInputs('price-change', { subject: 'two', body: 'b' }))?.id).toBe('f');
 		expect(await store.inputsIndex('price-change').lookup({ subject: 'edited', body: 'b' })).toBeUndefined();
+	});
+});
+
+describe('fixtures named after their inputs', () => {
+	const entries = async (root: string) => {
+		const dir = path.join(root, 'price-change', 'fixtures', '.index');
+		const shards = (await fs.readdir(dir).catch(() => [] as string[])).filter((s) => /^[0-9a-f]{2}$/.test(s));
+		return (await Promise.all(shards.map((s) => fs.readdir(path.join(dir, s))))).flat();
+	};
+
+	test('a correction of new inputs writes its fixture and no index entry; it is found by its name and validate is clean', async () => {
+		const { store, root } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		const inputs = { subject: 'new', body: 'b' };
+		const out = await recordCorrection(store, { promptId: 'price-change', variables: inputs, modelOutput: false, corrected: true });
+		expect(out).toMatchObject({ created: true, fixture: { id: correctionFixtureId(inputs) } });
+		expect(await entries(root)).toEqual([]);
+		expect((await store.findFixtureByInputs('price-change', { body: 'b', subject: 'new' }))?.id).toBe(correctionFixtureId(inputs));
+		expect(await recordCorrection(store, { promptId: 'price-change', variables: inputs, modelOutput: true, corrected: false })).toMatchObject({ created: false, fixture: { id: correctionFixtureId(inputs), expected: false } });
+		expect((await validateRegistry(store)).errors).toEqual([]);
+		expect((await validateRegistry(store, { fix: true })).fixed).toEqual({ written: 0, removed: 0 });
+		expect(await entries(root)).toEqual([]);
+	});
+
+	test('an entry an older version wrote for such a fixture stays valid: validate is clean and --fix keeps it', async () => {
+		const { store, root } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		const inputs = { subject: 'old', body: 'b' };
+		await recordCorrection(store, { promptId: 'price-change', variables: inputs, modelOutput: false, corrected: true });
+		await store.inputsIndex('price-change').set(inputs, correctionFixtureId(inputs)); // as versions before this one wrote it
+		expect((await validateRegistry(store)).errors).toEqual([]);
+		expect((await validateRegistry(store, { fix: true })).fixed).toEqual({ written: 0, removed: 0 });
+		expect(await entries(root)).toEqual([inputsKey(inputs)]);
+		expect((await store.findFixtureByInputs('price-change', inputs))?.id).toBe(correctionFixtureId(inputs));
+	});
+
+	test('a fixture whose id was derived from other inputs needs an entry: rewriting its inputs adds one, and it is found', async () => {
+		const { store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		const first = { subject: 'first', body: 'b' };
+		const { fixture } = await recordCorrection(store, { promptId: 'price-change', variables: first, modelOutput: false, corrected: true });
+		const moved = { subject: 'moved', body: 'b' };
+		await store.writeFixture('price-change', { ...fixture, inputs: moved });
+		expect(await store.inputsIndex('price-change').lookup(moved)).toBe(fixture.id);
+		expect((await store.findFixtureByInputs('price-change', moved))?.id).toBe(fixture.id);
+		expect(await store.findFixtureByInputs('price-change', first)).toBeUndefined(); // named after them, but no longer covering them
+		expect((await validateRegistry(store)).errors).toEqual([]);
+		// A correction of the moved inputs updates that fixture rather than creating one named after them.
+		expect(await recordCorrection(store, { promptId: 'price-change', variables: moved, modelOutput: true, corrected: false })).toMatchObject({ created: false, fixture: { id: fixture.id, expected: false } });
+	});
+
+	test('a correction resolves the pending review case of its inputs', async () => {
+		const { store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		const inputs = { subject: 'doubted', body: 'b' };
+		await store.queueReviews('price-change', [{ kind: 'invalid', version: 'draft', inputs, modelOutput: null, reason: 'refused: no answer', at: '2026-01-01T00:00:00.000Z' }]);
+		const { fixture } = await recordCorrection(store, { promptId: 'price-change', variables: inputs, modelOutput: null, corrected: true });
+		expect(await store.listReviews('price-change')).toMatchObject([{ status: 'resolved', closed: { status: 'resolved', fixtureId: fixture.id } }]);
 	});
 });
 

@@ -126,6 +126,21 @@ describe('validateValue: scalar types and bounds', () => {
 	});
 });
 
+describe('validateValue: validators reused for equal schemas', () => {
+	test('a fresh copy of a schema (a draft read again) checks the same; a schema that differs in any bound is checked by its own', () => {
+		const short: OutputSchema = { type: 'string', maxLength: 3 };
+		expect(ok(short, 'abcd')).toBe(false);
+		expect(ok(structuredClone(short), 'abcd')).toBe(false);
+		expect(ok({ type: 'string', maxLength: 10 }, 'abcd')).toBe(true);
+		expect(ok({ type: 'string' }, 'abcd')).toBe(true);
+		const people: OutputSchema = { type: 'object', properties: { n: { type: 'integer', minimum: 1 } } };
+		expect(ok(structuredClone(people), { n: 0 })).toBe(false);
+		expect(ok({ type: 'object', properties: { n: { type: 'integer', minimum: 0 } } }, { n: 0 })).toBe(true);
+		expect(ok({ type: 'object', properties: { n: { type: 'integer', minimum: 1, nullable: true } } }, { n: null })).toBe(true);
+		expect(ok(structuredClone(people), { n: null })).toBe(false);
+	});
+});
+
 describe('validateValue: objects', () => {
 	const s: OutputSchema = {
 		type: 'object',

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../lib/errors';
 import { canonicalJson, contentHash, sha256 } from '../../lib/hash';
-import { createFileExclusive, fieldName, parseYaml, readYamlFile, toYaml, writeFileAtomic } from '../../lib/yaml-io';
+import { createFileExclusive, createSmallFileExclusive, fieldName, parseYaml, readYamlFile, toYaml, writeFileAtomic, writeSmallFileAtomic } from '../../lib/yaml-io';
 import { makeSpec, tempDir } from './helpers';
 
 const DOC = [
@@ -157,6 +157,57 @@ describe('writeFileAtomic / createFileExclusive', () => {
 		const winner = results.indexOf(true);
 		expect(await fs.readFile(file, 'utf8')).toBe(`writer ${winner}`);
 		expect(await fs.readdir(dir)).toEqual(['run.json']);
+	});
+
+	test('writeSmallFileAtomic replaces the content, the old one still readable by a reader that opened it, and leaves no extra name behind', async () => {
+		const dir = await tempDir();
+		const file = path.join(dir, 'fixtures', 'f.yaml');
+		await writeSmallFileAtomic(file, 'one\n');
+		const reader = await fs.open(file, 'r');
+		try {
+			await writeSmallFileAtomic(file, 'two\n');
+			await writeSmallFileAtomic(file, 'three\n');
+			expect(await fs.readFile(file, 'utf8')).toBe('three\n');
+			expect(await reader.readFile('utf8')).toBe('one\n');
+		} finally {
+			await reader.close();
+		}
+		expect(await fs.readdir(path.dirname(file))).toEqual(['f.yaml']);
+		expect((await fs.stat(file)).nlink).toBe(1);
+	});
+
+	test('a failed writeSmallFileAtomic leaves the target as it was and no extra name behind', async () => {
+		const dir = await tempDir();
+		const target = path.join(dir, 'target');
+		await fs.mkdir(path.join(target, 'child'), { recursive: true }); // a non-empty directory cannot be replaced by a file
+		await expect(writeSmallFileAtomic(target, 'x')).rejects.toThrow();
+		expect((await fs.readdir(dir)).sort()).toEqual(['target']);
+		expect(await fs.readdir(target)).toEqual(['child']);
+	});
+
+	test('createSmallFileExclusive creates once (making a missing folder), refuses an existing file untouched, leaves no temp file', async () => {
+		const dir = await tempDir();
+		const file = path.join(dir, 'fixtures', 'a.yaml');
+		expect(await createSmallFileExclusive(file, 'first')).toBe(true);
+		expect(await createSmallFileExclusive(file, 'second')).toBe(false);
+		expect(await fs.readFile(file, 'utf8')).toBe('first');
+		expect(await fs.readdir(path.dirname(file))).toEqual(['a.yaml']);
+	});
+
+	test('createSmallFileExclusive: of 10 writers of one file exactly one wins, its content whole', async () => {
+		const dir = await tempDir();
+		const file = path.join(dir, 'f.yaml');
+		const results = await Promise.all(Array.from({ length: 10 }, (_, i) => createSmallFileExclusive(file, `writer ${i}\n`.repeat(100))));
+		expect(results.filter(Boolean)).toHaveLength(1);
+		expect(await fs.readFile(file, 'utf8')).toBe(`writer ${results.indexOf(true)}\n`.repeat(100));
+		expect(await fs.readdir(dir)).toEqual(['f.yaml']);
+	});
+
+	test('createSmallFileExclusive fails with the file system error, leaving no temp file', async () => {
+		const dir = await tempDir();
+		await fs.writeFile(path.join(dir, 'not-a-folder'), 'x');
+		await expect(createSmallFileExclusive(path.join(dir, 'not-a-folder', 'a.yaml'), 'x')).rejects.toMatchObject({ code: 'ENOTDIR' });
+		expect(await fs.readdir(dir)).toEqual(['not-a-folder']);
 	});
 
 	test('toYaml round-trips through parseYaml', () => {

@@ -4,16 +4,26 @@
  * (the CLI calls it before exiting so it never hangs on idle connections).
  */
 import { Pool } from 'pg';
+import { CUSTOM_PLANS } from './prepared';
 import { clientConfig, connectionKey, locationOf, type PostgresSettings } from './settings';
 
 const pools = new Map<string, Pool>();
+const noop = () => undefined;
 
 /** The shared pool for these settings, created on first use. Idle clients never keep the process alive. */
 export function poolFor(settings: PostgresSettings): Pool {
 	const key = connectionKey(settings);
 	let pool = pools.get(key);
 	if (!pool) {
-		pool = new Pool({ ...clientConfig(settings), max: settings.maxConnections, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+		pool = new Pool({
+			...clientConfig(settings),
+			max: settings.maxConnections,
+			idleTimeoutMillis: 30_000,
+			allowExitOnIdle: true,
+			// Named statements are planned for their parameters every time (./prepared.ts); a new connection is handed
+			// out once this has run. A server without the setting (before PostgreSQL 12) keeps its default.
+			onConnect: (client) => client.query(CUSTOM_PLANS).then(noop, noop),
+		});
 		// An idle client losing its connection (server restart) must not crash the process: the pool replaces it.
 		pool.on('error', (error) => {
 			process.stderr.write(`prompt-release: PostgreSQL registry ${locationOf(settings)}: idle connection lost (${error.message}); it will be replaced\n`);

@@ -22,6 +22,7 @@ import { isUnavailableDbError, unavailable } from '../unavailable';
 import { notifyReleaseChange } from './notify';
 import { poolFor } from './pool';
 import { quoteIdent } from './migrations';
+import { preparedStatement, type PreparedStatement } from './prepared';
 import { locationOf, type PostgresSettings } from './settings';
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -63,6 +64,27 @@ export class PostgresRegistryStore implements RegistryStore {
 		const db = await this.db();
 		try {
 			return (await db.query<R>(sql.replaceAll('{s}', this.s), params)).rows;
+		} catch (error) {
+			throw this.dbError(error);
+		}
+	}
+
+	/** Statements of the hot path, by their SQL as written: the text sent and its statement name (./prepared.ts). */
+	private readonly prepared = new Map<string, PreparedStatement>();
+
+	/**
+	 * `query` as a named prepared statement: each pool connection parses and plans it once, later calls send
+	 * only the parameters (./prepared.ts). For statements run many times per second (Record Correction).
+	 */
+	async queryPrepared<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+		let statement = this.prepared.get(sql);
+		if (!statement) {
+			statement = preparedStatement(sql.replaceAll('{s}', this.s));
+			this.prepared.set(sql, statement);
+		}
+		const db = await this.db();
+		try {
+			return (await db.query<R>({ ...statement, values: params })).rows;
 		} catch (error) {
 			throw this.dbError(error);
 		}
@@ -199,7 +221,7 @@ export class PostgresRegistryStore implements RegistryStore {
 	async recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined> {
 		assertPromptId(promptId);
 		assertPromptId(fixture.id, 'fixture id');
-		const row = await recordCorrectionRow((sql, params) => this.query(sql, params), promptId, fixture, guard);
+		const row = await recordCorrectionRow((sql, params) => this.queryPrepared(sql, params), promptId, fixture, guard);
 		return row && { fixture: this.fixtureOf(promptId, row.fixtureId, row.body), created: row.created };
 	}
 
