@@ -374,7 +374,7 @@ const reviewWorkflow = {
 			operation: 'completion',
 			respondWith: 'text',
 			completionTitle: 'Not recorded',
-			completionMessage: "={{ $json.error + '\\n\\nThe case is still pending: open the review form again and enter a value that fits.' }}",
+			completionMessage: "={{ $json.error + '\\n\\nNothing was written. Open the review form again: it shows the oldest pending case (this one, if it is still pending).' }}",
 			options: {},
 		}),
 		formNode('nothing-to-review', 5, 'Nothing to review', [440, 500], {

@@ -41,6 +41,15 @@ export async function appendReviewEvents(dir: string, files: Map<string, string>
 	}
 }
 
+const warned = new Set<string>();
+
+/** The default for unreadable review log lines at run time: a process warning (in the n8n log, on stderr), once per file and line. */
+function warnOnce(error: ConfigError): void {
+	if (warned.has(error.message)) return;
+	warned.add(error.message);
+	process.emitWarning(`prompt-release: review log line skipped: ${error.message} (prompt-release validate lists every such line)`);
+}
+
 /** What is wrong with a parsed line, or undefined when it is a review event. */
 function eventProblem(value: unknown): string | undefined {
 	if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a review event (an object with "t": "queued" or "closed")';
@@ -86,13 +95,18 @@ async function readEvents(dir: string, listDir: (dir: string) => Promise<string[
 }
 
 /**
- * Every case of the prompt whose log is in `dir`, first seen first. A torn last line is skipped; the first
- * other unreadable line is thrown as a ConfigError naming the file and line.
+ * Every case of the prompt whose log is in `dir`, first seen first. A torn last line is skipped; every other
+ * unreadable line is skipped too and handed to `onProblem` (a ConfigError naming file and line): one bad line
+ * must not stop the queue, `status` or `metrics` of a registry — `validate` lists them as errors.
  */
-export async function readReviewCases(dir: string, promptId: string, listDir: (dir: string) => Promise<string[]>, shown: (file: string) => string = (f) => f): Promise<ReviewCase[]> {
-	const events = await readEvents(dir, listDir, shown, (error) => {
-		throw error;
-	});
+export async function readReviewCases(
+	dir: string,
+	promptId: string,
+	listDir: (dir: string) => Promise<string[]>,
+	shown: (file: string) => string = (f) => f,
+	onProblem: (error: ConfigError) => void = warnOnce,
+): Promise<ReviewCase[]> {
+	const events = await readEvents(dir, listDir, shown, onProblem);
 	// Time order across processes; equal times keep file order (Array.prototype.sort is stable).
 	events.sort((a, b) => (eventTime(a) < eventTime(b) ? -1 : eventTime(a) > eventTime(b) ? 1 : 0));
 	const cases = new Map<string, ReviewCase>();

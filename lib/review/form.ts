@@ -17,7 +17,7 @@
 import { InputError } from '../errors';
 import { validateValue } from '../schema';
 import type { ObjectSchema, OutputSchema, OutputValue, ScalarSchema, ScalarValue } from '../types';
-import type { ReviewCase } from './types';
+import type { ReviewCase, ReviewClosing } from './types';
 
 /** The dropdown option, and the checkbox option, that mean "the source does not state it" (null). */
 export const NOT_STATED = 'Not stated (null)';
@@ -151,11 +151,20 @@ function block(label: string, value: unknown): string {
 	return `<p><b>${escapeHtml(label)}</b></p><div>${escapeHtml(shown(value)).replace(/\r?\n/g, '<br>')}</div>`;
 }
 
+/** A case queued again after it was closed: how it was closed then (and the fixture's value now, when given). */
+function earlierBlock(previous: ReviewClosing, earlier?: { expected: unknown }): string {
+	const by = previous.by ? ` by ${previous.by}` : '';
+	if (previous.status === 'dismissed') return `<p><b>Dismissed before</b>${escapeHtml(by)} at ${escapeHtml(previous.at)}: ${escapeHtml(previous.reason ?? '')}</p>`;
+	const value = earlier ? `: the fixture expects <b>${escapeHtml(shown(earlier.expected))}</b>` : previous.fixtureId ? ` (fixture ${escapeHtml(previous.fixtureId)})` : '';
+	return `<p><b>Answered before</b>${escapeHtml(by)} at ${escapeHtml(previous.at)}${value}. The model got these inputs wrong again; enter the right answer (the same one confirms it).</p>`;
+}
+
 /**
  * The form of a case: hidden caseId and prompt, then the answer fields for `output` (the declared output
- * type of the version that answered). `pending`: how many cases wait, shown in the description.
+ * type of the version that answered). `pending`: how many cases wait, shown in the description. `earlier`:
+ * for a case queued again after it was answered, the fixture that answer wrote (its value is shown).
  */
-export function reviewForm(kase: ReviewCase, output: OutputSchema, pending?: number): ReviewFormDefinition {
+export function reviewForm(kase: ReviewCase, output: OutputSchema, pending?: number, earlier?: { expected: unknown }): ReviewFormDefinition {
 	const why = kase.kind === 'audit' ? 'Audit sample: a valid answer drawn for a person to check.' : `The answer was not valid: ${kase.reason}`;
 	const where = [
 		`Prompt ${kase.promptId}, ${kase.version === 'draft' ? 'draft' : `version ${kase.version}`}`,
@@ -166,6 +175,7 @@ export function reviewForm(kase: ReviewCase, output: OutputSchema, pending?: num
 	const description = [
 		`<p><b>Why this case is here:</b> ${escapeHtml(why)}</p>`,
 		block('What the model answered', kase.modelOutput),
+		...(kase.previous ? [earlierBlock(kase.previous, earlier)] : []),
 		...Object.entries(kase.inputs).map(([name, value]) => block(`Input: ${name}`, value)),
 		`<p>${escapeHtml(where.join('; '))}. Enter the right answer below.</p>`,
 	].join('');

@@ -23,9 +23,26 @@ function text(value: unknown): string {
 
 const FIX = 'Connect the Form node whose fields come from Review Queue "Get Next Case" (they carry the hidden fields caseId and prompt), or map "Form Item" to that submission.';
 
+const CLOSED_FIX =
+	'Nothing was written. Open the review form link again for the next case. To change the fixture anyway, edit it in git, or record a correction with Source "Manual Fields".';
+
+/** Why a closed case takes no answer: who closed it, when, and with what (the fixture's value, or the dismissal's reason). */
+async function closedMessage(store: RegistryStore, kase: ReviewCase): Promise<string> {
+	const closed = kase.closed;
+	const by = closed?.by ? ` by ${closed.by}` : '';
+	const at = closed ? ` at ${closed.at}` : '';
+	const head = `review case "${kase.id}" of prompt "${kase.promptId}"`;
+	if (kase.status === 'dismissed') return `${head} was dismissed${by}${at}${closed?.reason ? ` (${closed.reason})` : ''} while the form was open: not recorded`;
+	const fixture = closed?.fixtureId ? await store.readFixture(kase.promptId, closed.fixtureId).catch(() => undefined) : undefined;
+	const answer = fixture ? `: fixture "${fixture.id}" expects ${JSON.stringify(fixture.expected)}` : closed?.fixtureId ? `: fixture "${closed.fixtureId}"` : '';
+	return `${head} was already answered${by}${at}${answer}; this answer was not recorded`;
+}
+
 /**
  * The correction a submitted review form asks for. Throws a NodeOperationError naming the case when the item
- * names no case, the case is unknown, or a submitted value does not fit the declared type (which field, what to enter).
+ * names no case, the case is unknown, the case was closed meanwhile (answered by someone else or dismissed: its
+ * fixture's value or the dismissal's reason is named; nothing is overwritten), or a submitted value does not fit
+ * the declared type (which field, what to enter).
  */
 export async function correctionFromReviewForm(store: RegistryStore, node: INode, form: IDataObject, itemIndex: number): Promise<ReviewFormCorrection> {
 	const caseId = text(form.caseId);
@@ -39,6 +56,7 @@ export async function correctionFromReviewForm(store: RegistryStore, node: INode
 			description: 'The form names a case this registry does not hold (another registry or prompt, or a hand-made form). Open the review form link again for a current case.',
 		});
 	}
+	if (kase.status !== 'pending') throw new NodeOperationError(node, await closedMessage(store, kase), { itemIndex, description: CLOSED_FIX });
 	const { spec } = await resolvePrompt(store, promptId, { version: kase.version });
 	let corrected: OutputValue;
 	try {

@@ -241,7 +241,9 @@ async function getNext(ctx: IExecuteFunctions, queue: CaseQueue): Promise<INodeE
 			handedOut.set(promptId ?? '', n + 1);
 			/** Cases waiting, this one included. */
 			const left = pending.length - n;
-			const form = reviewForm(kase, await queue.output(kase), left);
+			// Queued again after it was answered: show what the fixture says now.
+			const earlier = kase.previous?.fixtureId ? await queue.store.readFixture(kase.promptId, kase.previous.fixtureId).catch(() => undefined) : undefined;
+			const form = reviewForm(kase, await queue.output(kase), left, earlier);
 			found.push({ json: { ...caseJson(kase), pending: left, form: form as unknown as IDataObject }, pairedItem: { item: i } });
 		} catch (error) {
 			const wrapped = toNodeError(queue.node, error, { itemIndex: i });

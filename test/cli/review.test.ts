@@ -193,10 +193,13 @@ describe('validate checks the review logs of a folder registry', () => {
 			'prompt-release: 2 errors in prompts (1 prompts, 0 versions, 4 fixtures checked)',
 			'',
 		]);
-		// The listing names the first bad line too.
+		// The listing still works: the bad line is skipped with a warning naming it.
 		const listing = await cli(['review'], cwd);
-		expect(listing.code).toBe(2);
-		expect(listing.stderr).toContain('prompts/price-change/reviews/host-3-bbbb.jsonl:2: not a JSON line');
+		expect(listing.code).toBe(0);
+		expect(listing.stderr).toContain('review log line skipped: prompts/price-change/reviews/host-3-bbbb.jsonl:2: not a JSON line');
+		const status = await cli(['status'], cwd);
+		expect(status.code).toBe(0);
+		expect(status.stdout).toContain('price-change');
 	});
 });
 

@@ -300,7 +300,7 @@ describe('the review loop in a real n8n: queue invalid answers, correct them in 
 					const refused = await submitForm(page, { [answer.label!]: -3 });
 					expect(refused).toMatchObject({ kind: 'completion', title: 'Not recorded', executionStatus: 'success' });
 					expect(refused.text).toContain(`review case "${caseId}" of prompt "delivery-delay-days": form field "value": -3 is out of range: enter a whole number 0 or more`);
-					expect(refused.text).toContain('The case is still pending');
+					expect(refused.text).toContain('Nothing was written. Open the review form again');
 					expect(fixtureFiles()).toEqual(before);
 					expect((await store.listReviews(prompt, 'pending')).map((k) => k.id)).toEqual([kase.id]);
 					// Opening the form again shows the same case.

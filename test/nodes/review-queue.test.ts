@@ -263,15 +263,27 @@ describe('Record Correction: Source "Review Form"', () => {
 		expect(result.nodeError('Correct')!.description).toContain('Get Next Case');
 	});
 
-	it('a case dismissed meanwhile is still corrected: the fixture is written, alreadyClosed: true', async () => {
+	it('a case dismissed meanwhile, or answered by someone else, takes no answer: nothing is written or overwritten, and the message says why', async () => {
 		const inputs = { email_body: 'Is it urgent? Two people asked.' };
 		const caseId = await queue('urgency', inputs);
 		const fields = (await caseFromQueue('urgency', caseId)).form.fields;
 		await run([reviewNode({ operation: 'dismiss', prompt: prompt('urgency'), caseId, reason: 'duplicate' })]);
-		const result = await submit(fields, { value: 'high' });
-		const [out] = jsonOf(result.outputOf('Correct'));
-		expect(out).toMatchObject({ caseId, caseStatus: 'dismissed', alreadyClosed: true, created: true });
-		expect(await world.registry.store.readFixture('urgency', String(out.fixtureId))).toMatchObject({ inputs, expected: 'high' });
+		let result = await submit(fields, { value: 'high' });
+		expect(result.status).toBe('error');
+		expect(result.nodeError('Correct')!.message).toMatch(new RegExp(`review case "${caseId}" of prompt "urgency" was dismissed .*\\(duplicate\\) while the form was open: not recorded`));
+		expect(await world.registry.store.readFixture('urgency', correctionFixtureId(inputs))).toBeUndefined();
+
+		// Two analysts had the same case open: the first answer is recorded, the second is refused and names it.
+		const other = { email_body: 'Second case: when can you ship?' };
+		const second = await queue('urgency', other);
+		const form = (await caseFromQueue('urgency', second)).form.fields;
+		result = await submit(form, { value: 'low' });
+		expect(jsonOf(result.outputOf('Correct'))[0]).toMatchObject({ caseId: second, caseStatus: 'resolved', alreadyClosed: false });
+		result = await submit(form, { value: 'high' });
+		expect(result.nodeError('Correct')!.message).toContain(`review case "${second}" of prompt "urgency" was already answered`);
+		expect(result.nodeError('Correct')!.message).toContain(`fixture "${correctionFixtureId(other)}" expects "low"; this answer was not recorded`);
+		expect(result.nodeError('Correct')!.description).toContain('Manual Fields');
+		expect(await world.registry.store.readFixture('urgency', correctionFixtureId(other))).toMatchObject({ expected: 'low' });
 	});
 
 	it('the whole flow in one workflow: Run Prompt Release queues, Get Next Case builds the form, the submission is recorded', async () => {

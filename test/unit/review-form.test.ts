@@ -246,3 +246,14 @@ function valueFromSubmissionError(schema: OutputSchema, submission: Record<strin
 	}
 	throw new Error('expected an error');
 }
+
+describe('a case queued again after it was closed', () => {
+	test('shows the earlier answer (the fixture value) or the dismissal, escaped', () => {
+		const answered = reviewCase({ previous: { status: 'resolved', at: '2026-03-01T10:00:00.000Z', fixtureId: 'correction-1', by: 'ana' } });
+		expect(reviewForm(answered, SCHEMAS.boolean, 1, { expected: true }).description).toContain('<p><b>Answered before</b> by ana at 2026-03-01T10:00:00.000Z: the fixture expects <b>true</b>.');
+		expect(reviewForm(answered, SCHEMAS.boolean).description).toContain('(fixture correction-1)');
+		const dismissed = reviewCase({ previous: { status: 'dismissed', at: '2026-03-01T10:00:00.000Z', reason: 'spam <b>' } });
+		expect(reviewForm(dismissed, SCHEMAS.boolean).description).toContain('<p><b>Dismissed before</b> at 2026-03-01T10:00:00.000Z: spam &lt;b&gt;</p>');
+		expect(reviewForm(reviewCase(), SCHEMAS.boolean).description).not.toContain('before</b>');
+	});
+});
