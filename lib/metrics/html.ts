@@ -48,11 +48,12 @@ function promptSection(p: PromptMetrics): string {
 		.join('');
 	const incidents = [
 		...p.incidents.forced.map((f) => `<li class="bad">${e(f.at)}: ${e(f.action)} v${f.version} on <code>${e(f.channel)}</code> FORCED by ${e(f.by)}${f.reason ? ` — ${e(f.reason)}` : ''}</li>`),
-		...p.incidents.regressionRuns.map((r) => `<li>${e(r.at)}: run <code>${e(r.runId)}</code> (${r.version === 'draft' ? 'draft' : `v${r.version}`}) had ${r.regressions} regression(s)</li>`),
+		...p.incidents.regressionRuns.map((r) => `<li>${e(r.at)}: run <code>${e(r.runId)}</code> (v${r.version}) had ${r.regressions} regression(s)</li>`),
 	];
 	return [
 		`<h2>${e(p.id)}</h2>`,
 		p.description ? `<p class="meta">${e(p.description)}</p>` : '',
+		`<p class="meta">Eval numbers: ${p.evals.runs} run(s) of frozen versions${p.evals.draftRuns ? `; ${p.evals.draftRuns} draft run(s) not counted (experiments)` : ''}</p>`,
 		`<div class="charts"><div class="chart"><h3>Eval pass rate by period</h3>${passRateChart(p.id, p.periods)}</div></div>`,
 		rows ? `<table><tr><th>Period</th><th class="n">Runs</th><th class="n">Mean pass rate</th><th class="n">Runs with regressions</th><th class="n">Releases</th><th class="n">Forced</th><th class="n">Rollbacks</th><th class="n">Freezes</th></tr>${rows}</table>` : '<p class="meta">Nothing recorded in the window.</p>',
 		incidents.length ? `<h3>Regression incidents</h3><ul>${incidents.join('')}</ul>` : '',
