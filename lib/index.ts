@@ -41,6 +41,7 @@ export { agreementOf, checkMinAgreement } from './accuracy/agreement';
 export { votersOf, tally, runConsensus } from './accuracy/consensus';
 export { RoutingProvider, needsRouting } from './accuracy/routing-provider';
 export { approveVersion, approvalState, approvalsOf, checkApprovals, type Approval, type ApprovalState } from './approvals';
+export { identityKey, sameIdentity } from './identity';
 export { reviewCaseId, REVIEW_STATUSES, type ReviewCase, type ReviewClosing, type ReviewKind, type ReviewRequest, type ReviewStatus } from './review/types';
 export { reviewsCsv, reviewsJsonl } from './review/export';
 export { collectMetrics, type MetricsReport, type PromptMetrics } from './metrics/collect';

@@ -1,5 +1,4 @@
 /** `prompt-release validate`: check every file of a registry (review logs included) and collect every problem. */
-import { CLASS_RULES, classRuleIssues } from './accuracy/class-rules';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
@@ -8,6 +7,8 @@ import { checkReviewLogs } from './registry/review-files';
 import { readYamlFile } from './yaml-io';
 import type { PromptSpec } from './types';
 import { FixtureSetCheck } from './registry/fixture-checks';
+import { classRuleErrors } from './registry/policy-checks';
+import type { PolicyFile } from './registry/store';
 
 export interface ValidationReport {
 	prompts: number;
@@ -54,6 +55,8 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
 	const { errors } = report;
 	await store.listPrompts(); // throws a clear error when the folder is missing
+	// The registry-wide policy applies to every prompt that does not set a rule itself: read it once (its own problems are reported below).
+	const globalPolicy = await store.readPolicy().catch((): PolicyFile => ({}));
 	const entries = await fs.readdir(store.root, { withFileTypes: true });
 	for (const entry of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
 		const id = entry.name;
@@ -146,11 +149,9 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 		await collect(errors, async () => {
 			const policy = await store.readPolicy(id);
 			if (spec && policy.compare) compareKeysFit(spec, Object.keys(policy.compare), shown(path.join(dir, 'policy.yaml')));
-			// Per-class minimums must name classes (and properties) the draft's output declares.
-			for (const rule of CLASS_RULES) {
-				const issues = spec ? classRuleIssues(rule, policy[rule], spec.output) : [];
-				if (issues.length) throw new ConfigError(issues.join('; ').replace(/^policy /, ''), { file: shown(path.join(dir, 'policy.yaml')), field: rule });
-			}
+			// Per-class minimums in force for the prompt (its own, else the registry-wide ones) must name classes
+			// (and properties) the draft's output declares.
+			if (spec) errors.push(...classRuleErrors(spec, policy, globalPolicy, { own: shown(path.join(dir, 'policy.yaml')), global: shown(path.join(store.root, 'policy.yaml')) }));
 		});
 	}
 	await collect(errors, () => store.readPolicy());

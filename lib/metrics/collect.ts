@@ -1,21 +1,23 @@
 /**
  * The operating numbers a team reviews each week (design: docs/adr/0042), read from what the registry
- * records: stored runs (eval pass rate over time, runs with regressions), the release history (releases,
+ * records: stored runs of frozen versions (eval pass rate over time, runs with regressions; runs of the draft
+ * are experiments, counted apart), the release history (releases,
  * canaries, promotions, forced releases, rollbacks, freezes, approvals) and canary outcome logs
  * (production invalid and correction rates per version), and the review queue (cases pending now). Nothing
  * is estimated: what is not recorded is reported as such.
  */
 import type { RegistryStore } from '../registry/store';
 import type { HistoryEntry, OutcomeRecord } from '../types';
-import { periodKey, type Period } from './window';
+import { checkWindow, periodKey, type Period } from './window';
 
 export interface PeriodRow {
 	/** `2026-11-23` (day), the Monday of the week, or `2026-11` (month). */
 	period: string;
+	/** Runs of frozen versions started in the period (draft runs are not counted). */
 	runs: number;
-	/** Mean pass rate of the runs in the period (null without runs). */
+	/** Mean pass rate (0–1) of those runs (null without runs). */
 	meanPassRate: number | null;
-	/** Runs with at least one regression against the run behind production. */
+	/** Runs of frozen versions with at least one regression against the run behind production. */
 	regressionRuns: number;
 	releases: number;
 	forced: number;
@@ -38,17 +40,24 @@ export interface PromptMetrics {
 	description: string;
 	/** The version on production now, if any. */
 	production?: { version: number; since: string; forced: boolean };
+	/** Eval numbers from runs of frozen versions only (`test --version N`); draft runs are experiments. */
 	evals: {
+		/** Runs of frozen versions started in the window. */
 		runs: number;
-		latest?: { runId: string; version: number | 'draft'; passRate: number; at: string; regressions: number };
+		/** The newest of those runs. */
+		latest?: { runId: string; version: number; passRate: number; at: string; regressions: number };
+		/** Mean pass rate (0–1) of those runs; null without runs. */
 		meanPassRate: number | null;
+		/** Runs of the draft (`test --version draft`) started in the window: counted here only, in no rate, period or incident. */
+		draftRuns: number;
 	};
 	/** Counts in the window, by history action. */
 	changes: { releases: number; canaries: number; promotions: number; rollbacks: number; freezes: number; approvals: number; forced: number };
 	/** Regression incidents: forced releases/canaries/promotions, and runs with regressions. */
 	incidents: {
 		forced: Array<{ at: string; action: string; channel: string; version: number; by: string; reason?: string }>;
-		regressionRuns: Array<{ runId: string; at: string; version: number | 'draft'; regressions: number }>;
+		/** Runs of frozen versions whose summary lists regressions (draft runs are experiments, never incidents). */
+		regressionRuns: Array<{ runId: string; at: string; version: number; regressions: number }>;
 	};
 	periods: PeriodRow[];
 	/** Production outcomes per version and arm from canary outcome logs in the window (empty when none recorded). */
@@ -115,15 +124,17 @@ function outcomesByVersion(records: OutcomeRecord[]): VersionOutcomes[] {
 		.sort((a, b) => a.version - b.version || a.arm.localeCompare(b.arm));
 }
 
-/** The metrics of one prompt in the window. */
+/** The metrics of one prompt in the window. Throws a ConfigError for a window that starts after it ends or before 1970. */
 export async function promptMetrics(store: RegistryStore, promptId: string, options: CollectOptions): Promise<PromptMetrics> {
 	const since = options.since;
 	const until = options.until ?? new Date();
+	checkWindow(since, until);
 	const period = options.period ?? 'week';
 	const spec = await store.readDraft(promptId);
 	const rows = new Map<string, PeriodRow & { passSum: number }>();
 
 	let runs = 0;
+	let draftRuns = 0;
 	let passSum = 0;
 	let latest: PromptMetrics['evals']['latest'];
 	const regressionRuns: PromptMetrics['incidents']['regressionRuns'] = [];
@@ -132,6 +143,11 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 		if (/^\d{8}T\d{9}Z/.test(id) && id.slice(0, 19) < stamp.slice(0, 19)) continue;
 		const header = await store.readRunHeader(promptId, id);
 		if (!inWindow(header.startedAt, since, until)) continue;
+		const version = header.version;
+		if (version === 'draft') {
+			draftRuns++;
+			continue;
+		}
 		runs++;
 		passSum += header.summary.passRate;
 		const row = rowFor(rows, periodKey(header.startedAt, period));
@@ -140,9 +156,9 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 		const regressions = header.summary.regressions?.length ?? 0;
 		if (regressions) {
 			row.regressionRuns++;
-			regressionRuns.push({ runId: header.runId, at: header.startedAt, version: header.version, regressions });
+			regressionRuns.push({ runId: header.runId, at: header.startedAt, version, regressions });
 		}
-		if (!latest || header.startedAt >= latest.at) latest = { runId: header.runId, version: header.version, passRate: header.summary.passRate, at: header.startedAt, regressions };
+		if (!latest || header.startedAt >= latest.at) latest = { runId: header.runId, version, passRate: header.summary.passRate, at: header.startedAt, regressions };
 	}
 
 	const releases = await store.readReleases(promptId);
@@ -183,7 +199,7 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 		id: promptId,
 		description: spec.description,
 		...(production ? { production: { version: production.version, since: production.since, forced: production.forced === true } } : {}),
-		evals: { runs, ...(latest ? { latest } : {}), meanPassRate: runs ? round(passSum / runs) : null },
+		evals: { runs, ...(latest ? { latest } : {}), meanPassRate: runs ? round(passSum / runs) : null, draftRuns },
 		changes,
 		incidents: { forced, regressionRuns },
 		periods,
@@ -192,9 +208,10 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 	};
 }
 
-/** The metrics of every prompt (or the ones asked for) in the window. */
+/** The metrics of every prompt (or the ones asked for) in the window. Throws a ConfigError for a window that starts after it ends or before 1970. */
 export async function collectMetrics(store: RegistryStore, options: CollectOptions): Promise<MetricsReport> {
 	const until = options.until ?? new Date();
+	checkWindow(options.since, until);
 	const ids = options.prompts ?? (await store.listPrompts());
 	const prompts: PromptMetrics[] = [];
 	for (const id of ids) prompts.push(await promptMetrics(store, id, { ...options, until }));
@@ -205,6 +222,7 @@ export async function collectMetrics(store: RegistryStore, options: CollectOptio
 		period: options.period ?? 'week',
 		reviewQueue: { present: true, note: 'pending reviews are the review cases waiting for a person now, whatever the window (prompt-release review)' },
 		notes: [
+			'eval runs, pass rates and runs with regressions count runs of frozen versions only; runs of the draft (test --version draft) are experiments, counted apart as draft runs',
 			'refused releases write nothing to the registry: regression incidents are forced releases and runs with regressions',
 			'production invalid and correction rates come from canary outcome logs; versions served without a canary record none',
 		],

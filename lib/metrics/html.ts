@@ -1,8 +1,10 @@
 /**
- * The weekly overview of every prompt as one self-contained HTML file, in the style of the evaluation
- * reports: inline CSS and SVG (pass rate over time per prompt), no scripts, no network.
+ * The weekly overview of every prompt as one self-contained HTML file, on the evaluation report's page
+ * (lib/report/page.ts): inline CSS and SVG (pass rate over time per prompt), no scripts, no network. Tables
+ * sit in containers that scroll sideways, so a narrow window never cuts a column off; the summary's long
+ * headers wrap so it fits a 1000 px window.
  */
-import { escapeHtml as e, REPORT_CSS } from '../report/html';
+import { escapeHtml as e, htmlPage, scrollingTable } from '../report/page';
 import type { MetricsReport, PeriodRow, PromptMetrics } from './collect';
 
 function pct(x: number | null | undefined): string {
@@ -48,13 +50,18 @@ function promptSection(p: PromptMetrics): string {
 		.join('');
 	const incidents = [
 		...p.incidents.forced.map((f) => `<li class="bad">${e(f.at)}: ${e(f.action)} v${f.version} on <code>${e(f.channel)}</code> FORCED by ${e(f.by)}${f.reason ? ` — ${e(f.reason)}` : ''}</li>`),
-		...p.incidents.regressionRuns.map((r) => `<li>${e(r.at)}: run <code>${e(r.runId)}</code> (${r.version === 'draft' ? 'draft' : `v${r.version}`}) had ${r.regressions} regression(s)</li>`),
+		...p.incidents.regressionRuns.map((r) => `<li>${e(r.at)}: run <code>${e(r.runId)}</code> (v${r.version}) had ${r.regressions} regression(s)</li>`),
 	];
 	return [
 		`<h2>${e(p.id)}</h2>`,
 		p.description ? `<p class="meta">${e(p.description)}</p>` : '',
+		`<p class="meta">Eval numbers: ${p.evals.runs} run(s) of frozen versions${p.evals.draftRuns ? `; ${p.evals.draftRuns} draft run(s) not counted (experiments)` : ''}</p>`,
 		`<div class="charts"><div class="chart"><h3>Eval pass rate by period</h3>${passRateChart(p.id, p.periods)}</div></div>`,
-		rows ? `<table><tr><th>Period</th><th class="n">Runs</th><th class="n">Mean pass rate</th><th class="n">Runs with regressions</th><th class="n">Releases</th><th class="n">Forced</th><th class="n">Rollbacks</th><th class="n">Freezes</th></tr>${rows}</table>` : '<p class="meta">Nothing recorded in the window.</p>',
+		rows
+			? scrollingTable(
+					`<table><tr><th>Period</th><th class="n wrap">Runs</th><th class="n wrap">Mean pass rate</th><th class="n wrap">Runs with regressions</th><th class="n wrap">Releases</th><th class="n wrap">Forced</th><th class="n wrap">Rollbacks</th><th class="n wrap">Freezes</th></tr>${rows}</table>`,
+				)
+			: '<p class="meta">Nothing recorded in the window.</p>',
 		incidents.length ? `<h3>Regression incidents</h3><ul>${incidents.join('')}</ul>` : '',
 	].join('\n');
 }
@@ -71,21 +78,11 @@ export function renderMetricsHtml(report: MetricsReport): string {
 		'<h1>Prompt operations overview</h1>',
 		`<p class="meta">Window ${e(report.since)} – ${e(report.until)}, by ${e(report.period)} · ${report.prompts.length} prompt(s)</p>`,
 		...[report.reviewQueue.note, ...report.notes].map((n) => `<p class="note">${e(n)}</p>`),
-		`<table><tr><th>Prompt</th><th>Production</th><th class="n">Latest pass rate</th><th class="n">Runs</th><th class="n">Runs with regressions</th><th class="n">Forced</th><th class="n">Rollbacks</th><th class="n">Freezes</th><th>Production invalid / corrected</th><th class="n">Pending reviews</th></tr>${summary}</table>`,
+		scrollingTable(
+			`<table><tr><th>Prompt</th><th>Production</th><th class="n wrap">Latest pass rate</th><th class="n wrap">Runs</th><th class="n wrap">Runs with regressions</th><th class="n wrap">Forced</th><th class="n wrap">Rollbacks</th><th class="n wrap">Freezes</th><th>Production invalid / corrected</th><th class="n wrap">Pending reviews</th></tr>${summary}</table>`,
+		),
 		...report.prompts.map(promptSection),
 		`<p class="meta">prompt-release metrics · generated ${e(report.generatedAt)}</p>`,
 	];
-	return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Prompt operations overview · ${e(report.until.slice(0, 10))}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-${body.join('\n')}
-</body>
-</html>
-`;
+	return htmlPage(`Prompt operations overview · ${report.until.slice(0, 10)}`, body);
 }

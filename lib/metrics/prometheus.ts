@@ -60,11 +60,12 @@ export function renderPrometheus(report: MetricsReport): string {
 	for (const p of report.prompts) {
 		const prompt = { prompt: p.id };
 		if (p.evals.latest) {
-			m.add('eval_pass_rate', 'Pass rate (0-1) of the newest stored test run in the window.', { ...prompt, version: String(p.evals.latest.version) }, p.evals.latest.passRate);
+			m.add('eval_pass_rate', 'Pass rate (0-1) of the newest stored test run of a frozen version in the window.', { ...prompt, version: String(p.evals.latest.version) }, p.evals.latest.passRate);
 		}
-		if (p.evals.meanPassRate !== null) m.add('eval_mean_pass_rate', 'Mean pass rate (0-1) of the stored test runs in the window.', prompt, p.evals.meanPassRate);
-		m.add('eval_runs', 'Stored test runs in the window.', prompt, p.evals.runs);
-		m.add('regression_runs', 'Test runs in the window with at least one regression against the run behind production.', prompt, p.incidents.regressionRuns.length);
+		if (p.evals.meanPassRate !== null) m.add('eval_mean_pass_rate', 'Mean pass rate (0-1) of the stored test runs of frozen versions in the window.', prompt, p.evals.meanPassRate);
+		m.add('eval_runs', 'Stored test runs of frozen versions in the window.', prompt, p.evals.runs);
+		m.add('eval_draft_runs', 'Stored test runs of the draft in the window (experiments: in no other eval number).', prompt, p.evals.draftRuns);
+		m.add('regression_runs', 'Test runs of frozen versions in the window with at least one regression against the run behind production.', prompt, p.incidents.regressionRuns.length);
 		m.add('forced_releases', 'Releases, canaries and promotions forced past a refusing gate in the window.', prompt, p.changes.forced);
 		for (const [action, n] of [['release', p.changes.releases], ['canary', p.changes.canaries], ['promote', p.changes.promotions]] as const) {
 			m.add('release_changes', 'Release changes in the window, by action.', { ...prompt, action }, n);

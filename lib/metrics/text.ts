@@ -5,13 +5,14 @@ function pct(x: number | null | undefined): string {
 	return x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`;
 }
 
-/** Lines for the terminal: per prompt the eval pass rate over time, changes, incidents, production outcomes, pending reviews. */
+/** Lines for the terminal: per prompt the eval pass rate over time (runs of frozen versions; draft runs counted apart), changes, incidents, production outcomes, pending reviews. */
 export function metricsLines(report: MetricsReport): string[] {
 	const lines = [`metrics ${report.since.slice(0, 10)} – ${report.until.slice(0, 10)} (by ${report.period}), ${report.prompts.length} prompt(s)`];
 	for (const p of report.prompts) {
 		lines.push('', `${p.id}${p.production ? ` — production v${p.production.version}${p.production.forced ? ' FORCED' : ''}` : ' — nothing on production'}`);
 		const latest = p.evals.latest;
-		lines.push(`  eval runs ${p.evals.runs}, mean pass rate ${pct(p.evals.meanPassRate)}${latest ? `; latest ${pct(latest.passRate)} (${latest.version === 'draft' ? 'draft' : `v${latest.version}`}, ${latest.at})` : ''}`);
+		const drafts = p.evals.draftRuns ? `; ${p.evals.draftRuns} draft run(s) not counted (experiments)` : '';
+		lines.push(`  eval runs ${p.evals.runs} of frozen versions, mean pass rate ${pct(p.evals.meanPassRate)}${latest ? `; latest ${pct(latest.passRate)} (v${latest.version}, ${latest.at})` : ''}${drafts}`);
 		for (const r of p.periods) {
 			lines.push(`    ${r.period}  runs ${r.runs}  pass ${pct(r.meanPassRate)}  regressions ${r.regressionRuns}  releases ${r.releases}  forced ${r.forced}  rollbacks ${r.rollbacks}  freezes ${r.freezes}`);
 		}

@@ -4,7 +4,8 @@
  */
 import { ConfigError, ConfigErrors } from '../errors';
 import { FixtureSetCheck } from './fixture-checks';
-import type { RegistryStore } from './store';
+import { classRuleErrors } from './policy-checks';
+import type { PolicyFile, RegistryStore } from './store';
 import type { PromptSpec } from '../types';
 import type { ValidationReport } from '../validate-registry';
 
@@ -18,10 +19,16 @@ async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promi
 	}
 }
 
-/** Every draft, version (hash-checked), fixture (against the draft), release pointer, run, policy and review case of the store. */
+/**
+ * Every draft, version (hash-checked), fixture (against the draft), release pointer, run, policy (the
+ * per-class rules in force against each prompt's output, the registry-wide ones included) and review case
+ * of the store.
+ */
 export async function validateStore(store: RegistryStore): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
 	const { errors } = report;
+	// The registry-wide policy applies to every prompt that does not set a rule itself; its own problems are reported below.
+	const globalPolicy = await store.readPolicy().catch((): PolicyFile => ({}));
 	for (const id of await store.listPrompts()) {
 		report.prompts++;
 		let spec: PromptSpec | undefined;
@@ -55,7 +62,10 @@ export async function validateStore(store: RegistryStore): Promise<ValidationRep
 			}
 		});
 		for (const runId of runs) await collect(errors, () => store.readRun(id, runId));
-		await collect(errors, () => store.readPolicy(id));
+		await collect(errors, async () => {
+			const policy = await store.readPolicy(id);
+			if (spec) errors.push(...classRuleErrors(spec, policy, globalPolicy, { own: `${store.location} prompt "${id}" policy`, global: `${store.location} registry-wide policy` }));
+		});
 		await collect(errors, () => store.listReviews(id));
 	}
 	await collect(errors, () => store.readPolicy());

@@ -102,7 +102,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	checks.push(...checked.checks);
 	// Approvals name the run they approved: they count only while it is this version's gating run.
 	const { approvalsOf, checkApprovals } = await import('../approvals');
-	const approvals = checkApprovals(policy.approvals, approvalsOf(await store.readReleases(promptId), channel, version, run.runId, frozen.author));
+	const approvals = checkApprovals(policy.approvals, approvalsOf(await store.readReleases(promptId), channel, version, run.runId, frozen.author), promptId);
 	if (approvals.status === 'fail') violations.push({ rule: 'approvals', message: approvals.message, fixtures: [] });
 	checks.push({ rule: 'approvals', status: approvals.status, message: approvals.message });
 	const failingFixtures = [...new Set(violations.flatMap((v) => v.fixtures))];

@@ -6,35 +6,11 @@ import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
 import { classesHtml } from './classes';
 import { METRICS, metricChange, metricLabel, metricValue, pct, pp, shown } from './format';
+import { escapeHtml, htmlPage } from './page';
 
-export function escapeHtml(text: string): string {
-	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+export { escapeHtml, REPORT_CSS } from './page';
 
 const e = escapeHtml;
-
-export const REPORT_CSS = `
-:root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #57606a; --line: #d0d7de; --now: #0969da; --base: #8c959f; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0 auto; max-width: 1100px; padding: 24px; }
-h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-.meta { color: var(--muted); margin: 2px 0; } code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa; padding: 1px 4px; border-radius: 4px; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
-.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; min-width: 150px; }
-.card .v { font-size: 22px; font-weight: 600; } .card .l { color: var(--muted); font-size: 12px; }
-.ok { color: var(--ok); } .bad { color: var(--bad); } .warn { color: var(--warn); }
-table { border-collapse: collapse; width: 100%; margin: 8px 0; } th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
-th { background: #f6f8fa; font-weight: 600; } td.n, th.n { text-align: right; white-space: nowrap; }
-.note { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
-.charts { display: flex; flex-wrap: wrap; gap: 24px; } .chart { border: 1px solid var(--line); border-radius: 8px; padding: 8px; }
-.chart h3 { font-size: 13px; margin: 0 0 4px; }
-svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
-pre.diff { background: #f6f8fa; padding: 8px; overflow-x: auto; font: 12px/1.4 ui-monospace, Menlo, monospace; border-radius: 6px; }
-pre.diff .add { color: var(--ok); background: #dafbe1; display: block; } pre.diff .del { color: var(--bad); background: #ffebe9; display: block; }
-pre.diff .hunk { color: var(--muted); display: block; }
-.legend span { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px; vertical-align: middle; }
-details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
-`;
 
 function runLine(label: string, r: RunInfo): string {
 	return `<p class="meta">${label}: <strong>${r.version === 'draft' ? 'draft' : `version ${r.version}`}</strong> · <code>${e(r.model)}</code> · run <code>${e(r.runId)}</code>${r.kind === 'migrate' ? ' · migration' : ''}${r.repeat > 1 ? ` · each fixture ×${r.repeat}` : ''} · ${e(r.startedAt)}</p>`;
@@ -169,7 +145,8 @@ export function renderHtml(b: EvaluationBundle): string {
 	body.push(rateTable(b.passRate.fields, 'Field', hasBaseline));
 
 	if (b.approvals?.length) {
-		body.push(`<p class="meta">Approvals of this run: ${b.approvals.map((a) => `<strong>${e(a.by)}</strong> for <code>${e(a.channel)}</code> (${e(a.at)})${a.reason ? ` — ${e(a.reason)}` : ''}`).join('; ')}</p>`);
+		body.push('<h2>Approvals of this run</h2>');
+		body.push(`<ul>${b.approvals.map((a) => `<li><strong>${e(a.by)}</strong> for <code>${e(a.channel)}</code> (${e(a.at)})${a.reason ? ` — ${e(a.reason)}` : ''}</li>`).join('')}</ul>`);
 	}
 	if (b.agreement) {
 		const a = b.agreement;
@@ -227,17 +204,5 @@ export function renderHtml(b: EvaluationBundle): string {
 	}
 	body.push(`<p class="meta">prompt-release evaluation bundle · generated ${e(b.generatedAt)}</p>`);
 
-	return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Evaluation: ${e(b.promptId)} · run ${e(b.run.runId)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-${body.join('\n')}
-</body>
-</html>
-`;
+	return htmlPage(`Evaluation: ${b.promptId} · run ${b.run.runId}`, body);
 }

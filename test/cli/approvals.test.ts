@@ -35,14 +35,23 @@ test('release waits for an approval by someone other than the author; a newer ru
 	const refused = await as('alice', 'release', 'price-change', '--version', '1');
 	expect(refused.code).toBe(1);
 	expect(refused.stderr).toContain(`[approvals] version 1 has 0 of 1 approval(s) for run ${first} on "production"; the policy asks for 1 from people other than the author alice`);
+	expect(refused.stderr).toContain('Ask a reviewer to run "prompt-release approve price-change --version 1"');
 
 	const self = await as('alice', 'approve', 'price-change', '--version', '1');
 	expect(self.code).toBe(2);
 	expect(self.stderr).toContain('alice committed version 1 of "price-change" and cannot approve it');
+	const selfSpelled = await as(' Alice', 'approve', 'price-change', '--version', '1');
+	expect(selfSpelled.code).toBe(2);
+	expect(selfSpelled.stderr).toContain(' Alice committed version 1 of "price-change" (as "alice") and cannot approve it');
+	const blank = await as('  ', 'approve', 'price-change', '--version', '1');
+	expect(blank.code).toBe(2);
+	expect(blank.stderr).toContain("the approver's name is blank");
 
 	const bob = await as('bob', 'approve', 'price-change', '--version', '1', '--reason', 'checked the quoted-thread fixtures');
 	expect(bob.code).toBe(0);
 	expect(bob.stdout).toBe(`approved price-change version 1 for production as bob (run ${first}) — 1 of 1 approval(s) for run ${first}: bob\n`);
+	const shouted = await as('BOB', 'approve', 'price-change', '--version', '1');
+	expect(shouted.stdout).toBe(`already approved: price-change version 1 for production — 1 of 1 approval(s) for run ${first}: bob\n`);
 	const history = (parseYaml(await fs.readFile(path.join(promptDir, 'releases.yaml'), 'utf8')) as ReleasesState).history;
 	expect(history).toEqual([expect.objectContaining({ action: 'approve', channel: 'production', version: 1, by: 'bob', reason: 'checked the quoted-thread fixtures', runId: first })]);
 	expect((await as('bob', 'status', 'price-change')).stdout).toMatch(new RegExp(`approvals production v1: 1 of 1 for run ${first} — bob \\(.*: "checked the quoted-thread fixtures"\\)`));

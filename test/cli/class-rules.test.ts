@@ -12,12 +12,13 @@ import { cli, makeRegistry, RULES, serverEnv, write } from './helpers';
 let server: ModelServer;
 let cwd: string;
 let promptDir: string;
+let registry: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
 	server = await startModelServer({ rules: RULES });
 	env = serverEnv(server);
-	({ cwd, promptDir } = await makeRegistry());
+	({ cwd, promptDir, registry } = await makeRegistry());
 });
 
 afterAll(async () => {
@@ -64,4 +65,19 @@ test('a per-class minimum outside 0–1 is a configuration error naming the file
 	const gate = await run('gate', 'price-change', '--version', '1');
 	expect(gate.code).toBe(2);
 	expect(gate.stderr).toMatch(/price-change[/\\]policy\.yaml.*minRecall\.true.*between 0 and 1/);
+});
+
+test('validate checks the registry-wide policy.yaml against each prompt: a class the output lacks is an error naming file, field and prompt', async () => {
+	await write(promptDir, 'policy.yaml', 'minPassRate: 0.5\n');
+	await write(registry, 'policy.yaml', 'minRecall: {maybe: 1.0}\n');
+	const checked = await run('validate');
+	expect(checked.code).toBe(2);
+	expect(checked.stdout).not.toContain('ok:');
+	expect(checked.stderr).toMatch(/prompts[/\\]policy\.yaml field "minRecall": applies to prompt "price-change", which does not fit it: minRecall\.maybe: "maybe" is not a class of the output \(classes: (true, false|false, true)\)/);
+	// The prompt's own rule overrides the registry-wide one for it, so validate passes again.
+	await write(promptDir, 'policy.yaml', 'minRecall: {true: 1.0}\n');
+	const overridden = await run('validate');
+	expect(overridden.stderr).toBe('');
+	expect(overridden.code).toBe(0);
+	await fs.rm(path.join(registry, 'policy.yaml'));
 });

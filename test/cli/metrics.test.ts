@@ -20,6 +20,7 @@ beforeAll(async () => {
 	const run = (...args: string[]) => cli(args, cwd, env);
 	await run('commit', 'price-change', '-m', 'first');
 	await run('test', 'price-change', '--version', '1');
+	await run('test', 'price-change', '--version', 'draft'); // an experiment: counted apart from the eval numbers
 	await run('release', 'price-change', '--version', '1', '--force', '--reason', 'ERP go-live');
 });
 
@@ -33,13 +34,14 @@ test('text, JSON and Prometheus output from what the registry recorded', async (
 	const text = await run('metrics');
 	expect(text.code).toBe(0);
 	expect(text.stdout).toContain('price-change — production v1 FORCED');
-	expect(text.stdout).toContain('eval runs 1, mean pass rate 75.0%');
+	expect(text.stdout).toContain('eval runs 1 of frozen versions, mean pass rate 75.0%');
+	expect(text.stdout).toContain('; 1 draft run(s) not counted (experiments)');
 	expect(text.stdout).toMatch(/FORCED release v1 on production by \S+ at .*: "ERP go-live"/);
 	expect(text.stdout).toContain('pending reviews: 0');
 
 	const json = JSON.parse((await run('metrics', 'price-change', '--json', '--since', '7d', '--period', 'day')).stdout) as MetricsReport;
 	expect(json.period).toBe('day');
-	expect(json.prompts[0]).toMatchObject({ id: 'price-change', evals: { runs: 1, meanPassRate: 0.75 }, changes: { releases: 1, forced: 1 } });
+	expect(json.prompts[0]).toMatchObject({ id: 'price-change', evals: { runs: 1, meanPassRate: 0.75, draftRuns: 1 }, changes: { releases: 1, forced: 1 } });
 
 	const prom = await run('metrics', '--prometheus');
 	expect(prom.code).toBe(0);
@@ -52,6 +54,13 @@ test('bad options exit 2 naming the option', async () => {
 	expect((await run('metrics', '--since', 'soon')).stderr).toContain('--since "soon" is invalid');
 	expect((await run('metrics', '--since', 'soon')).code).toBe(2);
 	expect((await run('metrics', '--json', '--prometheus')).code).toBe(2);
+	const future = await run('metrics', '--since', '2999-01-01', '--prometheus');
+	expect(future.code).toBe(2);
+	expect(future.stderr).toContain('--since "2999-01-01" is in the future');
+	expect(future.stdout).toBe('');
+	const absurd = await run('metrics', '--since', '1000000d');
+	expect(absurd.code).toBe(2);
+	expect(absurd.stderr).toContain('--since "1000000d" reaches back before 1970-01-01: give a shorter duration such as 30d');
 	expect((await run('metrics', 'nope')).code).toBe(2);
 });
 

@@ -1,6 +1,7 @@
 /**
- * `validate` finds the same fixture-set problems whichever store holds the registry: an expected value an
- * answer can never match, and two fixtures with the same inputs (contradicting or duplicate).
+ * `validate` finds the same problems whichever store holds the registry: an expected value an answer can
+ * never match, two fixtures with the same inputs (contradicting or duplicate), and per-class gate rules —
+ * the prompt's own or the registry-wide ones it inherits — naming a class its output does not declare.
  */
 import { closeRegistryConnections } from '../../lib/registry/open';
 import type { FileRegistryStore } from '../../lib/registry/file-store';
@@ -42,5 +43,33 @@ describe.each(factories)('validate: $name', (factory) => {
 		expect(messages.find((m) => m.includes('c-duplicate'))).toMatch(/field "inputs": same inputs and expected value as fixture "a-first": remove the duplicate/);
 		expect(messages.find((m) => m.includes('d-wrapped'))).toMatch(/field "expected": expected "\{\\"value\\":\\"PO-3\\"\}" can never be matched: an answer saying that is read as "PO-3"; write "PO-3"/);
 		expect(messages.some((m) => m.includes('e-fine'))).toBe(false);
+	});
+
+	it('checks the registry-wide per-class rules against every prompt that inherits them', async () => {
+		const { store } = await factory.create();
+		await store.writeDraft(makeSpec()); // boolean: classes true, false
+		await store.writeDraft(makeSpec({ id: 'priority', output: { type: 'string', enum: ['low', 'high'] } }));
+		await store.writeDraft(makeSpec({ id: 'order-number', output: { type: 'string', maxLength: 40 } })); // no classes: the gate skips the rules
+		await store.writePolicy({ minRecall: { maybe: 1 }, minF1: { true: 0.8 } });
+		await store.writePolicy({ minF1: { high: 0.9 } }, 'priority'); // its own minF1 overrides the registry-wide one
+
+		const messages = (await validate(factory, store)).errors.map((e) => e.message);
+		const place = factory.name === 'file store' ? /(^|[/\\])policy\.yaml field "minRecall": / : /registry-wide policy field "minRecall": /;
+		expect(messages).toHaveLength(2);
+		const boolean = messages.find((m) => m.includes('"price-change"'));
+		expect(boolean).toMatch(place);
+		expect(boolean).toContain('applies to prompt "price-change", which does not fit it: minRecall.maybe: "maybe" is not a class of the output (classes: true, false)');
+		expect(boolean).toContain('or set minRecall in');
+		const priority = messages.find((m) => m.includes('"priority"'));
+		expect(priority).toMatch(place);
+		expect(priority).toContain('minRecall.maybe: "maybe" is not a class of the output (classes: low, high)');
+		expect(messages.some((m) => m.includes('minF1') || m.includes('order-number'))).toBe(false);
+
+		// A prompt's own rule is checked against its output and named at its own policy.
+		await store.writePolicy({ minRecall: { urgent: 1 } }, 'priority');
+		await store.writePolicy({ minRecall: { true: 1 } }); // fits price-change; priority overrides it
+		const own = (await validate(factory, store)).errors.map((e) => e.message);
+		expect(own).toHaveLength(1);
+		expect(own[0]).toMatch(factory.name === 'file store' ? /priority[/\\]policy\.yaml field "minRecall": minRecall\.urgent: "urgent" is not a class/ : /prompt "priority" policy field "minRecall": minRecall\.urgent: "urgent" is not a class/);
 	});
 });

@@ -1,9 +1,9 @@
 /** Markdown for pull requests; HTML as one self-contained file, rendered in real headless Chromium. */
-import { spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildBundle, renderBundle, renderHtml, renderMarkdown } from '../../lib/report';
+import { browserTests, chromium } from './browser';
 import { scenario, spec } from './helpers';
 
 function bundle() {
@@ -67,6 +67,23 @@ test('html is one self-contained file: inline CSS and SVG, no scripts, no extern
 	expect(html).toContain('<code>output.nullable</code>');
 });
 
+test('html: approvals of the run get their own section, not a line under "Accuracy per output field"', () => {
+	const { baseline, run } = scenario();
+	const approvals = [
+		{ by: 'bob', at: '2026-11-21T09:00:00.000Z', channel: 'production', runId: run.runId, reason: 'read the <diff>' },
+		{ by: 'carol', at: '2026-11-21T09:30:00.000Z', channel: 'production', runId: run.runId },
+	];
+	const html = renderHtml(buildBundle({ run, baseline, approvals }));
+	const accuracy = html.indexOf('<h2>Accuracy per output field</h2>');
+	const heading = html.indexOf('<h2>Approvals of this run</h2>');
+	expect(accuracy).toBeGreaterThan(0);
+	expect(heading).toBeGreaterThan(accuracy);
+	// The accuracy section ends at the approvals heading: nothing about approvals before it.
+	expect(html.slice(accuracy, heading)).not.toMatch(/approv/i);
+	expect(html.slice(heading)).toContain('<li><strong>bob</strong> for <code>production</code> (2026-11-21T09:00:00.000Z) — read the &lt;diff&gt;</li><li><strong>carol</strong>');
+	expect(renderHtml(buildBundle({ run, baseline }))).not.toContain('Approvals of this run');
+});
+
 test('html escapes whatever the run contains', () => {
 	const { baseline, run } = scenario();
 	const evil = { ...run, results: run.results.map((r) => (r.fixtureId === 'regress' ? { ...r, segment: '<script>alert(1)</script>', reason: '"><img src=x>' } : r)) };
@@ -76,29 +93,7 @@ test('html escapes whatever the run contains', () => {
 	expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-// scripts/test.sh installs Debian's chromium and sets this, so CI never skips the browser check.
-const browserRequired = process.env.PROMPT_RELEASE_REQUIRE_BROWSER === '1';
-if (!haveChromium && !browserRequired) console.warn(`SKIPPED: the browser test needs ${CHROMIUM}, which is absent`);
-
-function chromium(args: string[], userDataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(
-			CHROMIUM,
-			['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', `--user-data-dir=${userDataDir}`, ...args],
-			{ stdio: ['ignore', 'pipe', 'pipe'] },
-		);
-		let stdout = '';
-		let stderr = '';
-		child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-		child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-		child.on('error', reject);
-		child.on('close', (code) => resolve({ code, stdout, stderr }));
-	});
-}
-
-(haveChromium || browserRequired ? test : test.skip)(
+(browserTests ? test : test.skip)(
 	'the html report opens offline in headless chromium and shows the numbers',
 	async () => {
 		const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'prompt-release-html-'));

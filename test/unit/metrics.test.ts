@@ -13,14 +13,17 @@ async function registry() {
 	const { store } = await tempRegistry();
 	await store.writeDraft(makeSpec());
 	await store.writeDraft(makeSpec({ id: 'quiet', description: 'nothing happens here' }));
-	const run = (runId: string, startedAt: string, passed: boolean[], regressions: string[] = []) => {
-		const r = runReport({ runId, results: passed.map((p, i) => ({ fixtureId: `f${i}`, passed: p, expected: true })) });
+	const run = (runId: string, startedAt: string, passed: boolean[], regressions: string[] = [], version: number | 'draft' = 1) => {
+		const r = runReport({ runId, version, results: passed.map((p, i) => ({ fixtureId: `f${i}`, passed: p, expected: true })) });
 		return { ...r, startedAt, summary: { ...r.summary, passRate: passed.filter(Boolean).length / passed.length, regressions } };
 	};
 	await store.writeRun(run('20260901T000000000Z-old000', '2026-09-01T00:00:00.000Z', [true, false])); // before the window
 	await store.writeRun(run('20261110T090000000Z-aaaaaa', '2026-11-10T09:00:00.000Z', [true, true]));
 	await store.writeRun(run('20261111T090000000Z-bbbbbb', '2026-11-11T09:00:00.000Z', [true, false], ['f1']));
 	await store.writeRun(run('20261124T090000000Z-cccccc', '2026-11-24T09:00:00.000Z', [true, true, true, false]));
+	// Experiments on the draft, in the window and newer than every frozen run: counted apart, in no rate, period or incident.
+	await store.writeRun(run('20261112T090000000Z-draft1', '2026-11-12T09:00:00.000Z', [false, false], ['f0'], 'draft'));
+	await store.writeRun(run('20261126T090000000Z-draft2', '2026-11-26T09:00:00.000Z', [false, true], [], 'draft'));
 	const h = (at: string, action: HistoryEntry['action'], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ at, action, channel: 'production', version: 1, by: 'ann', ...extra });
 	const history = [
 		h('2026-09-02T00:00:00.000Z', 'release', { forced: true, reason: 'old' }),
@@ -53,7 +56,7 @@ test('the window, periods and every number come from runs, history and outcome l
 	const store = await registry();
 	const report = await collectMetrics(store, { since: parseSince('30d', NOW), until: NOW, period: 'week' });
 	const p = report.prompts.find((x) => x.id === 'price-change')!;
-	expect(p.evals).toEqual({ runs: 3, meanPassRate: 0.75, latest: { runId: '20261124T090000000Z-cccccc', version: 1, passRate: 0.75, at: '2026-11-24T09:00:00.000Z', regressions: 0 } });
+	expect(p.evals).toEqual({ runs: 3, meanPassRate: 0.75, latest: { runId: '20261124T090000000Z-cccccc', version: 1, passRate: 0.75, at: '2026-11-24T09:00:00.000Z', regressions: 0 }, draftRuns: 2 });
 	expect(p.periods).toEqual([
 		{ period: '2026-11-09', runs: 2, meanPassRate: 0.75, regressionRuns: 1, releases: 1, forced: 1, rollbacks: 1, freezes: 0 },
 		{ period: '2026-11-23', runs: 1, meanPassRate: 0.75, regressionRuns: 0, releases: 0, forced: 0, rollbacks: 0, freezes: 1 },
@@ -68,15 +71,24 @@ test('the window, periods and every number come from runs, history and outcome l
 	expect(p.pendingReviews).toBe(2);
 	expect(report.reviewQueue.present).toBe(true);
 	const quiet = report.prompts.find((x) => x.id === 'quiet')!;
-	expect(quiet).toMatchObject({ evals: { runs: 0, meanPassRate: null }, periods: [], outcomes: [], pendingReviews: 0 });
+	expect(quiet).toMatchObject({ evals: { runs: 0, meanPassRate: null, draftRuns: 0 }, periods: [], outcomes: [], pendingReviews: 0 });
 	// A shorter window leaves the November 10–12 events out.
 	const week = await collectMetrics(store, { since: parseSince('7d', NOW), until: NOW, prompts: ['price-change'] });
 	expect(week.prompts[0].changes).toMatchObject({ releases: 0, forced: 0, rollbacks: 0, freezes: 1 });
 	const lines = metricsLines(report).join('\n');
+	expect(lines).toContain('  eval runs 3 of frozen versions, mean pass rate 75.0%; latest 75.0% (v1, 2026-11-24T09:00:00.000Z); 2 draft run(s) not counted (experiments)\n');
+	expect(lines).toContain('note: eval runs, pass rates and runs with regressions count runs of frozen versions only');
 	expect(lines).toContain('FORCED release v2 on production by ann at 2026-11-10T10:00:00.000Z: "ERP deadline"');
 	expect(lines).toContain('production v3 canary: 2 items, invalid 50.0%, corrected 50.0%');
 	expect(lines).toContain('  pending reviews: 2\n');
 	expect(lines).toContain('note: pending reviews are the review cases waiting for a person now, whatever the window');
+});
+
+test('a window that ends before it starts, or starts before 1970, is refused by the collector too', async () => {
+	const { store } = await tempRegistry();
+	await expect(collectMetrics(store, { since: new Date('2027-01-01T00:00:00.000Z'), until: NOW })).rejects.toThrow('the metrics window starts 2027-01-01T00:00:00.000Z, after it ends (2026-11-29T12:00:00.000Z)');
+	await expect(collectMetrics(store, { since: new Date(-1), until: NOW })).rejects.toThrow('before 1970-01-01');
+	await expect(collectMetrics(store, { since: new Date(Number.NaN), until: NOW })).rejects.toThrow('needs valid times');
 });
 
 test('--since and --period: durations, dates, and errors naming the option', () => {
@@ -86,6 +98,15 @@ test('--since and --period: durations, dates, and errors naming the option', () 
 	expect(parseSince('2026-11-01', NOW).toISOString()).toBe('2026-11-01T00:00:00.000Z');
 	expect(() => parseSince('soon', NOW)).toThrow('--since "soon" is invalid');
 	expect(() => parseSince('2026-02-30', NOW)).toThrow('--since "2026-02-30" is invalid');
+	// Windows that cannot hold anything: a start in the future, before 1970, or so long the date leaves the calendar.
+	expect(() => parseSince('2027-01-01', NOW)).toThrow('--since "2027-01-01" is in the future (now is 2026-11-29T12:00:00.000Z): give a past date such as 2026-10-30, or a duration such as 30d');
+	expect(() => parseSince('2026-11-29T13:00:00Z', NOW)).toThrow('is in the future');
+	expect(parseSince('2026-11-29', NOW).toISOString()).toBe('2026-11-29T00:00:00.000Z'); // today is fine
+	expect(() => parseSince('1969-12-31', NOW)).toThrow('--since "1969-12-31" is before 1970-01-01: give a date from 1970-01-01 on');
+	expect(() => parseSince('0001-01-01', NOW)).toThrow('is before 1970-01-01');
+	expect(() => parseSince('1000000d', NOW)).toThrow('--since "1000000d" reaches back before 1970-01-01: give a shorter duration such as 30d, 12w or 48h');
+	expect(() => parseSince('99999999999999999999999w', NOW)).toThrow('reaches back before 1970-01-01');
+	expect(parseSince('20000d', NOW).getUTCFullYear()).toBe(1972);
 	expect(() => parsePeriod('year')).toThrow('--period "year" is invalid: use day, week or month');
 	expect(periodKey('2026-11-29T23:00:00.000Z', 'week')).toBe('2026-11-23');
 	expect(periodKey('2026-11-29T23:00:00.000Z', 'month')).toBe('2026-11');
@@ -120,8 +141,11 @@ test('Prometheus text: prefixed names, HELP/TYPE per family, escaped label value
 	const report = await collectMetrics(await registry(), { since: parseSince('30d', NOW), until: NOW });
 	const text = renderPrometheus(report);
 	expectValidExposition(text);
-	expect(text).toContain('# HELP prompt_release_eval_pass_rate Pass rate (0-1) of the newest stored test run in the window.\n# TYPE prompt_release_eval_pass_rate gauge\nprompt_release_eval_pass_rate{prompt="price-change",version="1"} 0.75\n');
+	expect(text).toContain('# HELP prompt_release_eval_pass_rate Pass rate (0-1) of the newest stored test run of a frozen version in the window.\n# TYPE prompt_release_eval_pass_rate gauge\nprompt_release_eval_pass_rate{prompt="price-change",version="1"} 0.75\n');
 	expect(text).toContain('prompt_release_forced_releases{prompt="price-change"} 1\n');
+	expect(text).toContain('prompt_release_eval_runs{prompt="price-change"} 3\n');
+	expect(text).toContain('prompt_release_eval_mean_pass_rate{prompt="price-change"} 0.75\n');
+	expect(text).toContain('prompt_release_eval_draft_runs{prompt="price-change"} 2\n');
 	expect(text).toContain('prompt_release_release_changes{prompt="price-change",action="canary"} 1\n');
 	expect(text).toContain('prompt_release_production_invalid_rate{prompt="price-change",version="3",arm="canary"} 0.5\n');
 	expect(text).toContain('# TYPE prompt_release_pending_reviews gauge\nprompt_release_pending_reviews{prompt="price-change"} 2\nprompt_release_pending_reviews{prompt="quiet"} 0\n');
@@ -147,6 +171,7 @@ test('the HTML overview is self-contained: a row per prompt, a pass-rate chart, 
 	expect(html).toContain('FORCED by ann — ERP deadline');
 	expect(html).toContain('v3 canary: 50.0% invalid, 50.0% corrected (2)');
 	expect(html).toContain('no runs in the window');
+	expect(html).toContain('Eval numbers: 3 run(s) of frozen versions; 2 draft run(s) not counted (experiments)');
 	expect(html).toMatch(/<tr><td><code>price-change<\/code><\/td>.*<td class="n">2<\/td><\/tr>/);
 	expect(html).toContain('pending reviews are the review cases waiting for a person now');
 });
