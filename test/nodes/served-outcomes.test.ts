@@ -73,7 +73,7 @@ function runNode(promptId: string, release: Record<string, unknown> = {}): Harne
 	};
 }
 
-const correct = (parameters: Record<string, unknown>): HarnessNode => ({ name: 'Correct', type: CORRECT, parameters });
+const correct = (parameters: HarnessNode['parameters']): HarnessNode => ({ name: 'Correct', type: CORRECT, parameters });
 
 /** The outcome logs of a prompt (folder names of the file store). */
 async function logs(promptId: string): Promise<string[]> {
