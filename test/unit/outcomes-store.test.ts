@@ -43,6 +43,16 @@ describe('canary outcome log (file store)', () => {
 });
 
 describe('served outcome logs', () => {
+	test('a prompt folder that is gone is not recreated by an append: the append fails naming it', async () => {
+		const { root, store } = await tempRegistry();
+		await expect(store.appendOutcomes('price-change', 'served-production', [rec('stable', 'valid')])).rejects.toThrow(/the prompt folder .*price-change is gone/);
+		await expect(fs.access(path.join(root, 'price-change'))).rejects.toThrow(/ENOENT/);
+		await store.writeDraft(makeSpec());
+		await store.appendOutcomes('price-change', 'served-production', [rec('stable', 'valid')]);
+		expect(await store.readOutcomes('price-change', 'served-production')).toEqual([rec('stable', 'valid')]);
+	});
+
+
 	test('a canary id can never name a served log: releases.yaml with a "served-" canary id is refused, naming the field', async () => {
 		const { root, store } = await tempRegistry();
 		await store.writeDraft(makeSpec());
