@@ -19,7 +19,7 @@ export { compareValues, compareScalar } from './compare';
 export { recordCorrection, correctionFixtureId, declaredInputs } from './corrections';
 export { importFixtures } from './fixtures-import';
 export { promptStatus, type PromptStatus, type ArmStatus, type CanaryStatus, type ForcedStatus } from './status';
-export { OutcomeRecorder, armStats, evaluateFreeze, type ArmStats } from './outcomes';
+export { OutcomeRecorder, armStats, evaluateFreeze, servedLogId, type ArmStats } from './outcomes';
 export { chooseArm, routingBucket } from './routing';
 export { loadRelease, pickArm } from './registry/resolve';
 export { buildBundle, loadBundle } from './report/bundle';

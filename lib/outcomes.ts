@@ -1,8 +1,10 @@
 /**
- * Canary outcomes: nodes record per item which arm served it and whether the answer was valid, invalid
- * or later corrected; the recorder buffers in memory (no I/O on the item path), appends batches to the
- * canary's append-only outcome log, then checks the policy's freeze rule and freezes the canary by
- * itself when the canary arm does measurably worse than the stable arm.
+ * Production outcomes: nodes record per item which arm served it and whether the answer was valid, invalid
+ * or later corrected; the recorder buffers in memory (no I/O on the item path) and appends batches to an
+ * append-only outcome log. Items served while the channel runs a canary go to the canary's log, after
+ * which the recorder checks the policy's freeze rule and freezes the canary by itself when the canary arm
+ * does measurably worse than the stable arm. Items a channel serves without a canary go to the channel's
+ * served log ({@link servedLogId}, ADR 0042), which no freeze rule reads.
  */
 import { loadPolicy, type FreezeRule } from './policy';
 import { freezeCanary } from './release';
@@ -25,6 +27,22 @@ export interface ArmStats {
 }
 
 export type CanaryStats = Record<Arm, ArmStats>;
+
+/** Prefix of served log ids; canary ids (`canary-<timestamp>-<hex>`) never start with it (lib/registry/formats). */
+export const SERVED_LOG_PREFIX = 'served-';
+
+/** What a log id must look like in every store (the run id rule). */
+const LOG_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/**
+ * The id of the outcome log of items `channel` served without a canary in force: `served-<channel>`.
+ * Undefined when the channel name does not fit a log id (letters, digits, `_`, `-`; nodes only serve
+ * channel names of at most 64 such characters, so every channel a node serves fits).
+ */
+export function servedLogId(channel: string): string | undefined {
+	const id = `${SERVED_LOG_PREFIX}${channel}`;
+	return channel && LOG_ID.test(id) ? id : undefined;
+}
 
 function empty(): ArmStats {
 	return { items: 0, valid: 0, invalid: 0, corrected: 0, invalidRate: 0, correctionRate: 0 };
@@ -120,10 +138,15 @@ export interface FlushResult {
 	errors: string[];
 }
 
+/** Which log a batch goes to: a canary's (the freeze rule is checked after appends) or a channel's served log (never checked). */
+type LogKind = 'canary' | 'served';
+
 interface Batch {
 	promptId: string;
 	channel: string;
-	canaryId: string;
+	/** The canary id, or the channel's served log id. */
+	logId: string;
+	kind: LogKind;
 	records: OutcomeRecord[];
 }
 
@@ -142,8 +165,8 @@ interface CheckState {
 
 const DEFAULT_FREEZE_CHECK_INTERVAL_MS = 5000;
 
-function keyOf(b: Pick<Batch, 'promptId' | 'channel' | 'canaryId'>): string {
-	return `${b.promptId}\0${b.channel}\0${b.canaryId}`;
+function keyOf(b: Pick<Batch, 'promptId' | 'channel' | 'logId' | 'kind'>): string {
+	return `${b.promptId}\0${b.channel}\0${b.kind}\0${b.logId}`;
 }
 
 /** Served canary items (valid or invalid) among records: what minItems counts. */
@@ -152,9 +175,9 @@ function canaryItems(records: readonly OutcomeRecord[]): number {
 }
 
 /**
- * Buffers outcomes per canary and appends them in batches. One recorder per registry store (and so one
- * outcome file per process and canary with the file store). Flushes run one after another; a batch
- * whose append fails stays buffered for the next flush, it is never dropped.
+ * Buffers outcomes per log (canary, or channel served without one) and appends them in batches. One
+ * recorder per registry store (and so one outcome file per process and log with the file store). Flushes
+ * run one after another; a batch whose append fails stays buffered for the next flush, it is never dropped.
  */
 export class OutcomeRecorder {
 	private buffer = new Map<string, Batch>();
@@ -166,12 +189,29 @@ export class OutcomeRecorder {
 		private readonly options: OutcomeRecorderOptions = {},
 	) {}
 
-	/** Buffer one outcome (no I/O). */
+	/** Buffer one outcome of an item served while `channel` ran canary `canaryId` (no I/O). */
 	record(promptId: string, channel: string, canaryId: string, arm: Arm, version: number, outcome: Outcome): void {
-		const key = keyOf({ promptId, channel, canaryId });
+		this.push({ promptId, channel, logId: canaryId, kind: 'canary' }, arm, version, outcome);
+	}
+
+	/**
+	 * Buffer one outcome of an item `channel` served (stable, `version`) without a canary in force, for its
+	 * served log (no I/O, never a freeze check). A channel name that fits no log id is skipped with a warning.
+	 */
+	recordServed(promptId: string, channel: string, version: number, outcome: Outcome): void {
+		const logId = servedLogId(channel);
+		if (!logId) {
+			this.warn(`prompt-release: outcome of "${promptId}" on channel "${channel}" not recorded: the channel name is not made of at most 93 letters, digits, "_" and "-"`);
+			return;
+		}
+		this.push({ promptId, channel, logId, kind: 'served' }, 'stable', version, outcome);
+	}
+
+	private push(log: Omit<Batch, 'records'>, arm: Arm, version: number, outcome: Outcome): void {
+		const key = keyOf(log);
 		let batch = this.buffer.get(key);
 		if (!batch) {
-			batch = { promptId, channel, canaryId, records: [] };
+			batch = { ...log, records: [] };
 			this.buffer.set(key, batch);
 		}
 		batch.records.push({ at: (this.options.now?.() ?? new Date()).toISOString(), arm, version, outcome });
@@ -186,7 +226,7 @@ export class OutcomeRecorder {
 
 	/**
 	 * Append everything buffered, then evaluate the freeze rule of every canary appended to (throttled, see
-	 * `freezeCheckIntervalMs`). Never throws.
+	 * `freezeCheckIntervalMs`; served logs are never checked). Never throws.
 	 */
 	async flush(): Promise<FlushResult> {
 		return await this.serialized(() => this.flushNow());
@@ -229,7 +269,7 @@ export class OutcomeRecorder {
 		const state = this.checks.get(keyOf(batch));
 		if (!state || state.timer) return;
 		const delay = Math.max(0, state.at + this.interval - this.nowMs());
-		const canary: Batch = { promptId: batch.promptId, channel: batch.channel, canaryId: batch.canaryId, records: [] };
+		const canary: Batch = { ...batch, records: [] };
 		state.timer = setTimeout(() => {
 			state.timer = undefined;
 			// Frozen: onFrozen and the logger report it; errors are logged.
@@ -246,7 +286,7 @@ export class OutcomeRecorder {
 		} catch (error) {
 			// The next flush checks again.
 			this.forget(batch);
-			const message = `prompt-release: could not evaluate the freeze rule of "${batch.promptId}" canary ${batch.canaryId}: ${error instanceof Error ? error.message : String(error)}`;
+			const message = `prompt-release: could not evaluate the freeze rule of "${batch.promptId}" canary ${batch.logId}: ${error instanceof Error ? error.message : String(error)}`;
 			result.errors.push(message);
 			this.warn(message);
 		}
@@ -275,7 +315,7 @@ export class OutcomeRecorder {
 			for (let attempt = 0; attempt < attempts && !ok; attempt++) {
 				try {
 					if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-					await this.store.appendOutcomes(batch.promptId, batch.canaryId, batch.records);
+					await this.store.appendOutcomes(batch.promptId, batch.logId, batch.records);
 					ok = true;
 				} catch (error) {
 					lastError = error;
@@ -290,12 +330,14 @@ export class OutcomeRecorder {
 				const newer = this.buffer.get(key);
 				this.buffer.set(key, { ...batch, records: [...batch.records, ...(newer?.records ?? [])] });
 				result.pending += batch.records.length;
-				const message = `prompt-release: could not append ${batch.records.length} canary outcome(s) of "${batch.promptId}" canary ${batch.canaryId} (kept for the next flush): ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+				const log = batch.kind === 'canary' ? `canary ${batch.logId}` : `channel "${batch.channel}" (served log ${batch.logId})`;
+				const message = `prompt-release: could not append ${batch.records.length} ${batch.kind} outcome(s) of "${batch.promptId}" ${log} (kept for the next flush): ${lastError instanceof Error ? lastError.message : String(lastError)}`;
 				result.errors.push(message);
 				this.warn(message);
 			}
 		}
-		for (const batch of appended) {
+		// Served logs have no canary arm to compare: no freeze check, whatever the policy says.
+		for (const batch of appended.filter((b) => b.kind === 'canary')) {
 			if (this.mustCheck(batch)) await this.checkAndReport(batch, result);
 			else this.defer(batch);
 		}
@@ -316,16 +358,16 @@ export class OutcomeRecorder {
 			remember();
 			return undefined;
 		}
-		const stats = armStats(await this.store.readOutcomes(batch.promptId, batch.canaryId));
+		const stats = armStats(await this.store.readOutcomes(batch.promptId, batch.logId));
 		state.canaryItems = stats.canary.items;
 		remember();
 		const reason = evaluateFreeze(stats, rule);
 		if (!reason) return undefined;
 		const freeze = this.options.freeze ?? (async (store: RegistryStore, promptId: string, channel: string, canaryId: string, why: string) => await freezeCanary(store, promptId, channel, canaryId, why, { by: 'prompt-release (freeze rule)' }));
-		const froze = await freeze(this.store, batch.promptId, batch.channel, batch.canaryId, reason);
+		const froze = await freeze(this.store, batch.promptId, batch.channel, batch.logId, reason);
 		if (!froze) return undefined;
-		const event: FreezeEvent = { promptId: batch.promptId, channel: batch.channel, canaryId: batch.canaryId, reason };
-		this.options.logger?.info?.(`prompt-release: canary ${batch.canaryId} of "${batch.promptId}" on "${batch.channel}" frozen: ${reason}`);
+		const event: FreezeEvent = { promptId: batch.promptId, channel: batch.channel, canaryId: batch.logId, reason };
+		this.options.logger?.info?.(`prompt-release: canary ${batch.logId} of "${batch.promptId}" on "${batch.channel}" frozen: ${reason}`);
 		this.options.onFrozen?.(event);
 		return event;
 	}

@@ -1,11 +1,12 @@
 /**
  * The operating numbers a team reviews each week (design: docs/adr/0042), read from what the registry
  * records: stored runs of frozen versions (eval pass rate over time, runs with regressions; runs of the draft
- * are experiments, counted apart), the release history (releases,
- * canaries, promotions, forced releases, rollbacks, freezes, approvals) and canary outcome logs
- * (production invalid and correction rates per version), and the review queue (cases pending now). Nothing
- * is estimated: what is not recorded is reported as such.
+ * are experiments, counted apart), the release history (releases, canaries, promotions, forced releases,
+ * rollbacks, freezes, approvals), outcome logs (production invalid and correction rates per version: canary
+ * logs, and the served logs of channels without a canary), and the review queue (cases pending now).
+ * Nothing is estimated: what is not recorded is reported as such.
  */
+import { servedLogId } from '../outcomes';
 import type { RegistryStore } from '../registry/store';
 import type { HistoryEntry, OutcomeRecord } from '../types';
 import { checkWindow, periodKey, type Period } from './window';
@@ -28,6 +29,10 @@ export interface PeriodRow {
 export interface VersionOutcomes {
 	version: number;
 	arm: 'stable' | 'canary';
+	/** Which logs the row counts: canary outcome logs (per arm, all channels), or a channel's served log (items served without a canary; arm stable). */
+	source: 'canary' | 'served';
+	/** The channel of a `served` row. */
+	channel?: string;
 	items: number;
 	invalid: number;
 	corrected: number;
@@ -60,7 +65,7 @@ export interface PromptMetrics {
 		regressionRuns: Array<{ runId: string; at: string; version: number; regressions: number }>;
 	};
 	periods: PeriodRow[];
-	/** Production outcomes per version and arm from canary outcome logs in the window (empty when none recorded). */
+	/** Production outcomes in the window: per version and arm from canary logs, per channel and version from served logs (empty when none recorded). */
 	outcomes: VersionOutcomes[];
 	/** Review cases waiting for a person now (`prompt-release review`), whatever the window. */
 	pendingReviews: number;
@@ -107,11 +112,18 @@ function rowFor(rows: Map<string, PeriodRow & { passSum: number }>, key: string)
 	return row;
 }
 
-function outcomesByVersion(records: OutcomeRecord[]): VersionOutcomes[] {
+/** Outcome records of one source: every canary log, or the served log of one channel. */
+interface SourcedRecords {
+	source: VersionOutcomes['source'];
+	channel?: string;
+	records: OutcomeRecord[];
+}
+
+function outcomesByVersion(sources: SourcedRecords[]): VersionOutcomes[] {
 	const groups = new Map<string, VersionOutcomes>();
-	for (const r of records) {
-		const key = `${r.version}\u0000${r.arm}`;
-		const g = groups.get(key) ?? { version: r.version, arm: r.arm, items: 0, invalid: 0, corrected: 0, invalidRate: 0, correctionRate: 0 };
+	for (const { source, channel, records } of sources) for (const r of records) {
+		const key = `${source}\u0000${channel ?? ''}\u0000${r.version}\u0000${r.arm}`;
+		const g = groups.get(key) ?? { version: r.version, arm: r.arm, source, ...(channel === undefined ? {} : { channel }), items: 0, invalid: 0, corrected: 0, invalidRate: 0, correctionRate: 0 };
 		if (r.outcome === 'valid') g.items++;
 		else if (r.outcome === 'invalid') {
 			g.items++;
@@ -121,7 +133,7 @@ function outcomesByVersion(records: OutcomeRecord[]): VersionOutcomes[] {
 	}
 	return [...groups.values()]
 		.map((g) => ({ ...g, invalidRate: g.items ? round(g.invalid / g.items) : 0, correctionRate: g.items ? round(Math.min(1, g.corrected / g.items)) : 0 }))
-		.sort((a, b) => a.version - b.version || a.arm.localeCompare(b.arm));
+		.sort((a, b) => a.source.localeCompare(b.source) || (a.channel ?? '').localeCompare(b.channel ?? '') || a.version - b.version || a.arm.localeCompare(b.arm));
 }
 
 /** The metrics of one prompt in the window. Throws a ConfigError for a window that starts after it ends or before 1970. */
@@ -165,8 +177,10 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 	const changes = { releases: 0, canaries: 0, promotions: 0, rollbacks: 0, freezes: 0, approvals: 0, forced: 0 };
 	const forced: PromptMetrics['incidents']['forced'] = [];
 	const canaryIds = new Set<string>();
+	const channels = new Set<string>(Object.keys(releases.channels));
 	for (const e of releases.history as HistoryEntry[]) {
 		if (e.canaryId && e.action === 'canary') canaryIds.add(e.canaryId);
+		channels.add(e.channel);
 		if (!inWindow(e.at, since, until)) continue;
 		const row = rowFor(rows, periodKey(e.at, period));
 		if (e.action === 'release') {
@@ -188,8 +202,14 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 		}
 	}
 	for (const pointer of Object.values(releases.channels)) if (pointer.canary) canaryIds.add(pointer.canary.id);
-	const records: OutcomeRecord[] = [];
-	for (const id of canaryIds) for (const r of await store.readOutcomes(promptId, id)) if (inWindow(r.at, since, until)) records.push(r);
+	const inWindowOf = async (logId: string): Promise<OutcomeRecord[]> => (await store.readOutcomes(promptId, logId)).filter((r) => inWindow(r.at, since, until));
+	const sources: SourcedRecords[] = [{ source: 'canary', records: [] }];
+	for (const id of canaryIds) sources[0].records.push(...(await inWindowOf(id)));
+	// Channels named in the history or the pointers; one whose name fits no log id was never served by a node.
+	for (const channel of [...channels].sort()) {
+		const id = servedLogId(channel);
+		if (id) sources.push({ source: 'served', channel, records: await inWindowOf(id) });
+	}
 
 	const production = releases.channels.production;
 	const periods = [...rows.values()]
@@ -203,7 +223,7 @@ export async function promptMetrics(store: RegistryStore, promptId: string, opti
 		changes,
 		incidents: { forced, regressionRuns },
 		periods,
-		outcomes: outcomesByVersion(records),
+		outcomes: outcomesByVersion(sources),
 		pendingReviews: (await store.countReviews(promptId)).pending,
 	};
 }
@@ -224,7 +244,7 @@ export async function collectMetrics(store: RegistryStore, options: CollectOptio
 		notes: [
 			'eval runs, pass rates and runs with regressions count runs of frozen versions only; runs of the draft (test --version draft) are experiments, counted apart as draft runs',
 			'refused releases write nothing to the registry: regression incidents are forced releases and runs with regressions',
-			'production invalid and correction rates come from canary outcome logs; versions served without a canary record none',
+			'production invalid and correction rates come from outcome logs: canary logs while a channel runs a canary, served logs (source "served") for items a channel serves without one; pinned versions and drafts are not channels and record none',
 		],
 		prompts,
 	};

@@ -38,7 +38,7 @@ function passRateChart(id: string, rows: PeriodRow[]): string {
 
 function outcomeText(p: PromptMetrics): string {
 	if (!p.outcomes.length) return '<span class="meta">not recorded</span>';
-	return p.outcomes.map((o) => `v${o.version} ${o.arm}: ${pct(o.invalidRate)} invalid, ${pct(o.correctionRate)} corrected (${o.items})`).join('<br>');
+	return p.outcomes.map((o) => `v${o.version} ${o.arm}${o.source === 'served' ? ` on ${e(o.channel ?? '')} (served)` : ''}: ${pct(o.invalidRate)} invalid, ${pct(o.correctionRate)} corrected (${o.items})`).join('<br>');
 }
 
 function promptSection(p: PromptMetrics): string {

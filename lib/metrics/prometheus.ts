@@ -75,10 +75,11 @@ export function renderPrometheus(report: MetricsReport): string {
 		m.add('approvals', 'Approvals recorded in the window (prompt-release approve).', prompt, p.changes.approvals);
 		if (p.production) m.add('production_version', 'The version on the production channel.', prompt, p.production.version);
 		for (const o of p.outcomes) {
-			const labels = { ...prompt, version: String(o.version), arm: o.arm };
-			m.add('production_items', 'Items served in the window, from canary outcome logs, by version and arm.', labels, o.items);
-			m.add('production_invalid_rate', 'Share (0-1) of served items that were invalid, from canary outcome logs.', labels, o.invalidRate);
-			m.add('production_correction_rate', 'Share (0-1) of served items later corrected (Record Correction), from canary outcome logs.', labels, o.correctionRate);
+			// Canary rows keep their labels; served rows (a channel's log without a canary) add source="served" and the channel.
+			const labels = { ...prompt, version: String(o.version), arm: o.arm, ...(o.source === 'served' ? { source: o.source, channel: o.channel ?? '' } : {}) };
+			m.add('production_items', 'Items served in the window, from outcome logs, by version and arm (canary logs), or with source="served" and the channel (served without a canary).', labels, o.items);
+			m.add('production_invalid_rate', 'Share (0-1) of served items that were invalid, from outcome logs.', labels, o.invalidRate);
+			m.add('production_correction_rate', 'Share (0-1) of served items later corrected (Record Correction), from outcome logs.', labels, o.correctionRate);
 		}
 		m.add('pending_reviews', 'Review cases waiting for a person now (prompt-release review), whatever the window.', prompt, p.pendingReviews);
 	}

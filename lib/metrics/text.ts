@@ -21,8 +21,8 @@ export function metricsLines(report: MetricsReport): string[] {
 		lines.push(`  regression incidents: ${c.forced} forced, ${p.incidents.regressionRuns.length} run(s) with regressions`);
 		for (const f of p.incidents.forced) lines.push(`    FORCED ${f.action} v${f.version} on ${f.channel} by ${f.by} at ${f.at}${f.reason ? `: "${f.reason}"` : ''}`);
 		if (p.outcomes.length) {
-			for (const o of p.outcomes) lines.push(`  production v${o.version} ${o.arm}: ${o.items} items, invalid ${pct(o.invalidRate)}, corrected ${pct(o.correctionRate)}`);
-		} else lines.push('  production: no canary outcome logs in the window (invalid and correction rates not recorded)');
+			for (const o of p.outcomes) lines.push(`  production v${o.version} ${o.arm}${o.source === 'served' ? ` on ${o.channel} (served, no canary)` : ''}: ${o.items} items, invalid ${pct(o.invalidRate)}, corrected ${pct(o.correctionRate)}`);
+		} else lines.push('  production: no canary or served outcome logs in the window (invalid and correction rates not recorded)');
 		lines.push(`  pending reviews: ${p.pendingReviews}`);
 	}
 	lines.push('', ...[report.reviewQueue.note, ...report.notes].map((n) => `note: ${n}`));

@@ -158,7 +158,8 @@ const historySchema = z
 
 const canarySchema = z
 	.object({
-		id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/),
+		// "served-…" names the outcome log of a channel served without a canary (lib/outcomes servedLogId).
+		id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).refine((id) => !id.startsWith('served-'), { message: 'canary ids starting with "served-" are reserved for served outcome logs' }),
 		version: z.number().int().positive(),
 		contentHash: z.string(),
 		since: z.string(),

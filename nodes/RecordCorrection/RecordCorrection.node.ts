@@ -41,13 +41,30 @@ async function fixtureToUpdate(store: RegistryStore, trace: CorrectionTrace): Pr
 	return store.findFixtureByInputs(trace.prompt, inputs);
 }
 
-/** When the canary started (its `since`, or its start in the history once it ended), if known. */
-async function canaryStart(store: RegistryStore, trace: CorrectionTrace): Promise<number | undefined> {
+/**
+ * When the log the correction counts in started, if known: for a canary its `since` (or its start in the
+ * history once it ended); for a channel served without a canary, since when the channel serves the
+ * corrected version (its pointer's `since`, else the newest release, promotion or rollback to it).
+ */
+async function logStart(store: RegistryStore, trace: CorrectionTrace): Promise<number | undefined> {
 	const state = await store.readReleases(trace.prompt);
-	const canary = trace.channel ? state.channels[trace.channel]?.canary : undefined;
-	const since = canary?.id === trace.canaryId ? canary?.since : state.history.find((e) => e.action === 'canary' && e.canaryId === trace.canaryId)?.at;
+	const pointer = trace.channel ? state.channels[trace.channel] : undefined;
+	let since: string | undefined;
+	if (trace.canaryId) {
+		const canary = pointer?.canary;
+		since = canary?.id === trace.canaryId ? canary?.since : state.history.find((e) => e.action === 'canary' && e.canaryId === trace.canaryId)?.at;
+	} else if (pointer?.version === trace.version) since = pointer?.since;
+	else {
+		since = state.history.filter((e) => e.channel === trace.channel && e.version === trace.version && (e.action === 'release' || e.action === 'promote' || e.action === 'rollback')).pop()?.at;
+	}
 	const at = since === undefined ? NaN : Date.parse(since);
 	return Number.isNaN(at) ? undefined : at;
+}
+
+/** The outcome log a correction counts in: the canary's, or the channel's served log; none for pinned versions and drafts. */
+function servedFrom(trace: CorrectionTrace): Parameters<typeof recordOutcome>[1] | undefined {
+	if (!trace.channel || !trace.arm || typeof trace.version !== 'number') return undefined;
+	return { promptId: trace.prompt, version: trace.version, channel: trace.channel, arm: trace.arm, ...(trace.canaryId ? { canaryId: trace.canaryId } : {}) };
 }
 
 function optionalText(value: unknown): string | undefined {
@@ -236,15 +253,16 @@ export class RecordCorrection implements INodeType {
 		};
 
 		/**
-		 * A `corrected` outcome counts once per canary and fixture, and only for a changed answer: the corrected
+		 * A `corrected` outcome counts once per log and fixture, and only for a changed answer: the corrected
 		 * value differs from the value that was served (an item served no valid value always differs), and the
-		 * fixture is new, or was not recorded since the canary started (a fixture updated again during the canary
-		 * was corrected for it already — by this very correction run earlier, or for another item of its inputs).
+		 * fixture is new, or was not recorded since the log started (a fixture updated again during the canary,
+		 * or while the channel serves this version, was corrected for it already — by this very correction run
+		 * earlier, or for another item of its inputs).
 		 */
 		const countsAsCorrection = async (trace: CorrectionTrace, fixture: Fixture, created: boolean, previous: Fixture | undefined): Promise<boolean> => {
 			if (trace.served && canonicalJson(trace.served.value) === canonicalJson(fixture.expected)) return false;
 			if (created || !previous?.recorded) return true;
-			const start = await canaryStart(store, trace);
+			const start = await logStart(store, trace);
 			const at = Date.parse(previous.recorded.at);
 			return start === undefined || Number.isNaN(at) || at < start;
 		};
@@ -254,10 +272,10 @@ export class RecordCorrection implements INodeType {
 			try {
 				const { trace, corrected, kase } = await readRequest(i);
 				promptId = trace.prompt;
-				const canary = trace.canaryId && trace.arm && trace.channel && typeof trace.version === 'number' ? { promptId: trace.prompt, version: trace.version, channel: trace.channel, arm: trace.arm, canaryId: trace.canaryId } : undefined;
+				const served = servedFrom(trace);
 				// Serialized per prompt, so the fixture read before the write is the one this correction updates.
 				const { fixture, created, previous } = await perPrompt.run(trace.prompt, async () => {
-					const before = canary ? await fixtureToUpdate(store, trace) : undefined;
+					const before = served ? await fixtureToUpdate(store, trace) : undefined;
 					const written = await recordCorrection(store, {
 						promptId: trace.prompt,
 						version: trace.version,
@@ -269,7 +287,7 @@ export class RecordCorrection implements INodeType {
 					});
 					return { ...written, previous: before?.id === written.fixture.id ? before : undefined };
 				});
-				if (canary && (await countsAsCorrection(trace, fixture, created, previous))) recordOutcome(store, canary, 'corrected');
+				if (served && (await countsAsCorrection(trace, fixture, created, previous))) recordOutcome(store, served, 'corrected');
 				const json: IDataObject = { ...items[i].json, fixture: { id: fixture.id, created, promptId: trace.prompt, expected: fixture.expected, ...(fixture.segment ? { segment: fixture.segment } : {}) } };
 				if (kase) {
 					// The store resolved the pending case of these inputs in the same step as the write; a case closed before stays as it was.

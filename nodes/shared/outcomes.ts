@@ -1,6 +1,8 @@
 /**
  * Canary routing and outcome recording for the nodes: the Routing Key parameter, one outcome recorder
- * per registry (so one outcome file per process and canary), flushed once at the end of a node execution.
+ * per registry (so one outcome file per process and log), flushed once at the end of a node execution.
+ * Every item served from a channel is recorded: in the canary's log while the channel runs one, else in
+ * the channel's served log. Pinned versions and drafts are not channels and record nothing.
  */
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { canonicalJson } from '../../lib/hash';
@@ -44,10 +46,14 @@ export function recorderFor(store: RegistryStore): OutcomeRecorder {
 	return recorder;
 }
 
-/** Buffer an outcome of an item served by a channel with an active canary (no I/O). */
+/**
+ * Buffer an outcome of an item served from a channel (no I/O): into the canary's log when `canaryId` is
+ * set, else into the channel's served log. Pinned versions and drafts (no channel, no arm) are not recorded.
+ */
 export function recordOutcome(store: RegistryStore, resolved: Pick<ResolvedPrompt, 'promptId' | 'version' | 'channel' | 'arm' | 'canaryId'>, outcome: Outcome): void {
-	if (!resolved.canaryId || !resolved.channel || !resolved.arm || typeof resolved.version !== 'number') return;
-	recorderFor(store).record(resolved.promptId, resolved.channel, resolved.canaryId, resolved.arm, resolved.version, outcome);
+	if (!resolved.channel || !resolved.arm || typeof resolved.version !== 'number') return;
+	if (resolved.canaryId) recorderFor(store).record(resolved.promptId, resolved.channel, resolved.canaryId, resolved.arm, resolved.version, outcome);
+	else recorderFor(store).recordServed(resolved.promptId, resolved.channel, resolved.version, outcome);
 }
 
 /** Flush buffered outcomes at the end of an execution; failures are logged, never thrown. */
@@ -61,7 +67,7 @@ export async function flushOutcomes(ctx: Pick<IExecuteFunctions, 'logger'>, stor
 			ctx.logger.warn(`prompt-release: canary ${event.canaryId} of "${event.promptId}" on channel "${event.channel}" was frozen: ${event.reason}. All traffic goes to the stable version.`);
 		}
 	} catch (error) {
-		ctx.logger.warn(`prompt-release: could not record canary outcomes: ${error instanceof Error ? error.message : String(error)}`);
+		ctx.logger.warn(`prompt-release: could not record outcomes: ${error instanceof Error ? error.message : String(error)}`);
 	}
 }
 

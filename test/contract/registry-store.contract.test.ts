@@ -8,6 +8,7 @@ import { closeRegistryConnections } from '../../lib/registry/open';
 import { verifiedVersions } from '../../lib/registry/version-cache';
 import type { Fixture, FrozenVersion, HistoryEntry, OutcomeRecord, PromptSpec, ReleasesState, RunReport } from '../../lib/types';
 import { makeSpec } from '../unit/helpers';
+import { servedLogId } from '../../lib/outcomes';
 import { approveVersion } from '../../lib/approvals';
 import { evaluateGate } from '../../lib/release';
 import { fixtureInputsHash } from '../../lib/runner';
@@ -265,6 +266,25 @@ describe.each(factories)('RegistryStore contract: $name', (factory) => {
 		expect(w3).toEqual(['w3-0', 'w3-1', 'w3-2', 'w3-3', 'w3-4']);
 		expect(await t.store.readOutcomes(spec.id, 'canary-2')).toEqual([]);
 		await expect(t.store.readOutcomes(spec.id, '../x')).rejects.toThrow(/canary id/);
+	});
+
+	it('keeps served logs (served-<channel>) apart from canary logs and from each other, and refuses a served- canary id', async () => {
+		const rec = (version: number, outcome: OutcomeRecord['outcome']): OutcomeRecord => ({ at: '2026-01-01T00:00:00.000Z', arm: 'stable', version, outcome });
+		const longest = servedLogId('c'.repeat(64))!;
+		await t.store.appendOutcomes(spec.id, servedLogId('production')!, [rec(1, 'valid'), rec(1, 'invalid')]);
+		await t.store.appendOutcomes(spec.id, servedLogId('staging')!, [rec(2, 'corrected')]);
+		await t.store.appendOutcomes(spec.id, longest, [rec(3, 'valid')]);
+		await t.store.appendOutcomes(spec.id, 'canary-20260101T000000000Z-abcdef', [rec(9, 'valid')]);
+		expect(await t.store.readOutcomes(spec.id, 'served-production')).toEqual([rec(1, 'valid'), rec(1, 'invalid')]);
+		expect(await t.store.readOutcomes(spec.id, 'served-staging')).toEqual([rec(2, 'corrected')]);
+		expect(await t.store.readOutcomes(spec.id, longest)).toEqual([rec(3, 'valid')]);
+		const pointer = { version: 1, contentHash: 'sha256:x', since: '2026-01-01T00:00:00.000Z' };
+		const canary = { id: 'served-production', version: 2, contentHash: 'sha256:y', since: '2026-01-01T00:00:00.000Z', percent: 10 };
+		// Refused when written (PostgreSQL) or when read back (folder store): never taken for a canary.
+		const guard = makeSpec({ id: 'served-guard' });
+		await t.store.writeDraft(guard);
+		const written = t.store.updateReleases(guard.id, () => ({ channels: { production: { ...pointer, canary } }, history: [] })).then(async () => await t.store.readReleases(guard.id));
+		await expect(written).rejects.toThrow(/canary\.id.*reserved for served outcome logs/);
 	});
 
 	it('writes and reads policies (registry-wide and per prompt) and the price table', async () => {

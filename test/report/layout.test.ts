@@ -23,8 +23,8 @@ function busy(id: string): PromptMetrics {
 		incidents: { forced: [], regressionRuns: [] },
 		periods: [{ period: '2026-11-09', runs: 12, meanPassRate: 0.75, regressionRuns: 1, releases: 1, forced: 1, rollbacks: 1, freezes: 0 }],
 		outcomes: [
-			{ version: 11, arm: 'stable', items: 12345, invalid: 120, corrected: 31, invalidRate: 0.0097, correctionRate: 0.0025 },
-			{ version: 12, arm: 'canary', items: 3210, invalid: 90, corrected: 40, invalidRate: 0.028, correctionRate: 0.0125 },
+			{ source: 'canary', version: 11, arm: 'stable', items: 12345, invalid: 120, corrected: 31, invalidRate: 0.0097, correctionRate: 0.0025 },
+			{ source: 'canary', version: 12, arm: 'canary', items: 3210, invalid: 90, corrected: 40, invalidRate: 0.028, correctionRate: 0.0125 },
 		],
 		pendingReviews: 1234,
 	};

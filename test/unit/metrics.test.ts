@@ -1,5 +1,6 @@
 /** `prompt-release metrics`: numbers from runs, history and outcome logs; the window and periods; Prometheus text; the HTML overview. */
 import { collectMetrics, type MetricsReport } from '../../lib/metrics/collect';
+import { servedLogId } from '../../lib/outcomes';
 import { renderMetricsHtml } from '../../lib/metrics/html';
 import { escapeHelp, escapeLabelValue, renderPrometheus } from '../../lib/metrics/prometheus';
 import { metricsLines } from '../../lib/metrics/text';
@@ -65,8 +66,8 @@ test('the window, periods and every number come from runs, history and outcome l
 	expect(p.incidents.forced).toEqual([{ at: '2026-11-10T10:00:00.000Z', action: 'release', channel: 'production', version: 2, by: 'ann', reason: 'ERP deadline' }]);
 	expect(p.incidents.regressionRuns).toEqual([{ runId: '20261111T090000000Z-bbbbbb', at: '2026-11-11T09:00:00.000Z', version: 1, regressions: 1 }]);
 	expect(p.outcomes).toEqual([
-		{ version: 1, arm: 'stable', items: 4, invalid: 1, corrected: 0, invalidRate: 0.25, correctionRate: 0 },
-		{ version: 3, arm: 'canary', items: 2, invalid: 1, corrected: 1, invalidRate: 0.5, correctionRate: 0.5 },
+		{ version: 1, arm: 'stable', source: 'canary', items: 4, invalid: 1, corrected: 0, invalidRate: 0.25, correctionRate: 0 },
+		{ version: 3, arm: 'canary', source: 'canary', items: 2, invalid: 1, corrected: 1, invalidRate: 0.5, correctionRate: 0.5 },
 	]);
 	expect(p.pendingReviews).toBe(2);
 	expect(report.reviewQueue.present).toBe(true);
@@ -174,4 +175,58 @@ test('the HTML overview is self-contained: a row per prompt, a pass-rate chart, 
 	expect(html).toContain('Eval numbers: 3 run(s) of frozen versions; 2 draft run(s) not counted (experiments)');
 	expect(html).toMatch(/<tr><td><code>price-change<\/code><\/td>.*<td class="n">2<\/td><\/tr>/);
 	expect(html).toContain('pending reviews are the review cases waiting for a person now');
+});
+
+test('served logs: rates per channel and version for items served without a canary, next to the canary rows', async () => {
+	const store = await registry();
+	// price-change also had a "staging" channel, now gone from the pointers but named in the history.
+	await store.updateReleases('price-change', (state) => ({
+		...state,
+		history: [...state.history, { at: '2026-11-13T10:00:00.000Z', action: 'release', channel: 'staging', version: 2, by: 'ann' }],
+	}));
+	const o = (at: string, version: number, outcome: OutcomeRecord['outcome']): OutcomeRecord => ({ at, arm: 'stable', version, outcome });
+	await store.appendOutcomes('price-change', servedLogId('production')!, [
+		o('2026-09-20T12:00:00.000Z', 1, 'invalid'), // before the window
+		o('2026-11-12T12:00:00.000Z', 1, 'valid'),
+		o('2026-11-12T12:00:01.000Z', 1, 'invalid'),
+		o('2026-11-26T12:00:00.000Z', 1, 'valid'),
+		o('2026-11-26T12:00:01.000Z', 1, 'valid'),
+		o('2026-11-26T13:00:00.000Z', 1, 'corrected'),
+	]);
+	await store.appendOutcomes('price-change', servedLogId('staging')!, [o('2026-11-14T12:00:00.000Z', 2, 'invalid'), o('2026-11-14T12:00:01.000Z', 2, 'invalid')]);
+	// A log of a channel the prompt never had is not read.
+	await store.appendOutcomes('price-change', servedLogId('elsewhere')!, [o('2026-11-14T12:00:00.000Z', 9, 'valid')]);
+
+	const report = await collectMetrics(store, { since: parseSince('30d', NOW), until: NOW, prompts: ['price-change'] });
+	expect(report.prompts[0].outcomes).toEqual([
+		{ version: 1, arm: 'stable', source: 'canary', items: 4, invalid: 1, corrected: 0, invalidRate: 0.25, correctionRate: 0 },
+		{ version: 3, arm: 'canary', source: 'canary', items: 2, invalid: 1, corrected: 1, invalidRate: 0.5, correctionRate: 0.5 },
+		{ version: 1, arm: 'stable', source: 'served', channel: 'production', items: 4, invalid: 1, corrected: 1, invalidRate: 0.25, correctionRate: 0.25 },
+		{ version: 2, arm: 'stable', source: 'served', channel: 'staging', items: 2, invalid: 2, corrected: 0, invalidRate: 1, correctionRate: 0 },
+	]);
+	const lines = metricsLines(report).join('\n');
+	expect(lines).toContain('production v3 canary: 2 items, invalid 50.0%, corrected 50.0%');
+	expect(lines).toContain('production v1 stable on production (served, no canary): 4 items, invalid 25.0%, corrected 25.0%');
+	expect(lines).toContain('production v2 stable on staging (served, no canary): 2 items, invalid 100.0%, corrected 0.0%');
+	expect(lines).toContain('pinned versions and drafts are not channels and record none');
+	const text = renderPrometheus(report);
+	expectValidExposition(text);
+	// Canary series keep their labels; served series add source and channel.
+	expect(text).toContain('prompt_release_production_invalid_rate{prompt="price-change",version="3",arm="canary"} 0.5\n');
+	expect(text).toContain('prompt_release_production_invalid_rate{prompt="price-change",version="2",arm="stable",source="served",channel="staging"} 1\n');
+	expect(text).toContain('prompt_release_production_items{prompt="price-change",version="1",arm="stable",source="served",channel="production"} 4\n');
+	expect(renderMetricsHtml(report)).toContain('v1 stable on production (served): 25.0% invalid, 25.0% corrected (4)');
+
+	// Without any outcome log the text says so.
+	const quiet = await collectMetrics(store, { since: parseSince('30d', NOW), until: NOW, prompts: ['quiet'] });
+	expect(metricsLines(quiet).join('\n')).toContain('production: no canary or served outcome logs in the window (invalid and correction rates not recorded)');
+});
+
+test('served log ids: never a canary id, only for channel names that fit a log id', () => {
+	expect(servedLogId('production')).toBe('served-production');
+	expect(servedLogId('eu_west-2')).toBe('served-eu_west-2');
+	expect(servedLogId('')).toBeUndefined();
+	expect(servedLogId('has space')).toBeUndefined();
+	expect(servedLogId('x'.repeat(94))).toBeUndefined();
+	expect(servedLogId('x'.repeat(93))).toHaveLength(100);
 });

@@ -41,3 +41,26 @@ describe('canary outcome log (file store)', () => {
 		await expect(store.appendOutcomes('price-change', '../x', [rec('stable', 'valid')])).rejects.toThrow(/canary id "..\/x" is invalid/);
 	});
 });
+
+describe('served outcome logs', () => {
+	test('a prompt folder that is gone is not recreated by an append: the append fails naming it', async () => {
+		const { root, store } = await tempRegistry();
+		await expect(store.appendOutcomes('price-change', 'served-production', [rec('stable', 'valid')])).rejects.toThrow(/the prompt folder .*price-change is gone/);
+		await expect(fs.access(path.join(root, 'price-change'))).rejects.toThrow(/ENOENT/);
+		await store.writeDraft(makeSpec());
+		await store.appendOutcomes('price-change', 'served-production', [rec('stable', 'valid')]);
+		expect(await store.readOutcomes('price-change', 'served-production')).toEqual([rec('stable', 'valid')]);
+	});
+
+
+	test('a canary id can never name a served log: releases.yaml with a "served-" canary id is refused, naming the field', async () => {
+		const { root, store } = await tempRegistry();
+		await store.writeDraft(makeSpec());
+		const canary = (id: string) =>
+			`channels:\n  production:\n    version: 1\n    contentHash: x\n    since: '2026-11-21T10:00:00.000Z'\n    canary:\n      id: ${id}\n      version: 2\n      contentHash: y\n      since: '2026-11-21T10:00:00.000Z'\n      percent: 10\n`;
+		await fs.writeFile(path.join(root, 'price-change', 'releases.yaml'), canary('served-production'), 'utf8');
+		await expect(store.readReleases('price-change')).rejects.toThrow(/channels\.production\.canary\.id".*reserved for served outcome logs/);
+		await fs.writeFile(path.join(root, 'price-change', 'releases.yaml'), canary('canary-20261121T100000000Z-abc123'), 'utf8');
+		expect((await store.readReleases('price-change')).channels.production.canary!.id).toBe('canary-20261121T100000000Z-abc123');
+	});
+});

@@ -136,6 +136,52 @@ describe('OutcomeRecorder', () => {
 		expect(logs.get('p/c-1')!.map((r) => r.outcome)).toEqual(['valid', 'invalid', 'corrected']);
 	});
 
+	test('recordServed(): a channel without a canary gets its own served log, batched per flush and never freeze-checked', async () => {
+		const { store, calls, logs, reads, fail } = memoryStore();
+		const ruleReads: string[] = [];
+		const warnings: string[] = [];
+		const recorder = new OutcomeRecorder(store, {
+			freezeCheckIntervalMs: 0,
+			attempts: 1,
+			logger: { warn: (m) => warnings.push(m) },
+			// A rule that would freeze anything: served logs must not even ask for it.
+			freezeRule: async (_s, promptId) => {
+				ruleReads.push(promptId);
+				return { minItems: 1, maxInvalidRatePointsAbove: 0 };
+			},
+			freeze: async () => {
+				throw new Error('a served log must never freeze anything');
+			},
+		});
+		for (let i = 0; i < 4; i++) recorder.recordServed('p', 'production', 3, i === 0 ? 'valid' : 'invalid');
+		recorder.recordServed('p', 'staging', 4, 'valid');
+		recorder.recordServed('p', 'has space', 4, 'valid');
+		expect(warnings).toEqual([expect.stringContaining('outcome of "p" on channel "has space" not recorded')]);
+		expect(recorder.size).toBe(5);
+		expect(calls).toEqual([]);
+		const result = await recorder.flush();
+		expect(result).toEqual({ appended: 5, pending: 0, frozen: [], errors: [] });
+		expect(calls).toEqual([{ canaryId: 'served-production', count: 4 }, { canaryId: 'served-staging', count: 1 }]);
+		expect(logs.get('p/served-production')!.map((r) => [r.arm, r.version, r.outcome])).toEqual([['stable', 3, 'valid'], ['stable', 3, 'invalid'], ['stable', 3, 'invalid'], ['stable', 3, 'invalid']]);
+		expect(ruleReads).toEqual([]);
+		expect(reads).toEqual([]);
+
+		// A failed append of a served log is kept like a canary's, and named as a served log.
+		recorder.recordServed('p', 'production', 3, 'corrected');
+		fail(1);
+		expect(await recorder.flush()).toMatchObject({ appended: 0, pending: 1 });
+		expect(warnings[1]).toMatch(/could not append 1 served outcome\(s\) of "p" channel "production" \(served log served-production\) \(kept for the next flush\): disk full/);
+		expect(await recorder.flush()).toMatchObject({ appended: 1, pending: 0 });
+		expect(logs.get('p/served-production')).toHaveLength(5);
+
+		// The same flush still checks a canary it appended to.
+		recorder.recordServed('p', 'production', 3, 'valid');
+		recorder.record('p', 'production', 'c-1', 'canary', 4, 'invalid');
+		await expect(recorder.flush()).resolves.toMatchObject({ appended: 2, errors: [expect.stringContaining('a served log must never freeze anything')] });
+		expect(ruleReads).toEqual(['p']);
+		expect(reads).toEqual(['c-1']);
+	});
+
 	test('concurrent flushes append every record exactly once', async () => {
 		const { store, logs } = memoryStore();
 		const recorder = new OutcomeRecorder(store, { freezeRule: async () => undefined });
