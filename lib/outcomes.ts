@@ -121,7 +121,15 @@ export interface OutcomeRecorderOptions {
 	 * across the rule's minItems is checked at once; a check skipped within the interval runs when it ends.
 	 */
 	freezeCheckIntervalMs?: number;
+	/**
+	 * Most records kept per log while appends fail (default 100,000): beyond it the oldest are dropped and the
+	 * warning says how many, so a registry that stays unwritable (read-only folder, database down for days)
+	 * cannot grow a process's memory without bound.
+	 */
+	maxPendingPerLog?: number;
 }
+
+export const DEFAULT_MAX_PENDING_PER_LOG = 100_000;
 
 export interface FreezeEvent {
 	promptId: string;
@@ -328,10 +336,14 @@ export class OutcomeRecorder {
 				// Keep them, ahead of anything recorded meanwhile.
 				const key = keyOf(batch);
 				const newer = this.buffer.get(key);
-				this.buffer.set(key, { ...batch, records: [...batch.records, ...(newer?.records ?? [])] });
-				result.pending += batch.records.length;
+				const kept = [...batch.records, ...(newer?.records ?? [])];
+				const cap = Math.max(1, this.options.maxPendingPerLog ?? DEFAULT_MAX_PENDING_PER_LOG);
+				const dropped = Math.max(0, kept.length - cap);
+				this.buffer.set(key, { ...batch, records: dropped ? kept.slice(dropped) : kept });
+				result.pending += batch.records.length - Math.min(dropped, batch.records.length);
 				const log = batch.kind === 'canary' ? `canary ${batch.logId}` : `channel "${batch.channel}" (served log ${batch.logId})`;
-				const message = `prompt-release: could not append ${batch.records.length} ${batch.kind} outcome(s) of "${batch.promptId}" ${log} (kept for the next flush): ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+				const lost = dropped ? `; ${dropped} oldest dropped: more than ${cap} waiting` : '';
+				const message = `prompt-release: could not append ${batch.records.length} ${batch.kind} outcome(s) of "${batch.promptId}" ${log} (kept for the next flush${lost}): ${lastError instanceof Error ? lastError.message : String(lastError)}`;
 				result.errors.push(message);
 				this.warn(message);
 			}

@@ -136,6 +136,22 @@ describe('OutcomeRecorder', () => {
 		expect(logs.get('p/c-1')!.map((r) => r.outcome)).toEqual(['valid', 'invalid', 'corrected']);
 	});
 
+	test('while appends keep failing, at most maxPendingPerLog records wait per log: the oldest are dropped, and the warning says how many', async () => {
+		const { store, logs, fail } = memoryStore();
+		const warnings: string[] = [];
+		const recorder = new OutcomeRecorder(store, { attempts: 1, maxPendingPerLog: 3, logger: { warn: (m) => warnings.push(m) }, freezeRule: async () => undefined });
+		for (const outcome of ['valid', 'invalid'] as const) recorder.record('p', 'production', 'c-1', 'canary', 2, outcome);
+		fail(1);
+		expect(await recorder.flush()).toMatchObject({ appended: 0, pending: 2 });
+		for (const outcome of ['corrected', 'valid', 'invalid'] as const) recorder.record('p', 'production', 'c-1', 'stable', 1, outcome);
+		fail(1);
+		expect(await recorder.flush()).toMatchObject({ appended: 0, pending: 3 });
+		expect(warnings[1]).toMatch(/could not append 5 canary outcome\(s\) of "p" canary c-1 \(kept for the next flush; 2 oldest dropped: more than 3 waiting\)/);
+		expect(recorder.size).toBe(3);
+		expect(await recorder.flush()).toMatchObject({ appended: 3, pending: 0 });
+		expect(logs.get('p/c-1')!.map((r) => `${r.arm}:${r.outcome}`)).toEqual(['stable:corrected', 'stable:valid', 'stable:invalid']);
+	});
+
 	test('recordServed(): a channel without a canary gets its own served log, batched per flush and never freeze-checked', async () => {
 		const { store, calls, logs, reads, fail } = memoryStore();
 		const ruleReads: string[] = [];
