@@ -97,6 +97,12 @@ test(
 		expect({ code: rolledBack.code, stderr: rolledBack.stderr }).toEqual({ code: 0, stderr: '' });
 
 		// Every request answered, none lost: 500 answers, 500 distinct executions, all stored as successful.
+		if (failures(exchanges).length) {
+			// What the failure looked like inside n8n: stored executions by status, and the processes' warnings and errors.
+			const statuses = await pgQuery<{ id: string; status: string; finished: boolean }>(q.n8n.database, `SELECT id, status, finished FROM execution_entity WHERE status NOT IN ('success') ORDER BY id`, []);
+			const noteworthy = (text: string) => text.split('\n').filter((l) => /error|warn|fail|timed out|stalled/i.test(l)).slice(-40).join('\n');
+			console.log(`not successful executions: ${JSON.stringify(statuses)}\nmain:\n${noteworthy(q.n8n.mainLogs())}\n${q.n8n.workers.map((w) => `${w.name}:\n${noteworthy(w.server?.logs() ?? '')}`).join('\n')}`);
+		}
 		expect(failures(exchanges)).toEqual([]);
 		expect(exchanges).toHaveLength(TOTAL);
 		expect(new Set(exchanges.map((e) => e.body!.executionId)).size).toBe(TOTAL);
