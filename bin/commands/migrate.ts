@@ -16,7 +16,7 @@ import { ms, note, out, percent, plural, usd } from '../shared/output';
 import { refuseVersionsInDatabase } from '../shared/postgres';
 import { openStore, parsePositiveInt, registryDir, registryOption, requirePrompt, storeItem } from '../shared/registry';
 import { emit, parseFormat } from './report';
-import { answerOptions, answersFor, type AnswerCliOptions, type Answers } from '../shared/answers';
+import { answerOptions, answersFor, cacheFixtureParses, type AnswerCliOptions, type Answers } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
 import { startProgress, type Progress } from '../shared/progress';
 import { FetchedSpan, provenanceLine } from './test';
@@ -33,6 +33,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	if (opts.commit) refuseVersionsInDatabase(registryDir(cmd), 'migrate --commit');
 	const store = openStore(cmd);
 	await requirePrompt(store, promptId);
+	cacheFixtureParses(store, opts);
 	if (opts.model === undefined) throw new UsageError(`which model? e.g. "prompt-release migrate ${promptId} --model openai:gpt-4.1-mini"`);
 	const model = parseModelOption(opts.model);
 	const concurrency = opts.concurrency !== undefined ? parsePositiveInt(opts.concurrency, '--concurrency') : 4;

@@ -12,6 +12,7 @@ import { appendOutcomeLines, readOutcomeLines } from './outcome-files';
 import { appendReviewEvents, readReviewCases } from './review-files';
 import { reviewCaseId, type ReviewCase, type ReviewClosing, type ReviewRequest, type ReviewStatus } from '../review/types';
 import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
+import type { ParsedYamlCache } from '../cache/parsed-yaml';
 import { mergeCorrection, type PolicyFile, type PriceTable, type RegistryStore, type RunWriter, type VersionGuard } from './store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
 
@@ -48,6 +49,11 @@ export class FileRegistryStore implements RegistryStore {
 	readonly root: string;
 	/** Drafts and versions as last parsed and checked, reused while their file's text is unchanged. */
 	private readonly parsed = new ParsedFiles();
+	/**
+	 * Parses of fixture files kept across processes, reused while a file's text is unchanged (lib/cache/parsed-yaml.ts);
+	 * every fixture is still checked on every read. Off unless set (the CLI sets it when its cache is on).
+	 */
+	parsedYaml?: ParsedYamlCache;
 
 	constructor(root: string) {
 		this.root = path.resolve(root);
@@ -176,10 +182,13 @@ export class FileRegistryStore implements RegistryStore {
 	async *streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
 		const dir = this.fixturesDir(promptId);
 		const names = (await listDir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+		const parses = this.parsedYaml?.folder(dir);
 		for (const name of names) {
 			let fixture: Fixture;
 			try {
-				fixture = checkFixture(await this.load(path.join(dir, name)), name.slice(0, -'.yaml'.length), spec);
+				const file = path.join(dir, name);
+				const loaded = parses ? parses.parse(name, await this.readText(file), this.shown(file)) : await this.load(file);
+				fixture = checkFixture(loaded, name.slice(0, -'.yaml'.length), spec);
 			} catch (error) {
 				if (!onProblem) throw error;
 				if (error instanceof ConfigErrors) error.errors.forEach(onProblem);
@@ -189,6 +198,7 @@ export class FileRegistryStore implements RegistryStore {
 			}
 			yield fixture;
 		}
+		await parses?.save();
 	}
 
 	/** The prompt's index of fixtures by inputs (lib/registry/inputs-index.ts). */
