@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import { ConfigError, YamlSyntaxError } from './errors';
+import { readYamlSubset } from './yaml-subset';
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -23,7 +24,21 @@ export function fieldName(field: FieldPath): string {
 	return out;
 }
 
+/**
+ * Parse a registry file. Plain files (lib/yaml-subset.ts: what `toYaml` writes for fixtures) are read by the
+ * fast subset reader, with the same result; anything else by the `yaml` package. Line numbers for messages
+ * come from the `yaml` package either way (parsed when first asked for). Throws YamlSyntaxError naming the line.
+ */
 export function parseYaml(text: string, file: string): LoadedFile {
+	const fast = readYamlSubset(text);
+	if (fast) {
+		let full: LoadedFile | undefined;
+		return { file, data: fast.value, lineOf: (field) => (full ??= parseFullYaml(text, file)).lineOf(field) };
+	}
+	return parseFullYaml(text, file);
+}
+
+function parseFullYaml(text: string, file: string): LoadedFile {
 	const lineCounter = new LineCounter();
 	const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
 	if (doc.errors.length > 0) {
