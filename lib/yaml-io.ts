@@ -1,4 +1,4 @@
-import { promises as fs, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, promises as fs, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
@@ -131,6 +131,43 @@ let tempCount = 0;
 
 function tempName(file: string): string {
 	return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempPrefix}${(tempCount++).toString(36)}.tmp`);
+}
+
+/**
+ * `writeFileAtomic` for content given in pieces (a large report): the pieces are written as they come, so the
+ * whole text is never one string; readers see the old file or the complete new one. Creates missing folders.
+ * Writes synchronously through one 256 KB buffer.
+ */
+export async function writeFileAtomicFrom(file: string, pieces: Iterable<string>): Promise<void> {
+	const tmp = tempName(file);
+	mkdirSync(path.dirname(file), { recursive: true });
+	const fd = openSync(tmp, 'wx');
+	try {
+		// One reused buffer: joining pieces into large strings would leave a large object per block for V8 to collect.
+		const buffer = Buffer.allocUnsafe(1 << 18);
+		let used = 0;
+		const flush = (): void => {
+			for (let at = 0; at < used; ) at += writeSync(fd, buffer, at, used - at);
+			used = 0;
+		};
+		for (const piece of pieces) {
+			// A UTF-16 code unit takes at most 3 bytes in UTF-8.
+			if (used + piece.length * 3 > buffer.length) flush();
+			if (piece.length * 3 > buffer.length) writeSync(fd, piece);
+			else used += buffer.write(piece, used, 'utf8');
+		}
+		flush();
+		closeSync(fd);
+		renameSync(tmp, file);
+	} catch (error) {
+		try {
+			closeSync(fd);
+		} catch {
+			// already closed
+		}
+		rmSync(tmp, { force: true });
+		throw error;
+	}
 }
 
 /** Write a file so readers see either the old or the new content, never a torn one. */
