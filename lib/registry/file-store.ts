@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ConfigError, ConfigErrors } from '../errors';
@@ -36,6 +36,19 @@ async function listDir(dir: string): Promise<string[]> {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
 		if (isUnavailableFsError(error)) throw unavailable(`registry cannot be read: ${(error as NodeJS.ErrnoException).code} on ${dir}: check the folder's permissions and that it is mounted`);
 		throw error;
+	}
+}
+
+/** How many fixture files `streamFixtures` reads, parses and checks in one go. */
+const FIXTURE_CHUNK = 64;
+
+/** A registry file's text read at once, or undefined when that fails or finds it empty (the caller's `readText` then says why). */
+function readNow(file: string): string | undefined {
+	try {
+		const text = readFileSync(file, 'utf8');
+		return text.length ? text : undefined;
+	} catch {
+		return undefined;
 	}
 }
 
@@ -176,27 +189,35 @@ export class FileRegistryStore implements RegistryStore {
 	}
 
 	/**
-	 * Fixtures one at a time, in id order, each validated like `listFixtures` does: only the file names are
-	 * held, so 100,000 fixtures never sit in memory at once.
+	 * Fixtures one at a time, in id order, each validated like `listFixtures` does: only the file names (and
+	 * the few fixtures of the chunk being handed out) are held, so 100,000 fixtures never sit in memory at once.
+	 * Files are read, parsed and checked FIXTURE_CHUNK at a time: during a run, doing that in one go between
+	 * model calls costs a third of doing it one fixture at a time among them (bench: `test` at zero latency).
 	 */
 	async *streamFixtures(promptId: string, spec?: PromptSpec, onProblem?: (error: ConfigError) => void): AsyncGenerator<Fixture> {
 		const dir = this.fixturesDir(promptId);
 		const names = (await listDir(dir)).filter((f) => f.endsWith('.yaml')).sort();
 		const parses = this.parsedYaml?.folder(dir);
-		for (const name of names) {
-			let fixture: Fixture;
-			try {
-				const file = path.join(dir, name);
-				const loaded = parses ? parses.parse(name, await this.readText(file), this.shown(file)) : await this.load(file);
-				fixture = checkFixture(loaded, name.slice(0, -'.yaml'.length), spec);
-			} catch (error) {
-				if (!onProblem) throw error;
-				if (error instanceof ConfigErrors) error.errors.forEach(onProblem);
-				else if (error instanceof ConfigError) onProblem(error);
-				else throw error;
-				continue;
+		for (let at = 0; at < names.length; at += FIXTURE_CHUNK) {
+			const chunk: Fixture[] = [];
+			let failure: unknown;
+			for (const name of names.slice(at, at + FIXTURE_CHUNK)) {
+				try {
+					const file = path.join(dir, name);
+					const text = readNow(file) ?? (await this.readText(file));
+					const loaded = parses ? parses.parse(name, text, this.shown(file)) : parseYaml(text, this.shown(file));
+					chunk.push(checkFixture(loaded, name.slice(0, -'.yaml'.length), spec));
+				} catch (error) {
+					if (onProblem && error instanceof ConfigErrors) error.errors.forEach(onProblem);
+					else if (onProblem && error instanceof ConfigError) onProblem(error);
+					else {
+						failure = error; // thrown once the fixtures before it are handed out, as one at a time would
+						break;
+					}
+				}
 			}
-			yield fixture;
+			yield* chunk;
+			if (failure !== undefined) throw failure;
 		}
 		await parses?.save();
 	}
