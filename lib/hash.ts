@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { PromptSpec } from './types';
 
@@ -32,8 +33,12 @@ export function canonicalJson(value: unknown): string {
 	return `${out}}`;
 }
 
+/** crypto.hash (Node 20.12+, 21.7+): one call, no Hash object — half the time of createHash for short texts. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** sha256 of the text's UTF-8 bytes, as 64 lowercase hex characters. */
 export function sha256(text: string): string {
-	return createHash('sha256').update(text, 'utf8').digest('hex');
+	return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** The content hash of a prompt: everything that can change an answer, nothing else. */
