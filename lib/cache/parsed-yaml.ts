@@ -22,7 +22,7 @@ import { parseYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
 
 /** Bumped whenever the cache file changes shape: older files are then ignored. */
 export const PARSED_YAML_FORMAT = 1;
-/** Largest cache file of one folder, in bytes (as JSON text). */
+/** Largest cache of one folder, in characters of its JSON text: a larger folder is not cached (and its entries are not held). */
 export const PARSED_YAML_MAX_BYTES = 16 * 1024 * 1024;
 /** How many folders are cached at most. */
 export const PARSED_YAML_MAX_FOLDERS = 32;
@@ -47,15 +47,18 @@ export function survivesJson(value: unknown): boolean {
 /** The parse cache under a cache folder (the CLI's `--cache-dir`). Nothing is read or written until a folder is used. */
 export class ParsedYamlCache {
 	readonly dir: string;
+	/** The largest cache of one folder (default PARSED_YAML_MAX_BYTES). */
+	readonly maxBytes: number;
 
 	/** `cacheDir`: the response cache folder; this cache lives in its `parsed-yaml` subfolder. */
-	constructor(cacheDir: string) {
+	constructor(cacheDir: string, options: { maxBytes?: number } = {}) {
 		this.dir = path.join(path.resolve(cacheDir), 'parsed-yaml');
+		this.maxBytes = options.maxBytes ?? PARSED_YAML_MAX_BYTES;
 	}
 
 	/** The cached parses of the files of `folder` (read now, once; a missing or unusable cache file is an empty one). */
 	folder(folder: string): ParsedYamlFolder {
-		return new ParsedYamlFolder(this, path.join(this.dir, `${sha256(path.resolve(folder)).slice(0, 32)}.json`));
+		return new ParsedYamlFolder(this, path.join(this.dir, `${sha256(path.resolve(folder)).slice(0, 32)}.json`), this.maxBytes);
 	}
 
 	/** Remove left-over temporary files and the least recently used folders beyond PARSED_YAML_MAX_FOLDERS. Never throws. */
@@ -83,16 +86,20 @@ export class ParsedYamlFolder {
 	/** Entries of the files parsed in this pass, in the order seen. */
 	private readonly seen = new Map<string, Entry>();
 	private changed = false;
+	/** Characters the entries seen take; past `maxBytes` the folder is too large to cache and nothing more is kept. */
+	private size = 0;
+	private tooLarge = false;
 	private readonly yaml = yamlVersion();
 
 	constructor(
 		private readonly cache: ParsedYamlCache,
 		/** The cache file of this folder. */
 		readonly file: string,
+		private readonly maxBytes: number = PARSED_YAML_MAX_BYTES,
 	) {
 		try {
 			const stat = statSync(file, { throwIfNoEntry: false });
-			if (!stat || stat.size > PARSED_YAML_MAX_BYTES) return;
+			if (!stat || stat.size > maxBytes) return;
 			const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; yaml?: unknown; files?: unknown };
 			if (data.format !== PARSED_YAML_FORMAT || data.yaml !== this.yaml || typeof data.files !== 'object' || data.files === null) return;
 			for (const [name, entry] of Object.entries(data.files as Record<string, unknown>)) {
@@ -112,14 +119,27 @@ export class ParsedYamlFolder {
 		const hash = sha256(text);
 		const hit = this.stored.get(name);
 		if (hit && hit[0] === hash) {
-			this.seen.set(name, hit);
+			this.keep(name, hit);
 			let parsed: LoadedFile | undefined;
 			return { file: shown, data: JSON.parse(hit[1]) as unknown, lineOf: (field) => (parsed ??= parseYaml(text, shown)).lineOf(field) };
 		}
 		const loaded = parseYaml(text, shown);
 		this.changed = true;
-		if (survivesJson(loaded.data)) this.seen.set(name, [hash, JSON.stringify(loaded.data)]);
+		if (!this.tooLarge && survivesJson(loaded.data)) this.keep(name, [hash, JSON.stringify(loaded.data)]);
 		return loaded;
+	}
+
+	/** Remember an entry for `save`, unless the folder has proved too large to cache (then nothing is held). */
+	private keep(name: string, entry: Entry): void {
+		if (this.tooLarge) return;
+		this.size += name.length + entry[0].length + entry[1].length + 8;
+		if (this.size <= this.maxBytes) {
+			this.seen.set(name, entry);
+			return;
+		}
+		this.tooLarge = true;
+		this.seen.clear();
+		this.stored.clear();
 	}
 
 	/**
@@ -129,6 +149,10 @@ export class ParsedYamlFolder {
 	 */
 	async save(): Promise<void> {
 		try {
+			if (this.tooLarge) {
+				await fs.rm(this.file, { force: true });
+				return;
+			}
 			const removed = [...this.stored.keys()].some((name) => !this.seen.has(name));
 			if (!this.changed && !removed) {
 				const now = new Date();
@@ -136,7 +160,7 @@ export class ParsedYamlFolder {
 				return;
 			}
 			const text = JSON.stringify({ format: PARSED_YAML_FORMAT, yaml: this.yaml, files: Object.fromEntries(this.seen) });
-			if (text.length > PARSED_YAML_MAX_BYTES) {
+			if (text.length > this.maxBytes) {
 				await fs.rm(this.file, { force: true });
 				return;
 			}

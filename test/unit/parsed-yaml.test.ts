@@ -144,3 +144,20 @@ test('problems of several fixtures are all reported through the cache', async ()
 		expect(found.filter((m) => /required input "body"/.test(m))).toHaveLength(2);
 	}
 });
+
+test('a folder too large to cache holds no entries and leaves no cache file; a smaller one is cached', async () => {
+	const { store, spec } = await registryWithFixtures(20);
+	const dir = await tempDir();
+	store.parsedYaml = new ParsedYamlCache(dir, { maxBytes: 1500 }); // about 10 of the 20 fixtures
+	await collect(store.streamFixtures('price-change', spec));
+	expect(await fs.readdir(path.join(dir, 'parsed-yaml')).catch(() => [])).toEqual([]);
+	const parse = jest.spyOn(yamlIo, 'parseYaml');
+	await collect(store.streamFixtures('price-change', spec));
+	expect(parse).toHaveBeenCalledTimes(20);
+
+	store.parsedYaml = new ParsedYamlCache(dir, { maxBytes: 100_000 });
+	await collect(store.streamFixtures('price-change', spec));
+	parse.mockClear();
+	await collect(store.streamFixtures('price-change', spec));
+	expect(parse).not.toHaveBeenCalled();
+});
