@@ -103,6 +103,10 @@ export class DiskResponseStore {
 	private evicting: Promise<void> | undefined;
 	/** Size accounting and eviction, one after the other, off the caller's path. */
 	private background: Promise<void> = Promise.resolve();
+	/** Bytes written by `put` and not yet added to `bytes`. */
+	private pendingBytes = 0;
+	/** An accounting task is queued or running (see `account`). */
+	private accounting = false;
 
 	constructor(options: DiskResponseStoreOptions) {
 		this.dir = path.resolve(options.dir);
@@ -158,11 +162,27 @@ export class DiskResponseStore {
 			await fs.rm(tmp, { force: true }).catch(() => undefined);
 			throw error;
 		}
-		this.background = this.background.then(async () => {
-			if (this.bytes === undefined) this.bytes = (await this.entries()).reduce((t, e) => t + e.size, 0);
-			else this.bytes += Buffer.byteLength(text);
-			if (this.bytes > this.maxBytes) await this.evict();
-		}).catch(() => undefined);
+		// One accounting task at a time, fed by a counter: a run writing 100,000 answers while the first count of
+		// a large cache goes on holds a number, not a pending task (and its text) per answer.
+		this.pendingBytes += Buffer.byteLength(text);
+		if (this.accounting) return;
+		this.accounting = true;
+		this.background = this.background.then(() => this.account()).catch(() => undefined);
+	}
+
+	/** Add what was written since the last round (or count every entry the first time), evicting past the bound, until nothing is pending. */
+	private async account(): Promise<void> {
+		try {
+			while (this.bytes === undefined || this.pendingBytes > 0) {
+				const added = this.pendingBytes;
+				this.pendingBytes = 0;
+				// The first count sees every entry on disk, those just written included.
+				this.bytes = this.bytes === undefined ? (await this.entries()).reduce((t, e) => t + e.size, 0) : this.bytes + added;
+				if (this.bytes > this.maxBytes) await this.evict();
+			}
+		} finally {
+			this.accounting = false;
+		}
 	}
 
 	/**

@@ -11,7 +11,7 @@
  * - Error messages keep their line numbers: the text is parsed again when an error asks for a line.
  * - Saved after a complete pass over the folder, only when something changed, atomically (temporary file +
  *   rename): concurrent runs each leave a whole file, and every entry is valid whoever wrote it.
- * - Bounded: a folder whose cache would pass 16 MB is not cached (memory stays flat for very large folders);
+ * - Bounded: a folder whose cache would pass 8 MB (some 20,000 short fixtures) is not cached (memory stays flat for very large folders);
  *   at most 32 folders are kept, the least recently used go first.
  * - Forgiving: a cache file that cannot be read or has another format is ignored and replaced, never an error.
  */
@@ -23,7 +23,7 @@ import { parseYaml, writeFileAtomic, type LoadedFile } from '../yaml-io';
 /** Bumped whenever the cache file changes shape: older files are then ignored. */
 export const PARSED_YAML_FORMAT = 1;
 /** Largest cache of one folder, in characters of its JSON text: a larger folder is not cached (and its entries are not held). */
-export const PARSED_YAML_MAX_BYTES = 16 * 1024 * 1024;
+export const PARSED_YAML_MAX_BYTES = 8 * 1024 * 1024;
 /** How many folders are cached at most. */
 export const PARSED_YAML_MAX_FOLDERS = 32;
 /** Temporary files older than this are left-overs of a killed writer. */
