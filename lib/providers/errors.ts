@@ -6,7 +6,7 @@ import type { APIError as OpenAIAPIError } from 'openai';
 import type { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
 import { ProviderError, type ProviderErrorCategory } from '../errors';
 import type { ProviderName } from '../types';
-import { anthropicSdk, openaiSdk } from './sdks';
+import { loadedAnthropicSdk, loadedOpenaiSdk } from './sdks';
 
 export interface ProviderErrorContext {
 	provider: ProviderName;
@@ -36,18 +36,19 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
 
 type SdkAPIError = OpenAIAPIError | AnthropicAPIError;
 
+type ErrorClass = abstract new (...args: never[]) => Error;
+
 /**
- * The SDKs' error classes, loaded when an error is classified (never at start-up: see ./sdks.ts). Only errors
- * of calls reach here, and a call has loaded its SDK; the other SDK costs one load on the first error.
+ * The error classes of the SDKs this process has loaded (see ./sdks.ts): an error of an SDK that was never
+ * loaded cannot reach here, so classifying never loads one.
  */
-function sdkErrors() {
-	const openai = openaiSdk();
-	const anthropic = anthropicSdk();
+function sdkErrors(): { abort: ErrorClass[]; timeout: ErrorClass[]; connection: ErrorClass[]; status: ErrorClass[] } {
+	const sdks = [loadedOpenaiSdk(), loadedAnthropicSdk()].filter((sdk) => sdk !== undefined);
 	return {
-		abort: [openai.APIUserAbortError, anthropic.APIUserAbortError],
-		timeout: [openai.APIConnectionTimeoutError, anthropic.APIConnectionTimeoutError],
-		connection: [openai.APIConnectionError, anthropic.APIConnectionError],
-		status: [openai.APIError, anthropic.APIError],
+		abort: sdks.map((sdk) => sdk.APIUserAbortError),
+		timeout: sdks.map((sdk) => sdk.APIConnectionTimeoutError),
+		connection: sdks.map((sdk) => sdk.APIConnectionError),
+		status: sdks.map((sdk) => sdk.APIError),
 	};
 }
 
