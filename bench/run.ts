@@ -10,13 +10,15 @@
  *   promptfoo   raw loop, `prompt-release test`, promptfoo eval as CLIs (bench/promptfoo.ts)
  *   rerun       second `prompt-release test` over unchanged inputs: the response cache (bench/rerun.ts)
  *   ratelimit   the server limited to 20 requests/s (bench/throughput.ts)
- *   rss         peak RSS of `prompt-release test` as fixtures grow (bench/throughput.ts)
+ *   rss         peak RSS of `prompt-release test` as fixtures grow (bench/throughput.ts), and of `report`
+ *               over a stored run and baseline of 100,000 fixtures each (bench/report-rss.ts)
  *   corrections Record Correction from 8 processes (bench/throughput.ts)
  *   n8n         Extract Signal vs the Information Extractor in the real n8n host (bench/n8n-extract.ts)
  * `throughput` selects overhead, ratelimit, rss and corrections (the former BENCH_ONLY=throughput).
  *
  * Sizes: BENCH_SIZES (0 ms overhead, default "1000,10000"), BENCH_FIXTURES (200 ms overhead, promptfoo and
- * rerun, default 1000), BENCH_RSS_SIZES (default "1000,10000,100000"), BENCH_RSS_TIMEOUT_S (default 600),
+ * rerun, default 1000), BENCH_RSS_SIZES (default "1000,10000,100000"), BENCH_RSS_REPORT_SIZES (report, default
+ * "100000"), BENCH_RSS_TIMEOUT_S (default 600),
  * BENCH_CORRECTION_SIZES (default "100,10000"), BENCH_N8N_ITEMS (default 200); BENCH_PROMPTFOO=off skips
  * promptfoo (see bench/promptfoo.ts for its other knobs).
  */
@@ -25,6 +27,7 @@ import { n8nComparison } from './n8n-extract';
 import { postgresFigures } from './postgres';
 import { promptfooComparison } from './promptfoo';
 import { rerunFigure } from './rerun';
+import { reportRss } from './report-rss';
 import { tableRows, type BenchFigures } from './table';
 import { corrections, rateLimited, testOverhead, testRss } from './throughput';
 
@@ -89,6 +92,15 @@ async function main() {
 		for (const size of sizes('BENCH_RSS_SIZES', '1000,10000,100000')) {
 			const r = await testRss(size);
 			console.log(`peak RSS of test, ${size} fixtures: ${r.maxRssMb} MB (${r.seconds} s, ${r.finished ? `exit ${r.exit}` : 'killed at the time limit'})`);
+			list.push(r);
+		}
+		return list;
+	});
+	figures.reportRss = await step('rss', async () => {
+		const list = [];
+		for (const size of sizes('BENCH_RSS_REPORT_SIZES', '100000')) {
+			const r = await reportRss(size);
+			console.log(`peak RSS of report, run and baseline of ${size} fixtures: ${r.formats.map((f) => `${f.format} ${f.maxRssMb} MB (${f.seconds} s, ${f.outputMb} MB written, exit ${f.exit})`).join(', ')}`);
 			list.push(r);
 		}
 		return list;

@@ -6,6 +6,7 @@
 import type { N8nFigure } from './n8n-extract';
 import type { PromptfooFigure } from './promptfoo';
 import type { RerunFigure } from './rerun';
+import type { ReportRssFigure } from './report-rss';
 import type { OverheadFigure, RateLimitFigure } from './throughput';
 
 export interface BenchFigures {
@@ -13,6 +14,7 @@ export interface BenchFigures {
 	promptfoo?: PromptfooFigure;
 	rerun?: RerunFigure;
 	rss?: Array<{ fixtures: number; maxRssMb: number; seconds: number; exit: number | null; finished: boolean }>;
+	reportRss?: ReportRssFigure[];
 	corrections?: Array<{ fixtures: number; perSecond: number; lost: number; duplicated: number }>;
 	n8n?: N8nFigure;
 	rateLimit?: RateLimitFigure;
@@ -56,6 +58,9 @@ function n8nCell(f: N8nFigure | undefined, which: 'at16' | 'default'): string {
 /** Markdown rows `| measure | target | measured |` for every measure of the issue's table. */
 export function tableRows(f: BenchFigures): string[] {
 	const rss = f.rss?.length ? f.rss.map((r) => `${r.maxRssMb} MB at ${n(r.fixtures)}${r.finished ? ` (${r.seconds} s)` : ` (killed at the time limit after ${r.seconds} s: peak so far)`}`).join('; ') : NOT_RUN;
+	const report = f.reportRss?.length
+		? f.reportRss.map((r) => `at ${n(r.fixtures)}: ${r.formats.map((x) => `${x.format} ${x.maxRssMb} MB${x.exit === 0 ? '' : ` (exit ${x.exit})`}`).join(', ')}`).join('; ')
+		: NOT_RUN;
 	const corr = f.corrections?.length ? f.corrections.map((c) => `${n(c.perSecond)}/s at ${n(c.fixtures)} fixtures, ${c.lost} lost, ${c.duplicated} duplicated`).join('; ') : NOT_RUN;
 	const r = f.rerun;
 	const rerun = r
@@ -74,6 +79,7 @@ export function tableRows(f: BenchFigures): string[] {
 		...zeroLatencyRows(f),
 		`| rerun with prompt, model and inputs unchanged, ${n(r?.fixtures ?? 1000)} fixtures | 0 requests, ≤ 1 s | ${rerun} |`,
 		`| peak RSS of \`prompt-release test\` | ≤ 300 MB at 100,000 | ${rss} |`,
+		`| peak RSS of \`prompt-release report\` (md, html, json; a stored run and its baseline of that many fixtures) | ≤ 300 MB at 100,000 | ${report} |`,
 		`| Record Correction, 8 processes × 125, folder registry | ≥ 1,000/s, 0 lost, flat | ${corr} |`,
 		`| Extract Signal in a real n8n, ${f.n8n?.items ?? 200} items, ${f.n8n?.latencyMs ?? 200} ms latency, concurrency / batch 16 | ≤ 1.1× ideal | ${n8nCell(f.n8n, 'at16')} |`,
 		`| same, default options | ≥ 3× faster than the Information Extractor's default | ${n8nCell(f.n8n, 'default')} |`,

@@ -60,8 +60,34 @@ export function checkVariables(promptId: string, inputs: Record<string, InputSpe
 	return out;
 }
 
+/** A text cut at its placeholders: literal, name, literal, name, …, literal (always an odd count). */
+type Compiled = string[];
+
+/** Texts compiled recently (instructions and templates of the prompts in use); bounded. */
+const compiled = new Map<string, Compiled>();
+
+function compile(text: string): Compiled {
+	let parts = compiled.get(text);
+	if (parts) return parts;
+	parts = [];
+	let at = 0;
+	for (const m of text.matchAll(PLACEHOLDER)) {
+		parts.push(text.slice(at, m.index), m[1]);
+		at = m.index + m[0].length;
+	}
+	parts.push(text.slice(at));
+	if (compiled.size >= 64) compiled.delete(compiled.keys().next().value as string);
+	compiled.set(text, parts);
+	return parts;
+}
+
+/** Every `{{name}}` replaced by the variable's value (empty when absent); the text is cut at its placeholders once. */
 function fill(text: string, vars: Record<string, string | number | boolean>): string {
-	return text.replace(PLACEHOLDER, (_all, name: string) => (Object.hasOwn(vars, name) ? String(vars[name]) : ''));
+	const parts = compile(text);
+	if (parts.length === 1) return text;
+	let out = parts[0];
+	for (let i = 1; i < parts.length; i += 2) out += (Object.hasOwn(vars, parts[i]) ? String(vars[parts[i]]) : '') + parts[i + 1];
+	return out;
 }
 
 export interface RenderedPrompt {

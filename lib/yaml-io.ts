@@ -1,8 +1,9 @@
-import { promises as fs, linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, promises as fs, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument, stringify, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import { ConfigError, YamlSyntaxError } from './errors';
+import { readYamlSubset } from './yaml-subset';
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -23,7 +24,21 @@ export function fieldName(field: FieldPath): string {
 	return out;
 }
 
+/**
+ * Parse a registry file. Plain files (lib/yaml-subset.ts: what `toYaml` writes for fixtures) are read by the
+ * fast subset reader, with the same result; anything else by the `yaml` package. Line numbers for messages
+ * come from the `yaml` package either way (parsed when first asked for). Throws YamlSyntaxError naming the line.
+ */
 export function parseYaml(text: string, file: string): LoadedFile {
+	const fast = readYamlSubset(text);
+	if (fast) {
+		let full: LoadedFile | undefined;
+		return { file, data: fast.value, lineOf: (field) => (full ??= parseFullYaml(text, file)).lineOf(field) };
+	}
+	return parseFullYaml(text, file);
+}
+
+function parseFullYaml(text: string, file: string): LoadedFile {
 	const lineCounter = new LineCounter();
 	const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
 	if (doc.errors.length > 0) {
@@ -159,6 +174,43 @@ let tempCount = 0;
 
 function tempName(file: string): string {
 	return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempPrefix}${(tempCount++).toString(36)}.tmp`);
+}
+
+/**
+ * `writeFileAtomic` for content given in pieces (a large report): the pieces are written as they come, so the
+ * whole text is never one string; readers see the old file or the complete new one. Creates missing folders.
+ * Writes synchronously through one 256 KB buffer.
+ */
+export async function writeFileAtomicFrom(file: string, pieces: Iterable<string>): Promise<void> {
+	const tmp = tempName(file);
+	mkdirSync(path.dirname(file), { recursive: true });
+	const fd = openSync(tmp, 'wx');
+	try {
+		// One reused buffer: joining pieces into large strings would leave a large object per block for V8 to collect.
+		const buffer = Buffer.allocUnsafe(1 << 18);
+		let used = 0;
+		const flush = (): void => {
+			for (let at = 0; at < used; ) at += writeSync(fd, buffer, at, used - at);
+			used = 0;
+		};
+		for (const piece of pieces) {
+			// A UTF-16 code unit takes at most 3 bytes in UTF-8.
+			if (used + piece.length * 3 > buffer.length) flush();
+			if (piece.length * 3 > buffer.length) writeSync(fd, piece);
+			else used += buffer.write(piece, used, 'utf8');
+		}
+		flush();
+		closeSync(fd);
+		renameSync(tmp, file);
+	} catch (error) {
+		try {
+			closeSync(fd);
+		} catch {
+			// already closed
+		}
+		rmSync(tmp, { force: true });
+		throw error;
+	}
 }
 
 /** Write a file so readers see either the old or the new content, never a torn one. */

@@ -8,15 +8,15 @@
 import type { Command } from 'commander';
 import { currentUser } from '../../lib';
 import { migrate } from '../../lib/migrate';
-import { loadBundle, renderBundle } from '../../lib/report';
+import { bundleChunks, loadBundle } from '../../lib/report';
 import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
 import { checkFixturesForRun } from '../shared/fixtures';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, out, percent, plural, usd } from '../shared/output';
 import { refuseVersionsInDatabase } from '../shared/postgres';
 import { openStore, parsePositiveInt, registryDir, registryOption, requirePrompt, storeItem } from '../shared/registry';
-import { emit, parseFormat } from './report';
-import { answerOptions, answersFor, type AnswerCliOptions, type Answers } from '../shared/answers';
+import { emitPieces, parseFormat } from './report';
+import { answerOptions, answersFor, cacheFixtureParses, type AnswerCliOptions, type Answers } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
 import { startProgress, type Progress } from '../shared/progress';
 import { FetchedSpan, provenanceLine } from './test';
@@ -33,6 +33,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	if (opts.commit) refuseVersionsInDatabase(registryDir(cmd), 'migrate --commit');
 	const store = openStore(cmd);
 	await requirePrompt(store, promptId);
+	cacheFixtureParses(store, opts);
 	if (opts.model === undefined) throw new UsageError(`which model? e.g. "prompt-release migrate ${promptId} --model openai:gpt-4.1-mini"`);
 	const model = parseModelOption(opts.model);
 	const concurrency = opts.concurrency !== undefined ? parsePositiveInt(opts.concurrency, '--concurrency') : 4;
@@ -86,7 +87,7 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	out(`run: ${report.runId} (${storeItem(store, promptId, 'runs', `${report.runId}.json`)}); full report: prompt-release report ${promptId} ${report.runId} --format html --out report.html`);
 	if (format !== undefined && opts.out !== undefined) {
 		const bundle = await loadBundle(store, promptId, report.runId);
-		await emit(renderBundle(bundle, format), opts.out, `report (${format})`);
+		await emitPieces(bundleChunks(bundle, format), opts.out, `report (${format})`);
 	}
 	if (!result.ok) {
 		if (result.regressions.length) out(`regressions on ${label}: ${result.regressions.join(', ')}`);

@@ -3,10 +3,11 @@
  * a stored run (default: the newest) against its baseline run — pass rates overall, per segment and per
  * output field, regressions, fixes, still failing, latency/tokens/cost deltas and the prompt diff.
  */
+import { once } from 'node:events';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { formatForFile, loadBundle, renderBundle, REPORT_FORMATS, type ReportFormat } from '../../lib/report';
-import { writeFileAtomic } from '../../lib/yaml-io';
+import { bundleChunks, formatForFile, loadBundle, REPORT_FORMATS, type ReportFormat } from '../../lib/report';
+import { writeFileAtomicFrom } from '../../lib/yaml-io';
 import { action, EXIT_OK, UsageError } from '../shared/exit';
 import { note } from '../shared/output';
 import { openStore, registryOption, requirePrompt, shownPath } from '../shared/registry';
@@ -23,13 +24,21 @@ export function parseFormat(value: string | undefined, file?: string): ReportFor
 	return v as ReportFormat;
 }
 
-/** Write to --out atomically, or to stdout. */
-export async function emit(text: string, out: string | undefined, what: string): Promise<void> {
+/** Write a text given in pieces (a report: see bundleChunks) to --out atomically, or to stdout, one piece after the other. */
+export async function emitPieces(pieces: Iterable<string>, out: string | undefined, what: string): Promise<void> {
 	if (out === undefined) {
-		process.stdout.write(text);
+		// Pieces joined into blocks of about 64 K characters: one write per block, not per fixture row.
+		let block = '';
+		for (const piece of pieces) {
+			block += piece;
+			if (block.length < 1 << 16) continue;
+			if (!process.stdout.write(block)) await once(process.stdout, 'drain');
+			block = '';
+		}
+		if (block && !process.stdout.write(block)) await once(process.stdout, 'drain');
 		return;
 	}
-	await writeFileAtomic(path.resolve(out), text);
+	await writeFileAtomicFrom(path.resolve(out), pieces);
 	note(`${what}: ${shownPath(out)}`);
 }
 
@@ -38,7 +47,7 @@ async function report(promptId: string, runId: string | undefined, opts: ReportO
 	await requirePrompt(store, promptId);
 	const format = parseFormat(opts.format, opts.out);
 	const bundle = await loadBundle(store, promptId, runId);
-	await emit(renderBundle(bundle, format), opts.out, `report (${format}) of run ${bundle.run.runId}`);
+	await emitPieces(bundleChunks(bundle, format), opts.out, `report (${format}) of run ${bundle.run.runId}`);
 	return EXIT_OK;
 }
 

@@ -19,7 +19,7 @@ import {
 } from '../../lib';
 import { priceOf } from '../../lib/pricing';
 import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
-import { checkFixturesForRun } from '../shared/fixtures';
+import { checkFixturesKeeping } from '../shared/fixtures';
 import { startProgress } from '../shared/progress';
 import { baselineRunHeader, baselineView, latestRunHeaderOf } from '../../lib/release';
 import { streamFixtureRun } from '../../lib/streamed-run';
@@ -32,7 +32,7 @@ import { writeJunit } from '../shared/junit';
 import { parseModelOption, withModel } from '../shared/model';
 import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../shared/output';
 import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath, storeItem } from '../shared/registry';
-import { answerOptions, answersFor, type AnswerCliOptions } from '../shared/answers';
+import { answerOptions, answersFor, cacheFixtureParses, type AnswerCliOptions } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
 
 interface TestOptions extends AnswerCliOptions {
@@ -214,6 +214,7 @@ export function providerCallOptions(opts: { timeout?: string; maxRetries?: strin
 async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<number> {
 	const store = openStore(cmd);
 	await requirePrompt(store, promptId);
+	cacheFixtureParses(store, opts);
 	const concurrency = opts.concurrency !== undefined ? parsePositiveInt(opts.concurrency, '--concurrency') : 4;
 	const override = opts.model !== undefined ? parseModelOption(opts.model) : undefined;
 	const say = opts.json ? note : out;
@@ -238,7 +239,9 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	}
 	if (resolved.version === 'draft') notes.push('a run of the draft cannot be released: commit it ("prompt-release commit") and test that version.');
 
-	const fixtureCount = await checkFixturesForRun(store, promptId, resolved.spec);
+	// Checked once (every problem named); the run goes through the checked fixtures, or reads them again when many.
+	const checked = await checkFixturesKeeping(store, promptId, resolved.spec);
+	const fixtureCount = checked.count;
 	if (fixtureCount === 0) {
 		throw new ConfigError(
 			`no fixtures: add some under ${storeItem(store, promptId, 'fixtures')} or import them ("prompt-release fixtures import ${promptId} FILE.jsonl")`,
@@ -272,7 +275,7 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	try {
 		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), () => streamFixtureRun({
 			resolved,
-			fixtures: store.streamFixtures(promptId, resolved.spec),
+			fixtures: checked.fixtures,
 			provider: answers.provider,
 			concurrency: answers.concurrency,
 			pricing,

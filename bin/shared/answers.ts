@@ -5,6 +5,9 @@
  */
 import { Option, type Command } from 'commander';
 import { CachingProvider, DiskResponseStore, defaultCacheDir, defaultCacheMaxBytes } from '../../lib/cache';
+import { ParsedYamlCache } from '../../lib/cache/parsed-yaml';
+import { FileRegistryStore } from '../../lib/registry/file-store';
+import type { RegistryStore } from '../../lib/registry/store';
 import { BatchingProvider, defaultPollIntervalMs, type BatchProgress } from '../../lib/batch/batching-provider';
 import { PendingBatches } from '../../lib/batch/pending';
 import { isBatchCapable } from '../../lib/batch/types';
@@ -23,7 +26,7 @@ export interface AnswerCliOptions {
 /** Adds `--cache-dir`, `--no-cache` (unless the command never reads the cache) and `--batch`. */
 export function answerOptions(cmd: Command, { cache = true }: { cache?: boolean } = {}): Command {
 	cmd.addOption(new Option('--cache-dir <dir>', 'response cache folder (default $PROMPT_RELEASE_CACHE_DIR, else ~/.cache/n8n-nodes-prompt-release/responses); also keeps the ids of pending batches'));
-	if (cache) cmd.addOption(new Option('--no-cache', 'ask the model for every answer: read nothing from the response cache and store nothing in it'));
+	if (cache) cmd.addOption(new Option('--no-cache', 'ask the model for every answer: read nothing from the response cache and store nothing in it (nor in the cache of parsed fixture files)'));
 	cmd.addOption(new Option('--batch', "send the run through the provider's batch API (OpenAI Batch, Anthropic Message Batches) at half price; answers can take up to 24 h; rerun the same command to resume an interrupted batch"));
 	return cmd;
 }
@@ -70,6 +73,16 @@ export function answersFor(model: ModelSpec, opts: AnswerCliOptions, concurrency
 		describe: parts.join(', '),
 		stop: () => progress.stop(),
 	};
+}
+
+/**
+ * With the cache on (no `--no-cache`, no PROMPT_RELEASE_CACHE=off), a folder registry keeps the parses of its
+ * fixture files in the cache folder (lib/cache/parsed-yaml.ts): a rerun over unchanged fixtures does not parse
+ * their YAML again. Fixtures are still checked against the prompt on every read. Other stores are left as they are.
+ */
+export function cacheFixtureParses(store: RegistryStore, opts: AnswerCliOptions): void {
+	if (!(store instanceof FileRegistryStore) || opts.cache === false || cacheOffByEnv()) return;
+	store.parsedYaml = new ParsedYamlCache(opts.cacheDir !== undefined ? opts.cacheDir : defaultCacheDir());
 }
 
 /** `PROMPT_RELEASE_CACHE=off` (or 0/false/no) turns the response cache off for every command, like `--no-cache`. */

@@ -2,7 +2,7 @@
  * Progress of long commands (`test`, `migrate`, `drift`) on stderr: a cli-progress bar with rate and ETA
  * on a terminal; plain periodic lines otherwise (CI logs); nothing with `--json`.
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar as SingleBarType } from 'cli-progress';
 
 export interface Progress {
 	/** One more item done. */
@@ -36,6 +36,9 @@ export function startProgress(options: ProgressOptions): Progress {
 	const stream = options.stream ?? process.stderr;
 	if (options.quiet || options.total <= 0) return { tick: () => undefined, stop: () => undefined };
 	if (stream.isTTY) {
+		// Loaded only for a bar on a terminal: `--json` runs and CI logs never need it.
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { SingleBar } = require('cli-progress') as { SingleBar: typeof SingleBarType };
 		const bar = new SingleBar({
 			stream,
 			format: `  {bar} {value}/{total} ${options.label} | {rate}/s | ETA {eta_formatted}`,

@@ -4,11 +4,12 @@
  * - Written atomically (temporary file in the same folder + rename): a reader sees a whole entry or none,
  *   and two runs writing the same key at once both leave a whole entry (the last rename wins; both are valid).
  * - Bounded: when the entries pass `maxBytes` (default 200 MB), the least recently used ones (oldest
- *   modification time; a hit touches its file) are deleted until they take at most 90 % of it.
+ *   modification time; a hit touches its file when it was last touched more than an hour ago, so a rerun
+ *   of 1,000 cached answers does not pay 1,000 writes) are deleted until they take at most 90 % of it.
  * - Forgiving: an entry that cannot be read or does not have the expected shape (a crash mid-write on another
  *   file system, a hand edit, an older format) is a miss and is replaced by the next answer — never an error.
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +54,26 @@ const SHARD = /^[0-9a-f]{2}$/;
 const ENTRY = /^[0-9a-f]{64}\.json$/;
 /** Temporary files older than this are left-overs of a killed writer and are removed by eviction. */
 const STALE_TMP_MS = 60 * 60 * 1000;
+/** A hit touches its entry only when the entry was last touched longer ago than this: use times have this resolution. */
+export const TOUCH_AFTER_MS = 60 * 60 * 1000;
+
+/** The text of a small file and its modification time, in the system calls of one `readFileSync` (open, fstat, read, close). */
+function readWithMtime(file: string): { text: string; mtimeMs: number } {
+	const fd = openSync(file, 'r');
+	try {
+		const stat = fstatSync(fd);
+		const buffer = Buffer.allocUnsafe(stat.size);
+		let read = 0;
+		while (read < stat.size) {
+			const n = readSync(fd, buffer, read, stat.size - read, null);
+			if (n === 0) break;
+			read += n;
+		}
+		return { text: buffer.toString('utf8', 0, read), mtimeMs: stat.mtimeMs };
+	} finally {
+		closeSync(fd);
+	}
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
 	return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -82,6 +103,10 @@ export class DiskResponseStore {
 	private evicting: Promise<void> | undefined;
 	/** Size accounting and eviction, one after the other, off the caller's path. */
 	private background: Promise<void> = Promise.resolve();
+	/** Bytes written by `put` and not yet added to `bytes`. */
+	private pendingBytes = 0;
+	/** An accounting task is queued or running (see `account`). */
+	private accounting = false;
 
 	constructor(options: DiskResponseStoreOptions) {
 		this.dir = path.resolve(options.dir);
@@ -93,14 +118,18 @@ export class DiskResponseStore {
 		return path.join(this.dir, key.slice(0, 2), `${key}.json`);
 	}
 
-	/** The stored answer, or undefined (missing, unreadable or malformed: a miss). A hit counts as a use for eviction. */
+	/**
+	 * The stored answer, or undefined (missing, unreadable or malformed: a miss). A hit counts as a use for
+	 * eviction (the entry is touched when its last use is more than TOUCH_AFTER_MS ago).
+	 */
 	async get(key: string): Promise<CachedAnswer | undefined> {
 		const file = this.fileOf(key);
 		let text: string;
+		let mtimeMs: number;
 		try {
 			// Synchronous on purpose: entries are small, and a rerun of 1,000 cached fixtures would otherwise wait on
 			// 4,000 thread-pool round trips (open, stat, read, close) instead of reading.
-			text = readFileSync(file, 'utf8');
+			({ text, mtimeMs } = readWithMtime(file));
 		} catch {
 			return undefined;
 		}
@@ -115,7 +144,8 @@ export class DiskResponseStore {
 			return undefined;
 		}
 		const now = new Date();
-		void fs.utimes(file, now, now).catch(() => undefined); // least recently *used* goes first; nobody waits for it
+		// Least recently *used* goes first; nobody waits for the touch.
+		if (now.getTime() - mtimeMs > TOUCH_AFTER_MS) void fs.utimes(file, now, now).catch(() => undefined);
 		return entry;
 	}
 
@@ -132,11 +162,27 @@ export class DiskResponseStore {
 			await fs.rm(tmp, { force: true }).catch(() => undefined);
 			throw error;
 		}
-		this.background = this.background.then(async () => {
-			if (this.bytes === undefined) this.bytes = (await this.entries()).reduce((t, e) => t + e.size, 0);
-			else this.bytes += Buffer.byteLength(text);
-			if (this.bytes > this.maxBytes) await this.evict();
-		}).catch(() => undefined);
+		// One accounting task at a time, fed by a counter: a run writing 100,000 answers while the first count of
+		// a large cache goes on holds a number, not a pending task (and its text) per answer.
+		this.pendingBytes += Buffer.byteLength(text);
+		if (this.accounting) return;
+		this.accounting = true;
+		this.background = this.background.then(() => this.account()).catch(() => undefined);
+	}
+
+	/** Add what was written since the last round (or count every entry the first time), evicting past the bound, until nothing is pending. */
+	private async account(): Promise<void> {
+		try {
+			while (this.bytes === undefined || this.pendingBytes > 0) {
+				const added = this.pendingBytes;
+				this.pendingBytes = 0;
+				// The first count sees every entry on disk, those just written included.
+				this.bytes = this.bytes === undefined ? (await this.entries()).reduce((t, e) => t + e.size, 0) : this.bytes + added;
+				if (this.bytes > this.maxBytes) await this.evict();
+			}
+		} finally {
+			this.accounting = false;
+		}
 	}
 
 	/**

@@ -5,13 +5,14 @@
  * then the JSONL at `results_url`: `{custom_id, result: {type: succeeded, message} | {type: errored, error}
  * | {type: canceled} | {type: expired}}`. Shapes: anthropic-sdk-typescript `resources/messages/batches.ts`.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages/messages';
 import { ProviderError } from '../errors';
 import type { BatchApi, BatchItem, BatchStatus } from '../batch/types';
 import { toProviderError, type ProviderErrorContext } from './errors';
 import { isObject } from './sdk-base';
+import { anthropicSdk } from './sdks';
 import type { ProviderRequest, ProviderResponse } from './types';
 
 /** What the batch path needs from AnthropicProvider. */
@@ -74,7 +75,7 @@ export function anthropicBatchApi(client: Anthropic, wire: AnthropicWire, contex
 						const body: unknown = result.error;
 						const inner = isObject(body) && isObject(body.error) ? body.error : undefined;
 						const status = STATUS_OF_TYPE[String(inner?.type ?? '')] ?? 500;
-						out.set(line.custom_id, wrap(Anthropic.APIError.generate(status, body as object, undefined, new Headers())));
+						out.set(line.custom_id, wrap(anthropicSdk().APIError.generate(status, body as object, undefined, new Headers())));
 					} else {
 						out.set(line.custom_id, new ProviderError(`anthropic message batch ${id}: request ${result.type} before it was processed: run again`));
 					}

@@ -2,7 +2,7 @@
  * Anthropic through the official `@anthropic-ai/sdk` Messages API.
  * The schema travels as the input schema of one forced tool; the answer is that tool call's input.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming, Tool } from '@anthropic-ai/sdk/resources/messages/messages';
 import { ProviderError } from '../errors';
 import type { ModelSpec } from '../types';
@@ -11,6 +11,7 @@ import { anthropicEnd } from './finish';
 import { anthropicBatchApi } from './anthropic-batch';
 import type { BatchApi, BatchCapable } from '../batch/types';
 import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
+import { anthropicSdk } from './sdks';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -79,7 +80,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> implements Provide
 	/** Anthropic Message Batches for `model`'s server and key (see anthropic-batch.ts). Throws like `complete` without a key. */
 	batchApi(model: ModelSpec): BatchApi {
 		const settings = this.settings(model);
-		return anthropicBatchApi(this.client(settings, (o) => new Anthropic(o)), this, this.errorContext(model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('ANTHROPIC_API_KEY'), env('ANTHROPIC_AUTH_TOKEN')]));
+		return anthropicBatchApi(this.client(settings, (o) => new (anthropicSdk().default)(o)), this, this.errorContext(model.name, settings.baseURL, KEY_HINT, [settings.apiKey, env('ANTHROPIC_API_KEY'), env('ANTHROPIC_AUTH_TOKEN')]));
 	}
 
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
@@ -89,7 +90,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> implements Provide
 		const body = this.wireRequest(request);
 		let result: unknown;
 		try {
-			result = await this.client(settings, (o) => new Anthropic(o)).messages.create(body, { signal: request.signal });
+			result = await this.client(settings, (o) => new (anthropicSdk().default)(o)).messages.create(body, { signal: request.signal });
 		} catch (error) {
 			throw toProviderError(error, { ...context, elapsedMs: Date.now() - started });
 		}

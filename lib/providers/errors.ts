@@ -2,20 +2,11 @@
  * Turns whatever an SDK call threw into a ProviderError a user can act on:
  * it names the provider, the base URL, the model and the HTTP status, and says what to check.
  */
-import {
-	APIConnectionError as OpenAIConnectionError,
-	APIConnectionTimeoutError as OpenAITimeoutError,
-	APIError as OpenAIAPIError,
-	APIUserAbortError as OpenAIAbortError,
-} from 'openai';
-import {
-	APIConnectionError as AnthropicConnectionError,
-	APIConnectionTimeoutError as AnthropicTimeoutError,
-	APIError as AnthropicAPIError,
-	APIUserAbortError as AnthropicAbortError,
-} from '@anthropic-ai/sdk';
+import type { APIError as OpenAIAPIError } from 'openai';
+import type { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
 import { ProviderError, type ProviderErrorCategory } from '../errors';
 import type { ProviderName } from '../types';
+import { loadedAnthropicSdk, loadedOpenaiSdk } from './sdks';
 
 export interface ProviderErrorContext {
 	provider: ProviderName;
@@ -45,20 +36,36 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
 
 type SdkAPIError = OpenAIAPIError | AnthropicAPIError;
 
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * The error classes of the SDKs this process has loaded (see ./sdks.ts): an error of an SDK that was never
+ * loaded cannot reach here, so classifying never loads one.
+ */
+function sdkErrors(): { abort: ErrorClass[]; timeout: ErrorClass[]; connection: ErrorClass[]; status: ErrorClass[] } {
+	const sdks = [loadedOpenaiSdk(), loadedAnthropicSdk()].filter((sdk) => sdk !== undefined);
+	return {
+		abort: sdks.map((sdk) => sdk.APIUserAbortError),
+		timeout: sdks.map((sdk) => sdk.APIConnectionTimeoutError),
+		connection: sdks.map((sdk) => sdk.APIConnectionError),
+		status: sdks.map((sdk) => sdk.APIError),
+	};
+}
+
 function isAbort(err: unknown): boolean {
-	return err instanceof OpenAIAbortError || err instanceof AnthropicAbortError || field(err, 'name') === 'AbortError';
+	return sdkErrors().abort.some((c) => err instanceof c) || field(err, 'name') === 'AbortError';
 }
 
 function isTimeout(err: unknown): boolean {
-	return err instanceof OpenAITimeoutError || err instanceof AnthropicTimeoutError;
+	return sdkErrors().timeout.some((c) => err instanceof c);
 }
 
 function isConnectionError(err: unknown): err is Error {
-	return err instanceof OpenAIConnectionError || err instanceof AnthropicConnectionError;
+	return sdkErrors().connection.some((c) => err instanceof c);
 }
 
 function isStatusError(err: unknown): err is SdkAPIError & { status: number } {
-	return (err instanceof OpenAIAPIError || err instanceof AnthropicAPIError) && typeof err.status === 'number';
+	return sdkErrors().status.some((c) => err instanceof c) && typeof (err as SdkAPIError).status === 'number';
 }
 
 function field(value: unknown, key: string): unknown {

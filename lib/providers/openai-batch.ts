@@ -5,12 +5,13 @@
  * `expired`, `cancelled`); answers are the lines of `output_file_id` (`{custom_id, response: {status_code,
  * body}, error}`), failed requests those of `error_file_id`. Shapes: openai-node `resources/batches.ts`, `files.ts`.
  */
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { ProviderError } from '../errors';
 import type { BatchApi, BatchItem, BatchStatus } from '../batch/types';
 import { toProviderError, type ProviderErrorContext } from './errors';
 import { isObject } from './sdk-base';
+import { openaiSdk } from './sdks';
 import type { ProviderRequest, ProviderResponse } from './types';
 
 /** What the batch path needs from OpenAIProvider. */
@@ -44,7 +45,7 @@ export function openAIBatchApi(client: OpenAI, wire: OpenAIWire, context: Provid
 			const endpoint = [...endpoints][0];
 			const jsonl = items.map((item) => JSON.stringify({ custom_id: item.customId, method: 'POST', url: `/v1${endpoint}`, body: wire.wireRequest(item.request).body })).join('\n');
 			try {
-				const file = await client.files.create({ file: await toFile(Buffer.from(`${jsonl}\n`, 'utf8'), 'prompt-release-batch.jsonl'), purpose: 'batch' });
+				const file = await client.files.create({ file: await openaiSdk().toFile(Buffer.from(`${jsonl}\n`, 'utf8'), 'prompt-release-batch.jsonl'), purpose: 'batch' });
 				const batch = await client.batches.create({ input_file_id: file.id, endpoint: `/v1${endpoint}`, completion_window: '24h' });
 				return batch.id;
 			} catch (error) {
@@ -93,7 +94,7 @@ export function openAIBatchApi(client: OpenAI, wire: OpenAIWire, context: Provid
 							out.set(line.custom_id, wrap(error));
 						}
 					} else if (status !== undefined) {
-						out.set(line.custom_id, wrap(OpenAI.APIError.generate(status, response?.body as object, undefined, new Headers())));
+						out.set(line.custom_id, wrap(openaiSdk().APIError.generate(status, response?.body as object, undefined, new Headers())));
 					} else {
 						const err = isObject(line.error) ? line.error : {};
 						out.set(line.custom_id, new ProviderError(`${context.provider} batch ${id}: request failed (${String(err.code ?? 'no code')}: ${String(err.message ?? 'no message')})`));

@@ -2,7 +2,7 @@
  * OpenAI and OpenAI-compatible servers (Ollama, vLLM, LM Studio, proxies) through the official `openai` SDK.
  * Chat Completions by default (`response_format: json_schema`, strict); the Responses API when `model.api === 'responses'`.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Response as OpenAIResponse, ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import { ProviderError } from '../errors';
@@ -12,6 +12,7 @@ import { chatEnd, responsesEnd } from './finish';
 import { openAIBatchApi } from './openai-batch';
 import type { BatchApi, BatchCapable } from '../batch/types';
 import { env, isObject, PLACEHOLDER_KEY, sameUrl, SdkProvider, type ClientSettings } from './sdk-base';
+import { openaiSdk } from './sdks';
 import type { Provider, ProviderOptions, ProviderRequest, ProviderResponse } from './types';
 
 export type OpenAIProviderName = 'openai' | 'openai-compatible';
@@ -79,14 +80,14 @@ export class OpenAIProvider extends SdkProvider<OpenAI> implements Provider, Bat
 	/** The OpenAI Batch API for `model`'s server and key (see openai-batch.ts). Throws like `complete` without a key. */
 	batchApi(model: ModelSpec): BatchApi {
 		const settings = this.settings(model);
-		return openAIBatchApi(this.client(settings, (o) => new OpenAI(o)), this, this.errorContext(model.name, settings.baseURL, settings.keyHint ?? KEY_HINT));
+		return openAIBatchApi(this.client(settings, (o) => new (openaiSdk().default)(o)), this, this.errorContext(model.name, settings.baseURL, settings.keyHint ?? KEY_HINT));
 	}
 
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const settings = this.settings(request.model);
 		const context = this.errorContext(request.model.name, settings.baseURL, settings.keyHint ?? KEY_HINT, [settings.apiKey, env('OPENAI_API_KEY'), env('OPENAI_COMPATIBLE_API_KEY')]);
 		const started = Date.now();
-		const client = this.client(settings, (o) => new OpenAI(o));
+		const client = this.client(settings, (o) => new (openaiSdk().default)(o));
 		try {
 			return request.model.api === 'responses'
 				? await this.viaResponses(client, request, context)

@@ -6,7 +6,7 @@ import type { FieldChange } from '../diff';
 import type { EvaluationBundle, FixtureRow, RateRow, RunInfo } from './bundle';
 import { classesHtml } from './classes';
 import { METRICS, metricChange, metricLabel, metricValue, pct, pp, shown } from './format';
-import { escapeHtml, htmlPage } from './page';
+import { escapeHtml, htmlPageChunks } from './page';
 
 export { escapeHtml, REPORT_CSS } from './page';
 
@@ -36,17 +36,15 @@ function rateTable(rows: RateRow[], first: string, hasBaseline: boolean): string
 	return `<table>${head}${body}</table>`;
 }
 
-function fixtureTable(rows: FixtureRow[], hasBaseline: boolean): string {
-	const head = `<tr><th>Fixture</th><th>Segment</th><th>Expected</th><th>Got</th>${hasBaseline ? '<th>Baseline got</th>' : ''}<th>Why</th></tr>`;
-	const body = rows
-		.map(
-			(r) =>
-				`<tr><td><code>${e(r.fixtureId)}</code></td><td>${e(r.segment)}</td><td><code>${e(shown(r.expected))}</code></td><td><code>${e(shown(r.actual))}</code>${r.consensus ? ` <span class="meta">votes ${r.consensus.agreed}/${r.consensus.voters}</span>` : ''}</td>${
-					hasBaseline ? `<td>${r.inBaseline ? `<code>${e(shown(r.baselineActual ?? null))}</code>` : 'new'}</td>` : ''
-				}<td>${e(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''))}</td></tr>`,
-		)
-		.join('');
-	return `<table>${head}${body}</table>`;
+/** A table of fixture rows, one piece per row (a group can hold every fixture of a 100,000-fixture run); `open`/`close` wrap it. */
+function* fixtureTable(rows: FixtureRow[], hasBaseline: boolean, open = '', close = ''): Generator<string> {
+	yield `${open}<table><tr><th>Fixture</th><th>Segment</th><th>Expected</th><th>Got</th>${hasBaseline ? '<th>Baseline got</th>' : ''}<th>Why</th></tr>`;
+	for (const r of rows) {
+		yield `<tr><td><code>${e(r.fixtureId)}</code></td><td>${e(r.segment)}</td><td><code>${e(shown(r.expected))}</code></td><td><code>${e(shown(r.actual))}</code>${r.consensus ? ` <span class="meta">votes ${r.consensus.agreed}/${r.consensus.voters}</span>` : ''}</td>${
+			hasBaseline ? `<td>${r.inBaseline ? `<code>${e(shown(r.baselineActual ?? null))}</code>` : 'new'}</td>` : ''
+		}<td>${e(r.reason ?? (r.status === 'fixed' ? 'passes now' : ''))}</td></tr>`;
+	}
+	yield `</table>${close}`;
 }
 
 /** Horizontal bars, 0–100 %, one group per segment (or tag): now (blue) and baseline (grey). */
@@ -117,9 +115,15 @@ function fieldTable(fields: FieldChange[]): string {
 }
 
 export function renderHtml(b: EvaluationBundle): string {
+	return [...htmlChunks(b)].join('');
+}
+
+/** `renderHtml` in pieces (each fixture row its own), to be written one after the other. */
+export function* htmlChunks(b: EvaluationBundle): Generator<string> {
 	const hasBaseline = b.baseline !== undefined;
 	const o = b.passRate.overall;
-	const body: string[] = [];
+	/** The page's parts, joined by line breaks; a fixture table comes in pieces. */
+	const body: Array<string | (() => Iterable<string>)> = [];
 	body.push(`<h1>Evaluation: ${e(b.promptId)}</h1>`);
 	body.push(runLine('Run', b.run));
 	body.push(hasBaseline ? runLine('Baseline', b.baseline!) : '<p class="meta">Baseline: none</p>');
@@ -172,8 +176,7 @@ export function renderHtml(b: EvaluationBundle): string {
 	for (const [title, rows, cls] of groups) {
 		body.push(`<h3 class="${rows.length ? cls : ''}">${title}: ${rows.length}</h3>`);
 		if (!rows.length) continue;
-		const table = fixtureTable(rows, hasBaseline);
-		body.push(rows.length > 10 ? `<details><summary>show ${rows.length}</summary>${table}</details>` : table);
+		body.push(() => (rows.length > 10 ? fixtureTable(rows, hasBaseline, `<details><summary>show ${rows.length}</summary>`, '</details>') : fixtureTable(rows, hasBaseline)));
 	}
 
 	body.push('<h2>Latency, tokens and cost</h2>');
@@ -204,5 +207,5 @@ export function renderHtml(b: EvaluationBundle): string {
 	}
 	body.push(`<p class="meta">prompt-release evaluation bundle · generated ${e(b.generatedAt)}</p>`);
 
-	return htmlPage(`Evaluation: ${b.promptId} · run ${b.run.runId}`, body);
+	yield* htmlPageChunks(`Evaluation: ${b.promptId} · run ${b.run.runId}`, body);
 }

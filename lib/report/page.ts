@@ -46,8 +46,8 @@ export function scrollingTable(tableHtml: string): string {
  * A whole self-contained HTML document: `title` (plain text, escaped here) and `body` (HTML, one element a
  * line) with the shared stylesheet inline.
  */
-export function htmlPage(title: string, body: string[]): string {
-	return `<!DOCTYPE html>
+export function* htmlPageChunks(title: string, body: ReadonlyArray<string | (() => Iterable<string>)>): Generator<string> {
+	yield `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -56,8 +56,17 @@ export function htmlPage(title: string, body: string[]): string {
 <style>${REPORT_CSS}</style>
 </head>
 <body>
-${body.join('\n')}
-</body>
-</html>
 `;
+	for (let i = 0; i < body.length; i++) {
+		const part = body[i];
+		if (i > 0) yield '\n';
+		if (typeof part === 'string') yield part;
+		else yield* part();
+	}
+	yield '\n</body>\n</html>\n';
+}
+
+/** The whole page as one string (small pages); `htmlPageChunks` for pages written in pieces. */
+export function htmlPage(title: string, body: string[]): string {
+	return [...htmlPageChunks(title, body)].join('');
 }

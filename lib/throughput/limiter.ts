@@ -86,6 +86,8 @@ interface Waiter {
 	reject: (error: unknown) => void;
 	signal?: AbortSignal;
 	onAbort?: () => void;
+	/** Let through (set by `dispatch`). */
+	dispatched?: boolean;
 }
 
 /** A request the limiter let through; call `done` exactly once with what came back (nothing for a network error). */
@@ -147,7 +149,10 @@ export class AdaptiveLimiter {
 		return new Promise<Ticket>((resolve, reject) => {
 			if (options.signal?.aborted) return reject(options.signal.reason);
 			const waiter: Waiter = { cost: costOf(cost), rpm: options.rpm && options.rpm > 0 ? options.rpm : undefined, queuedAt: this.now(), resolve, reject, signal: options.signal };
-			if (options.signal) {
+			this.queue.push(waiter);
+			this.pump();
+			// Still queued (the usual request goes at once and needs no listener): stop waiting when the caller gives up.
+			if (options.signal && !waiter.dispatched) {
 				waiter.onAbort = () => {
 					const at = this.queue.indexOf(waiter);
 					if (at >= 0) this.queue.splice(at, 1);
@@ -155,8 +160,6 @@ export class AdaptiveLimiter {
 				};
 				options.signal.addEventListener('abort', waiter.onAbort, { once: true });
 			}
-			this.queue.push(waiter);
-			this.pump();
 		});
 	}
 
@@ -241,6 +244,7 @@ export class AdaptiveLimiter {
 	}
 
 	private dispatch(waiter: Waiter, now: number): void {
+		waiter.dispatched = true;
 		if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
 		for (const name of BUDGETS) {
 			this.sent[name] += waiter.cost[name];

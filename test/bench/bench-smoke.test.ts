@@ -20,6 +20,7 @@ describe('npm run bench (tiny sizes)', () => {
 				BENCH_FIXTURES: '12',
 				BENCH_SIZES: '12',
 				BENCH_RSS_SIZES: '12',
+				BENCH_RSS_REPORT_SIZES: '12',
 				BENCH_CORRECTION_SIZES: '10',
 			},
 		});
@@ -35,6 +36,8 @@ describe('npm run bench (tiny sizes)', () => {
 		// The second run over unchanged inputs answers everything from the response cache.
 		expect(figures.rerun).toMatchObject({ first: { requests: 12, cached: 0, exit: 0 }, second: { requests: 0, cached: 12, exit: 0 } });
 		expect(figures.rss).toMatchObject([{ fixtures: 12, finished: true, exit: 0 }]);
+		expect(figures.reportRss).toMatchObject([{ fixtures: 12, formats: [{ format: 'md', exit: 0 }, { format: 'html', exit: 0 }, { format: 'json', exit: 0 }] }]);
+		expect(figures.reportRss[0].formats.every((f: { maxRssMb: number; outputMb: number }) => f.maxRssMb > 0 && f.outputMb >= 0)).toBe(true);
 		expect(figures.corrections).toMatchObject([{ fixtures: 10, lost: 0, duplicated: 0 }]);
 		expect(figures.n8n).toBeUndefined();
 		expect(r.stdout).toContain('| measure | target | measured |');

@@ -41,7 +41,7 @@ test('a rerun with prompt, model and inputs unchanged sends 0 requests; every re
 	expect(JSON.parse(first.stdout)).toMatchObject({ total: 4, cached: 0 });
 	const fresh = await newestRun(cwd);
 	expect(fresh.results.every((r) => !r.cached && typeof r.fetchedAt === 'string')).toBe(true);
-	expect((await listFiles(cacheDir)).filter((f) => f.endsWith('.json'))).toHaveLength(4);
+	expect((await listFiles(cacheDir)).filter((f) => f.endsWith('.json') && !f.startsWith('parsed-yaml'))).toHaveLength(4);
 
 	server.reset();
 	const second = await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
@@ -66,6 +66,35 @@ test('a rerun with prompt, model and inputs unchanged sends 0 requests; every re
 	const noCache = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--no-cache', '--json'], cwd, env);
 	expect(completions()).toBe(4);
 	expect(JSON.parse(noCache.stdout)).toMatchObject({ cached: 0 });
+});
+
+test('a rerun with every answer cached loads no provider SDK and reads the fixtures through the parse cache; an edited fixture is read afresh', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	const loadedLog = path.join(await tempDir(), 'loaded.txt');
+	// Records, at exit, which provider SDK modules the CLI process loaded.
+	const hook = path.join(await tempDir(), 'hook.js');
+	await fs.writeFile(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loadedLog)}, Object.keys(require.cache).filter((f) => /node_modules[\\/](openai|@anthropic-ai)[\\/]/.test(f)).join('\\n')));`);
+	const traced = { ...env, NODE_OPTIONS: `--require ${hook}` };
+	const first = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, traced);
+	expect(JSON.parse(first.stdout)).toMatchObject({ total: 4, cached: 0 });
+	expect(await fs.readFile(loadedLog, 'utf8')).toMatch(/openai/); // it called the model
+	expect((await listFiles(path.join(cacheDir, 'parsed-yaml'))).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+
+	server.reset();
+	const second = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, traced);
+	expect(JSON.parse(second.stdout)).toMatchObject({ total: 4, cached: 4, passed: 3 });
+	expect(server.requests).toHaveLength(0);
+	expect(await fs.readFile(loadedLog, 'utf8')).toBe('');
+
+	// An edited fixture is read as it is now, not as cached: `tricky` expects what the model says and passes.
+	const tricky = path.join(cwd, 'prompts/price-change/fixtures/tricky.yaml');
+	const text = await fs.readFile(tricky, 'utf8');
+	const flipped = text.replace(/"expected": (true|false)/, (_m, v: string) => `"expected": ${v === 'true' ? 'false' : 'true'}`);
+	expect(flipped).not.toBe(text);
+	await fs.writeFile(tricky, flipped);
+	const third = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, traced);
+	expect(JSON.parse(third.stdout)).toMatchObject({ total: 4, cached: 4, passed: 4, failed: 0 });
+	expect(third.code).toBe(0);
 });
 
 test('an edited prompt is a different request: it misses; --repeat 3 stays 3 calls per fixture', async () => {
@@ -96,7 +125,7 @@ test('the gate refuses a run built on cached answers older than maxEvidenceAgeHo
 	expect((await cli(['test', 'price-change', '--version', '1', '--cache-dir', cacheDir], cwd, env)).code).toBe(0);
 	// Age two cached answers by three days, as if they had been fetched then.
 	const old = new Date(Date.now() - 72 * 3_600_000).toISOString();
-	const files = (await listFiles(cacheDir)).filter((f) => f.endsWith('.json') && !f.startsWith('batches'));
+	const files = (await listFiles(cacheDir)).filter((f) => f.endsWith('.json') && !f.startsWith('batches') && !f.startsWith('parsed-yaml'));
 	const aged: string[] = [];
 	for (const f of files.slice(0, 2)) {
 		const file = path.join(cacheDir, f);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { CachingProvider, DiskResponseStore, defaultCacheDir, responseCacheKey } from '../../lib/cache';
+import { CachingProvider, DiskResponseStore, defaultCacheDir, responseCacheKey, TOUCH_AFTER_MS } from '../../lib/cache';
 import { createProvider } from '../../lib/providers';
 import type { ProviderRequest, ProviderResponse } from '../../lib/providers/types';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
@@ -116,8 +116,9 @@ describe('DiskResponseStore', () => {
 		for (const [i, key] of keys.entries()) {
 			await store.put(key, { fetchedAt: new Date().toISOString(), response: answer() });
 			await store.idle();
-			// Distinct use times, oldest first; key 0 is used again before the bound is passed.
-			const t = new Date(Date.now() - (100 - i) * 1000);
+			// Distinct use times (hours apart: use times have a resolution of TOUCH_AFTER_MS), oldest first; key 0 is
+			// used again before the bound is passed.
+			const t = new Date(Date.now() - (100 - i) * 3_600_000);
 			await fs.utimes(store.fileOf(key), t, t);
 			if (i === 3) expect(await store.get(keys[0])).toBeDefined();
 		}
@@ -125,6 +126,21 @@ describe('DiskResponseStore', () => {
 		expect(await store.get(keys[7])).toBeDefined();
 		expect(await store.get(keys[0])).toBeDefined(); // recently used: kept
 		expect(await store.get(keys[1])).toBeUndefined(); // least recently used: gone
+	});
+
+	test('a hit touches its entry only when its last use is more than TOUCH_AFTER_MS ago: a rerun does not rewrite every entry', async () => {
+		const store = new DiskResponseStore({ dir: await tempDir() });
+		const [recent, old] = ['a'.repeat(64), 'b'.repeat(64)];
+		for (const key of [recent, old]) await store.put(key, { fetchedAt: new Date().toISOString(), response: answer() });
+		const recentTime = new Date(Date.now() - TOUCH_AFTER_MS / 2);
+		const oldTime = new Date(Date.now() - TOUCH_AFTER_MS * 2);
+		await fs.utimes(store.fileOf(recent), recentTime, recentTime);
+		await fs.utimes(store.fileOf(old), oldTime, oldTime);
+		expect(await store.get(recent)).toBeDefined();
+		expect(await store.get(old)).toBeDefined();
+		await new Promise((resolve) => setTimeout(resolve, 50)); // the touch is not awaited by `get`
+		expect((await fs.stat(store.fileOf(recent))).mtimeMs).toBe(recentTime.getTime());
+		expect((await fs.stat(store.fileOf(old))).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
 	});
 
 	test('two processes writing the same keys at once leave whole, readable entries', async () => {
