@@ -19,6 +19,7 @@ import { resolvePrompt } from '../lib/registry/resolve';
 import { ReleaseCache } from '../lib/release-cache';
 import { rollbackChannel } from '../lib/release';
 import type { RegistryStore } from '../lib/registry/store';
+import { DEFAULT_CONCURRENCY } from '../nodes/shared/concurrency';
 
 const BASE = process.env.PROMPT_RELEASE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PROMPT = 'price-change';
@@ -66,7 +67,8 @@ function child(args: string[]): ChildProcess {
 async function corrections(url: string, pg: PostgresRegistryStore): Promise<void> {
 	const procs = 8;
 	const each = 1000;
-	const concurrency = 8;
+	// The nodes' default Concurrency option (nodes/shared/concurrency.ts): Record Correction runs that many items at a time.
+	const concurrency = DEFAULT_CONCURRENCY;
 	const before = (await pg.listFixtures(PROMPT)).length;
 	const workers = Array.from({ length: procs }, (_, w) => child(['corrections', url, PROMPT, String(each), String(w), String(concurrency)]));
 	const exits = workers.map((p, w) => new Promise<void>((resolve, reject) => p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`correction worker ${w} exited with ${code}`))))));
@@ -76,7 +78,7 @@ async function corrections(url: string, pg: PostgresRegistryStore): Promise<void
 	await Promise.all(exits);
 	const seconds = (performance.now() - t) / 1000;
 	const after = (await pg.listFixtures(PROMPT)).length;
-	figure('corrections-throughput', (procs * each) / seconds, '/s', `Record Correction, ${procs} processes × ${each} (${concurrency} items at a time each, as the node's concurrency option); target ≥ 2000`);
+	figure('corrections-throughput', (procs * each) / seconds, '/s', `Record Correction, ${procs} processes × ${each} (${concurrency} items at a time each, the node's default Concurrency); target ≥ 2000`);
 	figure('corrections-lost', procs * each - (after - before), 'count', `fixtures missing after the run; target 0`);
 }
 
