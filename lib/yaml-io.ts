@@ -104,6 +104,17 @@ export async function readSmallFile(file: string, encoding: 'utf8'): Promise<str
 	return readFileSync(file, encoding);
 }
 
+/** Write `content` to the new file `tmp` (next to `file`), creating `file`'s folder only when it is missing. */
+function writeNewTempFile(tmp: string, file: string, content: string): void {
+	try {
+		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+		mkdirSync(path.dirname(file), { recursive: true });
+		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
+	}
+}
+
 /**
  * `writeFileAtomic` for small registry files (fixtures, index entries), written synchronously for the same
  * reason as `readSmallFile`. Large files (runs, caches) use `writeFileAtomic`.
@@ -119,13 +130,7 @@ export async function writeSmallFileAtomic(file: string, content: string): Promi
 	const tmp = tempName(file);
 	let aside: string | undefined;
 	try {
-		try {
-			writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-			mkdirSync(path.dirname(file), { recursive: true });
-			writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
-		}
+		writeNewTempFile(tmp, file, content);
 		aside = tempName(file);
 		try {
 			linkSync(file, aside);
@@ -150,13 +155,7 @@ export async function writeSmallFileAtomic(file: string, content: string): Promi
  */
 export async function createSmallFileExclusive(file: string, content: string): Promise<boolean> {
 	const tmp = tempName(file);
-	try {
-		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-		mkdirSync(path.dirname(file), { recursive: true });
-		writeFileSync(tmp, content, { encoding: 'utf8', flag: 'wx' });
-	}
+	writeNewTempFile(tmp, file, content);
 	try {
 		linkSync(tmp, file);
 		return true;
