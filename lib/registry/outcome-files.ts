@@ -1,32 +1,25 @@
 /** The outcome logs of the file store (canary and served): one JSONL file per process and log, so writers never interleave. */
 import { promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
+import { appendJsonLines } from './process-logs';
 import type { OutcomeRecord } from '../types';
 
 /**
- * Append `records` to this process's own file in `dir` (`<prompt folder>/outcomes/<log id>`; the file is
- * remembered in `files`, one per directory). Only the folders below the prompt's are created: when the
+ * Append `records` to this process's own file in `dir` (`<prompt folder>/outcomes/<log id>`,
+ * ./process-logs.ts). Only the folders below the prompt's are created: when the
  * prompt folder is gone (the registry moved or unmounted while a node serves from its cache) this throws
  * a ConfigError naming it rather than recreating a registry that holds nothing else.
  */
 export async function appendOutcomeLines(dir: string, files: Map<string, string>, records: OutcomeRecord[]): Promise<void> {
 	if (records.length === 0) return;
-	let file = files.get(dir);
-	if (!file) {
-		file = path.join(dir, `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
-		files.set(dir, file);
-	}
 	const promptDir = path.dirname(path.dirname(dir));
 	try {
 		await fs.access(promptDir);
 	} catch {
 		throw new ConfigError(`cannot append outcomes: the prompt folder ${promptDir} is gone (registry moved or unmounted?)`);
 	}
-	await fs.mkdir(dir, { recursive: true });
-	await fs.appendFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
+	await appendJsonLines(dir, files, records);
 }
 
 /** Every record of every process's file in `dir` (files in name order); a torn last line is skipped. */

@@ -6,10 +6,9 @@
  *   {"t":"closed","id":"review-…","closing":{…}}       resolved by a correction, or dismissed
  */
 import { promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
+import { appendJsonLines } from './process-logs';
 import { reviewClosingProblem, reviewRequestProblem } from '../review/check';
 import { applyClosing, applyRequest, reviewCaseId, type ReviewCase, type ReviewClosing, type ReviewRequest } from '../review/types';
 
@@ -19,26 +18,9 @@ const eventTime = (e: ReviewEvent): string => (e.t === 'queued' ? e.request.at :
 
 const CASE_ID = /^review-[0-9a-f]{16}$/;
 
-/**
- * Append events to this process's own file in `dir` (remembered in `files`, one per directory). A failed
- * append (disk full, I/O error) may leave a torn line: the next append starts a new file, so that line stays
- * the last of its file, where readers skip it.
- */
+/** Append events to this process's own review log file in `dir` (./process-logs.ts). */
 export async function appendReviewEvents(dir: string, files: Map<string, string>, events: ReviewEvent[]): Promise<void> {
-	if (events.length === 0) return;
-	let file = files.get(dir);
-	if (!file) {
-		file = path.join(dir, `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
-		files.set(dir, file);
-	}
-	await fs.mkdir(dir, { recursive: true });
-	try {
-		// One write per call: O_APPEND keeps each call's lines together even with other processes appending.
-		await fs.appendFile(file, events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
-	} catch (error) {
-		files.delete(dir);
-		throw error;
-	}
+	await appendJsonLines(dir, files, events);
 }
 
 const warned = new Set<string>();
