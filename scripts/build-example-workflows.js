@@ -54,6 +54,24 @@ const trigger = {
 	parameters: {},
 };
 
+/** The Extract Signal node of the supplier-email flow (every signal on production), with its node options. */
+function extractSignalNode(options) {
+	return {
+		id: 'extract-signal',
+		name: 'Extract Signal',
+		type: 'n8n-nodes-prompt-release.extractSignal',
+		typeVersion: 1,
+		position: [440, 0],
+		parameters: {
+			signals: { signal: SIGNALS.map(([field, prompt]) => ({ field, prompt, release: 'production' })) },
+			variableSource: 'mapping',
+			variables: VARIABLES,
+			options,
+		},
+		credentials: CREDENTIALS,
+	};
+}
+
 const signalsWorkflow = {
 	id: 'supplierSignals1',
 	name: 'Supplier email signals (Prompt Release example)',
@@ -62,20 +80,7 @@ const signalsWorkflow = {
 	nodes: [
 		trigger,
 		codeNode('Supplier emails', emails, [220, 0]),
-		{
-			id: 'extract-signal',
-			name: 'Extract Signal',
-			type: 'n8n-nodes-prompt-release.extractSignal',
-			typeVersion: 1,
-			position: [440, 0],
-			parameters: {
-				signals: { signal: SIGNALS.map(([field, prompt]) => ({ field, prompt, release: 'production' })) },
-				variableSource: 'mapping',
-				variables: VARIABLES,
-				options: {},
-			},
-			credentials: CREDENTIALS,
-		},
+		extractSignalNode({}),
 		{
 			id: 'to-erp',
 			name: 'To ERP (valid signals)',
@@ -264,20 +269,7 @@ const reviewWorkflow = {
 		// 1. The supplier-email flow, queueing every invalid signal as a pending review case.
 		trigger,
 		codeNode('Supplier emails', emails, [220, 0]),
-		{
-			id: 'extract-signal',
-			name: 'Extract Signal',
-			type: 'n8n-nodes-prompt-release.extractSignal',
-			typeVersion: 1,
-			position: [440, 0],
-			parameters: {
-				signals: { signal: SIGNALS.map(([field, prompt]) => ({ field, prompt, release: 'production' })) },
-				variableSource: 'mapping',
-				variables: VARIABLES,
-				options: { reviewQueue: 'invalid' },
-			},
-			credentials: CREDENTIALS,
-		},
+		extractSignalNode({ reviewQueue: 'invalid' }),
 		{
 			id: 'to-erp',
 			name: 'To ERP (valid signals)',
