@@ -1,10 +1,12 @@
 /**
  * A separate node process of the PostgreSQL benchmarks (spawned by bench/postgres.ts, IPC to the parent).
- *   corrections <url> <prompt> <n> <worker> <concurrency>: record n corrections with distinct inputs; reports {done, ms}.
+ *   corrections <url> <prompt> <n> <worker> <concurrency>: record n corrections with distinct inputs; reports
+ *     {done, ms, statements, corrections} (the statements that carried them, lib/registry/postgres/correction-batch.ts).
  *   resolve <url> <prompt>: resolve production through a cache + listener about every millisecond; reports
  *     {version, at} (at: epoch ms, sub-ms precision) each time the served version changes.
  */
 import { recordCorrection } from '../lib/corrections';
+import { correctionBatcher } from '../lib/registry/postgres/correction-batch';
 import { ReleaseCache } from '../lib/release-cache';
 import { listenForReleases } from '../lib/registry/postgres/listener';
 import { parsePostgresUrl } from '../lib/registry/postgres/settings';
@@ -30,7 +32,9 @@ async function corrections(url: string, promptId: string, n: number, worker: num
 		}
 	};
 	await Promise.all(Array.from({ length: concurrency }, lane));
-	send({ done: n, ms: performance.now() - t });
+	const unused = () => Promise.reject(new Error('unused'));
+	const { statements, corrections: sent } = correctionBatcher(store.pool, store.schema, { one: unused, many: unused }).stats;
+	send({ done: n, ms: performance.now() - t, statements, corrections: sent });
 	await closeRegistryConnections();
 }
 

@@ -73,6 +73,13 @@ async function corrections(url: string, pg: PostgresRegistryStore): Promise<void
 	const workers = Array.from({ length: procs }, (_, w) => child(['corrections', url, PROMPT, String(each), String(w), String(concurrency)]));
 	const exits = workers.map((p, w) => new Promise<void>((resolve, reject) => p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`correction worker ${w} exited with ${code}`))))));
 	await Promise.all(workers.map((p) => new Promise<void>((resolve) => p.once('message', () => resolve()))));
+	const sent = { statements: 0, corrections: 0 };
+	for (const p of workers) {
+		p.once('message', (m: { statements: number; corrections: number }) => {
+			sent.statements += m.statements;
+			sent.corrections += m.corrections;
+		});
+	}
 	const t = performance.now();
 	for (const p of workers) p.send('go');
 	await Promise.all(exits);
@@ -80,6 +87,7 @@ async function corrections(url: string, pg: PostgresRegistryStore): Promise<void
 	const after = (await pg.listFixtures(PROMPT)).length;
 	figure('corrections-throughput', (procs * each) / seconds, '/s', `Record Correction, ${procs} processes × ${each} (${concurrency} items at a time each, the node's default Concurrency); target ≥ 2000`);
 	figure('corrections-lost', procs * each - (after - before), 'count', `fixtures missing after the run; target 0`);
+	figure('corrections-per-statement', sent.corrections / Math.max(1, sent.statements), 'count', `corrections each statement carried on average (grouped per process, ADR 0051)`);
 }
 
 async function propagation(url: string, pg: PostgresRegistryStore): Promise<void> {

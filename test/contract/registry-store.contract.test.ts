@@ -142,6 +142,29 @@ describe.each(factories)('RegistryStore contract: $name', (factory) => {
 		expect((await t.store.listFixtures(spec.id)).map((f) => f.id)).toEqual(['correction-rrr', 'tagged-1']);
 	});
 
+	it('gives corrections sent at the same time the answers each would get alone (a burst, as a node sends its items)', async () => {
+		const frozen = frozenOf(spec, 1);
+		await t.store.createVersion(spec.id, frozen);
+		await t.store.writeFixture(spec.id, { ...fixtureOf('manual-1', 'covered', false), segment: 'emails', note: 'by hand', tags: ['kept'] });
+		const correction = (subject: string, id: string, expected = true): Fixture => ({ id, inputs: { subject, body: 'b' }, expected, source: 'correction', recorded: { version: 1, modelOutput: !expected, at: '2026-01-01T00:00:00.000Z' } });
+		const good = { version: 1, contentHash: frozen.contentHash };
+		const burst = await Promise.all([
+			...Array.from({ length: 12 }, (_, i) => t.store.recordFixtureForInputs(spec.id, correction(`new ${i}`, `correction-new-${i}`), good)),
+			t.store.recordFixtureForInputs(spec.id, correction('covered', 'correction-covered'), good),
+			t.store.recordFixtureForInputs(spec.id, correction('stale', 'correction-stale'), { version: 1, contentHash: 'sha256:other' }),
+			...Array.from({ length: 4 }, () => t.store.recordFixtureForInputs(spec.id, correction('twice', 'correction-twice', false), good)),
+		]);
+		expect(burst.slice(0, 12)).toEqual(Array.from({ length: 12 }, (_, i) => ({ created: true, fixture: expect.objectContaining({ id: `correction-new-${i}`, inputs: { subject: `new ${i}`, body: 'b' }, expected: true }) })));
+		expect(burst[12]).toEqual({ created: false, fixture: expect.objectContaining({ id: 'manual-1', expected: true, segment: 'emails', note: 'by hand', tags: ['kept'], source: 'correction' }) });
+		expect(burst[13]).toBeUndefined();
+		expect(burst.slice(14).map((r) => r?.created).sort()).toEqual([false, false, false, true]);
+		expect(burst.slice(14).every((r) => r?.fixture.id === 'correction-twice' && r.fixture.expected === false)).toBe(true);
+		const ids = (await t.store.listFixtures(spec.id)).map((f) => f.id);
+		expect(ids).toHaveLength(14);
+		expect(ids).not.toContain('correction-stale');
+		expect(ids).not.toContain('correction-covered');
+	});
+
 	it('never records a correction against a cached version that storage no longer holds under that hash', async () => {
 		verifiedVersions.clear();
 		await t.store.createVersion(spec.id, frozenOf(spec, 1));

@@ -12,7 +12,8 @@ import { ConfigError, PromptReleaseError } from '../../errors';
 import type { LoadedFile } from '../../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
 import type { PolicyFile, PriceTable, RegistryStore, RunWriter, VersionGuard } from '../store';
-import { recordCorrectionRow } from './corrections';
+import { correctionBatcher, type CorrectionStatements } from './correction-batch';
+import { recordCorrectionRow, recordCorrectionRows } from './corrections';
 import { caseOfRow, closeReviewRow, countReviewRows, listReviewRows, queueReviewRows, type ReviewRow } from './reviews';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../../types';
 import { PostgresRunWriter, readRunBody, readRunRows } from './runs';
@@ -217,11 +218,23 @@ export class PostgresRegistryStore implements RegistryStore {
 		}
 	}
 
-	/** One statement: version guard, lookup and upsert (lib/registry/postgres/corrections.ts). */
+	/** Record Correction's statements: one correction, or several at once (./corrections.ts). */
+	private readonly correctionStatements: CorrectionStatements = {
+		one: (w) => recordCorrectionRow((sql, params) => this.queryPrepared(sql, params), w.promptId, w.fixture, w.guard),
+		many: (ws) => recordCorrectionRows((sql, params) => this.queryPrepared(sql, params), ws),
+	};
+
+	/**
+	 * One statement: version guard, lookup and upsert (./corrections.ts), grouped with the corrections other
+	 * callers of this process send at the same time (./correction-batch.ts); inside a release transaction, alone.
+	 */
 	async recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined> {
 		assertPromptId(promptId);
 		assertPromptId(fixture.id, 'fixture id');
-		const row = await recordCorrectionRow((sql, params) => this.queryPrepared(sql, params), promptId, fixture, guard);
+		const write = { promptId, fixture, guard };
+		const row = this.tx.getStore()
+			? await this.correctionStatements.one(write)
+			: await correctionBatcher(this.pool, this.schema, this.correctionStatements).record(write);
 		return row && { fixture: this.fixtureOf(promptId, row.fixtureId, row.body), created: row.created };
 	}
 
