@@ -17,6 +17,7 @@ import { flushOutcomes, recordOutcome, routingKeyOf, routingKeyParameter, routin
 import { callEnvironment, callPrompt, declaredNames, metaJson, prepareVariables, resolveRelease, traceOf } from '../shared/prompt-call';
 import { promptMethods } from '../shared/prompt-search';
 import { parseReleaseText } from '../shared/release-ref';
+import { itemParameter } from '../shared/json-expressions';
 import { readVariables } from '../shared/variables';
 import { ReviewQueuer, reviewOptions, type QueueSite, type ReviewOptionValues } from '../shared/review';
 
@@ -141,7 +142,8 @@ export class ExtractSignal implements INodeType {
 		const calls = pLimit(concurrency);
 
 		const readSignals = (i: number): Signal[] => {
-			const raw = (this.getNodeParameter('signals.signal', i, []) as SignalParameter[]) ?? [];
+			// As stored when it holds no expression (read only here): n8n would copy and walk it for every item.
+			const raw = (itemParameter(this, 'signals.signal', i, []) as SignalParameter[]) ?? [];
 			if (!raw.length) {
 				throw new NodeOperationError(node, 'No signals configured', { itemIndex: i, description: 'Add at least one signal under "Signals": a field name and the prompt that fills it.' });
 			}

@@ -6,6 +6,7 @@
  */
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { canonicalJson } from '../../lib/hash';
+import { itemParameter } from './json-expressions';
 import { OutcomeRecorder, type Outcome, type OutcomeRecorderOptions } from '../../lib/outcomes';
 import { sharedReleaseCache } from '../../lib/release-cache';
 import type { RegistryStore } from '../../lib/registry/store';
@@ -73,7 +74,7 @@ export async function flushOutcomes(ctx: Pick<IExecuteFunctions, 'logger'>, stor
 
 /** The Routing Key parameter of an item when it is set (trimmed; objects as canonical JSON), else undefined. */
 export function routingKeyParameter(ctx: IExecuteFunctions, itemIndex: number): string | undefined {
-	const value = ctx.getNodeParameter('routingKey', itemIndex, '') as unknown;
+	const value = itemParameter(ctx, 'routingKey', itemIndex, '');
 	if (value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '')) {
 		return typeof value === 'string' ? value.trim() : typeof value === 'object' ? canonicalJson(value) : String(value);
 	}

@@ -4,6 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 import { coerceInput } from '../../lib/coerce';
+import { directValue, itemParameter, storedParameters } from './json-expressions';
 import type { InputSpec } from '../../lib/types';
 
 export type VariableSource = 'mapping' | 'itemJson';
@@ -18,13 +19,13 @@ interface MappedVariable {
  * (only those are taken from the item JSON). Mapped values override item fields.
  */
 export function readVariables(ctx: IExecuteFunctions, itemIndex: number, declared: Iterable<string>): Record<string, unknown> {
-	const source = ctx.getNodeParameter('variableSource', itemIndex, 'mapping') as VariableSource;
+	const source = itemParameter(ctx, 'variableSource', itemIndex, 'mapping') as VariableSource;
 	const out: Record<string, unknown> = {};
 	if (source === 'itemJson') {
 		const json: IDataObject = ctx.getInputData()[itemIndex]?.json ?? {};
 		for (const name of declared) if (json[name] !== undefined) out[name] = json[name];
 	}
-	const mapped = (ctx.getNodeParameter('variables.variable', itemIndex, []) as MappedVariable[]) ?? [];
+	const mapped = mappedDirectly(ctx, itemIndex) ?? (ctx.getNodeParameter('variables.variable', itemIndex, []) as MappedVariable[]) ?? [];
 	mapped.forEach((entry, position) => {
 		const name = typeof entry.name === 'string' ? entry.name.trim() : '';
 		if (!name) {
@@ -35,6 +36,24 @@ export function readVariables(ctx: IExecuteFunctions, itemIndex: number, declare
 		}
 		out[name] = entry.value;
 	});
+	return out;
+}
+
+/**
+ * The mapped variables without n8n's expression engine when every entry is a plain name with a plain value
+ * or a simple `{{ $json.… }}` field that resolves (./json-expressions.ts); undefined: let n8n evaluate them.
+ */
+function mappedDirectly(ctx: IExecuteFunctions, itemIndex: number): MappedVariable[] | undefined {
+	const collection = (storedParameters(ctx) as { variables?: { variable?: unknown } }).variables?.variable;
+	if (collection === undefined) return [];
+	if (!Array.isArray(collection)) return undefined;
+	const out: MappedVariable[] = [];
+	for (const entry of collection as MappedVariable[]) {
+		if (entry === null || typeof entry !== 'object' || (typeof entry.name === 'string' && entry.name.startsWith('='))) return undefined;
+		const value = directValue(ctx, entry.value, itemIndex);
+		if (!value) return undefined;
+		out.push({ name: entry.name, value: value.value });
+	}
 	return out;
 }
 
