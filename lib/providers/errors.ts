@@ -316,6 +316,10 @@ function mapError(err: unknown, ctx: ProviderErrorContext): ProviderError {
 	if (isConnectionError(err)) {
 		const code = causeCode(err);
 		if (causeMessages(err).some((m) => /^bad port$/i.test(m))) return badPortError(ctx.provider, ctx.baseURL, portOf(ctx.baseURL));
+		// The answer had started and was cut short (./http-fetch.ts reads small bodies before the SDK sees them).
+		if (causeMessages(err).some((m) => /^terminated$/i.test(m))) {
+			return new ProviderError(`${at} closed the connection before the response was complete${retriesNote(ctx.maxRetries)}: try again`);
+		}
 		if (code && DROPPED.has(code)) {
 			return new ProviderError(`the connection to ${ctx.provider} at ${ctx.baseURL} was reset (${code}) before the answer was complete${retriesNote(ctx.maxRetries)}: try again`);
 		}

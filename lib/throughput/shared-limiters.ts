@@ -6,6 +6,7 @@
  * process (n8n loads each node file on its own) shares it: all fixtures of a run, and in n8n all items,
  * nodes and executions of that process, meet the same limiter for the same base URL and key.
  */
+import { httpFetch, type FetchLike } from '../providers/http-fetch';
 import { createHash } from 'node:crypto';
 import { AdaptiveLimiter, type LimiterStats, type RequestCost } from './limiter';
 import { readRateHeaders } from './rate-headers';
@@ -61,7 +62,7 @@ export function estimateCost(body: unknown): RequestCost {
 	return { inputTokens: Math.ceil(body.length / 4), outputTokens };
 }
 
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+export type { FetchLike };
 
 /**
  * A `fetch` for the SDK clients: each HTTP attempt (the SDK's retries included) waits for the limiter,
@@ -75,7 +76,7 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
  * the SDK's signal (the caller cancelling) still ends the wait or the request at once.
  */
 export function limitedFetch(limiter: AdaptiveLimiter, options: { rpm?: number; fetch?: FetchLike; timeoutMs?: number } = {}): FetchLike {
-	const inner: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+	const inner: FetchLike = options.fetch ?? httpFetch;
 	return async (input, init) => {
 		const signal = init?.signal ?? undefined;
 		const ticket = await limiter.acquire(estimateCost(init?.body), { rpm: options.rpm, signal });
@@ -111,7 +112,7 @@ export function limitedFetch(limiter: AdaptiveLimiter, options: { rpm?: number; 
  * A body that is a one-element list around the error object (Gemini's OpenAI-compatible endpoint) is passed on
  * as that object, so the SDK's error carries the server's message and code. Other responses pass unchanged.
  */
-export function stopRetriesOnAccountErrors(inner: FetchLike = (input, init) => fetch(input, init)): FetchLike {
+export function stopRetriesOnAccountErrors(inner: FetchLike = httpFetch): FetchLike {
 	return async (input, init) => {
 		const response = await inner(input, init);
 		if (response.status < 400 || response.body === null) return response;
