@@ -59,6 +59,8 @@ export function answersFor(model: ModelSpec, opts: AnswerCliOptions, concurrency
 			pending: PendingBatches.inCacheDir(cacheDir),
 			pollIntervalMs: defaultPollIntervalMs(),
 			onProgress: (p) => progress.update(p),
+			// Also with --json (quiet progress): on stderr, out of the JSON.
+			onNotice: (message) => note(`warning: ${message}`),
 		});
 		provider = batching;
 	}

@@ -120,6 +120,52 @@ test('interrupted with Ctrl-C while polling, the same command resumes the stored
 	expect(await fs.readdir(path.join(cacheDir, 'batches'))).toEqual([]);
 });
 
+/** Start `test --batch` with a batch that never ends, wait until its id is saved and polled, then Ctrl-C it. */
+async function interruptedBatch(cwd: string, cacheDir: string, at: ModelServer = server): Promise<{ batchId: string }> {
+	at.setBatchPolls(1_000_000);
+	const env = serverEnv(at, { PROMPT_RELEASE_BATCH_POLL_MS: '10' });
+	const child = spawn(process.execPath, [CLI, 'test', 'price-change', '--batch', '--cache-dir', cacheDir], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+	const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+	for (let i = 0; i < 500 && !((await fs.readdir(path.join(cacheDir, 'batches')).catch(() => [])).length && at.requests.some((r) => r.method === 'GET')); i++) {
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	child.kill('SIGINT');
+	expect(await exited).toBe(130);
+	const [pending] = await fs.readdir(path.join(cacheDir, 'batches'));
+	return readJson<{ batchId: string }>(path.join(cacheDir, 'batches', pending));
+}
+
+test('a saved batch the provider no longer knows (server restarted) is dropped with a notice and the run submits anew', async () => {
+	const { cwd } = await makeRegistry();
+	const cacheDir = path.join(await tempDir(), 'c');
+	const { batchId } = await interruptedBatch(cwd, cacheDir);
+	server.reset(); // the restarted server has forgotten the batch
+	server.setBatchPolls(0);
+	const rerun = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir], cwd, batchEnv());
+	expect(rerun.stderr).not.toMatch(/nothing answers/);
+	expect(rerun.code).toBe(1); // `tricky` fails: a normal test result
+	expect(rerun.stderr).toMatch(new RegExp(`warning: batch ${batchId} \\(saved .*\\) is unknown to openai batch at .*HTTP 404.*dropped .*submitted anew`));
+	expect(server.batchCount()).toBe(1);
+	const [run] = await runs(cwd);
+	expect(run.batchIds).toEqual(server.batchIds());
+	expect(run.summary).toMatchObject({ total: 4, passed: 3 });
+	expect(await fs.readdir(path.join(cacheDir, 'batches'))).toEqual([]);
+});
+
+test('a saved batch whose server cannot be reached is kept: the run stops and says to run again to resume it', async () => {
+	const { cwd } = await makeRegistry();
+	const cacheDir = path.join(await tempDir(), 'c');
+	const own = await startModelServer({ rules: RULES });
+	const env = serverEnv(own, { PROMPT_RELEASE_BATCH_POLL_MS: '10' });
+	const { batchId } = await interruptedBatch(cwd, cacheDir, own);
+	await own.close(); // nothing listens at that base URL any more
+	const rerun = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir, '--max-retries', '0'], cwd, env);
+	expect(rerun.code).toBe(2);
+	expect(rerun.stderr).toMatch(new RegExp(`lost contact with openai batch at .*, batch ${batchId}: could not connect .*The batch keeps running at the provider: run the same command again to resume it`));
+	expect(rerun.stderr).not.toMatch(/warning:|submitted anew/);
+	expect(await fs.readdir(path.join(cacheDir, 'batches'))).toHaveLength(1);
+});
+
 test('drift --batch and migrate --batch go through the batch API too', async () => {
 	const { cwd } = await makeRegistry({ fixtures: [
 		{ id: 'increase', subject: 'Price increase from March', body: 'All items +4% from 1 March.', expected: true },
