@@ -5,6 +5,7 @@
  * reads the same facts from a whole `RunReport`, so both paths give the same verdict.
  */
 import { LatencyHistogram } from './latency-histogram';
+import { callsOf } from './provenance';
 import { passedIn, type BaselineView } from './runner';
 import { AgreementFactsBuilder } from './accuracy/agreement';
 import { ClassCulpritsBuilder, type ClassCulprits } from './accuracy/class-rules';
@@ -35,6 +36,7 @@ export interface RunFacts {
 	p95: number;
 	/** Cached answers older than `maxEvidenceAgeHours` (see `staleAfterHours`). */
 	stale: StaleAnswer[];
+	/** Calls answered from the response cache (per result in runs stored before calls were counted). */
 	cached: number;
 	/** Pass counts per tag, with the failing fixtures of tags that have no passing one (`requireTags`). */
 	tags: ReadonlyMap<string, TagCoverage>;
@@ -88,8 +90,10 @@ export class RunFactsBuilder {
 		f.tokens += (r.inputTokens ?? 0) + (r.outputTokens ?? 0);
 		f.cost += r.costUsd ?? 0;
 		this.latencies.add(r.latencyMs ?? 0);
-		if (r.cached) f.cached++;
-		if (r.cached && r.fetchedAt && !Number.isNaN(this.startedAt)) {
+		// A result partly answered from the cache (repeat attempt 1 cached, the others fresh) is as old as its oldest answer.
+		const cachedCalls = callsOf(r).cached;
+		f.cached += cachedCalls;
+		if (cachedCalls > 0 && r.fetchedAt && !Number.isNaN(this.startedAt)) {
 			const fetched = Date.parse(r.fetchedAt);
 			const ageHours = (this.startedAt - fetched) / 3_600_000;
 			if (!Number.isNaN(fetched) && ageHours > this.staleAfterHours) f.stale.push({ fixtureId: r.fixtureId, fetchedAt: r.fetchedAt, ageHours: Math.round(ageHours * 10) / 10 });

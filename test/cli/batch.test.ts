@@ -78,6 +78,31 @@ for (const provider of ['openai', 'anthropic'] as const) {
 	});
 }
 
+test('a --batch rerun answered from the response cache sends nothing and counts nothing as sent through the batch API', async () => {
+	const { cwd } = await makeRegistry();
+	await write(cwd, 'prompts/pricing.yaml', PRICES);
+	const cacheDir = path.join(await tempDir(), 'c');
+	const env = batchEnv({ PROMPT_RELEASE_CACHE: 'on' });
+	const first = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir], cwd, env);
+	expect(first.stdout).toMatch(/answers: 0 from the response cache, 4 fresh, 4 through the batch API \(half price\); batch /);
+	server.reset();
+	const rerun = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir], cwd, env);
+	expect(rerun.code).toBe(1);
+	expect(server.requests).toHaveLength(0);
+	expect(rerun.stdout).toMatch(/answers: 4 from the response cache \(fetched .*\), 0 fresh\n/);
+	expect(rerun.stdout).not.toMatch(/through the batch API/);
+	const [a, b] = await runs(cwd);
+	expect(b.batchIds).toBeUndefined();
+	expect(b.summary.batched).toBeUndefined();
+	expect(b.summary).toMatchObject({ cached: 4, calls: { total: 4, cached: 4, fresh: 0, batched: 0 } });
+	for (const r of b.results) expect(r.batch).toBeUndefined();
+	// The cost is what the answers cost when they were fetched: at the batch price.
+	expect(b.summary.costUsd).toBeCloseTo(a.summary.costUsd, 8);
+	const report = await cli(['report', 'price-change', b.runId, '--format', 'md'], cwd, {});
+	expect(report.stdout).not.toMatch(/came through the provider's batch API/);
+	expect(report.stdout).toContain('4 of 4 answers came from the response cache');
+});
+
 test('a failing line fails only its fixture, classified like a direct call (429 → retryable)', async () => {
 	const { cwd } = await makeRegistry();
 	server.enqueue({ kind: 'status', status: 429 });

@@ -118,6 +118,31 @@ test('an edited prompt is a different request: it misses; --repeat 3 stays 3 cal
 	expect(completions()).toBe(0);
 });
 
+test('with --repeat, each result and the summary say which answers came from the cache and which were asked for', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+	expect(completions()).toBe(4);
+
+	// Attempt 1 reuses the single run's answer; attempts 2 and 3 are asked for: 4 cached, 8 fresh.
+	server.reset();
+	const repeated = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--repeat', '3', '--json'], cwd, env);
+	expect(completions()).toBe(8);
+	expect(JSON.parse(repeated.stdout)).toMatchObject({ total: 4, cached: 0, calls: { total: 12, cached: 4, fresh: 8, batched: 0 } });
+	const partly = await newestRun(cwd);
+	for (const r of partly.results) {
+		expect(r).toMatchObject({ calls: 3, cachedCalls: 1 });
+		expect(r.cached).toBeUndefined(); // not every answer behind it came from the cache
+	}
+
+	server.reset();
+	const replayed = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--repeat', '3'], cwd, env);
+	expect(completions()).toBe(0);
+	expect(replayed.stdout).toMatch(/answers: 12 from the response cache \(fetched .*\), 0 fresh\n/);
+	const whole = await newestRun(cwd);
+	expect(whole.summary).toMatchObject({ cached: 4, calls: { total: 12, cached: 12, fresh: 0, batched: 0 } });
+	for (const r of whole.results) expect(r).toMatchObject({ calls: 3, cachedCalls: 3, cached: true });
+});
+
 test('the gate refuses a run built on cached answers older than maxEvidenceAgeHours, naming them; --no-cache fixes it', async () => {
 	const { cwd, cacheDir, env } = await setup();
 	await write(cwd, 'prompts/price-change/prompt.yaml', (await fs.readFile(path.join(cwd, 'prompts/price-change/prompt.yaml'), 'utf8')).replace('Subject: {{subject}}', FIXED_TEMPLATE.split('\n')[0] + '\n  Subject: {{subject}}'));

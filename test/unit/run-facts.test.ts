@@ -62,3 +62,17 @@ test('streamed facts and whole-run reading agree on per-class rules, requireTags
 	expect(refused).toEqual(['requireTags', 'minAgreement', 'minRecall', 'minPrecision', 'minF1']);
 	expect(checkPolicy(current, undefined, policies[1]).ok).toBe(true);
 });
+
+test('a result only partly answered from the cache (repeat: attempt 1 cached, 2 and 3 fresh) is still judged by the age of its cached answer', () => {
+	const results = [
+		result(1, true, { calls: 3, cachedCalls: 1, fetchedAt: '2026-02-01T00:00:00.000Z' }),
+		result(2, true, { calls: 3, fetchedAt: '2026-03-02T00:00:30.000Z' }),
+	];
+	const current = run('now', results);
+	const verdict = checkPolicy(current, undefined, DEFAULT_POLICY);
+	const age = verdict.violations.find((v) => v.rule === 'maxEvidenceAgeHours');
+	expect(age?.fixtures).toEqual(['f1']);
+	expect(age?.message).toContain('f1 (fetched 2026-02-01T00:00:00.000Z, 696 h before the run)');
+	const fresh = run('now', [result(1, true, { calls: 3, cachedCalls: 1, fetchedAt: '2026-03-01T23:00:00.000Z' })]);
+	expect(checkPolicy(fresh, undefined, DEFAULT_POLICY).checks.find((c) => c.rule === 'maxEvidenceAgeHours')?.message).toMatch(/^1 cached answer\(s\), none fetched more than 24 h before run now/);
+});
