@@ -9,7 +9,7 @@
  * - Forgiving: an entry that cannot be read or does not have the expected shape (a crash mid-write on another
  *   file system, a hand edit, an older format) is a miss and is replaced by the next answer — never an error.
  */
-import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, promises as fs, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -48,6 +48,41 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export function defaultCacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
 	const mb = Number(env.PROMPT_RELEASE_CACHE_MAX_MB);
 	return Number.isFinite(mb) && mb > 0 ? Math.floor(mb * 1024 * 1024) : DEFAULT_CACHE_MAX_BYTES;
+}
+
+/** The nearest existing path at or above `p` when it is not a folder (what makes `mkdir -p p` fail), else undefined. */
+function fileInTheWay(p: string): string | undefined {
+	for (let at = path.resolve(p); ; at = path.dirname(at)) {
+		try {
+			return statSync(at).isDirectory() ? undefined : at;
+		} catch {
+			if (path.dirname(at) === at) return undefined;
+		}
+	}
+}
+
+/**
+ * Why files cannot be written in folder `dir` (created when missing), in words — `/x/afile is a file, not a
+ * folder`, `no permission to write in /x (EACCES)`, `read-only file system (EROFS)` — or undefined when a
+ * probe file could be written there (and was removed). Synchronous: a command asks once, before it starts.
+ */
+export function folderWriteProblem(dir: string): string | undefined {
+	const folder = path.resolve(dir);
+	const probe = path.join(folder, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+	try {
+		mkdirSync(folder, { recursive: true });
+		writeFileSync(probe, '');
+		rmSync(probe, { force: true });
+		return undefined;
+	} catch (error) {
+		const e = error as NodeJS.ErrnoException;
+		const blocker = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? fileInTheWay(folder) : undefined;
+		if (blocker) return `${blocker} is a file, not a folder`;
+		if (e.code === 'EACCES' || e.code === 'EPERM') return `no permission to write in ${e.path ?? folder} (${e.code})`;
+		if (e.code === 'EROFS') return `read-only file system (${e.code})`;
+		if (e.code === 'ENOSPC') return `the disk is full (${e.code})`;
+		return e.message ?? String(error);
+	}
 }
 
 const SHARD = /^[0-9a-f]{2}$/;

@@ -143,6 +143,45 @@ test('with --repeat, each result and the summary say which answers came from the
 	for (const r of whole.results) expect(r).toMatchObject({ calls: 3, cachedCalls: 3, cached: true });
 });
 
+test('a cache folder that cannot be written: one warning naming it and why, and the run goes on without the cache', async () => {
+	const { cwd, env } = await setup();
+	const blocker = path.join(await tempDir(), 'afile');
+	await fs.writeFile(blocker, 'not a folder');
+	for (const cacheDir of [blocker, path.join(blocker, 'responses')]) {
+		for (let run = 0; run < 2; run++) {
+			server.reset();
+			const result = await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+			expect(result.code).toBe(1); // `tricky` fails, as with a cache
+			expect(completions()).toBe(4); // every run asks: nothing was cached
+			const warnings = result.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+			expect(warnings).toEqual([`warning: the response cache is off for this run: its folder ${cacheDir} cannot be written (${blocker} is a file, not a folder). Give a writable folder with --cache-dir or PROMPT_RELEASE_CACHE_DIR, or turn the cache off with --no-cache.`]);
+			expect(result.stdout).toContain(`answers: no response cache (${cacheDir} cannot be written)`);
+			expect(result.stdout).toMatch(/answers: 0 from the response cache, 4 fresh/);
+		}
+	}
+	expect(await fs.readFile(blocker, 'utf8')).toBe('not a folder');
+	// --no-cache needs no folder: no warning.
+	const off = await cli(['test', 'price-change', '--cache-dir', blocker, '--no-cache'], cwd, env);
+	expect(off.stderr).not.toMatch(/warning:/);
+});
+
+test('--batch with a cache folder that cannot be written stops before anything is submitted: the batch id could not be kept', async () => {
+	const { cwd, env } = await setup();
+	const blocker = path.join(await tempDir(), 'afile');
+	await fs.writeFile(blocker, 'not a folder');
+	for (const extra of [[], ['--no-cache']]) {
+		server.reset();
+		const result = await cli(['test', 'price-change', '--batch', '--cache-dir', blocker, ...extra], cwd, { ...env, PROMPT_RELEASE_BATCH_POLL_MS: '10' });
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain(
+			`--batch keeps the id of each submitted batch in ${blocker}/batches so that an interrupted run can resume it without paying twice, but that folder cannot be written (${blocker} is a file, not a folder): give a writable folder with --cache-dir`,
+		);
+		expect(result.stderr).not.toMatch(/ENOTDIR|EEXIST/);
+		expect(server.requests).toHaveLength(0);
+		expect(server.batchCount()).toBe(0);
+	}
+});
+
 test('the gate refuses a run built on cached answers older than maxEvidenceAgeHours, naming them; --no-cache fixes it', async () => {
 	const { cwd, cacheDir, env } = await setup();
 	await write(cwd, 'prompts/price-change/prompt.yaml', (await fs.readFile(path.join(cwd, 'prompts/price-change/prompt.yaml'), 'utf8')).replace('Subject: {{subject}}', FIXED_TEMPLATE.split('\n')[0] + '\n  Subject: {{subject}}'));

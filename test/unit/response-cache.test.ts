@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { CachingProvider, DiskResponseStore, defaultCacheDir, responseCacheKey, TOUCH_AFTER_MS } from '../../lib/cache';
+import { CachingProvider, DiskResponseStore, defaultCacheDir, folderWriteProblem, responseCacheKey, TOUCH_AFTER_MS } from '../../lib/cache';
 import { createProvider } from '../../lib/providers';
 import type { ProviderRequest, ProviderResponse } from '../../lib/providers/types';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
@@ -88,6 +88,30 @@ describe('CachingProvider over the wire', () => {
 		server.enqueue({ kind: 'refusal', text: 'I cannot help with that.' });
 		expect((await provider.complete(refusing)).end.reason).toBe('refusal');
 		expect(await provider.complete(refusing)).toMatchObject({ cached: true, refusal: 'I cannot help with that.', end: { reason: 'refusal' } });
+	});
+
+	test('a store that cannot be written never fails the call, and says so once', async () => {
+		const blocker = path.join(await tempDir(), 'afile');
+		await fs.writeFile(blocker, 'x');
+		const errors: unknown[] = [];
+		const provider = new CachingProvider(createProvider(request.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k' }), new DiskResponseStore({ dir: blocker }), { onStoreError: (e) => errors.push(e) });
+		for (const content of ['one', 'two']) {
+			const r = await provider.complete({ ...request, messages: [{ role: 'user', content }] });
+			expect(r.cached).toBeUndefined();
+		}
+		expect(server.requests).toHaveLength(2);
+		expect(errors).toHaveLength(1);
+		expect(String(errors[0])).toMatch(/ENOTDIR|EEXIST/);
+	});
+
+	test('folderWriteProblem says why a folder cannot be written, and nothing when it can', async () => {
+		const dir = await tempDir();
+		expect(folderWriteProblem(path.join(dir, 'new', 'responses'))).toBeUndefined();
+		expect(await fs.readdir(path.join(dir, 'new', 'responses'))).toEqual([]); // created, probe removed
+		const blocker = path.join(dir, 'afile');
+		await fs.writeFile(blocker, 'x');
+		expect(folderWriteProblem(blocker)).toBe(`${blocker} is a file, not a folder`);
+		expect(folderWriteProblem(path.join(blocker, 'a', 'b'))).toBe(`${blocker} is a file, not a folder`);
 	});
 
 	test('a corrupted or foreign entry is a miss and is replaced, never an error', async () => {
