@@ -7,6 +7,13 @@
 import type { CallCounts, FixtureResult } from './types';
 
 /**
+ * How far in the future a `fetchedAt` may be before it is not believed: 5 minutes of clock skew between machines
+ * sharing a cache folder. Later than that (a clock set wrong, an edited entry), the response cache treats the
+ * entry as invalid and the gate refuses a cached answer fetched after its run.
+ */
+export const FUTURE_FETCH_SKEW_MS = 5 * 60 * 1000;
+
+/**
  * The `cached` and `batch` flags from the call counts: `cached` when every call was answered from the response
  * cache (the model was asked nothing), `batch` when a call was sent through the batch API. Absent when false.
  */

@@ -7,13 +7,15 @@
  *   modification time; a hit touches its file when it was last touched more than an hour ago, so a rerun
  *   of 1,000 cached answers does not pay 1,000 writes) are deleted until they take at most 90 % of it.
  * - Forgiving: an entry that cannot be read or does not have the expected shape (a crash mid-write on another
- *   file system, a hand edit, an older format) is a miss and is replaced by the next answer — never an error.
+ *   file system, a hand edit, an older format), or that says it was fetched more than 5 minutes in the future,
+ *   is a miss and is replaced by the next answer — never an error.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, promises as fs, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ProviderResponse } from '../providers/types';
+import { FUTURE_FETCH_SKEW_MS } from '../provenance';
 import { CACHE_FORMAT } from './key';
 
 /** Default size bound of the response cache: 200 MB (`PROMPT_RELEASE_CACHE_MAX_MB` changes it). */
@@ -114,10 +116,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 	return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The entry when `value` has the stored shape, else undefined. */
-function entryOf(value: unknown, key: string): CachedAnswer | undefined {
+/**
+ * The entry when `value` has the stored shape, else undefined. An entry fetched in the future (later than `now`
+ * plus FUTURE_FETCH_SKEW_MS: a clock set wrong, an edited file) is not believed either: its age is unknown.
+ */
+function entryOf(value: unknown, key: string, now: number): CachedAnswer | undefined {
 	if (!isRecord(value) || value.format !== CACHE_FORMAT || value.key !== key || typeof value.fetchedAt !== 'string') return undefined;
-	if (Number.isNaN(Date.parse(value.fetchedAt))) return undefined;
+	const fetched = Date.parse(value.fetchedAt);
+	if (Number.isNaN(fetched) || fetched > now + FUTURE_FETCH_SKEW_MS) return undefined;
 	const r = value.response;
 	if (!isRecord(r) || typeof r.text !== 'string' || !isRecord(r.usage) || !isRecord(r.end) || typeof r.end.reason !== 'string') return undefined;
 	if (typeof r.usage.inputTokens !== 'number' || typeof r.usage.outputTokens !== 'number') return undefined;
@@ -168,9 +174,10 @@ export class DiskResponseStore {
 		} catch {
 			return undefined;
 		}
+		const now = new Date();
 		let entry: CachedAnswer | undefined;
 		try {
-			entry = entryOf(JSON.parse(text), key);
+			entry = entryOf(JSON.parse(text), key, now.getTime());
 		} catch {
 			entry = undefined;
 		}
@@ -178,7 +185,6 @@ export class DiskResponseStore {
 			await fs.rm(file, { force: true }).catch(() => undefined); // replaced by the next answer
 			return undefined;
 		}
-		const now = new Date();
 		// Least recently *used* goes first; nobody waits for the touch.
 		if (now.getTime() - mtimeMs > TOUCH_AFTER_MS) void fs.utimes(file, now, now).catch(() => undefined);
 		return entry;

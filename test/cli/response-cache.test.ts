@@ -182,6 +182,21 @@ test('--batch with a cache folder that cannot be written stops before anything i
 	}
 });
 
+test('a cache entry that says it was fetched in the future is not trusted: that answer is asked again and replaced', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+	const [file] = (await listFiles(cacheDir)).filter((f) => f.endsWith('.json') && !f.startsWith('batches') && !f.startsWith('parsed-yaml'));
+	const entry = await readJson<{ fetchedAt: string }>(path.join(cacheDir, file));
+	await fs.writeFile(path.join(cacheDir, file), JSON.stringify({ ...entry, fetchedAt: '2099-01-01T00:00:00.000Z' }));
+	server.reset();
+	const rerun = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, env);
+	expect(completions()).toBe(1);
+	expect(JSON.parse(rerun.stdout)).toMatchObject({ cached: 3, calls: { total: 4, cached: 3, fresh: 1 } });
+	const run = await newestRun(cwd);
+	expect(run.results.every((r) => Date.parse(r.fetchedAt!) <= Date.now())).toBe(true);
+	expect(Date.parse((await readJson<{ fetchedAt: string }>(path.join(cacheDir, file))).fetchedAt)).toBeLessThanOrEqual(Date.now());
+});
+
 test('the gate refuses a run built on cached answers older than maxEvidenceAgeHours, naming them; --no-cache fixes it', async () => {
 	const { cwd, cacheDir, env } = await setup();
 	await write(cwd, 'prompts/price-change/prompt.yaml', (await fs.readFile(path.join(cwd, 'prompts/price-change/prompt.yaml'), 'utf8')).replace('Subject: {{subject}}', FIXED_TEMPLATE.split('\n')[0] + '\n  Subject: {{subject}}'));

@@ -9,6 +9,7 @@ import { CachingProvider, DiskResponseStore, defaultCacheDir, folderWriteProblem
 import { createProvider } from '../../lib/providers';
 import type { ProviderRequest, ProviderResponse } from '../../lib/providers/types';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
+import { FUTURE_FETCH_SKEW_MS } from '../../lib/provenance';
 import { tempDir } from './helpers';
 
 let server: ModelServer;
@@ -132,6 +133,26 @@ describe('CachingProvider over the wire', () => {
 });
 
 describe('DiskResponseStore', () => {
+	test('an entry fetched in the future (beyond 5 minutes of clock skew) is invalid: a miss, asked again and replaced', async () => {
+		const dir = await tempDir();
+		const store = new DiskResponseStore({ dir });
+		const provider = new CachingProvider(createProvider(request.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k' }), store);
+		const key = provider.keyOf(request);
+		await store.put(key, { fetchedAt: '2099-01-01T00:00:00.000Z', response: answer() });
+		expect(await store.get(key)).toBeUndefined();
+		const again = await provider.complete(request);
+		expect(again.cached).toBeUndefined();
+		expect(server.requests).toHaveLength(1);
+		expect(Date.parse((await store.get(key))!.fetchedAt)).toBeLessThanOrEqual(Date.now());
+		// A clock a little ahead (within the allowance) is not a reason to ask again.
+		const soon = new Date(Date.now() + FUTURE_FETCH_SKEW_MS / 2).toISOString();
+		await store.put(key, { fetchedAt: soon, response: answer() });
+		expect((await store.get(key))?.fetchedAt).toBe(soon);
+		await store.put(key, { fetchedAt: new Date(Date.now() + FUTURE_FETCH_SKEW_MS * 2).toISOString(), response: answer() });
+		expect(await store.get(key)).toBeUndefined();
+	});
+
+
 	test('evicts the least recently used entries past its size bound', async () => {
 		const dir = await tempDir();
 		const one = JSON.stringify({ format: 1, key: 'x'.repeat(64), fetchedAt: new Date().toISOString(), response: answer() }).length;
