@@ -146,7 +146,7 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 	}
 	const batchIds = options.batchIds?.() ?? [];
 	report = { ...report, kind: 'migrate', ...(batchIds.length ? { batchIds } : {}) };
-	const judged = { ...facts.done(), header: report, costUsd: report.summary.costUsd, p95: report.summary.latencyMs.p95 };
+	const judged = { ...facts.done(report.finishedAt), header: report, costUsd: report.summary.costUsd, p95: report.summary.latencyMs.p95 };
 	const verdict = checkPolicyFacts(judged, baseline, policy, { channel: 'production' });
 	let committed: FrozenVersion | undefined;
 	if (options.commit && verdict.ok) {

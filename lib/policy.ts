@@ -220,15 +220,23 @@ export function checkPolicyFacts(
 
 	const maxAge = policy.maxEvidenceAgeHours ?? DEFAULT_POLICY.maxEvidenceAgeHours;
 	const stale = facts.stale;
+	const future = facts.future;
 	const cachedCount = facts.cached;
-	if (stale.length) {
-		const shown = stale.slice(0, 20).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h before the run)`);
+	if (stale.length || future.length) {
+		const list = (answers: StaleAnswer[], when: string) => {
+			const shown = answers.slice(0, 20).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h ${when} the run)`);
+			return `${shown.join(', ')}${answers.length > shown.length ? ` and ${answers.length - shown.length} more` : ''}`;
+		};
+		const parts = [
+			...(stale.length ? [`cached answers older than maxEvidenceAgeHours ${maxAge}: ${list(stale, 'before')}`] : []),
+			...(future.length ? [`cached answers fetched after the run, so their age is unknown (a clock set wrong, or an edited cache entry): ${list(future, 'after')}`] : []),
+		];
 		fail({
 			rule: 'maxEvidenceAgeHours',
 			message:
-				`run ${run.runId} used cached answers older than maxEvidenceAgeHours ${maxAge}: ${shown.join(', ')}${stale.length > shown.length ? ` and ${stale.length - shown.length} more` : ''}. ` +
+				`run ${run.runId} used ${parts.join('; and ')}. ` +
 				`The model may answer differently today: rerun with fresh answers ("prompt-release test ${run.promptId}${typeof run.version === 'number' ? ` --version ${run.version}` : ''} --no-cache")`,
-			fixtures: stale.map((s) => s.fixtureId),
+			fixtures: [...stale.map((s) => s.fixtureId), ...future.map((s) => s.fixtureId)],
 		});
 	} else if (cachedCount) pass('maxEvidenceAgeHours', `${cachedCount} cached answer(s), none fetched more than ${maxAge} h before run ${run.runId}`);
 	else pass('maxEvidenceAgeHours', `no cached answers in run ${run.runId}: every answer was fetched by the run`);

@@ -5,6 +5,7 @@
  * reads the same facts from a whole `RunReport`, so both paths give the same verdict.
  */
 import { LatencyHistogram } from './latency-histogram';
+import { callsOf, FUTURE_FETCH_SKEW_MS } from './provenance';
 import { passedIn, type BaselineView } from './runner';
 import { AgreementFactsBuilder } from './accuracy/agreement';
 import { ClassCulpritsBuilder, type ClassCulprits } from './accuracy/class-rules';
@@ -21,7 +22,8 @@ export interface StaleAnswer {
 
 /** The facts of the run being judged. */
 export interface RunFacts {
-	header: Pick<RunHeader, 'runId' | 'promptId' | 'version' | 'startedAt' | 'model' | 'repeat'>;
+	/** `finishedAt` is absent while the run is still going (migrate judges as results come): `done` is then told it. */
+	header: Pick<RunHeader, 'runId' | 'promptId' | 'version' | 'startedAt' | 'model' | 'repeat'> & { finishedAt?: string };
 	total: number;
 	failed: Array<{ fixtureId: string; reason?: string }>;
 	/** Fixtures that passed in the baseline and fail here (empty without a baseline). */
@@ -35,6 +37,12 @@ export interface RunFacts {
 	p95: number;
 	/** Cached answers older than `maxEvidenceAgeHours` (see `staleAfterHours`). */
 	stale: StaleAnswer[];
+	/**
+	 * Cached answers fetched after the run ended (beyond FUTURE_FETCH_SKEW_MS): a clock set wrong or an edited
+	 * entry, so their age is unknown. `ageHours` is how many hours after the run's end.
+	 */
+	future: StaleAnswer[];
+	/** Calls answered from the response cache (per result in runs stored before calls were counted). */
 	cached: number;
 	/** Pass counts per tag, with the failing fixtures of tags that have no passing one (`requireTags`). */
 	tags: ReadonlyMap<string, TagCoverage>;
@@ -65,13 +73,15 @@ export class RunFactsBuilder {
 	private readonly agreement = new AgreementFactsBuilder();
 	private readonly classes: ClassMetricsBuilder;
 	private readonly culprits: ClassCulpritsBuilder;
+	/** Cached answers fetched after the run started (beyond the skew): fetched after it ended, once its end is known? */
+	private readonly afterStart: Array<{ fixtureId: string; fetchedAt: string; fetched: number }> = [];
 
 	/**
 	 * `baselinePassed`: fixture ids that passed in the baseline; `staleAfterHours`: the policy's evidence age;
 	 * `output`: the prompt's declared output, for the per-class metrics of classification outputs.
 	 */
 	constructor(header: RunFacts['header'], private readonly baselinePassed: ReadonlySet<string> | undefined, private readonly staleAfterHours: number, output?: OutputSchema) {
-		this.facts = { header, total: 0, failed: [], regressions: [], tokens: 0, cost: 0, costUsd: 0, p95: 0, stale: [], cached: 0, tags: new Map(), agreement: { summary: undefined, without: [] }, classCulprits: () => [] };
+		this.facts = { header, total: 0, failed: [], regressions: [], tokens: 0, cost: 0, costUsd: 0, p95: 0, stale: [], future: [], cached: 0, tags: new Map(), agreement: { summary: undefined, without: [] }, classCulprits: () => [] };
 		this.startedAt = Date.parse(header.startedAt);
 		this.classes = new ClassMetricsBuilder(output);
 		this.culprits = new ClassCulpritsBuilder(Object.keys(classFields(output)));
@@ -88,11 +98,15 @@ export class RunFactsBuilder {
 		f.tokens += (r.inputTokens ?? 0) + (r.outputTokens ?? 0);
 		f.cost += r.costUsd ?? 0;
 		this.latencies.add(r.latencyMs ?? 0);
-		if (r.cached) f.cached++;
-		if (r.cached && r.fetchedAt && !Number.isNaN(this.startedAt)) {
+		// A result partly answered from the cache (repeat attempt 1 cached, the others fresh) is as old as its oldest answer.
+		const cachedCalls = callsOf(r).cached;
+		f.cached += cachedCalls;
+		if (cachedCalls > 0 && r.fetchedAt && !Number.isNaN(this.startedAt)) {
 			const fetched = Date.parse(r.fetchedAt);
 			const ageHours = (this.startedAt - fetched) / 3_600_000;
 			if (!Number.isNaN(fetched) && ageHours > this.staleAfterHours) f.stale.push({ fixtureId: r.fixtureId, fetchedAt: r.fetchedAt, ageHours: Math.round(ageHours * 10) / 10 });
+			// Fetched during the run is possible (a duplicate request answered earlier in it, a concurrent run); after it is not.
+			if (fetched > this.startedAt + FUTURE_FETCH_SKEW_MS) this.afterStart.push({ fixtureId: r.fixtureId, fetchedAt: r.fetchedAt, fetched });
 		}
 		this.tags.add(r);
 		this.agreement.add(r);
@@ -100,11 +114,20 @@ export class RunFactsBuilder {
 		this.culprits.add(r);
 	}
 
-	/** The facts of every result added. */
-	done(): RunFacts {
+	/**
+	 * The facts of every result added. `finishedAt`: the run's end when the header did not have it (a run judged
+	 * as it ran); without either, the run is taken to end now.
+	 */
+	done(finishedAt?: string): RunFacts {
 		const classes = this.classes.result();
+		const parsedEnd = Date.parse(finishedAt ?? this.facts.header.finishedAt ?? '');
+		const end = Number.isNaN(parsedEnd) ? Date.now() : parsedEnd;
+		const future = this.afterStart
+			.filter((a) => a.fetched > end + FUTURE_FETCH_SKEW_MS)
+			.map((a) => ({ fixtureId: a.fixtureId, fetchedAt: a.fetchedAt, ageHours: Math.round(((a.fetched - end) / 3_600_000) * 10) / 10 }));
 		return {
 			...this.facts,
+			future,
 			costUsd: Math.round(this.facts.cost * 1e8) / 1e8,
 			p95: this.latencies.percentile(95),
 			tags: this.tags.result(),

@@ -10,6 +10,7 @@ import { renderPrompt } from './template';
 import type { ChatTurn, Provider, ProviderResponse } from './providers/types';
 import type { PriceTable } from './registry/store';
 import { runConsensus } from './accuracy/consensus';
+import { callProvenance } from './provenance';
 import type { CallMeta, CallResult, ModelSpec, ResolvedPrompt } from './types';
 
 export interface RunPromptOptions {
@@ -101,12 +102,14 @@ async function runSingle(resolved: ResolvedPrompt, variables: Record<string, unk
 		meta.inputTokens += response.usage.inputTokens;
 		meta.outputTokens += response.usage.outputTokens;
 		meta.finishReasons.push(response.end.reason);
+		// Priced at the batch rate when fetched through the batch API, also when replayed from the cache.
 		if (response.batch) {
 			batched.input += response.usage.inputTokens;
 			batched.output += response.usage.outputTokens;
-			meta.batch = true;
 		}
-		if (response.cached) meta.cached = true;
+		// Counted as what this call did: read from the cache, or sent (through the batch API or directly).
+		if (response.cached) meta.cachedCalls = (meta.cachedCalls ?? 0) + 1;
+		else if (response.batch) meta.batchedCalls = (meta.batchedCalls ?? 0) + 1;
 		// The oldest answer behind the result is what its evidence is as old as.
 		const fetchedAt = response.fetchedAt ?? new Date().toISOString();
 		if (meta.fetchedAt === undefined || fetchedAt < meta.fetchedAt) meta.fetchedAt = fetchedAt;
@@ -118,6 +121,7 @@ async function runSingle(resolved: ResolvedPrompt, variables: Record<string, unk
 		const { provider: p, name } = spec.model;
 		meta.costUsd =
 			costUsd(table, p, name, meta.inputTokens - batched.input, meta.outputTokens - batched.output) + batchCostUsd(table, p, name, batched.input, batched.output);
+		Object.assign(meta, callProvenance(meta));
 	};
 	const read = (response: ProviderResponse) => readAnswer(spec.output, response, spec.model.maxTokens);
 

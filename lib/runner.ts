@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { InputError, ProviderError } from './errors';
 import { canonicalJson, sha256 } from './hash';
 import { runPrompt } from './run-prompt';
+import { CallCounter, callProvenance } from './provenance';
 import { compareValues } from './compare';
 import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
@@ -107,6 +108,9 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 	for (const f of Object.values(fields ?? {})) f.passRate = rate(f.passed, f.total);
 	const passed = results.filter((r) => r.passed).length;
 	const latencies = results.map((r) => r.latencyMs);
+	const counter = new CallCounter();
+	for (const r of results) counter.add(r);
+	const callCounts = counter.result();
 	return {
 		total: results.length,
 		passed,
@@ -127,6 +131,7 @@ export function summarize(runId: string, results: FixtureResult[], baseline?: Ru
 		runId,
 		cached: results.filter((r) => r.cached).length,
 		...(results.some((r) => r.batch) ? { batched: results.filter((r) => r.batch).length } : {}),
+		...(callCounts ? { calls: callCounts } : {}),
 	};
 }
 
@@ -160,12 +165,15 @@ function failedFields(options: RunCallOptions): Record<string, boolean> {
 	return Object.fromEntries(names.map((n) => [n, false]));
 }
 
-/** Where a result's answers came from: the response cache, the batch API, and when they were fetched. */
-function provenance(meta: { cached?: boolean; fetchedAt?: string; batch?: boolean } | undefined): Pick<FixtureResult, 'cached' | 'fetchedAt' | 'batch'> {
+/** Where a result's answers came from (lib/provenance.ts): its calls, how many the response cache answered, how many went through the batch API, and when they were fetched. */
+function provenance(meta: { calls?: number; cachedCalls?: number; batchedCalls?: number; fetchedAt?: string } | undefined): Pick<FixtureResult, 'calls' | 'cached' | 'cachedCalls' | 'fetchedAt' | 'batch' | 'batchedCalls'> {
+	const calls = meta?.calls ?? 0;
 	return {
-		...(meta?.cached ? { cached: true } : {}),
+		calls,
+		...(meta?.cachedCalls ? { cachedCalls: meta.cachedCalls } : {}),
+		...(meta?.batchedCalls ? { batchedCalls: meta.batchedCalls } : {}),
+		...callProvenance({ calls, ...(meta?.cachedCalls ? { cachedCalls: meta.cachedCalls } : {}), ...(meta?.batchedCalls ? { batchedCalls: meta.batchedCalls } : {}) }),
 		...(meta?.fetchedAt ? { fetchedAt: meta.fetchedAt } : {}),
-		...(meta?.batch ? { batch: true } : {}),
 	};
 }
 
@@ -257,8 +265,9 @@ export async function runOne(fixture: Fixture, options: RunCallOptions, signal?:
 	if (!passed) {
 		reason = `flaky or failing: ${attemptsPassed} of ${repeat} attempts passed (answers: ${answers})${shownFailure?.reason ? `; first failure: ${shownFailure.reason}` : ''}`;
 	}
-	const { reason: _firstReason, ...rest } = first;
-	void _firstReason;
+	// The first attempt's reason and provenance are not the fixture's: both are made over every attempt below.
+	const { reason: _firstReason, calls: _c, cached: _cached, cachedCalls: _cc, batch: _b, batchedCalls: _bc, fetchedAt: _f, ...rest } = first;
+	void [_firstReason, _c, _cached, _cc, _b, _bc, _f];
 	return {
 		...rest,
 		passed,
@@ -277,9 +286,10 @@ export async function runOne(fixture: Fixture, options: RunCallOptions, signal?:
 		...(Object.keys(fields).length ? { fields } : {}),
 		...weakestConsensus(attempts),
 		...provenance({
-			cached: attempts.some((a) => a.cached),
+			calls: attempts.reduce((t, a) => t + (a.calls ?? 0), 0),
+			cachedCalls: attempts.reduce((t, a) => t + (a.cachedCalls ?? 0), 0),
+			batchedCalls: attempts.reduce((t, a) => t + (a.batchedCalls ?? 0), 0),
 			fetchedAt: attempts.map((a) => a.fetchedAt).filter((t): t is string => t !== undefined).sort()[0],
-			batch: attempts.some((a) => a.batch),
 		}),
 		attempts: repeat,
 		attemptsPassed,

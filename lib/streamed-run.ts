@@ -10,6 +10,7 @@ import { DEFAULT_SEGMENT, newRunId, passedIn, runOne, type BaselineView, type Ru
 import { ClassMetricsBuilder } from './accuracy/classes';
 import { countTags, finishTagRates } from './accuracy/tags';
 import { AgreementBuilder } from './accuracy/agreement';
+import { CallCounter } from './provenance';
 import type { Fixture, FixtureResult, OutputSchema, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
 
 function rate(passed: number, total: number): number {
@@ -28,6 +29,7 @@ export class SummaryBuilder {
 	private cost = 0;
 	private cached = 0;
 	private batched = 0;
+	private readonly calls = new CallCounter();
 	private readonly regressions: string[] = [];
 	private readonly classes: ClassMetricsBuilder;
 	private readonly tags: Record<string, SegmentSummary> = {};
@@ -62,6 +64,7 @@ export class SummaryBuilder {
 		this.cost += r.costUsd ?? 0;
 		if (r.cached) this.cached++;
 		if (r.batch) this.batched++;
+		this.calls.add(r);
 		if (!r.passed && this.passedBefore?.has(r.fixtureId)) this.regressions.push(r.fixtureId);
 		this.classes.add(r);
 		countTags(this.tags, r);
@@ -75,6 +78,7 @@ export class SummaryBuilder {
 		const classes = this.classes.result();
 		const tags = finishTagRates(this.tags);
 		const agreement = this.agreement.result();
+		const calls = this.calls.result();
 		return {
 			total: this.total,
 			passed: this.passed,
@@ -92,6 +96,7 @@ export class SummaryBuilder {
 			runId,
 			cached: this.cached,
 			...(this.batched ? { batched: this.batched } : {}),
+			...(calls ? { calls } : {}),
 		};
 	}
 }

@@ -222,12 +222,16 @@ export interface CallMeta {
 	tolerated?: string[];
 	/** The release was served from a warm cache while the registry could not be read (stale-if-error). */
 	registryStale?: { since: string; reason: string };
-	/** Set when an answer behind this result came from the response cache (lib/cache) rather than the model. */
-	cached?: boolean;
+	/** Set when every call was answered from the response cache (lib/cache): the model was asked nothing. */
+	cached?: true;
+	/** Calls answered from the response cache (absent when none). */
+	cachedCalls?: number;
 	/** When the oldest answer behind this result was fetched from the provider (ISO 8601), when known. */
 	fetchedAt?: string;
-	/** Set when the answers came through the provider's batch API (priced at the batch rate). */
-	batch?: boolean;
+	/** Set when a call was sent through the provider's batch API by this run (see `batchedCalls`). */
+	batch?: true;
+	/** Calls sent through the provider's batch API by this run (absent when none; a cached answer was not sent). */
+	batchedCalls?: number;
 	/** Prompts with `consensus`: how the votes went (tokens, cost and calls above are summed over every voter; latency is the wall time of the parallel calls). */
 	consensus?: ConsensusOutcome;
 }
@@ -278,15 +282,27 @@ export interface FixtureResult {
 	/** With policy `repeat` N > 1: how many of the N attempts passed (the fixture passes only if all did). */
 	attemptsPassed?: number;
 	attempts?: number;
-	/** Set when an answer behind this result was read from the response cache instead of asking the model. */
+	/** Model calls behind this result: every attempt, repair call and voter (0 after an input error; absent in runs stored before it was recorded). */
+	calls?: number;
+	/**
+	 * Set when every call behind this result was answered from the response cache: the model was asked nothing
+	 * for it. (In runs stored before `calls` was recorded: some answer behind it came from the cache.)
+	 */
 	cached?: boolean;
+	/** How many of `calls` were answered from the response cache (absent when none). */
+	cachedCalls?: number;
 	/**
 	 * When the oldest answer behind this result was fetched from the provider (ISO 8601). The gate's
 	 * `maxEvidenceAgeHours` judges cached answers by it; absent in runs stored before it was recorded.
 	 */
 	fetchedAt?: string;
-	/** Set when the answers came through the provider's batch API (`--batch`; cost at the batch rate). */
+	/**
+	 * Set when this run sent a call behind this result through the provider's batch API (`--batch`). Cost is
+	 * at the batch rate for those calls, and for cached answers that were fetched through it.
+	 */
 	batch?: boolean;
+	/** How many of `calls` this run sent through the batch API (absent when none; a cached answer was not sent). */
+	batchedCalls?: number;
 	/** Prompts with `consensus`: voters, the largest agreeing group, and whether the rule was met (over every attempt with `repeat`: the weakest). */
 	consensus?: { voters: number; agreed: number; reached: boolean };
 }
@@ -317,10 +333,27 @@ export interface RunSummary {
 	tokens: { input: number; output: number };
 	costUsd: number;
 	runId: string;
-	/** Results answered (at least partly) from the response cache; absent in runs stored before the cache existed. */
+	/**
+	 * Results whose every call was answered from the response cache (before `calls` was recorded: results with
+	 * any cached answer); absent in runs stored before the cache existed.
+	 */
 	cached?: number;
-	/** Results answered through the provider's batch API (`--batch`). */
+	/** Results with a call this run sent through the provider's batch API (`--batch`); absent when none. */
 	batched?: number;
+	/**
+	 * Model calls behind the run's results (every attempt, repair call and voter): answered from the response
+	 * cache, asked of the model by this run (`fresh` = total − cached), and of those sent through the batch API.
+	 * Absent in runs stored before it was recorded.
+	 */
+	calls?: CallCounts;
+}
+
+/** How a run's model calls were answered (RunSummary.calls). */
+export interface CallCounts {
+	total: number;
+	cached: number;
+	fresh: number;
+	batched: number;
 }
 
 /** The one run-report type: stored as `runs/<runId>.json`, printed by `test --json`. */

@@ -34,6 +34,7 @@ import { ms, note, oneLine, out, pad, percent, plural, shown, usd } from '../sha
 import { openStore, parsePositiveInt, parseVersion, registryOption, requirePrompt, shownPath, storeItem } from '../shared/registry';
 import { answerOptions, answersFor, cacheFixtureParses, type AnswerCliOptions } from '../shared/answers';
 import { interruptible } from '../shared/interrupt';
+import { callsOf } from '../../lib/provenance';
 
 interface TestOptions extends AnswerCliOptions {
 	version?: string;
@@ -118,6 +119,7 @@ export function summaryJson(s: RunSummary): RunSummary {
 		runId: s.runId,
 		cached: s.cached ?? 0,
 		...(s.batched !== undefined ? { batched: s.batched } : {}),
+		...(s.calls ? { calls: { total: s.calls.total, cached: s.calls.cached, fresh: s.calls.fresh, batched: s.calls.batched } } : {}),
 	};
 }
 
@@ -126,18 +128,23 @@ export class FetchedSpan {
 	first?: string;
 	last?: string;
 
-	add(r: Pick<FixtureResult, 'cached' | 'fetchedAt'>): void {
-		if (!r.cached || !r.fetchedAt) return;
+	add(r: Pick<FixtureResult, 'calls' | 'cached' | 'cachedCalls' | 'fetchedAt'>): void {
+		if (!callsOf(r).cached || !r.fetchedAt) return;
 		if (!this.first || r.fetchedAt < this.first) this.first = r.fetchedAt;
 		if (!this.last || r.fetchedAt > this.last) this.last = r.fetchedAt;
 	}
 }
 
-/** Where the answers came from: the response cache (and how old), the batch API, the model directly. */
+/**
+ * Where the answers came from, counted per model call (every attempt, repair and voter): the response cache (and
+ * how old), asked of the model by this run, and of those sent through the batch API. Runs stored before calls
+ * were counted say it per result.
+ */
 export function provenanceLine(report: Pick<RunHeader, 'summary' | 'batchIds'>, fetched?: FetchedSpan): string {
-	const cached = report.summary.cached ?? 0;
-	const fresh = report.summary.total - cached;
-	const batched = report.summary.batched ?? 0;
+	const calls = report.summary.calls;
+	const cached = calls ? calls.cached : (report.summary.cached ?? 0);
+	const fresh = calls ? calls.fresh : report.summary.total - cached;
+	const batched = calls ? calls.batched : (report.summary.batched ?? 0);
 	const span = fetched?.first ? ` (fetched ${fetched.first === fetched.last ? fetched.first : `${fetched.first} – ${fetched.last}`})` : '';
 	const via = batched ? `, ${batched} through the batch API (half price)` : '';
 	return `answers: ${cached} from the response cache${span}, ${fresh} fresh${via}${report.batchIds?.length ? `; batch ${report.batchIds.join(', ')}` : ''}`;

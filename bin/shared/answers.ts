@@ -3,8 +3,9 @@
  * `--no-cache`) and, with `--batch`, the provider's batch API (progress on stderr while polling; the batch
  * id is kept in the cache folder so an interrupted run resumes).
  */
+import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { CachingProvider, DiskResponseStore, defaultCacheDir, defaultCacheMaxBytes } from '../../lib/cache';
+import { CachingProvider, DiskResponseStore, defaultCacheDir, defaultCacheMaxBytes, folderWriteProblem } from '../../lib/cache';
 import { ParsedYamlCache } from '../../lib/cache/parsed-yaml';
 import { FileRegistryStore } from '../../lib/registry/file-store';
 import type { RegistryStore } from '../../lib/registry/store';
@@ -43,10 +44,22 @@ export interface Answers {
 	stop(): void;
 }
 
+/** Why each folder checked by this process cannot be written (undefined: it can), so a command checks a folder once. */
+const folderProblems = new Map<string, string | undefined>();
+
+/** Why files cannot be written in `dir` (see folderWriteProblem), checked once per process and folder. */
+function writeProblemOf(dir: string): string | undefined {
+	const key = path.resolve(dir);
+	if (!folderProblems.has(key)) folderProblems.set(key, folderWriteProblem(key));
+	return folderProblems.get(key);
+}
+
 /**
  * The provider a command runs with. `fresh: true` (drift) never reads the cache (answers are still not
- * written, so a drift check never changes what `test` reads). Throws ConfigError when --batch is given for a
- * provider without a batch API.
+ * written, so a drift check never changes what `test` reads). A cache folder that cannot be written turns the
+ * cache off for the run with one warning on stderr. Throws ConfigError when --batch is given for a provider
+ * without a batch API, or when the folder that keeps the ids of submitted batches cannot be written: nothing
+ * is submitted then, since an interrupted batch could not be resumed (and would be paid for twice).
  */
 export function answersFor(model: ModelSpec, opts: AnswerCliOptions, concurrency: number, base: Provider, settings: { fresh?: boolean; quiet?: boolean } = {}): Answers {
 	const cacheDir = opts.cacheDir !== undefined ? opts.cacheDir : defaultCacheDir();
@@ -55,16 +68,48 @@ export function answersFor(model: ModelSpec, opts: AnswerCliOptions, concurrency
 	const progress = new PollProgress(settings.quiet === true);
 	if (opts.batch) {
 		if (!isBatchCapable(base)) throw new ConfigError(`--batch: provider "${model.provider}" has no batch API support here: run without --batch`);
+		const pending = PendingBatches.inCacheDir(cacheDir);
+		const problem = writeProblemOf(pending.dir);
+		if (problem) {
+			throw new ConfigError(
+				`--batch keeps the id of each submitted batch in ${pending.dir} so that an interrupted run can resume it without paying twice, but that folder cannot be written (${problem}): give a writable folder with --cache-dir`,
+			);
+		}
 		batching = new BatchingProvider(base, {
-			pending: PendingBatches.inCacheDir(cacheDir),
+			pending,
 			pollIntervalMs: defaultPollIntervalMs(),
 			onProgress: (p) => progress.update(p),
+			// Also with --json (quiet progress): on stderr, out of the JSON.
+			onNotice: (message) => note(`warning: ${message}`),
 		});
 		provider = batching;
 	}
-	const useCache = opts.cache !== false && settings.fresh !== true && !cacheOffByEnv();
-	if (useCache) provider = new CachingProvider(provider, new DiskResponseStore({ dir: cacheDir, maxBytes: defaultCacheMaxBytes() }));
-	const parts = [useCache ? `response cache ${cacheDir}` : settings.fresh ? 'fresh answers (no cache)' : opts.cache === false ? 'no response cache (--no-cache)' : 'no response cache (PROMPT_RELEASE_CACHE=off)'];
+	const wanted = opts.cache !== false && settings.fresh !== true && !cacheOffByEnv();
+	const unwritable = wanted ? writeProblemOf(cacheDir) : undefined;
+	if (unwritable) {
+		note(
+			`warning: the response cache is off for this run: its folder ${cacheDir} cannot be written (${unwritable}). ` +
+				'Give a writable folder with --cache-dir or PROMPT_RELEASE_CACHE_DIR, or turn the cache off with --no-cache.',
+		);
+	}
+	const useCache = wanted && unwritable === undefined;
+	if (useCache) {
+		provider = new CachingProvider(provider, new DiskResponseStore({ dir: cacheDir, maxBytes: defaultCacheMaxBytes() }), {
+			// The folder was writable at the start; a full disk or a changed permission later is said once.
+			onStoreError: (error) => note(`warning: an answer could not be stored in the response cache ${cacheDir} (${error instanceof Error ? error.message : String(error)}): answers that are not stored are asked again next time`),
+		});
+	}
+	const parts = [
+		useCache
+			? `response cache ${cacheDir}`
+			: unwritable
+				? `no response cache (${cacheDir} cannot be written)`
+				: settings.fresh
+					? 'fresh answers (no cache)'
+					: opts.cache === false
+						? 'no response cache (--no-cache)'
+						: 'no response cache (PROMPT_RELEASE_CACHE=off)',
+	];
 	if (batching) parts.push('batch API (half price)');
 	return {
 		provider,
@@ -76,13 +121,16 @@ export function answersFor(model: ModelSpec, opts: AnswerCliOptions, concurrency
 }
 
 /**
- * With the cache on (no `--no-cache`, no PROMPT_RELEASE_CACHE=off), a folder registry keeps the parses of its
+ * With the cache on (no `--no-cache`, no PROMPT_RELEASE_CACHE=off) and its folder writable, a folder registry keeps the parses of its
  * fixture files in the cache folder (lib/cache/parsed-yaml.ts): a rerun over unchanged fixtures does not parse
  * their YAML again. Fixtures are still checked against the prompt on every read. Other stores are left as they are.
  */
 export function cacheFixtureParses(store: RegistryStore, opts: AnswerCliOptions): void {
 	if (!(store instanceof FileRegistryStore) || opts.cache === false || cacheOffByEnv()) return;
-	store.parsedYaml = new ParsedYamlCache(opts.cacheDir !== undefined ? opts.cacheDir : defaultCacheDir());
+	const cacheDir = opts.cacheDir !== undefined ? opts.cacheDir : defaultCacheDir();
+	// A folder that cannot be written keeps no parses either; `answersFor` warns about it (once).
+	if (writeProblemOf(cacheDir) !== undefined) return;
+	store.parsedYaml = new ParsedYamlCache(cacheDir);
 }
 
 /** `PROMPT_RELEASE_CACHE=off` (or 0/false/no) turns the response cache off for every command, like `--no-cache`. */

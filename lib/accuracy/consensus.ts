@@ -6,6 +6,7 @@
  * person decides instead of the model guessing.
  */
 import { valuesEqual } from '../schema';
+import { callProvenance } from '../provenance';
 import type { Provider } from '../providers/types';
 import type { CallMeta, CallResult, ConsensusOutcome, ConsensusSpec, ModelSpec, OutputValue, PromptSpec, ResolvedPrompt } from '../types';
 
@@ -71,6 +72,9 @@ function combine(resolved: ResolvedPrompt, voters: Voter[], results: CallResult[
 	const models = [...new Set(voters.map((v) => v.model.name))];
 	const fetched = metas.map((m) => m.fetchedAt).filter((t): t is string => t !== undefined).sort()[0];
 	const tolerated = [...new Set(metas.flatMap((m) => m.tolerated ?? []))];
+	const calls = metas.reduce((t, m) => t + m.calls, 0);
+	const cachedCalls = metas.reduce((t, m) => t + (m.cachedCalls ?? 0), 0);
+	const batchedCalls = metas.reduce((t, m) => t + (m.batchedCalls ?? 0), 0);
 	return {
 		prompt: resolved.promptId,
 		version: resolved.version,
@@ -82,13 +86,14 @@ function combine(resolved: ResolvedPrompt, voters: Voter[], results: CallResult[
 		inputTokens: metas.reduce((t, m) => t + m.inputTokens, 0),
 		outputTokens: metas.reduce((t, m) => t + m.outputTokens, 0),
 		costUsd: metas.reduce((t, m) => t + m.costUsd, 0),
-		calls: metas.reduce((t, m) => t + m.calls, 0),
+		calls,
 		repaired: metas.some((m) => m.repaired),
 		finishReasons: metas.flatMap((m) => m.finishReasons),
 		...(tolerated.length ? { tolerated } : {}),
-		...(metas.some((m) => m.cached) ? { cached: true } : {}),
+		...(cachedCalls ? { cachedCalls } : {}),
+		...(batchedCalls ? { batchedCalls } : {}),
+		...callProvenance({ calls, cachedCalls, batchedCalls }),
 		...(fetched ? { fetchedAt: fetched } : {}),
-		...(metas.some((m) => m.batch) ? { batch: true } : {}),
 	};
 }
 

@@ -17,6 +17,8 @@ export interface CachingProviderOptions {
 	write?: boolean;
 	/** The clock for `fetchedAt` (tests). */
 	now?: () => Date;
+	/** Called once, with the error, the first time an answer cannot be stored (full disk, lost permission); the call still succeeds. */
+	onStoreError?: (error: unknown) => void;
 }
 
 /** Whether an answer may be reused: the model finished it, or declined. */
@@ -29,6 +31,7 @@ export class CachingProvider implements Provider {
 	private readonly inner: Provider;
 	private readonly store: DiskResponseStore;
 	private readonly options: CachingProviderOptions;
+	private storeFailed = false;
 
 	constructor(inner: Provider, store: DiskResponseStore, options: CachingProviderOptions = {}) {
 		this.inner = inner;
@@ -49,7 +52,8 @@ export class CachingProvider implements Provider {
 	/**
 	 * A cached answer (marked `cached: true`, with the `fetchedAt` of when it was fetched) or a fresh one
 	 * (`fetchedAt` now), stored when it finished or was a refusal. A cache that cannot be written (full disk,
-	 * no permission) never fails the call. Provider errors pass through untouched.
+	 * no permission) never fails the call: the first such error goes to `onStoreError`. Provider errors pass
+	 * through untouched.
 	 */
 	async complete(request: ProviderRequest): Promise<ProviderResponse> {
 		const key = this.keyOf(request);
@@ -62,7 +66,11 @@ export class CachingProvider implements Provider {
 		const fresh: ProviderResponse = { ...response, fetchedAt };
 		delete fresh.cached;
 		if (this.options.write !== false && isCacheable(fresh)) {
-			await this.store.put(key, { fetchedAt, response: fresh }).catch(() => undefined);
+			await this.store.put(key, { fetchedAt, response: fresh }).catch((error: unknown) => {
+				if (this.storeFailed) return;
+				this.storeFailed = true;
+				this.options.onStoreError?.(error);
+			});
 		}
 		return fresh;
 	}

@@ -7,13 +7,15 @@
  *   modification time; a hit touches its file when it was last touched more than an hour ago, so a rerun
  *   of 1,000 cached answers does not pay 1,000 writes) are deleted until they take at most 90 % of it.
  * - Forgiving: an entry that cannot be read or does not have the expected shape (a crash mid-write on another
- *   file system, a hand edit, an older format) is a miss and is replaced by the next answer — never an error.
+ *   file system, a hand edit, an older format), or that says it was fetched more than 5 minutes in the future,
+ *   is a miss and is replaced by the next answer — never an error.
  */
-import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, promises as fs, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ProviderResponse } from '../providers/types';
+import { FUTURE_FETCH_SKEW_MS } from '../provenance';
 import { CACHE_FORMAT } from './key';
 
 /** Default size bound of the response cache: 200 MB (`PROMPT_RELEASE_CACHE_MAX_MB` changes it). */
@@ -50,6 +52,41 @@ export function defaultCacheMaxBytes(env: NodeJS.ProcessEnv = process.env): numb
 	return Number.isFinite(mb) && mb > 0 ? Math.floor(mb * 1024 * 1024) : DEFAULT_CACHE_MAX_BYTES;
 }
 
+/** The nearest existing path at or above `p` when it is not a folder (what makes `mkdir -p p` fail), else undefined. */
+function fileInTheWay(p: string): string | undefined {
+	for (let at = path.resolve(p); ; at = path.dirname(at)) {
+		try {
+			return statSync(at).isDirectory() ? undefined : at;
+		} catch {
+			if (path.dirname(at) === at) return undefined;
+		}
+	}
+}
+
+/**
+ * Why files cannot be written in folder `dir` (created when missing), in words — `/x/afile is a file, not a
+ * folder`, `no permission to write in /x (EACCES)`, `read-only file system (EROFS)` — or undefined when a
+ * probe file could be written there (and was removed). Synchronous: a command asks once, before it starts.
+ */
+export function folderWriteProblem(dir: string): string | undefined {
+	const folder = path.resolve(dir);
+	const probe = path.join(folder, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+	try {
+		mkdirSync(folder, { recursive: true });
+		writeFileSync(probe, '');
+		rmSync(probe, { force: true });
+		return undefined;
+	} catch (error) {
+		const e = error as NodeJS.ErrnoException;
+		const blocker = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? fileInTheWay(folder) : undefined;
+		if (blocker) return `${blocker} is a file, not a folder`;
+		if (e.code === 'EACCES' || e.code === 'EPERM') return `no permission to write in ${e.path ?? folder} (${e.code})`;
+		if (e.code === 'EROFS') return `read-only file system (${e.code})`;
+		if (e.code === 'ENOSPC') return `the disk is full (${e.code})`;
+		return e.message ?? String(error);
+	}
+}
+
 const SHARD = /^[0-9a-f]{2}$/;
 const ENTRY = /^[0-9a-f]{64}\.json$/;
 /** Temporary files older than this are left-overs of a killed writer and are removed by eviction. */
@@ -79,10 +116,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 	return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The entry when `value` has the stored shape, else undefined. */
-function entryOf(value: unknown, key: string): CachedAnswer | undefined {
+/**
+ * The entry when `value` has the stored shape, else undefined. An entry fetched in the future (later than `now`
+ * plus FUTURE_FETCH_SKEW_MS: a clock set wrong, an edited file) is not believed either: its age is unknown.
+ */
+function entryOf(value: unknown, key: string, now: number): CachedAnswer | undefined {
 	if (!isRecord(value) || value.format !== CACHE_FORMAT || value.key !== key || typeof value.fetchedAt !== 'string') return undefined;
-	if (Number.isNaN(Date.parse(value.fetchedAt))) return undefined;
+	const fetched = Date.parse(value.fetchedAt);
+	if (Number.isNaN(fetched) || fetched > now + FUTURE_FETCH_SKEW_MS) return undefined;
 	const r = value.response;
 	if (!isRecord(r) || typeof r.text !== 'string' || !isRecord(r.usage) || !isRecord(r.end) || typeof r.end.reason !== 'string') return undefined;
 	if (typeof r.usage.inputTokens !== 'number' || typeof r.usage.outputTokens !== 'number') return undefined;
@@ -133,9 +174,10 @@ export class DiskResponseStore {
 		} catch {
 			return undefined;
 		}
+		const now = new Date();
 		let entry: CachedAnswer | undefined;
 		try {
-			entry = entryOf(JSON.parse(text), key);
+			entry = entryOf(JSON.parse(text), key, now.getTime());
 		} catch {
 			entry = undefined;
 		}
@@ -143,7 +185,6 @@ export class DiskResponseStore {
 			await fs.rm(file, { force: true }).catch(() => undefined); // replaced by the next answer
 			return undefined;
 		}
-		const now = new Date();
 		// Least recently *used* goes first; nobody waits for the touch.
 		if (now.getTime() - mtimeMs > TOUCH_AFTER_MS) void fs.utimes(file, now, now).catch(() => undefined);
 		return entry;

@@ -9,7 +9,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages/messages';
 import { ProviderError } from '../errors';
-import type { BatchApi, BatchItem, BatchStatus } from '../batch/types';
+import { batchNotFound, type BatchApi, type BatchItem, type BatchStatus } from '../batch/types';
 import { toProviderError, type ProviderErrorContext } from './errors';
 import { isObject } from './sdk-base';
 import { anthropicSdk } from './sdks';
@@ -36,8 +36,11 @@ const STATUS_OF_TYPE: Record<string, number> = {
 
 export function anthropicBatchApi(client: Anthropic, wire: AnthropicWire, context: ProviderErrorContext): BatchApi {
 	const wrap = (error: unknown): ProviderError => (error instanceof ProviderError ? error : toProviderError(error, context));
+	const label = `anthropic message batch at ${context.baseURL}`;
+	/** A 404 (`not_found_error`) for the batch means the provider does not know it (BatchNotFoundError); anything else is wrapped. */
+	const wrapLookup = (error: unknown, id: string): ProviderError => batchNotFound(error, label, `batch ${id}`) ?? wrap(error);
 	return {
-		label: `anthropic message batch at ${context.baseURL}`,
+		label,
 		async submit(items: BatchItem[]): Promise<string> {
 			try {
 				const batch = await client.messages.batches.create({ requests: items.map((item) => ({ custom_id: item.customId, params: wire.wireRequest(item.request) })) });
@@ -51,7 +54,7 @@ export function anthropicBatchApi(client: Anthropic, wire: AnthropicWire, contex
 			try {
 				batch = await client.messages.batches.retrieve(id);
 			} catch (error) {
-				throw wrap(error);
+				throw wrapLookup(error, id);
 			}
 			const c = batch.request_counts;
 			const done = c.succeeded + c.errored + c.canceled + c.expired;
@@ -81,7 +84,7 @@ export function anthropicBatchApi(client: Anthropic, wire: AnthropicWire, contex
 					}
 				}
 			} catch (error) {
-				throw wrap(error);
+				throw wrapLookup(error, id);
 			}
 			return out;
 		},

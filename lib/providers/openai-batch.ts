@@ -8,7 +8,7 @@
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { ProviderError } from '../errors';
-import type { BatchApi, BatchItem, BatchStatus } from '../batch/types';
+import { batchNotFound, type BatchApi, type BatchItem, type BatchStatus } from '../batch/types';
 import { toProviderError, type ProviderErrorContext } from './errors';
 import { isObject } from './sdk-base';
 import { openaiSdk } from './sdks';
@@ -37,8 +37,11 @@ function parseLines(text: string): unknown[] {
 
 export function openAIBatchApi(client: OpenAI, wire: OpenAIWire, context: ProviderErrorContext): BatchApi {
 	const wrap = (error: unknown): ProviderError => (error instanceof ProviderError ? error : toProviderError(error, context));
+	const label = `${context.provider} batch at ${context.baseURL}`;
+	/** A 404 for the batch or its files means the provider does not know it (BatchNotFoundError); anything else is wrapped. */
+	const wrapLookup = (error: unknown, what: string): ProviderError => batchNotFound(error, label, what) ?? wrap(error);
 	return {
-		label: `${context.provider} batch at ${context.baseURL}`,
+		label,
 		async submit(items: BatchItem[]): Promise<string> {
 			const endpoints = new Set(items.map((item) => wire.wireRequest(item.request).endpoint));
 			if (endpoints.size !== 1) throw new ProviderError('one batch cannot mix Chat Completions and Responses requests');
@@ -57,7 +60,7 @@ export function openAIBatchApi(client: OpenAI, wire: OpenAIWire, context: Provid
 			try {
 				batch = await client.batches.retrieve(id);
 			} catch (error) {
-				throw wrap(error);
+				throw wrapLookup(error, `batch ${id}`);
 			}
 			const counts = batch.request_counts ?? { total: 0, completed: 0, failed: 0 };
 			const state = RUNNING.has(batch.status) ? 'running' : batch.status === 'failed' ? 'failed' : 'ended';
@@ -71,7 +74,7 @@ export function openAIBatchApi(client: OpenAI, wire: OpenAIWire, context: Provid
 			try {
 				batch = await client.batches.retrieve(id);
 			} catch (error) {
-				throw wrap(error);
+				throw wrapLookup(error, `batch ${id}`);
 			}
 			for (const fileId of [batch.output_file_id, batch.error_file_id]) {
 				if (!fileId) continue;
@@ -79,7 +82,7 @@ export function openAIBatchApi(client: OpenAI, wire: OpenAIWire, context: Provid
 				try {
 					text = await (await client.files.content(fileId)).text();
 				} catch (error) {
-					throw wrap(error);
+					throw wrapLookup(error, `file ${fileId} (the answers of batch ${id})`);
 				}
 				for (const line of parseLines(text)) {
 					if (!isObject(line) || typeof line.custom_id !== 'string') continue;

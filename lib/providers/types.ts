@@ -64,7 +64,10 @@ export interface ProviderResponse {
 	fetchedAt?: string;
 	/** Set when the answer was read from the response cache (lib/cache) instead of calling the provider. */
 	cached?: true;
-	/** Set when the answer came through the provider's batch API: priced at the batch rate (lib/pricing.ts). */
+	/**
+	 * Set when the answer came through the provider's batch API: priced at the batch rate (lib/pricing.ts). Kept
+	 * in the response cache, so a cached answer costs what it cost when fetched; with `cached` it was not sent now.
+	 */
 	batch?: true;
 }
 

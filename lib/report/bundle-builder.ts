@@ -9,6 +9,7 @@ import { AgreementBuilder } from '../accuracy/agreement';
 import { ClassMetricsBuilder } from '../accuracy/classes';
 import { diffPrompts, metricDelta } from '../diff';
 import { valuesEqual } from '../schema';
+import { callsOf } from '../provenance';
 import type { Approval } from '../approvals';
 import type { AgreementSummary, ClassMetrics, FixtureResult, OutputValue, PromptSpec, RunHeader } from '../types';
 import type { EvaluationBundle, FixtureRow, FixtureStatus, RateRow, RunInfo } from './bundle';
@@ -98,6 +99,8 @@ class Side {
 	readonly tags: Groups = new Map();
 	readonly agreement = new AgreementBuilder();
 	readonly classes: ClassMetricsBuilder;
+	/** Model calls behind the results (lib/provenance.ts), those answered from the response cache, and those sent through the batch API. */
+	calls = 0;
 	cached = 0;
 	oldestCached: string | undefined;
 	batched = 0;
@@ -114,11 +117,13 @@ class Side {
 		for (const tag of r.tags ?? []) count(this.tags, tag, r.passed);
 		this.agreement.add(r);
 		this.classes.add(r);
-		if (r.cached) {
-			this.cached++;
+		const calls = callsOf(r);
+		this.calls += calls.calls;
+		if (calls.cached) {
+			this.cached += calls.cached;
 			if (r.fetchedAt !== undefined && (this.oldestCached === undefined || r.fetchedAt < this.oldestCached)) this.oldestCached = r.fetchedAt;
 		}
-		if (r.batch) this.batched++;
+		this.batched += calls.batched;
 	}
 
 	/** Per-class metrics under the prompt's declared output, else as the run's summary stored them. */
@@ -133,9 +138,9 @@ const STATUS_ORDER: Record<FixtureStatus, number> = { regression: 0, fixed: 1, '
 function provenanceNotes(run: RunHeader, side: Side): string[] {
 	const notes: string[] = [];
 	if (side.cached) {
-		notes.push(`${side.cached} of ${side.total} answers came from the response cache${side.oldestCached ? ` (oldest fetched ${side.oldestCached})` : ''}, not from the model during this run`);
+		notes.push(`${side.cached} of ${side.calls} answers came from the response cache${side.oldestCached ? ` (oldest fetched ${side.oldestCached})` : ''}, not from the model during this run`);
 	}
-	if (side.batched) notes.push(`${side.batched} of ${side.total} answers came through the provider's batch API${run.batchIds?.length ? ` (${run.batchIds.join(', ')})` : ''}, priced at half the list price`);
+	if (side.batched) notes.push(`${side.batched} of ${side.calls} answers came through the provider's batch API${run.batchIds?.length ? ` (${run.batchIds.join(', ')})` : ''}, priced at half the list price`);
 	return notes;
 }
 

@@ -88,8 +88,10 @@ export interface ModelServer {
 	enqueue(...behaviours: Behaviour[]): void;
 	/** How many status requests a batch answers "in progress" before it ends and answers its lines (default 1). */
 	setBatchPolls(polls: number): void;
-	/** Batches created so far (OpenAI and Anthropic), by id. */
+	/** How many batches were created since start or reset (OpenAI and Anthropic). */
 	batchCount(): number;
+	/** The ids of those batches, in creation order. */
+	batchIds(): string[];
 	/** Forget recorded requests, queued behaviours and batches. */
 	reset(): void;
 	close(): Promise<void>;
@@ -581,6 +583,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 			batches.polls = polls;
 		},
 		batchCount: () => batches.batches.size,
+		batchIds: () => [...batches.batches.keys()],
 		reset: () => {
 			maxInFlight = inFlight;
 			queue.length = 0;

@@ -78,6 +78,31 @@ for (const provider of ['openai', 'anthropic'] as const) {
 	});
 }
 
+test('a --batch rerun answered from the response cache sends nothing and counts nothing as sent through the batch API', async () => {
+	const { cwd } = await makeRegistry();
+	await write(cwd, 'prompts/pricing.yaml', PRICES);
+	const cacheDir = path.join(await tempDir(), 'c');
+	const env = batchEnv({ PROMPT_RELEASE_CACHE: 'on' });
+	const first = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir], cwd, env);
+	expect(first.stdout).toMatch(/answers: 0 from the response cache, 4 fresh, 4 through the batch API \(half price\); batch /);
+	server.reset();
+	const rerun = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir], cwd, env);
+	expect(rerun.code).toBe(1);
+	expect(server.requests).toHaveLength(0);
+	expect(rerun.stdout).toMatch(/answers: 4 from the response cache \(fetched .*\), 0 fresh\n/);
+	expect(rerun.stdout).not.toMatch(/through the batch API/);
+	const [a, b] = await runs(cwd);
+	expect(b.batchIds).toBeUndefined();
+	expect(b.summary.batched).toBeUndefined();
+	expect(b.summary).toMatchObject({ cached: 4, calls: { total: 4, cached: 4, fresh: 0, batched: 0 } });
+	for (const r of b.results) expect(r.batch).toBeUndefined();
+	// The cost is what the answers cost when they were fetched: at the batch price.
+	expect(b.summary.costUsd).toBeCloseTo(a.summary.costUsd, 8);
+	const report = await cli(['report', 'price-change', b.runId, '--format', 'md'], cwd, {});
+	expect(report.stdout).not.toMatch(/came through the provider's batch API/);
+	expect(report.stdout).toContain('4 of 4 answers came from the response cache');
+});
+
 test('a failing line fails only its fixture, classified like a direct call (429 → retryable)', async () => {
 	const { cwd } = await makeRegistry();
 	server.enqueue({ kind: 'status', status: 429 });
@@ -118,6 +143,52 @@ test('interrupted with Ctrl-C while polling, the same command resumes the stored
 	expect(run.batchIds).toEqual([state.batchId]);
 	expect(run.summary).toMatchObject({ total: 4, passed: 3, batched: 4 });
 	expect(await fs.readdir(path.join(cacheDir, 'batches'))).toEqual([]);
+});
+
+/** Start `test --batch` with a batch that never ends, wait until its id is saved and polled, then Ctrl-C it. */
+async function interruptedBatch(cwd: string, cacheDir: string, at: ModelServer = server): Promise<{ batchId: string }> {
+	at.setBatchPolls(1_000_000);
+	const env = serverEnv(at, { PROMPT_RELEASE_BATCH_POLL_MS: '10' });
+	const child = spawn(process.execPath, [CLI, 'test', 'price-change', '--batch', '--cache-dir', cacheDir], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+	const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+	for (let i = 0; i < 500 && !((await fs.readdir(path.join(cacheDir, 'batches')).catch(() => [])).length && at.requests.some((r) => r.method === 'GET')); i++) {
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	child.kill('SIGINT');
+	expect(await exited).toBe(130);
+	const [pending] = await fs.readdir(path.join(cacheDir, 'batches'));
+	return readJson<{ batchId: string }>(path.join(cacheDir, 'batches', pending));
+}
+
+test('a saved batch the provider no longer knows (server restarted) is dropped with a notice and the run submits anew', async () => {
+	const { cwd } = await makeRegistry();
+	const cacheDir = path.join(await tempDir(), 'c');
+	const { batchId } = await interruptedBatch(cwd, cacheDir);
+	server.reset(); // the restarted server has forgotten the batch
+	server.setBatchPolls(0);
+	const rerun = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir], cwd, batchEnv());
+	expect(rerun.stderr).not.toMatch(/nothing answers/);
+	expect(rerun.code).toBe(1); // `tricky` fails: a normal test result
+	expect(rerun.stderr).toMatch(new RegExp(`warning: batch ${batchId} \\(saved .*\\) is unknown to openai batch at .*HTTP 404.*dropped .*submitted anew`));
+	expect(server.batchCount()).toBe(1);
+	const [run] = await runs(cwd);
+	expect(run.batchIds).toEqual(server.batchIds());
+	expect(run.summary).toMatchObject({ total: 4, passed: 3 });
+	expect(await fs.readdir(path.join(cacheDir, 'batches'))).toEqual([]);
+});
+
+test('a saved batch whose server cannot be reached is kept: the run stops and says to run again to resume it', async () => {
+	const { cwd } = await makeRegistry();
+	const cacheDir = path.join(await tempDir(), 'c');
+	const own = await startModelServer({ rules: RULES });
+	const env = serverEnv(own, { PROMPT_RELEASE_BATCH_POLL_MS: '10' });
+	const { batchId } = await interruptedBatch(cwd, cacheDir, own);
+	await own.close(); // nothing listens at that base URL any more
+	const rerun = await cli(['test', 'price-change', '--batch', '--cache-dir', cacheDir, '--max-retries', '0'], cwd, env);
+	expect(rerun.code).toBe(2);
+	expect(rerun.stderr).toMatch(new RegExp(`lost contact with openai batch at .*, batch ${batchId}: could not connect .*The batch keeps running at the provider: run the same command again to resume it`));
+	expect(rerun.stderr).not.toMatch(/warning:|submitted anew/);
+	expect(await fs.readdir(path.join(cacheDir, 'batches'))).toHaveLength(1);
 });
 
 test('drift --batch and migrate --batch go through the batch API too', async () => {

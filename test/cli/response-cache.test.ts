@@ -118,6 +118,85 @@ test('an edited prompt is a different request: it misses; --repeat 3 stays 3 cal
 	expect(completions()).toBe(0);
 });
 
+test('with --repeat, each result and the summary say which answers came from the cache and which were asked for', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+	expect(completions()).toBe(4);
+
+	// Attempt 1 reuses the single run's answer; attempts 2 and 3 are asked for: 4 cached, 8 fresh.
+	server.reset();
+	const repeated = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--repeat', '3', '--json'], cwd, env);
+	expect(completions()).toBe(8);
+	expect(JSON.parse(repeated.stdout)).toMatchObject({ total: 4, cached: 0, calls: { total: 12, cached: 4, fresh: 8, batched: 0 } });
+	const partly = await newestRun(cwd);
+	for (const r of partly.results) {
+		expect(r).toMatchObject({ calls: 3, cachedCalls: 1 });
+		expect(r.cached).toBeUndefined(); // not every answer behind it came from the cache
+	}
+
+	server.reset();
+	const replayed = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--repeat', '3'], cwd, env);
+	expect(completions()).toBe(0);
+	expect(replayed.stdout).toMatch(/answers: 12 from the response cache \(fetched .*\), 0 fresh\n/);
+	const whole = await newestRun(cwd);
+	expect(whole.summary).toMatchObject({ cached: 4, calls: { total: 12, cached: 12, fresh: 0, batched: 0 } });
+	for (const r of whole.results) expect(r).toMatchObject({ calls: 3, cachedCalls: 3, cached: true });
+});
+
+test('a cache folder that cannot be written: one warning naming it and why, and the run goes on without the cache', async () => {
+	const { cwd, env } = await setup();
+	const blocker = path.join(await tempDir(), 'afile');
+	await fs.writeFile(blocker, 'not a folder');
+	for (const cacheDir of [blocker, path.join(blocker, 'responses')]) {
+		for (let run = 0; run < 2; run++) {
+			server.reset();
+			const result = await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+			expect(result.code).toBe(1); // `tricky` fails, as with a cache
+			expect(completions()).toBe(4); // every run asks: nothing was cached
+			const warnings = result.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+			expect(warnings).toEqual([`warning: the response cache is off for this run: its folder ${cacheDir} cannot be written (${blocker} is a file, not a folder). Give a writable folder with --cache-dir or PROMPT_RELEASE_CACHE_DIR, or turn the cache off with --no-cache.`]);
+			expect(result.stdout).toContain(`answers: no response cache (${cacheDir} cannot be written)`);
+			expect(result.stdout).toMatch(/answers: 0 from the response cache, 4 fresh/);
+		}
+	}
+	expect(await fs.readFile(blocker, 'utf8')).toBe('not a folder');
+	// --no-cache needs no folder: no warning.
+	const off = await cli(['test', 'price-change', '--cache-dir', blocker, '--no-cache'], cwd, env);
+	expect(off.stderr).not.toMatch(/warning:/);
+});
+
+test('--batch with a cache folder that cannot be written stops before anything is submitted: the batch id could not be kept', async () => {
+	const { cwd, env } = await setup();
+	const blocker = path.join(await tempDir(), 'afile');
+	await fs.writeFile(blocker, 'not a folder');
+	for (const extra of [[], ['--no-cache']]) {
+		server.reset();
+		const result = await cli(['test', 'price-change', '--batch', '--cache-dir', blocker, ...extra], cwd, { ...env, PROMPT_RELEASE_BATCH_POLL_MS: '10' });
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain(
+			`--batch keeps the id of each submitted batch in ${blocker}/batches so that an interrupted run can resume it without paying twice, but that folder cannot be written (${blocker} is a file, not a folder): give a writable folder with --cache-dir`,
+		);
+		expect(result.stderr).not.toMatch(/ENOTDIR|EEXIST/);
+		expect(server.requests).toHaveLength(0);
+		expect(server.batchCount()).toBe(0);
+	}
+});
+
+test('a cache entry that says it was fetched in the future is not trusted: that answer is asked again and replaced', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	await cli(['test', 'price-change', '--cache-dir', cacheDir], cwd, env);
+	const [file] = (await listFiles(cacheDir)).filter((f) => f.endsWith('.json') && !f.startsWith('batches') && !f.startsWith('parsed-yaml'));
+	const entry = await readJson<{ fetchedAt: string }>(path.join(cacheDir, file));
+	await fs.writeFile(path.join(cacheDir, file), JSON.stringify({ ...entry, fetchedAt: '2099-01-01T00:00:00.000Z' }));
+	server.reset();
+	const rerun = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, env);
+	expect(completions()).toBe(1);
+	expect(JSON.parse(rerun.stdout)).toMatchObject({ cached: 3, calls: { total: 4, cached: 3, fresh: 1 } });
+	const run = await newestRun(cwd);
+	expect(run.results.every((r) => Date.parse(r.fetchedAt!) <= Date.now())).toBe(true);
+	expect(Date.parse((await readJson<{ fetchedAt: string }>(path.join(cacheDir, file))).fetchedAt)).toBeLessThanOrEqual(Date.now());
+});
+
 test('the gate refuses a run built on cached answers older than maxEvidenceAgeHours, naming them; --no-cache fixes it', async () => {
 	const { cwd, cacheDir, env } = await setup();
 	await write(cwd, 'prompts/price-change/prompt.yaml', (await fs.readFile(path.join(cwd, 'prompts/price-change/prompt.yaml'), 'utf8')).replace('Subject: {{subject}}', FIXED_TEMPLATE.split('\n')[0] + '\n  Subject: {{subject}}'));

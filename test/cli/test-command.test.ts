@@ -39,8 +39,8 @@ test('--json prints exactly the summary; the numbers are those of the server; --
 
 	expect(result.code).toBe(1); // `tricky` fails
 	const summary = JSON.parse(result.stdout) as Record<string, any>;
-	expect(Object.keys(summary)).toEqual(['total', 'passed', 'failed', 'passRate', 'segments', 'classes', 'regressions', 'latencyMs', 'tokens', 'costUsd', 'runId', 'cached']);
-	expect(summary).toMatchObject({ total: 4, passed: 3, failed: 1, passRate: 0.75, regressions: [] });
+	expect(Object.keys(summary)).toEqual(['total', 'passed', 'failed', 'passRate', 'segments', 'classes', 'regressions', 'latencyMs', 'tokens', 'costUsd', 'runId', 'cached', 'calls']);
+	expect(summary).toMatchObject({ total: 4, passed: 3, failed: 1, passRate: 0.75, regressions: [], cached: 0, calls: { total: 4, cached: 0, fresh: 4, batched: 0 } });
 	expect(summary.segments).toEqual({
 		announcement: { total: 2, passed: 2, failed: 0, passRate: 1 },
 		'a<b & "c"': { total: 1, passed: 1, failed: 0, passRate: 1 },

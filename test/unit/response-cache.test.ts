@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { CachingProvider, DiskResponseStore, defaultCacheDir, responseCacheKey, TOUCH_AFTER_MS } from '../../lib/cache';
+import { CachingProvider, DiskResponseStore, defaultCacheDir, folderWriteProblem, responseCacheKey, TOUCH_AFTER_MS } from '../../lib/cache';
 import { createProvider } from '../../lib/providers';
 import type { ProviderRequest, ProviderResponse } from '../../lib/providers/types';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
+import { FUTURE_FETCH_SKEW_MS } from '../../lib/provenance';
 import { tempDir } from './helpers';
 
 let server: ModelServer;
@@ -90,6 +91,30 @@ describe('CachingProvider over the wire', () => {
 		expect(await provider.complete(refusing)).toMatchObject({ cached: true, refusal: 'I cannot help with that.', end: { reason: 'refusal' } });
 	});
 
+	test('a store that cannot be written never fails the call, and says so once', async () => {
+		const blocker = path.join(await tempDir(), 'afile');
+		await fs.writeFile(blocker, 'x');
+		const errors: unknown[] = [];
+		const provider = new CachingProvider(createProvider(request.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k' }), new DiskResponseStore({ dir: blocker }), { onStoreError: (e) => errors.push(e) });
+		for (const content of ['one', 'two']) {
+			const r = await provider.complete({ ...request, messages: [{ role: 'user', content }] });
+			expect(r.cached).toBeUndefined();
+		}
+		expect(server.requests).toHaveLength(2);
+		expect(errors).toHaveLength(1);
+		expect(String(errors[0])).toMatch(/ENOTDIR|EEXIST/);
+	});
+
+	test('folderWriteProblem says why a folder cannot be written, and nothing when it can', async () => {
+		const dir = await tempDir();
+		expect(folderWriteProblem(path.join(dir, 'new', 'responses'))).toBeUndefined();
+		expect(await fs.readdir(path.join(dir, 'new', 'responses'))).toEqual([]); // created, probe removed
+		const blocker = path.join(dir, 'afile');
+		await fs.writeFile(blocker, 'x');
+		expect(folderWriteProblem(blocker)).toBe(`${blocker} is a file, not a folder`);
+		expect(folderWriteProblem(path.join(blocker, 'a', 'b'))).toBe(`${blocker} is a file, not a folder`);
+	});
+
 	test('a corrupted or foreign entry is a miss and is replaced, never an error', async () => {
 		const dir = await tempDir();
 		const store = new DiskResponseStore({ dir });
@@ -108,6 +133,26 @@ describe('CachingProvider over the wire', () => {
 });
 
 describe('DiskResponseStore', () => {
+	test('an entry fetched in the future (beyond 5 minutes of clock skew) is invalid: a miss, asked again and replaced', async () => {
+		const dir = await tempDir();
+		const store = new DiskResponseStore({ dir });
+		const provider = new CachingProvider(createProvider(request.model, { baseUrl: server.openaiBaseUrl, apiKey: 'k' }), store);
+		const key = provider.keyOf(request);
+		await store.put(key, { fetchedAt: '2099-01-01T00:00:00.000Z', response: answer() });
+		expect(await store.get(key)).toBeUndefined();
+		const again = await provider.complete(request);
+		expect(again.cached).toBeUndefined();
+		expect(server.requests).toHaveLength(1);
+		expect(Date.parse((await store.get(key))!.fetchedAt)).toBeLessThanOrEqual(Date.now());
+		// A clock a little ahead (within the allowance) is not a reason to ask again.
+		const soon = new Date(Date.now() + FUTURE_FETCH_SKEW_MS / 2).toISOString();
+		await store.put(key, { fetchedAt: soon, response: answer() });
+		expect((await store.get(key))?.fetchedAt).toBe(soon);
+		await store.put(key, { fetchedAt: new Date(Date.now() + FUTURE_FETCH_SKEW_MS * 2).toISOString(), response: answer() });
+		expect(await store.get(key)).toBeUndefined();
+	});
+
+
 	test('evicts the least recently used entries past its size bound', async () => {
 		const dir = await tempDir();
 		const one = JSON.stringify({ format: 1, key: 'x'.repeat(64), fetchedAt: new Date().toISOString(), response: answer() }).length;

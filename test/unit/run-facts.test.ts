@@ -62,3 +62,40 @@ test('streamed facts and whole-run reading agree on per-class rules, requireTags
 	expect(refused).toEqual(['requireTags', 'minAgreement', 'minRecall', 'minPrecision', 'minF1']);
 	expect(checkPolicy(current, undefined, policies[1]).ok).toBe(true);
 });
+
+test('a result only partly answered from the cache (repeat: attempt 1 cached, 2 and 3 fresh) is still judged by the age of its cached answer', () => {
+	const results = [
+		result(1, true, { calls: 3, cachedCalls: 1, fetchedAt: '2026-02-01T00:00:00.000Z' }),
+		result(2, true, { calls: 3, fetchedAt: '2026-03-02T00:00:30.000Z' }),
+	];
+	const current = run('now', results);
+	const verdict = checkPolicy(current, undefined, DEFAULT_POLICY);
+	const age = verdict.violations.find((v) => v.rule === 'maxEvidenceAgeHours');
+	expect(age?.fixtures).toEqual(['f1']);
+	expect(age?.message).toContain('f1 (fetched 2026-02-01T00:00:00.000Z, 696 h before the run)');
+	const fresh = run('now', [result(1, true, { calls: 3, cachedCalls: 1, fetchedAt: '2026-03-01T23:00:00.000Z' })]);
+	expect(checkPolicy(fresh, undefined, DEFAULT_POLICY).checks.find((c) => c.rule === 'maxEvidenceAgeHours')?.message).toMatch(/^1 cached answer\(s\), none fetched more than 24 h before run now/);
+});
+
+test('a cached answer fetched after the run (a wrong clock, an edited entry) is refused, not taken as young evidence; one fetched during the run is fine', () => {
+	// The run started 2026-03-02T00:00:00Z and finished a minute later (see `run`).
+	const future = run('now', [
+		result(1, true, { calls: 1, cachedCalls: 1, cached: true, fetchedAt: '2099-01-01T00:00:00.000Z' }),
+		result(2, true, { calls: 1, cachedCalls: 1, cached: true, fetchedAt: '2026-03-02T00:00:30.000Z' }), // a duplicate request answered earlier in the same run
+		result(3, true, { calls: 1, cachedCalls: 1, cached: true, fetchedAt: '2026-03-02T00:04:00.000Z' }), // within the clock-skew allowance
+		result(4, true, { calls: 1, fetchedAt: '2099-01-01T00:00:00.000Z' }), // fresh: judged by the run's own clock, not here
+	]);
+	const whole = checkPolicy(future, undefined, DEFAULT_POLICY);
+	const age = whole.violations.find((v) => v.rule === 'maxEvidenceAgeHours');
+	expect(age?.fixtures).toEqual(['f1']);
+	expect(age?.message).toMatch(/^run now used cached answers fetched after the run, so their age is unknown \(a clock set wrong, or an edited cache entry\): f1 \(fetched 2099-01-01T00:00:00.000Z, \d+ h after the run\)\. .*--no-cache/);
+	// The streamed facts (gate, migrate) say the same, with the run's end given when it is known only at the end.
+	const builder = new RunFactsBuilder({ ...future, finishedAt: undefined } as never, undefined, 24);
+	for (const r of future.results) builder.add(r);
+	expect(checkPolicyFacts(builder.done(future.finishedAt), undefined, DEFAULT_POLICY)).toEqual(whole);
+
+	const both = run('now', [result(1, true, { calls: 1, cachedCalls: 1, cached: true, fetchedAt: '2099-01-01T00:00:00.000Z' }), result(2, true, { calls: 1, cachedCalls: 1, cached: true, fetchedAt: '2026-02-01T00:00:00.000Z' })]);
+	const violation = checkPolicy(both, undefined, DEFAULT_POLICY).violations.find((v) => v.rule === 'maxEvidenceAgeHours');
+	expect(violation?.fixtures).toEqual(['f2', 'f1']);
+	expect(violation?.message).toMatch(/used cached answers older than maxEvidenceAgeHours 24: f2 .*; and cached answers fetched after the run, so their age is unknown .*: f1 /);
+});

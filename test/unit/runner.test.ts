@@ -2,6 +2,7 @@ import { ProviderError } from '../../lib/errors';
 import { findRegressions, fixtureInputsHash, newRunId, percentile, runFixtures, summarize } from '../../lib/runner';
 import { streamFixtureRun } from '../../lib/streamed-run';
 import type { Fixture, FixtureResult, RunReport } from '../../lib/types';
+import type { Provider } from '../../lib/providers/types';
 import { answering, fixture, makeSpec, resolvedOf, runReport, ScriptedProvider } from './helpers';
 
 function result(fixtureId: string, passed: boolean, over: Partial<FixtureResult> = {}): FixtureResult {
@@ -265,6 +266,41 @@ describe('runFixtures', () => {
 		const report = await runFixtures({ resolved, fixtures, provider, pricing: { 'gpt-4o-mini': { input: 1.5, output: 0 } } });
 		expect(report.results.map((r) => r.costUsd)).toEqual([1.5, 1.5]);
 		expect(report.summary.costUsd).toBe(3);
+	});
+
+	test('each call is counted as what it was: a cached first answer with a fresh repair call is 1 of 2 cached; a cached batch answer was not sent', async () => {
+		/** Marks the answers of the listed call numbers (1-based) as the response cache would, the others as sent through the batch API. */
+		const marked = (cachedCalls: number[], steps: string[]): Provider => {
+			const inner = new ScriptedProvider(steps);
+			let n = 0;
+			return {
+				name: 'openai',
+				complete: async (request) => {
+					const response = await inner.complete(request);
+					const cached = cachedCalls.includes(++n);
+					return { ...response, batch: true, fetchedAt: cached ? '2026-01-01T00:00:00.000Z' : '2026-03-01T00:00:00.000Z', ...(cached ? { cached: true as const } : {}) };
+				},
+			};
+		};
+		const one = [fixture('a', { subject: 's', body: 'b' }, 1)];
+		const pricing = { 'gpt-4o-mini': { input: 1, output: 0 } };
+		const repaired = await runFixtures({ resolved, fixtures: one, provider: marked([1], ['not json', '{"value": 1}']), pricing });
+		expect(repaired.results[0]).toMatchObject({ repaired: true, calls: 2, cachedCalls: 1, batchedCalls: 1, batch: true, fetchedAt: '2026-01-01T00:00:00.000Z' });
+		expect(repaired.results[0].cached).toBeUndefined();
+		expect(repaired.summary).toMatchObject({ cached: 0, batched: 1, calls: { total: 2, cached: 1, fresh: 1, batched: 1 } });
+
+		const replayed = await runFixtures({ resolved, fixtures: one, provider: marked([1, 2], ['not json', '{"value": 1}']), pricing });
+		expect(replayed.results[0]).toMatchObject({ calls: 2, cachedCalls: 2, cached: true });
+		expect(replayed.results[0].batch).toBeUndefined();
+		expect(replayed.results[0].batchedCalls).toBeUndefined();
+		expect(replayed.summary).toMatchObject({ cached: 1, calls: { total: 2, cached: 2, fresh: 0, batched: 0 } });
+		expect(replayed.summary.batched).toBeUndefined();
+		// Priced as when fetched (through the batch API: half price), whether replayed or not.
+		expect(replayed.results[0].costUsd).toBe(repaired.results[0].costUsd);
+
+		const repeated = await runFixtures({ resolved, fixtures: one, repeat: 3, provider: marked([1], ['{"value": 1}']) });
+		expect(repeated.results[0]).toMatchObject({ calls: 3, cachedCalls: 1, batchedCalls: 2 });
+		expect(repeated.results[0].cached).toBeUndefined();
 	});
 
 	test('newRunId sorts by time', () => {
