@@ -7,7 +7,7 @@
  */
 import { ConfigError } from './errors';
 import { resolvePrompt } from './registry/resolve';
-import { fixtureInputsHash, runFixtures } from './runner';
+import { fixtureInputsHash, ranWithInputs, runFixtures } from './runner';
 import { loadPolicy } from './policy';
 import { valuesEqual } from './schema';
 import type { Provider } from './providers/types';
@@ -33,6 +33,20 @@ export interface DriftChange {
 	after: DriftAnswer;
 }
 
+/** Why a fixture was not compared: added since the release, inputs edited since, or no way to tell (see `DriftSkip.kind`). */
+export interface DriftSkip {
+	fixtureId: string;
+	/**
+	 * `new`: not in the released run; `inputs-changed`: its inputs differ from those the released run recorded
+	 * (not sent to the model); `inputs-unknown`: the released run predates inputs hashes and the answer
+	 * differs, so an edited fixture cannot be told from drift (`before` and `after` give both answers).
+	 */
+	kind: 'new' | 'inputs-changed' | 'inputs-unknown';
+	why: string;
+	before?: DriftAnswer;
+	after?: DriftAnswer;
+}
+
 export interface DriftReport {
 	promptId: string;
 	channel: string;
@@ -47,8 +61,8 @@ export interface DriftReport {
 	changed: boolean;
 	compared: number;
 	changes: DriftChange[];
-	/** Fixtures not compared, with why (not in the released run, inputs edited since). */
-	skipped: Array<{ fixtureId: string; why: string }>;
+	/** Fixtures not compared, with why (not in the released run, inputs edited since, cannot tell). */
+	skipped: DriftSkip[];
 	/** The fresh run (not stored): pass rate, cost and tokens of the check itself. */
 	run: RunReport;
 }
@@ -78,6 +92,11 @@ export function answerChanged(before: FixtureResult, after: FixtureResult): bool
 	return before.valid ? !valuesEqual(before.actual, after.actual) : false;
 }
 
+/** Why a changed answer is not compared when the released run records no inputs hash for its fixture. */
+export function unknownInputsWhy(runId: string): string {
+	return `cannot tell whether its inputs changed since run ${runId} (the run predates inputs hashes)`;
+}
+
 /**
  * Throws ConfigError when the channel has no release or the release records no run (nothing to compare
  * with), and whatever the run throws (a fatal provider error: no key, unknown model).
@@ -96,8 +115,8 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 	const skipped: DriftReport['skipped'] = [];
 	const fixtures = all.filter((f) => {
 		const before = byId.get(f.id);
-		if (!before) skipped.push({ fixtureId: f.id, why: `not in run ${released.runId} (added after the release)` });
-		else if (before.inputsHash !== undefined && before.inputsHash !== fixtureInputsHash(f)) skipped.push({ fixtureId: f.id, why: `inputs changed since run ${released.runId}` });
+		if (!before) skipped.push({ fixtureId: f.id, kind: 'new', why: `not in run ${released.runId} (added after the release)` });
+		else if (ranWithInputs(before, fixtureInputsHash(f)) === false) skipped.push({ fixtureId: f.id, kind: 'inputs-changed', why: `inputs changed since run ${released.runId}` });
 		else return true;
 		return false;
 	});
@@ -117,9 +136,15 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 	const batchIds = options.batchIds?.() ?? [];
 	const run: RunReport = batchIds.length ? { ...fresh, batchIds } : fresh;
 	const changes: DriftChange[] = [];
+	let compared = 0;
 	for (const after of run.results) {
 		const before = byId.get(after.fixtureId)!;
-		if (answerChanged(before, after)) {
+		if (!answerChanged(before, after)) compared++;
+		// Without an inputs hash the run cannot show the fixture is the one it ran: a different answer may be an edit.
+		else if (before.inputsHash === undefined) {
+			skipped.push({ fixtureId: after.fixtureId, kind: 'inputs-unknown', why: unknownInputsWhy(released.runId), before: answerOf(before), after: answerOf(after) });
+		} else {
+			compared++;
 			changes.push({ fixtureId: after.fixtureId, segment: after.segment, expected: after.expected, before: answerOf(before), after: answerOf(after) });
 		}
 	}
@@ -133,7 +158,7 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 		releasedRunAt: released.finishedAt,
 		checkedAt: (options.now?.() ?? new Date()).toISOString(),
 		changed: changes.length > 0,
-		compared: run.results.length,
+		compared,
 		changes,
 		skipped,
 		run,
@@ -156,6 +181,9 @@ export function driftMarkdown(report: DriftReport): string {
 		lines.push('', '| Fixture | Segment | Expected | Before | Now |', '| --- | --- | --- | --- | --- |');
 		for (const c of report.changes) lines.push(`| ${c.fixtureId} | ${c.segment} | \`${JSON.stringify(c.expected)}\` | ${cell(c.before)} | ${cell(c.after)} |`);
 	}
-	if (report.skipped.length) lines.push('', `Not compared: ${report.skipped.map((s) => `${s.fixtureId} (${s.why})`).join(', ')}`);
+	if (report.skipped.length) lines.push('', `Not compared: ${report.skipped.map((s) => `${s.fixtureId} (${s.why}${s.before && s.after ? `; was ${cell(s.before)}, now ${cell(s.after)}` : ''})`).join(', ')}`);
+	if (report.skipped.some((s) => s.kind === 'inputs-unknown')) {
+		lines.push('', `Run \`${report.releasedRunId}\` predates inputs hashes: an answer that differs there may come from a fixture edited since the release, so it is not called drift.`);
+	}
 	return `${lines.join('\n')}\n`;
 }

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lib/errors';
-import { checkDrift, driftMarkdown, type DriftReport } from '../../lib/drift';
+import { checkDrift, driftMarkdown, type DriftAnswer, type DriftReport } from '../../lib/drift';
 import { isFatalProviderError } from '../../lib/runner';
 import { resolvePrompt } from '../../lib/registry/resolve';
 import { writeFileAtomic } from '../../lib/yaml-io';
@@ -26,14 +26,21 @@ interface DriftCliOptions extends AnswerCliOptions {
 	concurrency?: string;
 }
 
+/** An answer as one short phrase: the value (and whether it fails), or why it is invalid. */
+function side(a: DriftAnswer): string {
+	return a.valid ? `${shown(a.value)}${a.passed ? '' : ' (fails)'}` : `invalid (${shown(a.reason ?? a.rawOutput, 60)})`;
+}
+
 function printHuman(r: DriftReport): void {
 	out(`drift ${r.promptId} v${r.version} on ${r.channel} (${r.model.provider}:${r.model.name}): ${plural(r.compared, 'fixture')} compared with run ${r.releasedRunId} (${r.releasedRunAt})`);
-	for (const c of r.changes) {
-		const side = (a: DriftReport['changes'][number]['before']) => (a.valid ? `${shown(a.value)}${a.passed ? '' : ' (fails)'}` : `invalid (${shown(a.reason ?? a.rawOutput, 60)})`);
-		out(`  ✗ ${c.fixtureId}  [${c.segment}]  was ${side(c.before)}, now ${side(c.after)}`);
+	for (const c of r.changes) out(`  ✗ ${c.fixtureId}  [${c.segment}]  was ${side(c.before)}, now ${side(c.after)}`);
+	for (const s of r.skipped) out(`  - ${s.fixtureId}: not compared, ${s.why}${s.before && s.after ? `; the answer differs: was ${side(s.before)}, now ${side(s.after)}` : ''}`);
+	if (r.skipped.some((s) => s.kind === 'inputs-unknown')) {
+		out(`note: run ${r.releasedRunId} predates inputs hashes, so an answer that differs there may come from a fixture edited since the release, not from the model; the fixtures' history (git log) tells. Runs of releases tested since record inputs hashes.`);
 	}
-	for (const s of r.skipped) out(`  - ${s.fixtureId}: not compared, ${s.why}`);
-	out(r.changed ? `CHANGED: ${plural(r.changes.length, 'answer')} of ${r.compared} changed: ${r.changes.map((c) => c.fixtureId).join(', ')}` : `unchanged: all ${plural(r.compared, 'answer')} as in the released run`);
+	const notCompared = r.skipped.length ? `; ${plural(r.skipped.length, 'fixture')} not compared` : '';
+	if (r.changed) out(`CHANGED: ${plural(r.changes.length, 'answer')} of ${r.compared} changed: ${r.changes.map((c) => c.fixtureId).join(', ')}${notCompared}`);
+	else out(`unchanged: all ${r.skipped.length ? `${r.compared} compared answers` : plural(r.compared, 'answer')} as in the released run${notCompared}`);
 }
 
 async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Promise<number> {

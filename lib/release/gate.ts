@@ -6,7 +6,7 @@ import { ConfigError, GateRefusal } from '../errors';
 import { valuesEqual } from '../schema';
 import { checkPolicyFacts, DEFAULT_POLICY, loadPolicy, POLICY_RULES, type Policy, type PolicyCheck, type PolicyViolation } from '../policy';
 import { baselineFactsOf, RunFactsBuilder } from '../run-facts';
-import { fixtureCompareHash, fixtureInputsHash } from '../runner';
+import { fixtureCompareHash, fixtureInputsHash, ranWithInputs } from '../runner';
 import type { RegistryStore } from '../registry/store';
 import type { Fixture, RunHeader } from '../types';
 import { baselineRunHeader, baselineView, latestRunHeaderOf } from './evidence';
@@ -70,7 +70,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 		void _ran;
 		judged.add(f.tags ? { ...rest, tags: f.tags } : rest);
 		// Runs stored before results carried an inputs (compare) hash are judged by expected values (as before).
-		if (!valuesEqual(f.expected, r.expected) || (r.inputsHash !== undefined && r.inputsHash !== f.inputsHash)) status.set(r.fixtureId, 'stale');
+		if (!valuesEqual(f.expected, r.expected) || ranWithInputs(r, f.inputsHash) === false) status.set(r.fixtureId, 'stale');
 		else status.set(r.fixtureId, r.compareHash !== undefined && r.compareHash !== f.compareHash ? 'rules' : 'ok');
 	}
 	const violations: PolicyViolation[] = [];
