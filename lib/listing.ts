@@ -18,7 +18,3 @@ export function namedList(items: readonly string[], options: { cap?: number; tot
 	return `${shown.join(options.separator ?? ', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
-/** At most `cap` items of a list, for output that carries the count beside a shortened list (e.g. JSON). */
-export function firstOf<T>(items: readonly T[], cap: number): T[] {
-	return items.length > cap ? items.slice(0, cap) : [...items];
-}

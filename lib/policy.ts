@@ -6,6 +6,7 @@ import { baselineFactsOf, factsOf, type BaselineFacts, type RunFacts, type Stale
 import { priceOf } from './pricing';
 import type { PriceTable, RegistryStore } from './registry/store';
 import { checkTagCoverage } from './accuracy/tags';
+import { namedList, NAMED_UP_TO } from './listing';
 import { checkAgreementFacts } from './accuracy/agreement';
 import { checkClassRule, CLASS_RULES, type ClassThresholds } from './accuracy/class-rules';
 import type { CompareRule, RunHeader, RunReport } from './types';
@@ -159,7 +160,7 @@ export function checkPolicyFacts(
 	if (passRate < policy.minPassRate) {
 		fail({
 			rule: 'minPassRate',
-			message: `run ${run.runId} failed ${failed.length} of ${total} fixtures: ${failed.map((r) => `${r.fixtureId} (${r.reason ?? 'failed'})`).join('; ')} — pass rate ${pct(passRate)} is below minPassRate ${pct(policy.minPassRate)}`,
+			message: `run ${run.runId} failed ${failed.length} of ${total} fixtures: ${namedList(failed.slice(0, NAMED_UP_TO).map((r) => `${r.fixtureId} (${r.reason ?? 'failed'})`), { total: failed.length, separator: '; ' })} — pass rate ${pct(passRate)} is below minPassRate ${pct(policy.minPassRate)}`,
 			fixtures: failed.map((r) => r.fixtureId),
 		});
 	} else pass('minPassRate', `pass rate ${pct(passRate)} (${total - failed.length} of ${total}) ≥ ${pct(policy.minPassRate)}`);
@@ -171,7 +172,7 @@ export function checkPolicyFacts(
 		if (regressions.length > policy.maxRegressions) {
 			fail({
 				rule: 'maxRegressions',
-				message: `regressions against ${where}: ${regressions.join(', ')} — ${regressions.length} > maxRegressions ${policy.maxRegressions}`,
+				message: `regressions against ${where}: ${namedList(regressions)} — ${regressions.length} > maxRegressions ${policy.maxRegressions}`,
 				fixtures: regressions,
 			});
 		} else pass('maxRegressions', `${regressions.length} regression(s) against ${where} ≤ ${policy.maxRegressions}`);
@@ -222,11 +223,11 @@ export function checkPolicyFacts(
 	const stale = facts.stale;
 	const cachedCount = facts.cached;
 	if (stale.length) {
-		const shown = stale.slice(0, 20).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h before the run)`);
+		const shown = stale.slice(0, NAMED_UP_TO).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h before the run)`);
 		fail({
 			rule: 'maxEvidenceAgeHours',
 			message:
-				`run ${run.runId} used cached answers older than maxEvidenceAgeHours ${maxAge}: ${shown.join(', ')}${stale.length > shown.length ? ` and ${stale.length - shown.length} more` : ''}. ` +
+				`run ${run.runId} used cached answers older than maxEvidenceAgeHours ${maxAge}: ${namedList(shown, { total: stale.length })}. ` +
 				`The model may answer differently today: rerun with fresh answers ("prompt-release test ${run.promptId}${typeof run.version === 'number' ? ` --version ${run.version}` : ''} --no-cache")`,
 			fixtures: stale.map((s) => s.fixtureId),
 		});
