@@ -97,6 +97,7 @@ export class ProviderError extends PromptReleaseError {
 
 /** The release gate said no. */
 export class GateRefusal extends PromptReleaseError {
+	/** The fixtures named by the refusal that failed in the run (not those with stale evidence or not covered by it). */
 	readonly failingFixtures: string[];
 	constructor(message: string, failingFixtures: string[] = []) {
 		super(message);

@@ -6,6 +6,7 @@ import { baselineFactsOf, factsOf, type BaselineFacts, type RunFacts, type Stale
 import { priceOf } from './pricing';
 import type { PriceTable, RegistryStore } from './registry/store';
 import { checkTagCoverage } from './accuracy/tags';
+import { namedList, NAMED_UP_TO } from './listing';
 import { checkAgreementFacts } from './accuracy/agreement';
 import { checkClassRule, CLASS_RULES, type ClassThresholds } from './accuracy/class-rules';
 import type { CompareRule, RunHeader, RunReport } from './types';
@@ -159,7 +160,7 @@ export function checkPolicyFacts(
 	if (passRate < policy.minPassRate) {
 		fail({
 			rule: 'minPassRate',
-			message: `run ${run.runId} failed ${failed.length} of ${total} fixtures: ${failed.map((r) => `${r.fixtureId} (${r.reason ?? 'failed'})`).join('; ')} — pass rate ${pct(passRate)} is below minPassRate ${pct(policy.minPassRate)}`,
+			message: `run ${run.runId} failed ${failed.length} of ${total} fixtures: ${namedList(failed.slice(0, NAMED_UP_TO).map((r) => `${r.fixtureId} (${r.reason ?? 'failed'})`), { total: failed.length, separator: '; ' })} — pass rate ${pct(passRate)} is below minPassRate ${pct(policy.minPassRate)}`,
 			fixtures: failed.map((r) => r.fixtureId),
 		});
 	} else pass('minPassRate', `pass rate ${pct(passRate)} (${total - failed.length} of ${total}) ≥ ${pct(policy.minPassRate)}`);
@@ -171,7 +172,7 @@ export function checkPolicyFacts(
 		if (regressions.length > policy.maxRegressions) {
 			fail({
 				rule: 'maxRegressions',
-				message: `regressions against ${where}: ${regressions.join(', ')} — ${regressions.length} > maxRegressions ${policy.maxRegressions}`,
+				message: `regressions against ${where}: ${namedList(regressions)} — ${regressions.length} > maxRegressions ${policy.maxRegressions}`,
 				fixtures: regressions,
 			});
 		} else pass('maxRegressions', `${regressions.length} regression(s) against ${where} ≤ ${policy.maxRegressions}`);
@@ -223,10 +224,11 @@ export function checkPolicyFacts(
 	const future = facts.future;
 	const cachedCount = facts.cached;
 	if (stale.length || future.length) {
-		const list = (answers: StaleAnswer[], when: string) => {
-			const shown = answers.slice(0, 20).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h ${when} the run)`);
-			return `${shown.join(', ')}${answers.length > shown.length ? ` and ${answers.length - shown.length} more` : ''}`;
-		};
+		const list = (answers: StaleAnswer[], when: string) =>
+			namedList(
+				answers.slice(0, NAMED_UP_TO).map((s) => `${s.fixtureId} (fetched ${s.fetchedAt}, ${s.ageHours} h ${when} the run)`),
+				{ total: answers.length },
+			);
 		const parts = [
 			...(stale.length ? [`cached answers older than maxEvidenceAgeHours ${maxAge}: ${list(stale, 'before')}`] : []),
 			...(future.length ? [`cached answers fetched after the run, so their age is unknown (a clock set wrong, or an edited cache entry): ${list(future, 'after')}`] : []),

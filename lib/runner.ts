@@ -26,6 +26,15 @@ export function fixtureInputsHash(fixture: Pick<Fixture, 'inputs'>): string {
 	return `sha256:${sha256(canonicalJson(fixture.inputs))}`;
 }
 
+/**
+ * Whether a stored result was run with these inputs (`fixtureInputsHash` of the fixture as it is now): true
+ * or false when the result records its inputs hash, undefined when it cannot tell — results stored before
+ * inputs hashes were recorded (early runs of format 1) carry nothing else that identifies their inputs.
+ */
+export function ranWithInputs(result: Pick<FixtureResult, 'inputsHash'>, inputsHash: string): boolean | undefined {
+	return result.inputsHash === undefined ? undefined : result.inputsHash === inputsHash;
+}
+
 /** The comparison rules in effect for a fixture: the policy's, overridden field by field by the fixture's own. */
 export function effectiveCompare(policyCompare: Record<string, CompareRule> | undefined, fixture: Pick<Fixture, 'compare'>): Record<string, CompareRule> {
 	return { ...(policyCompare ?? {}), ...(fixture.compare ?? {}) };

@@ -1,13 +1,14 @@
 /**
  * `prompt-release drift <prompt> [--channel production]`: rerun the released version's fixtures with fresh
  * answers (never from the response cache) and compare answer by answer with the run behind the release.
- * Exit 0 when no answer changed, 1 naming every fixture whose answer changed (even when both pass),
- * 2 on a usage, configuration or provider error. Nothing is stored in the registry.
+ * Exit 0 when no answer changed, 1 naming the fixtures whose answer changed (even when both pass; the first
+ * DRIFT_LISTED with both answers, then how many more), 2 on a usage, configuration or provider error.
+ * Fixtures and results are streamed (memory flat in the fixture count). Nothing is stored in the registry.
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lib/errors';
-import { checkDrift, driftMarkdown, type DriftReport } from '../../lib/drift';
+import { checkDrift, driftMarkdown, type DriftAnswer, type DriftReport } from '../../lib/drift';
 import { isFatalProviderError } from '../../lib/runner';
 import { resolvePrompt } from '../../lib/registry/resolve';
 import { writeFileAtomic } from '../../lib/yaml-io';
@@ -15,8 +16,9 @@ import { answerOptions, answersFor, type AnswerCliOptions } from '../shared/answ
 import { interruptible } from '../shared/interrupt';
 import { startProgress, type Progress } from '../shared/progress';
 import { action, EXIT_FAILED, EXIT_OK } from '../shared/exit';
-import { loadFixturesForRun } from '../shared/fixtures';
+import { checkFixturesKeeping } from '../shared/fixtures';
 import { note, out, plural, shown } from '../shared/output';
+import { namedList } from '../../lib/listing';
 import { openStore, parsePositiveInt, registryOption, requirePrompt, shownPath } from '../shared/registry';
 
 interface DriftCliOptions extends AnswerCliOptions {
@@ -26,14 +28,24 @@ interface DriftCliOptions extends AnswerCliOptions {
 	concurrency?: string;
 }
 
+/** An answer as one short phrase: the value (and whether it fails), or why it is invalid. */
+function side(a: DriftAnswer): string {
+	return a.valid ? `${shown(a.value)}${a.passed ? '' : ' (fails)'}` : `invalid (${shown(a.reason ?? a.rawOutput, 60)})`;
+}
+
+/** The report: every listed change and fixture not compared (at most DRIFT_LISTED of each), then the verdict with counts. */
 function printHuman(r: DriftReport): void {
 	out(`drift ${r.promptId} v${r.version} on ${r.channel} (${r.model.provider}:${r.model.name}): ${plural(r.compared, 'fixture')} compared with run ${r.releasedRunId} (${r.releasedRunAt})`);
-	for (const c of r.changes) {
-		const side = (a: DriftReport['changes'][number]['before']) => (a.valid ? `${shown(a.value)}${a.passed ? '' : ' (fails)'}` : `invalid (${shown(a.reason ?? a.rawOutput, 60)})`);
-		out(`  ✗ ${c.fixtureId}  [${c.segment}]  was ${side(c.before)}, now ${side(c.after)}`);
+	for (const c of r.changes) out(`  ✗ ${c.fixtureId}  [${c.segment}]  was ${side(c.before)}, now ${side(c.after)}`);
+	if (r.changedCount > r.changes.length) out(`  … and ${r.changedCount - r.changes.length} more changed answers`);
+	for (const s of r.skipped) out(`  - ${s.fixtureId}: not compared, ${s.why}${s.before && s.after ? `; the answer differs: was ${side(s.before)}, now ${side(s.after)}` : ''}`);
+	if (r.skippedCount > r.skipped.length) out(`  … and ${r.skippedCount - r.skipped.length} more not compared`);
+	if (r.skipped.some((s) => s.kind === 'inputs-unknown')) {
+		out(`note: run ${r.releasedRunId} predates inputs hashes, so an answer that differs there may come from a fixture edited since the release, not from the model; the fixtures' history (git log) tells. Runs of releases tested since record inputs hashes.`);
 	}
-	for (const s of r.skipped) out(`  - ${s.fixtureId}: not compared, ${s.why}`);
-	out(r.changed ? `CHANGED: ${plural(r.changes.length, 'answer')} of ${r.compared} changed: ${r.changes.map((c) => c.fixtureId).join(', ')}` : `unchanged: all ${plural(r.compared, 'answer')} as in the released run`);
+	const notCompared = r.skippedCount ? `; ${plural(r.skippedCount, 'fixture')} not compared` : '';
+	if (r.changed) out(`CHANGED: ${plural(r.changedCount, 'answer')} of ${r.compared} changed: ${namedList(r.changes.map((c) => c.fixtureId), { total: r.changedCount })}${notCompared}`);
+	else out(`unchanged: all ${r.skippedCount ? `${r.compared} compared answers` : plural(r.compared, 'answer')} as in the released run${notCompared}`);
 }
 
 async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Promise<number> {
@@ -54,15 +66,18 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 	let report: DriftReport;
 	let progress: Progress | undefined;
 	try {
+		// Checked once (every problem named, nothing sent); the check goes through the checked fixtures, or reads them again when many.
+		const checked = await checkFixturesKeeping(store, promptId, resolved.spec);
+		progress = startProgress({ label: 'fixtures', total: checked.count, quiet: opts.json === true });
 		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), async () =>
 			checkDrift(store, promptId, {
 				channel,
 				provider: answers.provider,
 				concurrency: answers.concurrency,
-				fixtures: await loadFixturesForRun(store, promptId, resolved.spec),
+				fixtures: checked.fixtures,
 				batchIds: () => answers.batching?.batchIds ?? [],
-				onStart: (total) => (progress = startProgress({ label: 'fixtures', total, quiet: opts.json === true })),
 				onResult: () => progress?.tick(),
+				onSkipped: () => progress?.tick(),
 			}),
 		);
 	} catch (error) {

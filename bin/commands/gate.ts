@@ -13,6 +13,7 @@ import { classRuleSetting } from '../../lib/accuracy/class-rules';
 import { action, EXIT_FAILED, EXIT_OK, UsageError } from '../shared/exit';
 import { escapeXmlAttr, escapeXmlText } from '../shared/junit';
 import { note, out } from '../shared/output';
+import { namedList, NAMED_UP_TO } from '../../lib/listing';
 import { openStore, parseChannel, parseVersion, registryOption, requirePrompt, shownPath } from '../shared/registry';
 
 interface GateOptions {
@@ -123,9 +124,32 @@ export function gateMarkdown(promptId: string, version: number, channel: string,
 		const result = check.status === 'fail' ? `❌ ${md(check.message)}` : check.status === 'skipped' ? `➖ skipped (${md(check.message)})` : '✅';
 		lines.push(`| ${rule} | ${md(ruleSetting(rule, verdict.policy))} | ${result} |`);
 	}
-	if (verdict.failingFixtures.length) lines.push('', `Failing fixtures: ${verdict.failingFixtures.map((f) => `\`${f}\``).join(', ')}`);
+	if (verdict.failingFixtures.length) lines.push('', `Failing fixtures: ${namedList(verdict.failingFixtures.slice(0, NAMED_UP_TO).map((f) => `\`${f}\``), { total: verdict.failingFixtures.length })}`);
 	lines.push('', '');
 	return lines.join('\n');
+}
+
+/** How many fixture ids each list of `gate --json` carries; the counts beside them count them all. */
+export const JSON_LISTED = 100;
+
+/**
+ * The verdict as `gate --json` prints it (README "gate --json"): each violation with the first JSON_LISTED fixtures
+ * it names and `fixtureCount`; `failingFixtures` (only fixtures that failed in the run) likewise with `failingCount`.
+ */
+export function gateJson(promptId: string, version: number, channel: string, verdict: GateVerdict): Record<string, unknown> {
+	return {
+		ok: verdict.ok,
+		prompt: promptId,
+		version,
+		channel,
+		runId: verdict.run?.runId,
+		baselineRunId: verdict.baseline?.runId,
+		policy: verdict.policy,
+		violations: verdict.violations.map((v) => ({ rule: v.rule, message: v.message, fixtures: v.fixtures.slice(0, JSON_LISTED), fixtureCount: v.fixtures.length })),
+		checks: verdict.checks,
+		failingFixtures: verdict.failingFixtures.slice(0, JSON_LISTED),
+		failingCount: verdict.failingFixtures.length,
+	};
 }
 
 async function gate(promptId: string, opts: GateOptions, cmd: Command): Promise<number> {
@@ -136,12 +160,12 @@ async function gate(promptId: string, opts: GateOptions, cmd: Command): Promise<
 	const channel = parseChannel(opts.channel);
 	const verdict = await evaluateGate(store, promptId, version, channel);
 	if (opts.json) {
-		out(JSON.stringify({ ok: verdict.ok, prompt: promptId, version, channel, runId: verdict.run?.runId, baselineRunId: verdict.baseline?.runId, policy: verdict.policy, violations: verdict.violations, checks: verdict.checks, failingFixtures: verdict.failingFixtures }, null, 2));
+		out(JSON.stringify(gateJson(promptId, version, channel, verdict), null, 2));
 	} else {
 		out(`gate ${promptId} version ${version} → ${channel}: ${verdict.ok ? 'PASS' : 'REFUSED'}${verdict.run ? ` (run ${verdict.run.runId}${verdict.baseline ? `, baseline ${verdict.baseline.runId}` : ''})` : ''}`);
 		for (const v of verdict.violations) out(`  ✗ [${v.rule}] ${v.message}`);
 		for (const c of verdict.checks) if (c.status === 'skipped') out(`  – [${c.rule}] skipped (${c.message})`);
-		if (verdict.failingFixtures.length) out(`  failing fixtures: ${verdict.failingFixtures.join(', ')}`);
+		if (verdict.failingFixtures.length) out(`  failing fixtures: ${namedList(verdict.failingFixtures)}`);
 	}
 	const say = opts.json ? note : out;
 	if (opts.junit) {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { currentUser, GateRefusal, releaseVersion, startCanary, type GateVerdict } from '../../lib';
-import { action, EXIT_FAILED, EXIT_OK, printError, UsageError } from '../shared/exit';
+import { action, EXIT_FAILED, EXIT_OK, printError, printRefusal, UsageError } from '../shared/exit';
 import { out } from '../shared/output';
 import { openStore, parseChannel, parseVersion, registryOption, requirePrompt } from '../shared/registry';
 
@@ -59,8 +59,7 @@ async function release(promptId: string, opts: ReleaseOptions, cmd: Command): Pr
 		return EXIT_OK;
 	} catch (error) {
 		if (!(error instanceof GateRefusal)) throw error;
-		printError(error.message);
-		if (error.failingFixtures.length) printError(`failing fixtures: ${error.failingFixtures.join(', ')}`);
+		printRefusal(error);
 		return EXIT_FAILED;
 	}
 }

@@ -4,6 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { ConfigErrors, GateRefusal, PromptReleaseError } from '../../lib/errors';
+import { namedList } from '../../lib/listing';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -17,6 +18,12 @@ export function printError(message: string): void {
 	for (const line of message.split('\n')) process.stderr.write(`prompt-release: ${line}\n`);
 }
 
+/** A refusal: its rules, one line each, then the fixtures that failed in the run (the first NAMED_UP_TO, then how many more). */
+export function printRefusal(error: GateRefusal): void {
+	printError(error.message);
+	if (error.failingFixtures.length) printError(`failing fixtures: ${namedList(error.failingFixtures)}`);
+}
+
 /** Report an error the way users see it and return the exit code it maps to. */
 export function handleError(error: unknown): number {
 	if (error instanceof CommanderError) {
@@ -24,8 +31,7 @@ export function handleError(error: unknown): number {
 		return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	if (error instanceof GateRefusal) {
-		printError(error.message);
-		if (error.failingFixtures.length) printError(`failing fixtures: ${error.failingFixtures.join(', ')}`);
+		printRefusal(error);
 		return EXIT_FAILED;
 	}
 	if (error instanceof ConfigErrors) {

@@ -3,6 +3,7 @@
  * per segment, and the gate's `minAgreement` rule. Built one result at a time.
  */
 import type { AgreementSummary, FixtureResult } from '../types';
+import { namedList } from '../listing';
 
 function rate(n: number, total: number): number {
 	return total === 0 ? 0 : Math.round((n / total) * 10_000) / 10_000;
@@ -82,7 +83,7 @@ export function checkAgreementFacts(min: number | undefined, facts: { summary: A
 	if (!summary) return { status: 'skipped', message: 'the run was not voted on: the prompt declares no consensus', fixtures: [] };
 	const what = `agreement ${pct(summary.rate)} (${summary.agreed} of ${summary.total} fixtures reached consensus)`;
 	if (summary.rate < min) {
-		return { status: 'fail', message: `${what} — below minAgreement ${pct(min)}; no consensus: ${without.slice(0, 20).join(', ')}${without.length > 20 ? ` and ${without.length - 20} more` : ''}`, fixtures: without };
+		return { status: 'fail', message: `${what} — below minAgreement ${pct(min)}; no consensus: ${namedList(without)}`, fixtures: without };
 	}
 	return { status: 'pass', message: `${what} ≥ ${pct(min)}`, fixtures: [] };
 }

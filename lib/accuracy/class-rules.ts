@@ -5,6 +5,7 @@
  */
 import { classFields, classLabel, INVALID_CLASS } from './classes';
 import type { ClassMetrics, FixtureResult, OutputSchema, OutputValue } from '../types';
+import { namedList } from '../listing';
 
 /** `{class: minimum}`, or `{property: {class: minimum}}` for object outputs; minimums between 0 and 1. */
 export type ClassThresholds = Record<string, number | Record<string, number>>;
@@ -152,7 +153,7 @@ export function checkClassRule(
 			const named = culprits(t.field, t.label, metric);
 			named.forEach((f) => fixtures.add(f));
 			const which = metric === 'recall' ? 'missed' : metric === 'precision' ? 'wrongly answered it' : 'missed or wrongly answered';
-			failures.push(`${metric} of ${where} is ${pct(value)} (${basis}) — below ${rule} ${pct(t.min)}${named.length ? `; ${which}: ${named.slice(0, 20).join(', ')}${named.length > 20 ? ` and ${named.length - 20} more` : ''}` : ''}`);
+			failures.push(`${metric} of ${where} is ${pct(value)} (${basis}) — below ${rule} ${pct(t.min)}${named.length ? `; ${which}: ${namedList(named)}` : ''}`);
 		} else passes.push(`${metric} of ${where} ${pct(value)} ≥ ${pct(t.min)}`);
 	}
 	if (failures.length) return { status: 'fail', message: failures.join('; '), fixtures: [...fixtures] };

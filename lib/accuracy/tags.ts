@@ -4,6 +4,7 @@
  * for every required tag.
  */
 import type { FixtureResult, SegmentSummary } from '../types';
+import { namedList } from '../listing';
 
 function rate(passed: number, total: number): number {
 	return total === 0 ? 0 : Math.round((passed / total) * 10_000) / 10_000;
@@ -77,7 +78,7 @@ export function checkTagCoverage(required: string[] | undefined, coverage: Reado
 		else if (!c.passing) {
 			const failing = c.failing;
 			fixtures.push(...failing);
-			problems.push(`no passing fixture tagged "${tag}" (${c.tagged} tagged, all failing: ${failing.slice(0, 20).join(', ')}${failing.length > 20 ? ` and ${failing.length - 20} more` : ''})`);
+			problems.push(`no passing fixture tagged "${tag}" (${c.tagged} tagged, all failing: ${namedList(failing)})`);
 		} else covered.push(`${tag} ${c.passing}/${c.tagged}`);
 	}
 	if (problems.length) return { status: 'fail', message: problems.join('; '), fixtures: [...new Set(fixtures)] };

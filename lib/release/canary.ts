@@ -124,7 +124,7 @@ export async function promoteCanary(store: RegistryStore, promptId: string, opts
 		...(canary.frozen ? [{ rule: 'frozen', message: `the canary was frozen at ${canary.frozen.at}: ${canary.frozen.reason}. End it ("prompt-release rollback ${promptId}") or promote with --force --reason "…"`, fixtures: [] }] : []),
 		...verdict.violations,
 	];
-	const refuse = (violations: PolicyViolation[]): GateRefusal => refusal(what, { ...verdict, violations, failingFixtures: [...new Set(violations.flatMap((v) => v.fixtures))] });
+	const refuse = (violations: PolicyViolation[]): GateRefusal => refusal(what, { ...verdict, violations });
 	const before = problems(current);
 	if (before.length && !opts.force) throw refuse(before);
 	let entry: HistoryEntry | undefined;

@@ -6,7 +6,8 @@ import { ConfigError, GateRefusal } from '../errors';
 import { valuesEqual } from '../schema';
 import { checkPolicyFacts, DEFAULT_POLICY, loadPolicy, POLICY_RULES, type Policy, type PolicyCheck, type PolicyViolation } from '../policy';
 import { baselineFactsOf, RunFactsBuilder } from '../run-facts';
-import { fixtureCompareHash, fixtureInputsHash } from '../runner';
+import { namedList } from '../listing';
+import { fixtureCompareHash, fixtureInputsHash, ranWithInputs } from '../runner';
 import type { RegistryStore } from '../registry/store';
 import type { Fixture, RunHeader } from '../types';
 import { baselineRunHeader, baselineView, latestRunHeaderOf } from './evidence';
@@ -25,6 +26,11 @@ export interface GateVerdict {
 	violations: PolicyViolation[];
 	/** Every rule's outcome, `evidence` first: `skipped` (with why) when it could not be checked. */
 	checks: PolicyCheck[];
+	/**
+	 * The fixtures a refusal names that failed in the run (minPassRate, maxRegressions, requireTags, class rules, …).
+	 * Fixtures named only for other reasons — cached answers older than maxEvidenceAgeHours, added or changed
+	 * since the run — did not fail: their rule's violation names them (`violations[].fixtures`).
+	 */
 	failingFixtures: string[];
 	/** Why each failing fixture failed in the run, when it did (for reports such as the gate's JUnit). */
 	fixtureReasons?: Record<string, string>;
@@ -70,7 +76,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 		void _ran;
 		judged.add(f.tags ? { ...rest, tags: f.tags } : rest);
 		// Runs stored before results carried an inputs (compare) hash are judged by expected values (as before).
-		if (!valuesEqual(f.expected, r.expected) || (r.inputsHash !== undefined && r.inputsHash !== f.inputsHash)) status.set(r.fixtureId, 'stale');
+		if (!valuesEqual(f.expected, r.expected) || ranWithInputs(r, f.inputsHash) === false) status.set(r.fixtureId, 'stale');
 		else status.set(r.fixtureId, r.compareHash !== undefined && r.compareHash !== f.compareHash ? 'rules' : 'ok');
 	}
 	const violations: PolicyViolation[] = [];
@@ -78,7 +84,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	if (missing.length) {
 		violations.push({
 			rule: 'evidence',
-			message: `run ${run.runId} is out of date: fixtures added or changed since: ${missing.join(', ')}. Run "prompt-release test ${promptId} --version ${version}" again.`,
+			message: `run ${run.runId} is out of date: fixtures added or changed since: ${namedList(missing)}. Run "prompt-release test ${promptId} --version ${version}" again.`,
 			fixtures: missing,
 		});
 	}
@@ -86,7 +92,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	if (rulesChanged.length) {
 		violations.push({
 			rule: 'evidence',
-			message: `comparison rules changed since run ${run.runId} (policy or fixture "compare" for: ${rulesChanged.join(', ')}): rerun test ("prompt-release test ${promptId} --version ${version}")`,
+			message: `comparison rules changed since run ${run.runId} (policy or fixture "compare" for: ${namedList(rulesChanged)}): rerun test ("prompt-release test ${promptId} --version ${version}")`,
 			fixtures: rulesChanged,
 		});
 	}
@@ -105,7 +111,7 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	const approvals = checkApprovals(policy.approvals, approvalsOf(await store.readReleases(promptId), channel, version, run.runId, frozen.author), promptId);
 	if (approvals.status === 'fail') violations.push({ rule: 'approvals', message: approvals.message, fixtures: [] });
 	checks.push({ rule: 'approvals', status: approvals.status, message: approvals.message });
-	const failingFixtures = [...new Set(violations.flatMap((v) => v.fixtures))];
+	const failingFixtures = failingIn(violations, new Set(facts.failed.map((f) => f.fixtureId)));
 	const failing = new Set(failingFixtures);
 	return {
 		ok: violations.length === 0,
@@ -120,7 +126,12 @@ export async function evaluateGate(store: RegistryStore, promptId: string, versi
 	};
 }
 
-/** The GateRefusal for a verdict that refused: every violated rule, one line each. */
+/** The fixtures the violations name that failed in the run (`failed`): stale or uncovered ones are not failures. */
+function failingIn(violations: PolicyViolation[], failed: ReadonlySet<string>): string[] {
+	return [...new Set(violations.flatMap((v) => v.fixtures))].filter((id) => failed.has(id));
+}
+
+/** The GateRefusal for a verdict that refused: every violated rule, one line each (each names at most NAMED_UP_TO fixtures). */
 export function refusal(what: string, verdict: GateVerdict): GateRefusal {
 	const lines = verdict.violations.map((v) => `[${v.rule}] ${v.message}`);
 	return new GateRefusal(`${what} refused:\n  - ${lines.join('\n  - ')}`, verdict.failingFixtures);

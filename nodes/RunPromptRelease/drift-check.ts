@@ -2,7 +2,8 @@
  * The "Check Drift" operation of Run Prompt Release: for each item, rerun the fixtures of the version
  * released on a channel with fresh answers (no response cache) and compare them answer by answer with the
  * run behind the release (lib/drift.ts). One output item per input item: `changed`, the changed fixtures
- * with their answers before and now, and a Markdown `report` ready for an alert. Schedule it daily
+ * with their answers before and now (the first 100, `changedCount` counts all), and a Markdown `report`
+ * ready for an alert. Schedule it daily
  * (Schedule Trigger → this → IF changed → alert): see examples/workflows/model-drift-check.json.
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
@@ -57,8 +58,10 @@ export async function executeDriftCheck(ctx: IExecuteFunctions): Promise<INodeEx
 				releasedRunAt: report.releasedRunAt,
 				checkedAt: report.checkedAt,
 				compared: report.compared,
-				changedCount: report.changes.length,
+				changedCount: report.changedCount,
+				// The first 100 of each, with their answers; the counts count them all.
 				changedFixtures: report.changes as unknown as IDataObject[],
+				skippedCount: report.skippedCount,
 				skipped: report.skipped as unknown as IDataObject[],
 				passRate: report.run.summary.passRate,
 				costUsd: report.run.summary.costUsd,

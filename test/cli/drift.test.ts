@@ -5,10 +5,13 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
-import { cli, makeRegistry, RULES, serverEnv, write } from './helpers';
+import { cli, makeRegistry, RULES, serverEnv, tempDir, write } from './helpers';
 
 let before: ModelServer;
 let after: ModelServer;
+let scripted: ModelServer;
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** After a silent model update, "maybe" emails read as price changes. */
 const UPDATED_RULES = { ...RULES, rules: [{ prompt: 'price-change', when: 'maybe', value: true }, ...RULES.rules] };
@@ -16,10 +19,12 @@ const UPDATED_RULES = { ...RULES, rules: [{ prompt: 'price-change', when: 'maybe
 beforeAll(async () => {
 	before = await startModelServer({ rules: RULES });
 	after = await startModelServer({ rules: UPDATED_RULES });
+	// The example registry's own model: it answers every example fixture as its stored runs say.
+	scripted = await startModelServer({ rules: path.join(REPO_ROOT, 'examples', 'scripted-model.yaml') });
 });
 
 afterAll(async () => {
-	await Promise.all([before.close(), after.close()]);
+	await Promise.all([before.close(), after.close(), scripted.close()]);
 });
 
 async function released(): Promise<string> {
@@ -83,4 +88,57 @@ test('nothing released: exit 2 saying what to do', async () => {
 	const result = await cli(['drift', 'price-change'], cwd, serverEnv(before));
 	expect(result.code).toBe(2);
 	expect(result.stderr).toMatch(/nothing released on channel "production"/);
+});
+
+/** A copy of the example registry's price-change prompt: released v1, its run stored as one document without inputs hashes (run format 1). */
+async function exampleRegistry(): Promise<string> {
+	const cwd = await tempDir();
+	await fs.cp(path.join(REPO_ROOT, 'examples', 'registry', 'price-change'), path.join(cwd, 'prompts', 'price-change'), { recursive: true });
+	return cwd;
+}
+
+/** Give a fixture of the copy other inputs: the scripted model no longer reads a price change in it. */
+async function editInputs(cwd: string, fixtureId: string): Promise<void> {
+	const file = path.join(cwd, 'prompts', 'price-change', 'fixtures', `${fixtureId}.yaml`);
+	const text = await fs.readFile(file, 'utf8');
+	const start = text.indexOf('inputs:');
+	const end = text.indexOf('\nexpected:');
+	await fs.writeFile(file, `${text.slice(0, start)}inputs:\n  subject: Delivery schedule\n  body: Your order ships on Thursday.${text.slice(end)}`);
+}
+
+describe('a release whose run predates inputs hashes (run format 1)', () => {
+	test('unchanged fixtures: every answer compared, exit 0', async () => {
+		const cwd = await exampleRegistry();
+		const result = await cli(['drift', 'price-change'], cwd, serverEnv(scripted));
+		expect(result.stderr).not.toMatch(/internal error/);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toMatch(/unchanged: all 12 answers as in the released run/);
+	});
+
+	test('an edited fixture whose answer differs is not called drift: listed as not compared (cannot tell whether its inputs changed), exit 0', async () => {
+		const cwd = await exampleRegistry();
+		await editInputs(cwd, 'rheinland-din933-adjustment');
+		const result = await cli(['drift', 'price-change'], cwd, serverEnv(scripted));
+		expect(result.code).toBe(0);
+		expect(result.stdout).not.toMatch(/CHANGED|✗ rheinland/);
+		expect(result.stdout).toMatch(/- rheinland-din933-adjustment: not compared, cannot tell whether its inputs changed since run 20261121T090016227Z-ac6f70 \(the run predates inputs hashes\); the answer differs: was true, now /);
+		expect(result.stdout).toMatch(/unchanged: all 11 compared answers as in the released run; 1 fixture not compared/);
+
+		const json = await cli(['drift', 'price-change', '--json'], cwd, serverEnv(scripted));
+		expect(json.code).toBe(0);
+		const report = JSON.parse(json.stdout) as Record<string, any>;
+		expect(report).toMatchObject({ changed: false, compared: 11, changes: [] });
+		expect(report.skipped).toEqual([expect.objectContaining({ fixtureId: 'rheinland-din933-adjustment', kind: 'inputs-unknown', before: expect.objectContaining({ value: true }) })]);
+	});
+});
+
+test('a run with inputs hashes: a fixture edited since the release is not compared (inputs changed) and not sent to the model', async () => {
+	const cwd = await released();
+	await write(cwd, 'prompts/price-change/fixtures/delay.yaml', JSON.stringify({ id: 'delay', inputs: { subject: 'Price increase', body: 'All items +4%.' }, expected: false, source: 'manual' }));
+	after.reset();
+	const result = await cli(['drift', 'price-change'], cwd, serverEnv(after));
+	expect(result.code).toBe(1); // "either" drifted (the updated model); "delay" is not compared
+	expect(after.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+	expect(result.stdout).toMatch(/- delay: not compared, inputs changed since run /);
+	expect(result.stdout).toMatch(/CHANGED: 1 answer of 2 changed: either/);
 });

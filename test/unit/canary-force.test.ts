@@ -188,7 +188,7 @@ describe('promote re-runs the gate', () => {
 		const refused = await promoteCanary(store, 'price-change').then(() => undefined, (e: unknown) => e);
 		expect(refused).toBeInstanceOf(GateRefusal);
 		expect((refused as GateRefusal).message).toMatch(/\[evidence\] run \S+ is out of date: fixtures added or changed since: later/);
-		expect((refused as GateRefusal).failingFixtures).toEqual(['later']);
+		expect((refused as GateRefusal).failingFixtures).toEqual([]); // not run: uncovered, not failing
 		expect((await store.readReleases('price-change')).channels.production.canary?.id).toBe(canary.id);
 		// Tested again, it passes and the fresh run becomes the evidence behind the channel.
 		await testVersion(store, 2);
