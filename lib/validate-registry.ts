@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
 import type { FileRegistryStore } from './registry/file-store';
 import { checkReviewLogs } from './registry/review-files';
+import { checkStoredRun } from './registry/validate-store';
 import { readYamlFile } from './yaml-io';
 import type { PromptSpec } from './types';
 import { FixtureSetCheck } from './registry/fixture-checks';
@@ -91,28 +92,35 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 		const fixturesDir = path.join(dir, 'fixtures');
 		const fixtureFiles = (await fs.readdir(fixturesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.yaml'));
 		report.fixtures += fixtureFiles.length;
-		// One fixture at a time, so one bad file does not hide the others.
+		// One fixture at a time, so one bad file does not hide the others. The same pass checks the fixture index
+		// (one entry per distinct inputs, naming the first fixture by id): per fixture, only its inputs' key is kept.
 		const before = errors.length;
 		const sameInputs = spec ? new FixtureSetCheck(spec) : undefined;
+		const index = store.inputsIndex(id);
+		// A registry whose index was never built gets one on first use; only a built index can be out of date.
+		const checkIndex = fixtureFiles.length > 0 && (await index.complete());
+		const indexProblems: string[] = [];
+		let indexProblemCount = 0;
 		for (const name of fixtureFiles.sort()) {
 			await collect(errors, async () => {
 				const fixture = await store.readFixture(id, name.slice(0, -'.yaml'.length), spec);
-				if (fixture && sameInputs) errors.push(...sameInputs.check(fixture, { file: shown(path.join(fixturesDir, name)) }));
+				if (!fixture || !sameInputs) return;
+				const checked = sameInputs.checkWithKey(fixture, { file: shown(path.join(fixturesDir, name)) });
+				errors.push(...checked.errors);
+				if (!checkIndex || !checked.first || options.fix) return;
+				const problem = await index.problemOf(fixture.id, checked.key);
+				if (problem && indexProblemCount++ < 5) indexProblems.push(`${problem.fixtureId} (${problem.message})`);
 			});
 		}
 		if (errors.length === before && fixtureFiles.length > 0) {
-			const index = store.inputsIndex(id);
 			if (options.fix) {
+				// Rebuilt over the fixtures just checked: every entry is then right (nothing left to report).
 				const done = await index.rebuild(store.streamFixtures(id));
 				report.fixed = { written: (report.fixed?.written ?? 0) + done.written, removed: (report.fixed?.removed ?? 0) + done.removed };
-			}
-			// A registry whose index was never built gets one on first use; only a built index can be out of date.
-			const problems = (await index.complete()) ? await index.check(store.streamFixtures(id)) : [];
-			if (problems.length) {
-				const listed = problems.slice(0, 5).map((p) => `${p.fixtureId} (${p.message})`).join(', ');
+			} else if (indexProblemCount) {
 				errors.push(
 					new ConfigError(
-						`${problems.length} fixture(s) of "${id}" cannot be found by their inputs: ${listed}${problems.length > 5 ? `, and ${problems.length - 5} more` : ''}. Corrections of those inputs would add a second fixture: run "prompt-release validate --fix" to rebuild the fixture index`,
+						`${indexProblemCount} fixture(s) of "${id}" cannot be found by their inputs: ${indexProblems.join(', ')}${indexProblemCount > 5 ? `, and ${indexProblemCount - 5} more` : ''}. Corrections of those inputs would add a second fixture: run "prompt-release validate --fix" to rebuild the fixture index`,
 						{ file: shown(index.dir) },
 					),
 				);
@@ -143,7 +151,7 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 				}
 			}
 		});
-		for (const runId of await store.listRuns(id)) await collect(errors, () => store.readRun(id, runId));
+		for (const runId of await store.listRuns(id)) await collect(errors, () => checkStoredRun(store, id, runId));
 		// Review logs: every unreadable line, each named by file and line (a torn last line is not a problem).
 		errors.push(...(await checkReviewLogs(store.reviewsDir(id), (d) => fs.readdir(d).catch(() => [] as string[]), shown)));
 		await collect(errors, async () => {
