@@ -14,7 +14,6 @@ interface WorkflowNode {
 	parameters: { jsCode?: string };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const built = (require(path.join(ROOT, 'scripts', 'build-example-workflows.js')) as { workflows: Record<string, { nodes: WorkflowNode[] }> }).workflows;
 const dir = path.join(ROOT, 'examples', 'workflows');
 const committed = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { nodes: WorkflowNode[] }]));
