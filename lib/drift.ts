@@ -66,6 +66,8 @@ export interface DriftOptions {
 	onResult?: (result: FixtureResult) => void;
 	/** Batch ids the run went through (`--batch`), read after the run to record them in the fresh run. */
 	batchIds?: () => string[];
+	/** Stops the check (Ctrl-C): the run rejects with RunInterrupted (see RunFixturesOptions.signal). */
+	signal?: AbortSignal;
 }
 
 function answerOf(r: FixtureResult): DriftAnswer {
@@ -113,6 +115,7 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 		compare: policy.compare,
 		now: options.now,
 		onResult: options.onResult,
+		signal: options.signal,
 	});
 	const batchIds = options.batchIds?.() ?? [];
 	const run: RunReport = batchIds.length ? { ...fresh, batchIds } : fresh;

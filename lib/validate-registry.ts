@@ -18,6 +18,8 @@ export interface ValidationReport {
 	errors: ConfigError[];
 	/** With `fix`: fixture index entries written and removed. */
 	fixed?: { written: number; removed: number };
+	/** With `fix`: abandoned partial results files removed (of runs that never finished), and their bytes. */
+	removedPartialRuns?: { files: number; bytes: number };
 }
 
 async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promise<boolean> {
@@ -50,7 +52,9 @@ function compareKeysFit(spec: PromptSpec, keys: string[], file: string): void {
 /**
  * Check every file of a folder registry. With `fix`, first rebuild each prompt's fixture index by inputs
  * (lib/registry/inputs-index.ts), so fixtures added by hand or by a git merge are found by corrections;
- * `report.fixed` says how many index entries were written and removed.
+ * `report.fixed` says how many index entries were written and removed. Partial results files of runs that
+ * never finished (`listPartialRuns`: their writer is gone) are reported, and with `fix` removed
+ * (`report.removedPartialRuns`).
  */
 export async function validateRegistry(store: FileRegistryStore, options: { fix?: boolean } = {}): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
@@ -152,6 +156,23 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 			}
 		});
 		for (const runId of await store.listRuns(id)) await collect(errors, () => checkStoredRun(store, id, runId));
+		// Results of runs that never finished (the process was killed): named, and removed with --fix.
+		for (const partial of await store.partialRuns(id)) {
+			if (!partial.abandoned) continue; // possibly a run in progress
+			if (options.fix) {
+				await fs.rm(partial.file, { force: true });
+				const removed = (report.removedPartialRuns ??= { files: 0, bytes: 0 });
+				removed.files++;
+				removed.bytes += partial.bytes;
+				continue;
+			}
+			errors.push(
+				new ConfigError(
+					`abandoned partial run ${partial.runId}: the results of a run that never finished (${Math.ceil(partial.bytes / 1024)} KB, last written ${partial.modified.toISOString()}; ${partial.abandoned}). No run reads it: run "prompt-release validate --fix" to remove it`,
+					{ file: shown(partial.file) },
+				),
+			);
+		}
 		// Review logs: every unreadable line, each named by file and line (a torn last line is not a problem).
 		errors.push(...(await checkReviewLogs(store.reviewsDir(id), (d) => fs.readdir(d).catch(() => [] as string[]), shown)));
 		await collect(errors, async () => {

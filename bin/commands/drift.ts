@@ -54,7 +54,16 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 	let report: DriftReport;
 	let progress: Progress | undefined;
 	try {
-		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), async () =>
+		report = await interruptible(
+			{
+				what: 'the drift check',
+				...(opts.batch ? { batchIds: () => answers.batching?.batchIds ?? [] } : {}),
+				stop: () => {
+					progress?.stop();
+					answers.stop();
+				},
+			},
+			async (signal) =>
 			checkDrift(store, promptId, {
 				channel,
 				provider: answers.provider,
@@ -63,6 +72,7 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 				batchIds: () => answers.batching?.batchIds ?? [],
 				onStart: (total) => (progress = startProgress({ label: 'fixtures', total, quiet: opts.json === true })),
 				onResult: () => progress?.tick(),
+				signal,
 			}),
 		);
 	} catch (error) {
