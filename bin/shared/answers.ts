@@ -14,6 +14,7 @@ import { isBatchCapable } from '../../lib/batch/types';
 import type { Provider } from '../../lib/providers/types';
 import type { ModelSpec } from '../../lib/types';
 import { ConfigError } from '../../lib/errors';
+import { startBackgroundEviction } from './cache-eviction';
 import { note } from './output';
 
 export interface AnswerCliOptions {
@@ -63,7 +64,8 @@ export function answersFor(model: ModelSpec, opts: AnswerCliOptions, concurrency
 		provider = batching;
 	}
 	const useCache = opts.cache !== false && settings.fresh !== true && !cacheOffByEnv();
-	if (useCache) provider = new CachingProvider(provider, new DiskResponseStore({ dir: cacheDir, maxBytes: defaultCacheMaxBytes() }));
+	// Eviction runs in a background process: a command never waits at its end for thousands of deletions.
+	if (useCache) provider = new CachingProvider(provider, new DiskResponseStore({ dir: cacheDir, maxBytes: defaultCacheMaxBytes(), startEviction: startBackgroundEviction }));
 	const parts = [useCache ? `response cache ${cacheDir}` : settings.fresh ? 'fresh answers (no cache)' : opts.cache === false ? 'no response cache (--no-cache)' : 'no response cache (PROMPT_RELEASE_CACHE=off)'];
 	if (batching) parts.push('batch API (half price)');
 	return {
