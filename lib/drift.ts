@@ -100,6 +100,8 @@ export interface DriftOptions {
 	onSkipped?: (fixtureId: string) => void;
 	/** Batch ids the run went through (`--batch`), read after the run to record them in the fresh run. */
 	batchIds?: () => string[];
+	/** Stops the check (Ctrl-C): the run rejects with RunInterrupted (see RunFixturesOptions.signal). */
+	signal?: AbortSignal;
 }
 
 const VALID = 1;
@@ -280,6 +282,7 @@ export async function checkDrift(store: RegistryStore, promptId: string, options
 				if (changes.length < DRIFT_LISTED) changes.push({ fixtureId: after.fixtureId, segment: after.segment, expected: after.expected, before: compactAnswer(before), after: answerOf(after) });
 			}
 		},
+		signal: options.signal,
 	});
 	await fillReleasedAnswers(store, promptId, runId, [...changes, ...skipped.filter((s) => s.before)]);
 	const batchIds = options.batchIds?.() ?? [];

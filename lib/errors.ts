@@ -104,3 +104,16 @@ export class GateRefusal extends PromptReleaseError {
 		this.failingFixtures = failingFixtures;
 	}
 }
+
+/**
+ * A run stopped from outside (`signal` of `streamFixtureRun`, e.g. Ctrl-C in the CLI): no more fixtures were
+ * started and calls in flight were aborted. The caller discards what it wrote; no run exists.
+ */
+export class RunInterrupted extends PromptReleaseError {
+	/** What stopped it, e.g. "SIGINT". */
+	readonly reason: string;
+	constructor(reason: string) {
+		super(`the run was interrupted (${reason}): no run was stored`);
+		this.reason = reason;
+	}
+}

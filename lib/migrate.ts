@@ -50,6 +50,10 @@ export interface MigrateOptions {
 	/** Called once before the first model call with the number of fixtures to run (progress). */
 	onStart?: (total: number) => void;
 	onResult?: (result: FixtureResult) => void;
+	/** Stops the migration run (Ctrl-C): it rejects with RunInterrupted and its partial results are discarded. */
+	signal?: AbortSignal;
+	/** Called once the run is stored (and the new version frozen, with `commit`), before `migrate` returns. */
+	onStored?: (run: RunHeader, committed?: FrozenVersion) => void;
 }
 
 export interface MigrateOutcome {
@@ -133,6 +137,7 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 			compare: policy.compare,
 			now,
 			onResult: options.onResult,
+			signal: options.signal,
 			runId,
 			sink: async (r) => {
 				facts.add(r);
@@ -164,6 +169,7 @@ export async function migrate(store: RegistryStore, promptId: string, options: M
 		}
 	}
 	await writer.commit(report);
+	options.onStored?.(report, committed);
 	return {
 		production,
 		spec,

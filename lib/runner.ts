@@ -157,6 +157,11 @@ export interface RunFixturesOptions {
 	compare?: Record<string, CompareRule>;
 	now?: () => Date;
 	onResult?: (result: FixtureResult) => void;
+	/**
+	 * Stops the run when aborted (Ctrl-C in the CLI): no further fixture is started, calls in flight are aborted,
+	 * and the run rejects with RunInterrupted (the signal's reason names what stopped it).
+	 */
+	signal?: AbortSignal;
 }
 
 /** What running one fixture needs: everything but the fixture list. */

@@ -82,7 +82,8 @@ export async function promptStatus(store: RegistryStore, promptId: string): Prom
 	const runs = await store.listRuns(promptId);
 	let lastRun: PromptStatus['lastRun'];
 	if (runs.length) {
-		const run = await store.readRun(promptId, runs[runs.length - 1]);
+		// The summary document only: the results of a large run are not needed here.
+		const run = await store.readRunHeader(promptId, runs[runs.length - 1]);
 		lastRun = {
 			runId: run.runId,
 			version: run.version,

@@ -11,6 +11,7 @@ import { ClassMetricsBuilder } from './accuracy/classes';
 import { countTags, finishTagRates } from './accuracy/tags';
 import { AgreementBuilder } from './accuracy/agreement';
 import { CallCounter } from './provenance';
+import { RunInterrupted } from './errors';
 import type { Fixture, FixtureResult, OutputSchema, RunHeader, RunReport, RunSummary, SegmentSummary } from './types';
 
 function rate(passed: number, total: number): number {
@@ -113,7 +114,8 @@ export interface StreamRunOptions extends Omit<RunFixturesOptions, 'fixtures'> {
 /**
  * Run every fixture, streaming results to `sink` in fixture order; returns the run without results.
  * `onResult` (progress) is called as each fixture finishes, in completion order. A fatal ProviderError
- * aborts calls in flight, stops pulling fixtures and is thrown (the caller discards what it wrote).
+ * aborts calls in flight, stops pulling fixtures and is thrown (the caller discards what it wrote); so does
+ * `signal` when aborted, with RunInterrupted.
  */
 export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHeader> {
 	const now = options.now ?? (() => new Date());
@@ -151,6 +153,10 @@ export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHe
 		if (failure === undefined) failure = error;
 		abort.abort();
 	};
+	// Stopped from outside: the same as a fatal error, except for what is thrown.
+	const stop = (): void => fail(new RunInterrupted(typeof options.signal?.reason === 'string' ? options.signal.reason : 'aborted'));
+	if (options.signal?.aborted) stop();
+	else options.signal?.addEventListener('abort', stop, { once: true });
 	const worker = async (): Promise<void> => {
 		while (failure === undefined) {
 			let next: IteratorResult<Fixture>;
@@ -178,11 +184,15 @@ export async function streamFixtureRun(options: StreamRunOptions): Promise<RunHe
 		}
 	};
 	workers.push(worker());
-	// Workers never reject (failures go to `failure`); the list grows while they start each other.
-	for (let i = 0; i < workers.length; i++) await workers[i];
-	await sinking.catch((error: unknown) => {
-		failure ??= error;
-	});
+	try {
+		// Workers never reject (failures go to `failure`); the list grows while they start each other.
+		for (let i = 0; i < workers.length; i++) await workers[i];
+		await sinking.catch((error: unknown) => {
+			failure ??= error;
+		});
+	} finally {
+		options.signal?.removeEventListener('abort', stop);
+	}
 	// A fatal provider error (isFatalProviderError) or anything unexpected: no run exists.
 	if (failure !== undefined) throw failure;
 	const { resolved } = options;

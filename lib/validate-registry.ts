@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ConfigError, ConfigErrors } from './errors';
 import type { FileRegistryStore } from './registry/file-store';
 import { checkReviewLogs } from './registry/review-files';
+import { checkStoredRun } from './registry/validate-store';
 import { readYamlFile } from './yaml-io';
 import type { PromptSpec } from './types';
 import { FixtureSetCheck } from './registry/fixture-checks';
@@ -17,6 +18,8 @@ export interface ValidationReport {
 	errors: ConfigError[];
 	/** With `fix`: fixture index entries written and removed. */
 	fixed?: { written: number; removed: number };
+	/** With `fix`: abandoned partial results files removed (of runs that never finished), and their bytes. */
+	removedPartialRuns?: { files: number; bytes: number };
 }
 
 async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promise<boolean> {
@@ -49,7 +52,9 @@ function compareKeysFit(spec: PromptSpec, keys: string[], file: string): void {
 /**
  * Check every file of a folder registry. With `fix`, first rebuild each prompt's fixture index by inputs
  * (lib/registry/inputs-index.ts), so fixtures added by hand or by a git merge are found by corrections;
- * `report.fixed` says how many index entries were written and removed.
+ * `report.fixed` says how many index entries were written and removed. Partial results files of runs that
+ * never finished (`listPartialRuns`: their writer is gone) are reported, and with `fix` removed
+ * (`report.removedPartialRuns`).
  */
 export async function validateRegistry(store: FileRegistryStore, options: { fix?: boolean } = {}): Promise<ValidationReport> {
 	const report: ValidationReport = { prompts: 0, versions: 0, fixtures: 0, errors: [] };
@@ -91,28 +96,35 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 		const fixturesDir = path.join(dir, 'fixtures');
 		const fixtureFiles = (await fs.readdir(fixturesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.yaml'));
 		report.fixtures += fixtureFiles.length;
-		// One fixture at a time, so one bad file does not hide the others.
+		// One fixture at a time, so one bad file does not hide the others. The same pass checks the fixture index
+		// (one entry per distinct inputs, naming the first fixture by id): per fixture, only its inputs' key is kept.
 		const before = errors.length;
 		const sameInputs = spec ? new FixtureSetCheck(spec) : undefined;
+		const index = store.inputsIndex(id);
+		// A registry whose index was never built gets one on first use; only a built index can be out of date.
+		const checkIndex = fixtureFiles.length > 0 && (await index.complete());
+		const indexProblems: string[] = [];
+		let indexProblemCount = 0;
 		for (const name of fixtureFiles.sort()) {
 			await collect(errors, async () => {
 				const fixture = await store.readFixture(id, name.slice(0, -'.yaml'.length), spec);
-				if (fixture && sameInputs) errors.push(...sameInputs.check(fixture, { file: shown(path.join(fixturesDir, name)) }));
+				if (!fixture || !sameInputs) return;
+				const checked = sameInputs.checkWithKey(fixture, { file: shown(path.join(fixturesDir, name)) });
+				errors.push(...checked.errors);
+				if (!checkIndex || !checked.first || options.fix) return;
+				const problem = await index.problemOf(fixture.id, checked.key);
+				if (problem && indexProblemCount++ < 5) indexProblems.push(`${problem.fixtureId} (${problem.message})`);
 			});
 		}
 		if (errors.length === before && fixtureFiles.length > 0) {
-			const index = store.inputsIndex(id);
 			if (options.fix) {
+				// Rebuilt over the fixtures just checked: every entry is then right (nothing left to report).
 				const done = await index.rebuild(store.streamFixtures(id));
 				report.fixed = { written: (report.fixed?.written ?? 0) + done.written, removed: (report.fixed?.removed ?? 0) + done.removed };
-			}
-			// A registry whose index was never built gets one on first use; only a built index can be out of date.
-			const problems = (await index.complete()) ? await index.check(store.streamFixtures(id)) : [];
-			if (problems.length) {
-				const listed = problems.slice(0, 5).map((p) => `${p.fixtureId} (${p.message})`).join(', ');
+			} else if (indexProblemCount) {
 				errors.push(
 					new ConfigError(
-						`${problems.length} fixture(s) of "${id}" cannot be found by their inputs: ${listed}${problems.length > 5 ? `, and ${problems.length - 5} more` : ''}. Corrections of those inputs would add a second fixture: run "prompt-release validate --fix" to rebuild the fixture index`,
+						`${indexProblemCount} fixture(s) of "${id}" cannot be found by their inputs: ${indexProblems.join(', ')}${indexProblemCount > 5 ? `, and ${indexProblemCount - 5} more` : ''}. Corrections of those inputs would add a second fixture: run "prompt-release validate --fix" to rebuild the fixture index`,
 						{ file: shown(index.dir) },
 					),
 				);
@@ -143,7 +155,24 @@ export async function validateRegistry(store: FileRegistryStore, options: { fix?
 				}
 			}
 		});
-		for (const runId of await store.listRuns(id)) await collect(errors, () => store.readRun(id, runId));
+		for (const runId of await store.listRuns(id)) await collect(errors, () => checkStoredRun(store, id, runId));
+		// Results of runs that never finished (the process was killed): named, and removed with --fix.
+		for (const partial of await store.partialRuns(id)) {
+			if (!partial.abandoned) continue; // possibly a run in progress
+			if (options.fix) {
+				await fs.rm(partial.file, { force: true });
+				const removed = (report.removedPartialRuns ??= { files: 0, bytes: 0 });
+				removed.files++;
+				removed.bytes += partial.bytes;
+				continue;
+			}
+			errors.push(
+				new ConfigError(
+					`abandoned partial run ${partial.runId}: the results of a run that never finished (${Math.ceil(partial.bytes / 1024)} KB, last written ${partial.modified.toISOString()}; ${partial.abandoned}). No run reads it: run "prompt-release validate --fix" to remove it`,
+					{ file: shown(partial.file) },
+				),
+			);
+		}
 		// Review logs: every unreadable line, each named by file and line (a torn last line is not a problem).
 		errors.push(...(await checkReviewLogs(store.reviewsDir(id), (d) => fs.readdir(d).catch(() => [] as string[]), shown)));
 		await collect(errors, async () => {

@@ -32,7 +32,8 @@ const VARIABLES = {
 	],
 };
 
-function codeNode(name, items, position) {
+/** A Code node emitting `items`, its first line saying what they are (`about`) and where the file comes from. */
+function codeNode(name, about, items, position) {
 	return {
 		id: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
 		name,
@@ -40,7 +41,7 @@ function codeNode(name, items, position) {
 		typeVersion: 2,
 		position,
 		parameters: {
-			jsCode: `// Sample data from examples/emails.json (regenerate with: node scripts/build-example-workflows.js)\nreturn ${JSON.stringify(items, null, 2)}.map((json) => ({ json }));`,
+			jsCode: `// ${about} (regenerate with: node scripts/build-example-workflows.js)\nreturn ${JSON.stringify(items, null, 2)}.map((json) => ({ json }));`,
 		},
 	};
 }
@@ -79,7 +80,7 @@ const signalsWorkflow = {
 	settings: { executionOrder: 'v1' },
 	nodes: [
 		trigger,
-		codeNode('Supplier emails', emails, [220, 0]),
+		codeNode('Supplier emails', 'Sample data from examples/emails.json', emails, [220, 0]),
 		extractSignalNode({}),
 		{
 			id: 'to-erp',
@@ -126,7 +127,7 @@ const runWorkflow = {
 	settings: { executionOrder: 'v1' },
 	nodes: [
 		trigger,
-		codeNode('One supplier email', emails.slice(0, 1), [220, 0]),
+		codeNode('One supplier email', 'Sample data from examples/emails.json', emails.slice(0, 1), [220, 0]),
 		{
 			id: 'run-prompt-release',
 			name: 'Run Prompt Release',
@@ -167,7 +168,7 @@ const driftWorkflow = {
 			position: [0, 0],
 			parameters: { rule: { interval: [{ field: 'days', daysInterval: 1, triggerAtHour: 6 }] } },
 		},
-		codeNode('Prompts to check', DRIFT_PROMPTS.map((prompt) => ({ prompt })), [220, 0]),
+		codeNode('Prompts to check', 'Prompts to check for drift, one item per released prompt id (the five example prompts; list your own)', DRIFT_PROMPTS.map((prompt) => ({ prompt })), [220, 0]),
 		{
 			id: 'check-drift',
 			name: 'Check Drift',
@@ -268,7 +269,7 @@ const reviewWorkflow = {
 	nodes: [
 		// 1. The supplier-email flow, queueing every invalid signal as a pending review case.
 		trigger,
-		codeNode('Supplier emails', emails, [220, 0]),
+		codeNode('Supplier emails', 'Sample data from examples/emails.json', emails, [220, 0]),
 		extractSignalNode({ reviewQueue: 'invalid' }),
 		{
 			id: 'to-erp',

@@ -69,7 +69,16 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 		// Checked once (every problem named, nothing sent); the check goes through the checked fixtures, or reads them again when many.
 		const checked = await checkFixturesKeeping(store, promptId, resolved.spec);
 		progress = startProgress({ label: 'fixtures', total: checked.count, quiet: opts.json === true });
-		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), async () =>
+		report = await interruptible(
+			{
+				what: 'the drift check',
+				...(opts.batch ? { batchIds: () => answers.batching?.batchIds ?? [] } : {}),
+				stop: () => {
+					progress?.stop();
+					answers.stop();
+				},
+			},
+			async (signal) =>
 			checkDrift(store, promptId, {
 				channel,
 				provider: answers.provider,
@@ -78,6 +87,7 @@ async function drift(promptId: string, opts: DriftCliOptions, cmd: Command): Pro
 				batchIds: () => answers.batching?.batchIds ?? [],
 				onResult: () => progress?.tick(),
 				onSkipped: () => progress?.tick(),
+				signal,
 			}),
 		);
 	} catch (error) {

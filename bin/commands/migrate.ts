@@ -43,8 +43,11 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 	let answers: Answers | undefined;
 	let progress: Progress | undefined;
 	const fetched = new FetchedSpan();
-	const migrating = () =>
+	let stored: string | undefined;
+	const migrating = (signal: AbortSignal) =>
 		migrate(store, promptId, {
+			signal,
+			onStored: (run, committed) => (stored = `run ${run.runId} (${storeItem(store, promptId, 'runs', `${run.runId}.json`)})${committed ? ` and version ${committed.version}` : ''}`),
 			model,
 			withModel,
 			commit: opts.commit === true,
@@ -64,7 +67,19 @@ async function run(promptId: string, opts: MigrateCliOptions, cmd: Command): Pro
 				progress?.tick();
 			},
 		});
-	const result = await interruptible(opts.batch === true, () => answers?.batching?.batchIds ?? [], () => answers?.stop(), migrating).finally(() => {
+	// Ctrl-C / SIGTERM: the run stops, its partial results are removed, exit 130 / 143 (bin/shared/interrupt.ts).
+	const result = await interruptible(
+		{
+			what: 'the migration run',
+			...(opts.batch ? { batchIds: () => answers?.batching?.batchIds ?? [] } : {}),
+			stop: () => {
+				progress?.stop();
+				answers?.stop();
+			},
+			stored: () => stored,
+		},
+		migrating,
+	).finally(() => {
 		progress?.stop();
 		answers?.stop();
 	});

@@ -279,25 +279,43 @@ async function test(promptId: string, opts: TestOptions, cmd: Command): Promise<
 	// Results go to the store as they come (one JSON line each); nothing is visible until the summary is committed.
 	const writer = await store.createRunWriter(promptId, runId);
 	let report: RunHeader;
+	let stored: string | undefined;
 	try {
-		report = await interruptible(opts.batch === true, () => answers.batching?.batchIds ?? [], () => answers.stop(), () => streamFixtureRun({
-			resolved,
-			fixtures: checked.fixtures,
-			provider: answers.provider,
-			concurrency: answers.concurrency,
-			pricing,
-			baseline,
-			repeat,
-			compare: policy.compare,
-			runId,
-			sink: (r) => writer.append(r),
-			onResult: (r) => {
-				fetched.add(r);
-				progress.tick();
+		// Ctrl-C / SIGTERM: the run stops, its partial results are removed, exit 130 / 143 (bin/shared/interrupt.ts).
+		report = await interruptible(
+			{
+				what: 'the run',
+				...(opts.batch ? { batchIds: () => answers.batching?.batchIds ?? [] } : {}),
+				stop: () => {
+					progress.stop();
+					answers.stop();
+				},
+				stored: () => stored,
 			},
-		}));
-		if (answers.batching?.batchIds.length) report = { ...report, batchIds: [...answers.batching.batchIds] };
-		await writer.commit(report);
+			async (signal) => {
+				let header = await streamFixtureRun({
+					resolved,
+					fixtures: checked.fixtures,
+					provider: answers.provider,
+					concurrency: answers.concurrency,
+					pricing,
+					baseline,
+					repeat,
+					compare: policy.compare,
+					runId,
+					signal,
+					sink: (r) => writer.append(r),
+					onResult: (r) => {
+						fetched.add(r);
+						progress.tick();
+					},
+				});
+				if (answers.batching?.batchIds.length) header = { ...header, batchIds: [...answers.batching.batchIds] };
+				await writer.commit(header);
+				stored = `run ${runId} (${storeItem(store, promptId, 'runs', `${runId}.json`)})`;
+				return header;
+			},
+		);
 	} catch (error) {
 		await writer.discard().catch(() => undefined);
 		// No key, a rejected key, an unknown model, a refused connection: every fixture would fail the

@@ -15,6 +15,7 @@ import { isBatchCapable } from '../../lib/batch/types';
 import type { Provider } from '../../lib/providers/types';
 import type { ModelSpec } from '../../lib/types';
 import { ConfigError } from '../../lib/errors';
+import { startBackgroundEviction } from './cache-eviction';
 import { note } from './output';
 
 export interface AnswerCliOptions {
@@ -94,7 +95,8 @@ export function answersFor(model: ModelSpec, opts: AnswerCliOptions, concurrency
 	}
 	const useCache = wanted && unwritable === undefined;
 	if (useCache) {
-		provider = new CachingProvider(provider, new DiskResponseStore({ dir: cacheDir, maxBytes: defaultCacheMaxBytes() }), {
+		// Eviction runs in a background process: a command never waits at its end for thousands of deletions.
+		provider = new CachingProvider(provider, new DiskResponseStore({ dir: cacheDir, maxBytes: defaultCacheMaxBytes(), startEviction: startBackgroundEviction }), {
 			// The folder was writable at the start; a full disk or a changed permission later is said once.
 			onStoreError: (error) => note(`warning: an answer could not be stored in the response cache ${cacheDir} (${error instanceof Error ? error.message : String(error)}): answers that are not stored are asked again next time`),
 		});

@@ -79,7 +79,16 @@ export function parseVersion(value: string, allowDraft: boolean): number | 'draf
 	throw new UsageError(`--version "${value}" is invalid: give a version number such as 3${allowDraft ? ' or "draft"' : ''}`);
 }
 
+/** A whole number of at least 1, or a UsageError naming the option. */
 export function parsePositiveInt(value: string, option: string): number {
 	if (!/^[1-9][0-9]*$/.test(value.trim())) throw new UsageError(`${option} "${value}" is invalid: give a whole number of at least 1`);
 	return Number(value);
+}
+
+/** A number above 0 (`0.5`, `20`), or a UsageError naming the option. */
+export function parsePositiveNumber(value: string, option: string): number {
+	const t = value.trim();
+	const n = Number(t);
+	if (!/^[0-9]*\.?[0-9]+$/.test(t) || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option} "${value}" is invalid: give a number above 0, e.g. 20 or 0.5`);
+	return n;
 }

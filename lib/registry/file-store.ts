@@ -12,7 +12,7 @@ import { appendOutcomeLines, readOutcomeLines } from './outcome-files';
 import { appendReviewEvents, readReviewCases } from './review-files';
 import { assertReviewClosing, assertReviewRequests } from '../review/check';
 import { reviewCaseId, type ReviewCase, type ReviewClosing, type ReviewRequest, type ReviewStatus } from '../review/types';
-import { FileRunWriter, readRunDocument, readRunResultLines, RUN_ID } from './run-files';
+import { FileRunWriter, listPartialRuns, readRunDocument, readRunResultLines, RUN_ID, type PartialRun } from './run-files';
 import type { ParsedYamlCache } from '../cache/parsed-yaml';
 import { mergeCorrection, type PolicyFile, type PriceTable, type RegistryStore, type RunWriter, type VersionGuard } from './store';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../types';
@@ -408,6 +408,11 @@ export class FileRegistryStore implements RegistryStore {
 
 	async createRunWriter(promptId: string, runId: string): Promise<RunWriter> {
 		return new FileRunWriter(this.runsDir(promptId), promptId, runId, (p) => this.shown(p));
+	}
+
+	/** The partial results files in the prompt's `runs/` folder, each judged abandoned or possibly in progress (`listPartialRuns`). */
+	async partialRuns(promptId: string): Promise<PartialRun[]> {
+		return listPartialRuns(this.runsDir(promptId));
 	}
 
 	async writeRun(report: RunReport): Promise<void> {

@@ -22,6 +22,14 @@ export class FixtureSetCheck {
 	 * (its file on a folder; on PostgreSQL a description naming prompt and fixture).
 	 */
 	check(fixture: Fixture, where: ErrorLocation): ConfigError[] {
+		return this.checkWithKey(fixture, where).errors;
+	}
+
+	/**
+	 * `check`, also saying whether `fixture` is the first fed with its inputs (the one the fixture index must
+	 * name) and the sha256 hex of its inputs (`inputsKey`, the index key).
+	 */
+	checkWithKey(fixture: Fixture, where: ErrorLocation): { errors: ConfigError[]; first: boolean; key: string } {
 		const errors: ConfigError[] = [];
 		const problem = expectedProblem(this.spec.output, fixture.expected);
 		if (problem) errors.push(new ConfigError(problem, { ...where, field: 'expected' }));
@@ -34,6 +42,6 @@ export class FixtureSetCheck {
 		} else {
 			this.byInputs.set(key, { id: fixture.id, expected: fixture.expected });
 		}
-		return errors;
+		return { errors, first: first === undefined, key: key.slice('sha256:'.length) };
 	}
 }

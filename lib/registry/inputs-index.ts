@@ -172,21 +172,28 @@ export class InputsIndex {
 		return { written, removed };
 	}
 
-	/** Fixtures that need an entry (`needsEntry`) the index does not lead to (missing or pointing elsewhere), for `validate`. */
+	/** Fixtures that need an entry (`needsEntry`) the index does not lead to (missing or pointing elsewhere). */
 	async check(fixtures: AsyncIterable<{ id: string; inputs: Record<string, unknown> }>): Promise<IndexProblem[]> {
 		const problems: IndexProblem[] = [];
-		const seen = new Map<string, string>();
+		const seen = new Set<string>();
 		for await (const f of fixtures) {
 			const key = inputsKey(f.inputs);
-			const first = seen.get(key);
-			if (first !== undefined) continue; // duplicates of inputs are allowed; the index names the first
-			seen.set(key, f.id);
-			if (!needsEntry(key, f.id)) continue; // found by its name
-			const named = (await readText(this.entry(key)))?.trim();
-			if (named !== f.id) {
-				problems.push({ fixtureId: f.id, message: named ? `the fixture index names "${named}" for its inputs` : 'it is missing from the fixture index' });
-			}
+			if (seen.has(key)) continue; // duplicates of inputs are allowed; the index names the first
+			seen.add(key);
+			const problem = await this.problemOf(f.id, key);
+			if (problem) problems.push(problem);
 		}
 		return problems;
+	}
+
+	/**
+	 * Why the index does not lead to fixture `fixtureId`, the first fixture (by id) whose inputs have key `key`;
+	 * undefined when it does or the fixture needs no entry. `validate` asks this of each fixture as it reads it.
+	 */
+	async problemOf(fixtureId: string, key: string): Promise<IndexProblem | undefined> {
+		if (!needsEntry(key, fixtureId)) return undefined; // found by its name
+		const named = (await readText(this.entry(key)))?.trim();
+		if (named === fixtureId) return undefined;
+		return { fixtureId, message: named ? `the fixture index names "${named}" for its inputs` : 'it is missing from the fixture index' };
 	}
 }

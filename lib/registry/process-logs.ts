@@ -8,6 +8,24 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 
+/** This host's name as it appears in file names: letters, digits, `-` and `_` (anything else becomes `_`). */
+export function hostTag(): string {
+	return hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/**
+ * Whether process `pid` of this host is running: true when it is, or when it exists under another user
+ * (EPERM); false only when no such process exists.
+ */
+export function processRunning(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
 /**
  * Append `values`, one JSON line each, in one write to this process's file in `dir` (remembered in `files`,
  * one per folder; the folder is created when missing). A failed append (disk full, I/O error) may leave a
@@ -18,7 +36,7 @@ export async function appendJsonLines(dir: string, files: Map<string, string>, v
 	if (values.length === 0) return;
 	let file = files.get(dir);
 	if (!file) {
-		file = path.join(dir, `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
+		file = path.join(dir, `${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
 		files.set(dir, file);
 	}
 	await fs.mkdir(dir, { recursive: true });

@@ -5,8 +5,9 @@
  * - `runs/<id>.results.jsonl`: one result per line, in fixture order, written while the run goes;
  * - `runs/<id>.json`: the summary document (every field of the run report except `results`, plus
  *   `"format": 2` and `"resultsFile"`), created exclusively after the results file is complete.
- * A run exists once its summary document exists; results are written to a hidden partial file and renamed
- * first, so a crash leaves no half-visible run. Runs stored as one document (format 1: `results` inline)
+ * A run exists once its summary document exists; results are written to a hidden partial file
+ * (`partialFileName`: it names the writing process) and renamed first, so a crash leaves no half-visible run;
+ * `validate` reports a partial file whose writer is gone (`listPartialRuns`) and `validate --fix` removes it. Runs stored as one document (format 1: `results` inline)
  * stay readable through the same functions.
  */
 import { createReadStream, promises as fs } from 'node:fs';
@@ -16,6 +17,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors';
 import { createFileExclusive } from '../yaml-io';
 import { checkRun } from './formats';
+import { runClosed, runOpened } from './open-runs';
+import { hostTag, processRunning } from './process-logs';
 import type { RunWriter } from './store';
 import type { FixtureResult, RunHeader, RunReport } from '../types';
 
@@ -45,12 +48,35 @@ export function resultsFileName(runId: string): string {
 /** Results are flushed to disk in chunks of about this many bytes. */
 const FLUSH_BYTES = 256 * 1024;
 
+/**
+ * The hidden file a run's results are written to until the run is committed:
+ * `.<run-id>.results.jsonl.<host>-<pid>.partial`, naming the process writing it, so that `validate` can tell a
+ * run in progress from one whose writer is gone (see `listPartialRuns`).
+ */
+export function partialFileName(runId: string, host: string = hostTag(), pid: number = process.pid): string {
+	return `.${resultsFileName(runId)}.${host}-${pid}.partial`;
+}
+
+/** `.<run-id>.results.jsonl.<host>-<pid>.partial`, or `.<run-id>.results.jsonl.partial` as earlier versions named it (no writer). */
+const PARTIAL = /^\.([A-Za-z0-9_-]{1,100})\.results\.jsonl(?:\.([A-Za-z0-9_-]+)-([0-9]+))?\.partial$/;
+
+/**
+ * A partial results file that has not been written for this long belongs to no live run, whoever wrote it:
+ * 7 days, longer than a batch run can wait for the provider (its window is 24 hours) between two writes.
+ */
+export const ABANDONED_PARTIAL_MS = 7 * 24 * 60 * 60 * 1000;
+
 export class FileRunWriter implements RunWriter {
 	private handle: fs.FileHandle | undefined;
 	private buffer: string[] = [];
 	private bytes = 0;
 	private count = 0;
 	private readonly partial: string;
+	/** The flush or commit under way: `discard` waits for it. */
+	private busy: Promise<void> | undefined;
+	private committed = false;
+	/** `discard` was called: appends and the commit are refused from now on. */
+	private discarded = false;
 
 	constructor(
 		private readonly runsDir: string,
@@ -59,7 +85,20 @@ export class FileRunWriter implements RunWriter {
 		private readonly shown: (p: string) => string,
 	) {
 		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
-		this.partial = path.join(runsDir, `.${resultsFileName(runId)}.partial`);
+		this.partial = path.join(runsDir, partialFileName(runId));
+		runOpened(this);
+	}
+
+	/** Run `task` as the write under way (one at a time: the caller awaits each append). */
+	private async exclusive(task: () => Promise<void>): Promise<void> {
+		if (this.discarded) throw new ConfigError(`run ${this.runId} of "${this.promptId}" was discarded (interrupted): nothing more is written to it`);
+		const running = task();
+		this.busy = running;
+		try {
+			await running;
+		} finally {
+			if (this.busy === running) this.busy = undefined;
+		}
 	}
 
 	private async flush(): Promise<void> {
@@ -75,14 +114,23 @@ export class FileRunWriter implements RunWriter {
 	}
 
 	async append(result: FixtureResult): Promise<void> {
+		if (this.discarded) throw new ConfigError(`run ${this.runId} of "${this.promptId}" was discarded (interrupted): nothing more is written to it`);
 		const line = `${JSON.stringify(result)}\n`;
 		this.buffer.push(line);
 		this.bytes += line.length;
 		this.count++;
-		if (this.bytes >= FLUSH_BYTES) await this.flush();
+		if (this.bytes >= FLUSH_BYTES) await this.exclusive(() => this.flush());
 	}
 
 	async commit(header: RunHeader): Promise<void> {
+		await this.exclusive(async () => {
+			await this.commitNow(header);
+			this.committed = true;
+			runClosed(this);
+		});
+	}
+
+	private async commitNow(header: RunHeader): Promise<void> {
 		const summaryFile = path.join(this.runsDir, `${this.runId}.json`);
 		const resultsFile = path.join(this.runsDir, resultsFileName(this.runId));
 		if (header.runId !== this.runId || header.promptId !== this.promptId) throw new ConfigError(`run ${header.runId} of "${header.promptId}" does not match its writer (${this.runId} of "${this.promptId}")`);
@@ -107,11 +155,55 @@ export class FileRunWriter implements RunWriter {
 		}
 	}
 
-	async discard(): Promise<void> {
+	async discard(): Promise<boolean> {
+		this.discarded = true;
+		// A flush or the commit under way finishes first: a commit that succeeds leaves the run stored.
+		while (this.busy) await this.busy.catch(() => undefined);
+		if (this.committed) return false;
+		this.buffer = [];
 		await this.handle?.close().catch(() => undefined);
 		this.handle = undefined;
 		await fs.rm(this.partial, { force: true });
+		runClosed(this);
+		return true;
 	}
+}
+
+/** A partial results file in a prompt's `runs/` folder: a run being written, or one whose writer stopped before committing it. */
+export interface PartialRun {
+	/** The file's path. */
+	file: string;
+	runId: string;
+	/** The host and process that wrote it; absent in files written by earlier versions. */
+	writer?: { host: string; pid: number };
+	bytes: number;
+	modified: Date;
+	/** Why no live run writes it any more (`validate` reports it, `validate --fix` removes it); undefined while it may still be written. */
+	abandoned?: string;
+}
+
+/**
+ * The partial results files in `runsDir`, each judged: abandoned when its writer ran on this host and is no
+ * longer running, or when it was last written ABANDONED_PARTIAL_MS ago or more (a writer on another host, a
+ * file naming no writer, a process id reused since). Else it may belong to a run in progress and is left alone.
+ */
+export async function listPartialRuns(runsDir: string, now: number = Date.now()): Promise<PartialRun[]> {
+	const out: PartialRun[] = [];
+	const names = await fs.readdir(runsDir).catch(() => [] as string[]);
+	for (const name of names.sort()) {
+		const m = PARTIAL.exec(name);
+		if (!m) continue;
+		const file = path.join(runsDir, name);
+		const stat = await fs.stat(file).catch(() => undefined);
+		if (!stat?.isFile()) continue;
+		const writer = m[2] !== undefined ? { host: m[2], pid: Number(m[3]) } : undefined;
+		const idle = now - stat.mtimeMs;
+		let abandoned: string | undefined;
+		if (writer && writer.host === hostTag() && !processRunning(writer.pid)) abandoned = `its writer, process ${writer.pid} on this host, is no longer running`;
+		else if (idle >= ABANDONED_PARTIAL_MS) abandoned = `nothing has written to it for ${Math.floor(idle / 86_400_000)} days${writer ? ` (written by process ${writer.pid} on ${writer.host === hostTag() ? 'this host' : `host ${writer.host}`})` : ''}`;
+		out.push({ file, runId: m[1], ...(writer ? { writer } : {}), bytes: stat.size, modified: stat.mtime, ...(abandoned ? { abandoned } : {}) });
+	}
+	return out;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -10,10 +10,14 @@ import type { CompareRule, Fixture, FixtureResult, FrozenVersion, OutcomeRecord,
  */
 export interface RunWriter {
 	append(result: FixtureResult): Promise<void>;
-	/** Make the run visible; throws ConfigError when a run with that id exists. */
+	/** Make the run visible; throws ConfigError when a run with that id exists, or when the run was discarded. */
 	commit(header: RunHeader): Promise<void>;
-	/** Drop everything appended (the run never becomes visible). */
-	discard(): Promise<void>;
+	/**
+	 * Drop everything appended (the run never becomes visible); later appends and commits are refused. Safe to
+	 * call at any time, also while an append or the commit is under way (Ctrl-C): it waits for that write, and
+	 * resolves to false, dropping nothing, when the commit finished first (the run is stored); else true.
+	 */
+	discard(): Promise<boolean>;
 }
 
 /** A version and the content hash the caller holds for it (see `RegistryStore.recordFixtureForInputs`). */

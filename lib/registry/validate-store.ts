@@ -20,6 +20,15 @@ async function collect(errors: ConfigError[], fn: () => Promise<unknown>): Promi
 }
 
 /**
+ * Check one stored run as `readRun` does (its summary document, then every result, each checked) while
+ * holding one result at a time: a run of 100,000 results is never in memory during `validate`.
+ */
+export async function checkStoredRun(store: Pick<RegistryStore, 'readRunResults'>, promptId: string, runId: string): Promise<void> {
+	// readRunResults reads and checks the summary document (or the whole format 1 document) before the first result.
+	for await (const result of store.readRunResults(promptId, runId)) void result;
+}
+
+/**
  * Every draft, version (hash-checked), fixture (against the draft), release pointer, run, policy (the
  * per-class rules in force against each prompt's output, the registry-wide ones included) and review case
  * of the store.
@@ -61,7 +70,7 @@ export async function validateStore(store: RegistryStore): Promise<ValidationRep
 				if (pointer.runId !== undefined && !runs.has(pointer.runId)) errors.push(new ConfigError(`${where} was released with run ${pointer.runId}, which is missing from the registry`));
 			}
 		});
-		for (const runId of runs) await collect(errors, () => store.readRun(id, runId));
+		for (const runId of runs) await collect(errors, () => checkStoredRun(store, id, runId));
 		await collect(errors, async () => {
 			const policy = await store.readPolicy(id);
 			if (spec) errors.push(...classRuleErrors(spec, policy, globalPolicy, { own: `${store.location} prompt "${id}" policy`, global: `${store.location} registry-wide policy` }));

@@ -127,7 +127,7 @@ test('interrupted with Ctrl-C while polling, the same command resumes the stored
 	}
 	child.kill('SIGINT');
 	expect(await exited).toBe(130);
-	expect(stderr).toMatch(/interrupted by SIGINT: the batch keeps running .*run the same command again to resume/);
+	expect(stderr).toMatch(/interrupted by SIGINT: nothing was stored; the batch keeps running at the provider \(batch \S+\) and its id is kept in the cache folder: run the same command again to resume it without paying twice\./);
 	expect(server.batchCount()).toBe(1);
 	const [pending] = await fs.readdir(path.join(cacheDir, 'batches'));
 	const state = await readJson<{ batchId: string; customIds: string[] }>(path.join(cacheDir, 'batches', pending));

@@ -62,6 +62,64 @@ test('status of all prompts; the registry comes from --registry (before or after
 	expect(defaultMissing.stderr).toMatch(/^prompt-release: prompts: registry folder not found/);
 });
 
+/** Start `prompt-release model-server` with `args`; resolves with its base URL once the banner is printed. */
+async function startServer(cwd: string, args: string[]) {
+	const child = spawn(process.execPath, [CLI, 'model-server', '--port', '0', ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+	let stdout = '';
+	let stderr = '';
+	child.stdout.setEncoding('utf8');
+	child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+	const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+	await new Promise<void>((resolve, reject) => {
+		child.stdout.on('data', (d: string) => {
+			stdout += d;
+			if (stdout.includes('stop with Ctrl-C')) resolve();
+		});
+		child.on('close', (code) => reject(new Error(`model-server exited with ${code}: ${stderr}`)));
+	});
+	const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1];
+	return { child, url, banner: () => stdout, stderr: () => stderr, exited };
+}
+
+test('model-server --rate-limit-rps / --tokens-per-minute: 429 with retry-after beyond the limit; test still passes every fixture, paced by it', async () => {
+	const cwd = await tempDir();
+	expect((await cli(['init'], cwd)).code).toBe(0);
+	await write(cwd, 'rules.yaml', JSON.stringify(RULES));
+	const bad = await cli(['model-server', '--rate-limit-rps', 'fast'], cwd);
+	expect(bad.code).toBe(2);
+	expect(bad.stderr).toContain('--rate-limit-rps "fast" is invalid: give a number above 0');
+	const zeroTokens = await cli(['model-server', '--tokens-per-minute', '0'], cwd);
+	expect(zeroTokens.code).toBe(2);
+	expect(zeroTokens.stderr).toContain('--tokens-per-minute "0" is invalid');
+
+	const server = await startServer(cwd, ['--rules', 'rules.yaml', '--rate-limit-rps', '2', '--tokens-per-minute', '1000000']);
+	try {
+		expect(server.banner()).toContain('rate limit 2 requests/s and 1000000 tokens/min: beyond it a completion gets 429 with retry-after');
+		// Five requests at once against a bucket of two: the rest are refused the way OpenAI refuses them.
+		const ask = () =>
+			fetch(`${server.url}/v1/chat/completions`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
+				body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], max_completion_tokens: 10 }),
+			});
+		const answers = await Promise.all(Array.from({ length: 5 }, ask));
+		const statuses = answers.map((r) => r.status).sort();
+		expect(statuses).toEqual([200, 200, 429, 429, 429]);
+		const refused = answers.find((r) => r.status === 429)!;
+		expect(Number(refused.headers.get('retry-after-ms'))).toBeGreaterThan(0);
+		expect(refused.headers.get('x-ratelimit-limit-requests')).toBe('2');
+		expect(answers.find((r) => r.status === 200)!.headers.get('x-ratelimit-limit-tokens')).toBe('1000000');
+
+		// The adaptive limiter follows the 429s and headers: every fixture still gets its answer.
+		const run = await cli(['test', 'price-change', '--json', '--concurrency', '8'], cwd, { OPENAI_BASE_URL: `${server.url}/v1`, OPENAI_API_KEY: 'x' });
+		expect(JSON.parse(run.stdout)).toMatchObject({ total: 7, passed: 7, failed: 0 });
+	} finally {
+		server.child.kill('SIGTERM');
+	}
+	expect(await server.exited).toBe(0);
+	expect(server.stderr()).toMatch(/model-server: answered \d+ completion requests, ([3-9]|\d{2,}) of them with 429 \(rate limit\)/);
+});
+
 test('model-server serves the deterministic model until SIGTERM; init + test pass against it', async () => {
 	const cwd = await tempDir();
 	expect((await cli(['init'], cwd)).code).toBe(0);

@@ -2,11 +2,13 @@
  * The response cache over the wire: `test` twice with nothing changed asks the model nothing the second time;
  * `--no-cache`, an edited prompt and `--repeat` ask again; old cached answers are refused by the gate.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { DiskResponseStore } from '../../lib/cache';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
 import type { RunReport } from '../../lib/types';
-import { cli, FIXED_TEMPLATE, listFiles, makeRegistry, newestStoredRun, readJson, RULES, serverEnv, tempDir, write } from './helpers';
+import { cli, FIXED_TEMPLATE, listFiles, makeRegistry, newestStoredRun, promptYaml, readJson, RULES, serverEnv, tempDir, write } from './helpers';
 
 let server: ModelServer;
 
@@ -234,4 +236,42 @@ test('the gate refuses a run built on cached answers older than maxEvidenceAgeHo
 
 	expect((await cli(['test', 'price-change', '--version', '1', '--cache-dir', cacheDir, '--no-cache'], cwd, env)).code).toBe(0);
 	expect((await cli(['gate', 'price-change', '--version', '1'], cwd, env)).code).toBe(0);
+});
+
+test('past its bound of disk space the cache is evicted by a background process, never by the run: the cache shrinks after it, the new answers stay', async () => {
+	const { cwd, cacheDir, env } = await setup();
+	// 3,000 answers fetched days ago: 3,000 blocks of disk space (12 MB with 4 KiB blocks), far past a bound of 4 MB.
+	const old = new Date(Date.now() - 3 * 86_400_000);
+	for (let i = 0; i < 3000; i++) {
+		const key = createHash('sha256').update(`old-${i}`).digest('hex');
+		const file = path.join(cacheDir, key.slice(0, 2), `${key}.json`);
+		await fs.mkdir(path.dirname(file), { recursive: true });
+		await fs.writeFile(file, JSON.stringify({ format: 1, key, fetchedAt: old.toISOString(), response: { text: '{"value":true}', usage: { inputTokens: 1, outputTokens: 1 }, end: { reason: 'stop', providerReason: 'stop' } } }));
+		await fs.utimes(file, old, old);
+	}
+	const bound = 4 * 1024 * 1024;
+	const store = new DiskResponseStore({ dir: cacheDir, maxBytes: bound });
+	const lock = path.join(cacheDir, '.evicting');
+	// While another process evicts (its lock, naming a live process: this one), a run leaves eviction to it:
+	// it never evicts in its own process, so the run ends without deleting anything.
+	await fs.writeFile(lock, `${process.pid}\n`);
+	const first = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, { ...env, PROMPT_RELEASE_CACHE_MAX_MB: '4' });
+	expect(first.code).toBe(1);
+	expect(completions()).toBe(4);
+	expect(await store.size()).toBeGreaterThan(bound);
+	await fs.rm(lock);
+	// The next run that writes answers (an edited template: 4 new requests) starts the background eviction and
+	// returns; the cache shrinks after, and the lock is released.
+	await write(cwd, 'prompts/price-change/prompt.yaml', promptYaml({ template: FIXED_TEMPLATE }));
+	const second = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, { ...env, PROMPT_RELEASE_CACHE_MAX_MB: '4' });
+	expect(second.code).toBe(0);
+	expect(completions()).toBe(8);
+	for (let i = 0; i < 600 && ((await store.size()) > bound * 0.8 || (await fs.stat(lock).catch(() => undefined))); i++) await new Promise((r) => setTimeout(r, 100));
+	expect(await store.size()).toBeLessThanOrEqual(bound * 0.8);
+	expect(await fs.stat(lock).catch(() => undefined)).toBeUndefined();
+	// The least recently used went: the answers of the runs just made are still there.
+	server.reset();
+	const again = await cli(['test', 'price-change', '--cache-dir', cacheDir, '--json'], cwd, { ...env, PROMPT_RELEASE_CACHE_MAX_MB: '4' });
+	expect(JSON.parse(again.stdout)).toMatchObject({ total: 4, cached: 4 });
+	expect(completions()).toBe(0);
 });

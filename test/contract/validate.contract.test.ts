@@ -8,7 +8,7 @@ import type { FileRegistryStore } from '../../lib/registry/file-store';
 import { validateStore } from '../../lib/registry/validate-store';
 import { validateRegistry } from '../../lib/validate-registry';
 import type { RegistryStore } from '../../lib/registry/store';
-import { makeSpec } from '../unit/helpers';
+import { makeSpec, runReport } from '../unit/helpers';
 import { fileStoreFactory, postgresStoreFactory, type StoreFactory } from './stores';
 
 const factories: StoreFactory[] = [fileStoreFactory(), postgresStoreFactory()];
@@ -71,5 +71,26 @@ describe.each(factories)('validate: $name', (factory) => {
 		const own = (await validate(factory, store)).errors.map((e) => e.message);
 		expect(own).toHaveLength(1);
 		expect(own[0]).toMatch(factory.name === 'file store' ? /priority[/\\]policy\.yaml field "minRecall": minRecall\.urgent: "urgent" is not a class/ : /prompt "priority" policy field "minRecall": minRecall\.urgent: "urgent" is not a class/);
+	});
+});
+
+describe.each(factories)('validate reads runs one result at a time: $name', (factory) => {
+	it('checks every result of a stored run without reading the whole run into memory', async () => {
+		const { store } = await factory.create();
+		await store.writeDraft(makeSpec());
+		const results = Array.from({ length: 1200 }, (_, i) => ({ fixtureId: `f${i}`, passed: i % 2 === 0, expected: true }));
+		await store.writeRun(runReport({ runId: 'big-run', results }));
+		const whole = jest.spyOn(store, 'readRun');
+		expect((await validate(factory, store)).errors).toEqual([]);
+
+		// A damaged result far into the run is still found, and named.
+		const damaged = runReport({ runId: 'damaged-run', results });
+		(damaged.results[1100] as unknown as Record<string, unknown>).passed = 'yes';
+		await store.writeRun(damaged);
+		const messages = (await validate(factory, store)).errors.map((e) => e.message);
+		expect(messages).toHaveLength(1);
+		expect(messages[0]).toMatch(factory.name === 'file store' ? /damaged-run\.results\.jsonl:1101/ : /run "damaged-run" result 1100: needs fixtureId \(text\) and passed \(boolean\)/);
+		// `readRun` collects every result in a list: 100,000 of them made validate's peak memory grow with the run.
+		expect(whole).not.toHaveBeenCalled();
 	});
 });

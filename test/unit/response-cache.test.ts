@@ -5,7 +5,9 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { CachingProvider, DiskResponseStore, defaultCacheDir, folderWriteProblem, responseCacheKey, TOUCH_AFTER_MS } from '../../lib/cache';
+import { allocatedBytes, EVICT_TO, evictWithLock } from '../../lib/cache/disk-store';
 import { createProvider } from '../../lib/providers';
 import type { ProviderRequest, ProviderResponse } from '../../lib/providers/types';
 import { startModelServer, type ModelServer } from '../../lib/testing/model-server';
@@ -152,11 +154,28 @@ describe('DiskResponseStore', () => {
 		expect(await store.get(key)).toBeUndefined();
 	});
 
+	/** The disk space one stored answer takes here (whole blocks: 4 KiB on most file systems), and its length. */
+	async function oneEntry(): Promise<{ allocated: number; length: number }> {
+		const store = new DiskResponseStore({ dir: await tempDir() });
+		await store.put('f'.repeat(64), { fetchedAt: new Date().toISOString(), response: answer() });
+		const stat = await fs.stat(store.fileOf('f'.repeat(64)));
+		return { allocated: allocatedBytes(stat), length: stat.size };
+	}
 
-	test('evicts the least recently used entries past its size bound', async () => {
+	test('counts the disk space of its entries (allocated blocks, as du does), not their length', async () => {
+		const { allocated, length } = await oneEntry();
+		expect(allocated).toBeGreaterThan(length); // about 4 KiB for some 200 bytes
+		const store = new DiskResponseStore({ dir: await tempDir() });
+		for (let i = 0; i < 10; i++) await store.put(i.toString(16).padStart(64, 'a'), { fetchedAt: new Date().toISOString(), response: answer() });
+		expect(await store.size()).toBe(10 * allocated);
+		expect(await store.estimateSize()).toBe(10 * allocated); // a small cache is counted whole
+	});
+
+	test('evicts the least recently used entries past its bound of disk space, down to 80 % of it', async () => {
 		const dir = await tempDir();
-		const one = JSON.stringify({ format: 1, key: 'x'.repeat(64), fetchedAt: new Date().toISOString(), response: answer() }).length;
-		const store = new DiskResponseStore({ dir, maxBytes: one * 5 + 10 });
+		const { allocated, length } = await oneEntry();
+		const bound = allocated * 5 + 10;
+		const store = new DiskResponseStore({ dir, maxBytes: bound });
 		const keys = Array.from({ length: 8 }, (_, i) => i.toString(16).padStart(64, '0'));
 		for (const [i, key] of keys.entries()) {
 			await store.put(key, { fetchedAt: new Date().toISOString(), response: answer() });
@@ -167,10 +186,32 @@ describe('DiskResponseStore', () => {
 			await fs.utimes(store.fileOf(key), t, t);
 			if (i === 3) expect(await store.get(keys[0])).toBeDefined();
 		}
-		expect(await store.size()).toBeLessThanOrEqual(one * 5 + 10);
+		// Counted by length, eight entries (some 1.7 KB) would fit a bound of five times 4 KiB: nothing would go.
+		expect(8 * length).toBeLessThan(bound);
+		const left = (await Promise.all(keys.map((k) => store.get(k)))).filter(Boolean).length;
+		expect(left).toBe(4); // past 5 entries the cache went down to 80 % of the bound (4 entries), twice
+		expect(await store.size()).toBeLessThanOrEqual(bound * EVICT_TO);
 		expect(await store.get(keys[7])).toBeDefined();
 		expect(await store.get(keys[0])).toBeDefined(); // recently used: kept
 		expect(await store.get(keys[1])).toBeUndefined(); // least recently used: gone
+	});
+
+	test('the first count of a large cache reads a sample of its shard folders, within a few percent of the whole', async () => {
+		const dir = await tempDir();
+		const store = new DiskResponseStore({ dir });
+		const text = (i: number) => JSON.stringify({ format: 1, key: 'k', fetchedAt: new Date().toISOString(), response: answer({ text: `{"value":true}${' '.repeat(i % 3000)}` }) });
+		// 6,000 entries over the 256 shard folders, of 1 to 2 blocks each, written directly (faster than put).
+		for (let i = 0; i < 6000; i++) {
+			const key = createHash('sha256').update(String(i)).digest('hex');
+			const file = store.fileOf(key);
+			if (i < 256 || !(await fs.stat(path.dirname(file)).catch(() => undefined))) await fs.mkdir(path.dirname(file), { recursive: true });
+			await fs.writeFile(file, text(i));
+		}
+		const estimate = await store.estimateSize();
+		const exact = await store.size();
+		expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.1);
+		// Extrapolated from some of the folders (about a third of the entries), so not the exact count.
+		expect(estimate).not.toBe(exact);
 	});
 
 	test('a hit touches its entry only when its last use is more than TOUCH_AFTER_MS ago: a rerun does not rewrite every entry', async () => {
@@ -214,5 +255,21 @@ describe('DiskResponseStore', () => {
 		}
 		const leftovers = (await fs.readdir(path.join(dir, 'aa'))).filter((f) => f.endsWith('.tmp'));
 		expect(leftovers).toEqual([]);
+	});
+
+	test('the background eviction takes the folder lock: it leaves when a live process holds it, takes over a stale one', async () => {
+		const dir = await tempDir();
+		const { allocated } = await oneEntry();
+		const store = new DiskResponseStore({ dir });
+		for (let i = 0; i < 10; i++) await store.put(i.toString(16).padStart(64, 'b'), { fetchedAt: new Date().toISOString(), response: answer() });
+		const lock = path.join(dir, '.evicting');
+		await fs.writeFile(lock, `${process.ppid}\n`); // an eviction under way in another live process
+		await evictWithLock(dir, allocated * 5);
+		expect(await store.size()).toBe(10 * allocated);
+		expect(await fs.readFile(lock, 'utf8')).toBe(`${process.ppid}\n`);
+		await fs.writeFile(lock, '4194305\n'); // its process is gone
+		await evictWithLock(dir, allocated * 5);
+		expect(await store.size()).toBeLessThanOrEqual(allocated * 5 * EVICT_TO);
+		expect(await fs.stat(lock).catch(() => undefined)).toBeUndefined();
 	});
 });
