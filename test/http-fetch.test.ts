@@ -91,6 +91,22 @@ describe('httpFetch', () => {
 		}
 	});
 
+	it('keeps its own transport in a process that used the global fetch before (Node then holds its default Agent)', async () => {
+		const url = await serve((req, _body, res) => json(res, 200, { viaFetch: req.headers['sec-fetch-mode'] !== undefined }));
+		// A plain Node process (jest runs tests in a separate realm, whose globalThis Node's fetch never touches).
+		const script = `const { httpFetch } = require(${JSON.stringify(require.resolve('../dist/lib/providers/http-fetch.js'))});
+			(async () => {
+				const first = await (await fetch(${JSON.stringify(`${url}/`)})).json();
+				const then = await (await httpFetch(${JSON.stringify(`${url}/`)}, { method: 'POST', body: '{}' })).json();
+				process.stdout.write(JSON.stringify({ first, then }));
+			})();`;
+		const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+		let out = '';
+		child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+		await new Promise((r) => child.once('close', r));
+		expect(JSON.parse(out)).toEqual({ first: { viaFetch: true }, then: { viaFetch: false } });
+	});
+
 	it('reads large and compressed answers', async () => {
 		const big = 'x'.repeat(3 * 1024 * 1024);
 		const url = await serve((req, _body, res) => {
@@ -142,7 +158,19 @@ describe('httpFetch', () => {
 		expect(await (await httpFetch(`${url}/files`, { method: 'POST', body: form })).json()).toMatchObject({ viaFetch: true, type: expect.stringMatching(/^multipart\/form-data/) });
 		expect(await (await httpFetch(`${url}/old`)).json()).toMatchObject({ path: '/new', viaFetch: true });
 
-		expect(fetchIsRedirected({})).toBe(false);
+		// Node installs a plain Agent as the global dispatcher on the first fetch: that is no redirection; any other kind is.
+		const dispatcherKey = Symbol.for('undici.globalDispatcher.1');
+		const defaultDispatcher = (globalThis as Record<symbol, unknown>)[dispatcherKey];
+		class Agent {}
+		class ProxyAgent {}
+		try {
+			(globalThis as Record<symbol, unknown>)[dispatcherKey] = new Agent();
+			expect(fetchIsRedirected({})).toBe(false);
+			(globalThis as Record<symbol, unknown>)[dispatcherKey] = new ProxyAgent();
+			expect(fetchIsRedirected({})).toBe(true);
+		} finally {
+			(globalThis as Record<symbol, unknown>)[dispatcherKey] = defaultDispatcher;
+		}
 		expect(fetchIsRedirected({ https_proxy: 'http://proxy.internal:3128' })).toBe(true);
 		const saved = process.env.HTTPS_PROXY;
 		process.env.HTTPS_PROXY = 'http://proxy.internal:3128';

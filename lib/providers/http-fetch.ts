@@ -15,7 +15,8 @@
  * What it does not do is left to the global fetch, unchanged: a `Request` object as input, bodies other than
  * text or bytes (FormData file uploads, streams), following redirects (a 3xx answer is sent again through
  * fetch), and any set-up that routes fetch elsewhere — a proxy in the environment (HTTP_PROXY, HTTPS_PROXY,
- * ALL_PROXY, any case) or a global undici dispatcher someone installed (n8n or the user's own code), so
+ * ALL_PROXY, any case) or a global undici dispatcher someone installed (a proxy or retry agent, not the
+ * plain Agent Node creates on the first fetch; n8n 2.41 installs none), so
  * corporate proxies keep working exactly as before. Errors reject as undici's do: a network error as
  * `TypeError('fetch failed')` whose `cause` carries the Node error and its `code`, a body cut short as
  * `TypeError('terminated')`, which the SDKs and ./errors.ts read. An abort rejects with the signal's reason.
@@ -45,9 +46,16 @@ const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy',
 /** Where undici keeps a dispatcher set with setGlobalDispatcher (undici lib/global.js). */
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 
-/** True when fetch may be routed through a proxy or a custom dispatcher: then the global fetch serves every request. */
+/**
+ * True when fetch may be routed through a proxy or a custom dispatcher: then the global fetch serves every
+ * request. Node creates a plain `Agent` as the global dispatcher the first time anything calls fetch, so an
+ * `Agent` there is the default; any other kind (ProxyAgent, EnvHttpProxyAgent, RetryAgent, MockAgent, …) was
+ * installed on purpose.
+ */
 export function fetchIsRedirected(env: NodeJS.ProcessEnv = process.env): boolean {
-	return PROXY_VARIABLES.some((name) => Boolean(env[name]?.trim())) || (globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER] !== undefined;
+	if (PROXY_VARIABLES.some((name) => Boolean(env[name]?.trim()))) return true;
+	const dispatcher = (globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER];
+	return dispatcher !== undefined && (dispatcher as { constructor?: { name?: string } } | null)?.constructor?.name !== 'Agent';
 }
 
 /** The body as bytes when this transport can send it; undefined when the global fetch must. */
