@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors';
 import { createFileExclusive } from '../yaml-io';
 import { checkRun } from './formats';
-import { runClosed, runOpened } from './open-runs';
+import { RunWrites } from './open-runs';
 import { hostTag, processRunning } from './process-logs';
 import type { RunWriter } from './store';
 import type { FixtureResult, RunHeader, RunReport } from '../types';
@@ -72,11 +72,8 @@ export class FileRunWriter implements RunWriter {
 	private bytes = 0;
 	private count = 0;
 	private readonly partial: string;
-	/** The flush or commit under way: `discard` waits for it. */
-	private busy: Promise<void> | undefined;
-	private committed = false;
-	/** `discard` was called: appends and the commit are refused from now on. */
-	private discarded = false;
+	/** Flushes and the commit one at a time: `discard` waits for the one under way. */
+	private readonly writes: RunWrites;
 
 	constructor(
 		private readonly runsDir: string,
@@ -86,19 +83,7 @@ export class FileRunWriter implements RunWriter {
 	) {
 		if (!RUN_ID.test(runId)) throw new ConfigError(`run id "${runId}" is invalid`);
 		this.partial = path.join(runsDir, partialFileName(runId));
-		runOpened(this);
-	}
-
-	/** Run `task` as the write under way (one at a time: the caller awaits each append). */
-	private async exclusive(task: () => Promise<void>): Promise<void> {
-		if (this.discarded) throw new ConfigError(`run ${this.runId} of "${this.promptId}" was discarded (interrupted): nothing more is written to it`);
-		const running = task();
-		this.busy = running;
-		try {
-			await running;
-		} finally {
-			if (this.busy === running) this.busy = undefined;
-		}
+		this.writes = new RunWrites(this, () => new ConfigError(`run ${this.runId} of "${this.promptId}" was discarded (interrupted): nothing more is written to it`));
 	}
 
 	private async flush(): Promise<void> {
@@ -114,20 +99,16 @@ export class FileRunWriter implements RunWriter {
 	}
 
 	async append(result: FixtureResult): Promise<void> {
-		if (this.discarded) throw new ConfigError(`run ${this.runId} of "${this.promptId}" was discarded (interrupted): nothing more is written to it`);
+		this.writes.check();
 		const line = `${JSON.stringify(result)}\n`;
 		this.buffer.push(line);
 		this.bytes += line.length;
 		this.count++;
-		if (this.bytes >= FLUSH_BYTES) await this.exclusive(() => this.flush());
+		if (this.bytes >= FLUSH_BYTES) await this.writes.write(() => this.flush());
 	}
 
 	async commit(header: RunHeader): Promise<void> {
-		await this.exclusive(async () => {
-			await this.commitNow(header);
-			this.committed = true;
-			runClosed(this);
-		});
+		await this.writes.commit(() => this.commitNow(header));
 	}
 
 	private async commitNow(header: RunHeader): Promise<void> {
@@ -156,16 +137,13 @@ export class FileRunWriter implements RunWriter {
 	}
 
 	async discard(): Promise<boolean> {
-		this.discarded = true;
 		// A flush or the commit under way finishes first: a commit that succeeds leaves the run stored.
-		while (this.busy) await this.busy.catch(() => undefined);
-		if (this.committed) return false;
-		this.buffer = [];
-		await this.handle?.close().catch(() => undefined);
-		this.handle = undefined;
-		await fs.rm(this.partial, { force: true });
-		runClosed(this);
-		return true;
+		return this.writes.discard(async () => {
+			this.buffer = [];
+			await this.handle?.close().catch(() => undefined);
+			this.handle = undefined;
+			await fs.rm(this.partial, { force: true });
+		});
 	}
 }
 

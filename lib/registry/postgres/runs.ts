@@ -8,7 +8,7 @@
 import { ConfigError } from '../../errors';
 import { checkRun } from '../formats';
 import { RUN_FORMAT } from '../run-files';
-import { runClosed, runOpened } from '../open-runs';
+import { RunWrites } from '../open-runs';
 import type { RunWriter } from '../store';
 import type { FixtureResult, RunHeader, RunReport } from '../../types';
 
@@ -24,11 +24,8 @@ const BATCH = 500;
 export class PostgresRunWriter implements RunWriter {
 	private batch: FixtureResult[] = [];
 	private seq = 0;
-	/** The insert or commit under way: `discard` waits for it, so no row lands after the rows were deleted. */
-	private busy: Promise<void> | undefined;
-	private committed = false;
-	/** `discard` was called: appends and the commit are refused from now on. */
-	private discarded = false;
+	/** Inserts and the commit one at a time: `discard` waits for the one under way, so no row lands after the rows were deleted. */
+	private readonly writes: RunWrites;
 
 	constructor(
 		private readonly db: RunsDb,
@@ -36,7 +33,7 @@ export class PostgresRunWriter implements RunWriter {
 		private readonly runId: string,
 		private readonly ensurePrompt: () => Promise<void>,
 	) {
-		runOpened(this);
+		this.writes = new RunWrites(this, () => this.refused());
 	}
 
 	private exists(): ConfigError {
@@ -45,18 +42,6 @@ export class PostgresRunWriter implements RunWriter {
 
 	private refused(): ConfigError {
 		return new ConfigError(`run ${this.runId} of "${this.promptId}" in registry ${this.db.location} was discarded (interrupted): nothing more is written to it`);
-	}
-
-	/** Run `task` as the write under way (one at a time: the caller awaits each append). */
-	private async exclusive(task: () => Promise<void>): Promise<void> {
-		if (this.discarded) throw this.refused();
-		const running = task();
-		this.busy = running;
-		try {
-			await running;
-		} finally {
-			if (this.busy === running) this.busy = undefined;
-		}
 	}
 
 	/**
@@ -80,14 +65,14 @@ export class PostgresRunWriter implements RunWriter {
 	}
 
 	async append(result: FixtureResult): Promise<void> {
-		if (this.discarded) throw this.refused();
+		this.writes.check();
 		this.batch.push(result);
 		this.seq++;
-		if (this.batch.length >= BATCH) await this.exclusive(() => this.flush());
+		if (this.batch.length >= BATCH) await this.writes.write(() => this.flush());
 	}
 
 	async commit(header: RunHeader): Promise<void> {
-		await this.exclusive(async () => {
+		await this.writes.commit(async () => {
 			await this.flush();
 			await this.ensurePrompt();
 			const { results: _drop, ...rest } = header as RunHeader & { results?: unknown };
@@ -95,20 +80,15 @@ export class PostgresRunWriter implements RunWriter {
 			const body = JSON.parse(JSON.stringify({ ...rest, format: RUN_FORMAT, resultCount: this.seq })) as Record<string, unknown>;
 			const rows = await this.db.query(`INSERT INTO {s}.runs (prompt_id, run_id, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`, [this.promptId, this.runId, body]);
 			if (!rows.length) throw this.exists();
-			this.committed = true;
-			runClosed(this);
 		});
 	}
 
 	async discard(): Promise<boolean> {
-		this.discarded = true;
 		// An insert or the commit under way finishes first: a commit that succeeds leaves the run stored.
-		while (this.busy) await this.busy.catch(() => undefined);
-		if (this.committed) return false;
-		this.batch = [];
-		await this.db.query(`DELETE FROM {s}.run_results WHERE prompt_id = $1 AND run_id = $2 AND NOT EXISTS (SELECT 1 FROM {s}.runs WHERE prompt_id = $1 AND run_id = $2)`, [this.promptId, this.runId]);
-		runClosed(this);
-		return true;
+		return this.writes.discard(async () => {
+			this.batch = [];
+			await this.db.query(`DELETE FROM {s}.run_results WHERE prompt_id = $1 AND run_id = $2 AND NOT EXISTS (SELECT 1 FROM {s}.runs WHERE prompt_id = $1 AND run_id = $2)`, [this.promptId, this.runId]);
+		});
 	}
 }
 
