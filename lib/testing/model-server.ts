@@ -24,6 +24,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { loadRules, ModelRules, type RulesFile } from './model-rules';
 import { ServerRateLimiter, type ServerRateLimit } from './server-rate-limit';
 import { BatchEndpoints } from './batch-endpoints';
+import { seeded } from './seeded';
 
 export { loadRules, ModelRules, validateRules, type Rule, type RulesFile, type CaptureType } from './model-rules';
 export type { ServerRateLimit } from './server-rate-limit';
@@ -135,17 +136,6 @@ export interface ModelServerOptions {
 	batchPolls?: number;
 }
 
-/** mulberry32: a small seeded generator, so fault sequences repeat run to run. */
-function seeded(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 const FAULT_ORDER: FaultKind[] = ['rateLimited', 'rateLimitedNoRetryAfter', 'serverError', 'reset', 'hang'];
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash } from '../../lib/hash';
 import { fixtureCompareHash } from '../../lib/runner';
 import { makeSpec } from './helpers';
+import { seeded } from '../../lib/testing/seeded';
 
 /** The original implementation, kept as the reference the faster one must match character for character. */
 function reference(value: unknown): string {
@@ -15,15 +16,6 @@ function reference(value: unknown): string {
 	return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
 }
 
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = Math.imul(a ^ (a >>> 15), a | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 const KEYS = ['a', 'b', 'B', '_', 'é', 'ä', 'z', '10', '9', '', 'key with space', '"quoted"', '\u2028', '😀', 'constructor'];
 
@@ -48,7 +40,7 @@ function randomValue(r: () => number, depth: number): unknown {
 }
 
 test('canonicalJson matches the original implementation on every kind of value', () => {
-	const r = rng(42);
+	const r = seeded(42);
 	for (let i = 0; i < 20_000; i++) {
 		const value = randomValue(r, 0);
 		expect(canonicalJson(value)).toBe(reference(value));

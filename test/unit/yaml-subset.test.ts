@@ -6,6 +6,7 @@
 import { parseDocument, stringify } from 'yaml';
 import { readYamlSubset } from '../../lib/yaml-subset';
 import { parseYaml, toYaml } from '../../lib/yaml-io';
+import { seeded } from '../../lib/testing/seeded';
 
 /** What parseYaml's full parser gives (same options), or `failed` when it reports an error. */
 function full(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -32,17 +33,6 @@ function agrees(text: string): 'read' | 'declined' {
 	return 'read';
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 const PIECES = [
 	'a', 'Price', ' ', '  ', 'increase', '–', 'é', '4 %', '-', '- ', ':', ': ', '#', ' #', "'", '"', '|', '>', '[', ']', '{', '}', ',', '.', '~', '!', '&',
@@ -115,7 +105,7 @@ function mutate(text: string, r: () => number): string {
 }
 
 test('on generated documents the subset reader agrees with the yaml package whenever it answers', () => {
-	const r = rng(20261129);
+	const r = seeded(20261129);
 	let read = 0;
 	let total = 0;
 	for (let i = 0; i < 3000; i++) {
@@ -133,7 +123,7 @@ test('on generated documents the subset reader agrees with the yaml package when
 });
 
 test('most fixtures as toYaml writes them (everyday text, plain keys) are read by the subset', () => {
-	const r = rng(7);
+	const r = seeded(7);
 	// Text as people write it: no leading or trailing space or line break (toYaml quotes those, or writes `|+`).
 	const prose = (): string => Array.from({ length: 1 + Math.floor(r() * 8) }, () => PROSE[Math.floor(r() * PROSE.length)]).join('').trim() || 'x';
 	let read = 0;
