@@ -4,13 +4,10 @@
  */
 import { RegistryUnavailableError } from '../../lib/errors';
 import { CorrectionBatcher, type CorrectionStatements } from '../../lib/registry/postgres/correction-batch';
-import type { CorrectionWrite } from '../../lib/registry/postgres/corrections';
+import { correctionWrite, type CorrectionWrite } from '../../lib/registry/postgres/corrections';
 
-const write = (subject: string, id = `correction-${subject}`): CorrectionWrite => ({
-	promptId: 'price-change',
-	fixture: { id, inputs: { subject, body: 'b' }, expected: true, source: 'correction' },
-	guard: undefined,
-});
+const write = (subject: string, id = `correction-${subject}`): CorrectionWrite =>
+	correctionWrite('price-change', { id, inputs: { subject, body: 'b' }, expected: true, source: 'correction' }, undefined);
 
 /** Statements that answer after a tick and log each call's fixture ids. */
 function recording(fail?: (ids: string[]) => Error | undefined): { statements: CorrectionStatements; calls: string[][] } {

@@ -19,7 +19,6 @@
  */
 import type { Pool } from 'pg';
 import { RegistryUnavailableError } from '../../errors';
-import { reviewCaseId } from '../../review/types';
 import type { CorrectionRow, CorrectionWrite } from './corrections';
 
 /** The two statements a batcher sends: one correction, or several (result i for write i). Errors as the store throws them. */
@@ -56,7 +55,7 @@ export class CorrectionBatcher {
 	/** Write one correction (sent now or with the next batch); resolves to what the one-row statement gives. */
 	record(write: CorrectionWrite): Promise<CorrectionRow> {
 		return new Promise<CorrectionRow>((resolve, reject) => {
-			const inputs = `${write.promptId}\0inputs\0${reviewCaseId(write.fixture.inputs)}`;
+			const inputs = `${write.promptId}\0inputs\0${write.caseId}`;
 			this.queue.push({ write, keys: [`${write.promptId}\0id\0${write.fixture.id}`, inputs], resolve, reject });
 			this.pump();
 		});

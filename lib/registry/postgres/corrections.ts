@@ -52,18 +52,20 @@ export interface CorrectionWrite {
 	promptId: string;
 	fixture: Fixture;
 	guard: VersionGuard | undefined;
+	/** `reviewCaseId(fixture.inputs)`: the pending case the write resolves (hashed once per correction; see `correctionWrite`). */
+	caseId: string;
+}
+
+/** The write for a correction of `promptId`, its review case id computed from the fixture's inputs. */
+export function correctionWrite(promptId: string, fixture: Fixture, guard: VersionGuard | undefined): CorrectionWrite {
+	return { promptId, fixture, guard, caseId: reviewCaseId(fixture.inputs) };
 }
 
 /** What a correction wrote: undefined when its version guard failed. `body` is the stored JSON (validated by the store). */
 export type CorrectionRow = { fixtureId: string; body: unknown; created: boolean } | undefined;
 
 /** The upsert's rows: none when the guard failed. `fixtureOf` validates the stored body. */
-export async function recordCorrectionRow(
-	query: Query,
-	promptId: string,
-	fixture: Fixture,
-	guard: VersionGuard | undefined,
-): Promise<{ fixtureId: string; body: unknown; created: boolean } | undefined> {
+export async function recordCorrectionRow(query: Query, { promptId, fixture, guard, caseId }: CorrectionWrite): Promise<CorrectionRow> {
 	const body = JSON.parse(JSON.stringify(fixture)) as Record<string, unknown>;
 	const rows = await query<{ fixture_id: string; body: unknown; created: boolean }>(SQL, [
 		promptId,
@@ -72,7 +74,7 @@ export async function recordCorrectionRow(
 		JSON.stringify(body),
 		guard?.version ?? null,
 		guard?.contentHash ?? null,
-		reviewCaseId(fixture.inputs),
+		caseId,
 		new Date().toISOString(),
 	]);
 	return rows.length ? { fixtureId: rows[0].fixture_id, body: rows[0].body, created: rows[0].created } : undefined;
@@ -123,7 +125,7 @@ SELECT x.n, w.fixture_id, w.body, w.created FROM written w JOIN next x ON x.prom
  */
 export async function recordCorrectionRows(query: Query, writes: CorrectionWrite[]): Promise<CorrectionRow[]> {
 	const at = new Date().toISOString();
-	const rows = writes.map(({ promptId, fixture, guard }, n) => {
+	const rows = writes.map(({ promptId, fixture, guard, caseId }, n) => {
 		const body = JSON.parse(JSON.stringify(fixture)) as Record<string, unknown>;
 		return {
 			n,
@@ -133,7 +135,7 @@ export async function recordCorrectionRows(query: Query, writes: CorrectionWrite
 			body,
 			version: guard?.version ?? null,
 			content_hash: guard?.contentHash ?? null,
-			case_id: reviewCaseId(fixture.inputs),
+			case_id: caseId,
 			at,
 		};
 	});

@@ -13,7 +13,7 @@ import type { LoadedFile } from '../../yaml-io';
 import { assertPromptId, checkFixture, checkPolicyFile, checkPricing, checkPromptSpec, checkReleases, checkVersionFile } from '../formats';
 import type { PolicyFile, PriceTable, RegistryStore, RunWriter, VersionGuard } from '../store';
 import { correctionBatcher, type CorrectionStatements } from './correction-batch';
-import { recordCorrectionRow, recordCorrectionRows } from './corrections';
+import { correctionWrite, recordCorrectionRow, recordCorrectionRows } from './corrections';
 import { caseOfRow, closeReviewRow, countReviewRows, listReviewRows, queueReviewRows, type ReviewRow } from './reviews';
 import type { Fixture, FixtureResult, FrozenVersion, OutcomeRecord, PromptSpec, ReleasesState, RunHeader, RunReport } from '../../types';
 import { PostgresRunWriter, readRunBody, readRunRows } from './runs';
@@ -220,7 +220,7 @@ export class PostgresRegistryStore implements RegistryStore {
 
 	/** Record Correction's statements: one correction, or several at once (./corrections.ts). */
 	private readonly correctionStatements: CorrectionStatements = {
-		one: (w) => recordCorrectionRow((sql, params) => this.queryPrepared(sql, params), w.promptId, w.fixture, w.guard),
+		one: (w) => recordCorrectionRow((sql, params) => this.queryPrepared(sql, params), w),
 		many: (ws) => recordCorrectionRows((sql, params) => this.queryPrepared(sql, params), ws),
 	};
 
@@ -231,7 +231,7 @@ export class PostgresRegistryStore implements RegistryStore {
 	async recordFixtureForInputs(promptId: string, fixture: Fixture, guard?: VersionGuard): Promise<{ fixture: Fixture; created: boolean } | undefined> {
 		assertPromptId(promptId);
 		assertPromptId(fixture.id, 'fixture id');
-		const write = { promptId, fixture, guard };
+		const write = correctionWrite(promptId, fixture, guard);
 		const row = this.tx.getStore()
 			? await this.correctionStatements.one(write)
 			: await correctionBatcher(this.pool, this.schema, this.correctionStatements).record(write);
