@@ -6,7 +6,7 @@
  *     {version, at} (at: epoch ms, sub-ms precision) each time the served version changes.
  */
 import { recordCorrection } from '../lib/corrections';
-import { correctionBatcher } from '../lib/registry/postgres/correction-batch';
+import { correctionBatchStats } from '../lib/registry/postgres/correction-batch';
 import { ReleaseCache } from '../lib/release-cache';
 import { listenForReleases } from '../lib/registry/postgres/listener';
 import { parsePostgresUrl } from '../lib/registry/postgres/settings';
@@ -32,8 +32,7 @@ async function corrections(url: string, promptId: string, n: number, worker: num
 		}
 	};
 	await Promise.all(Array.from({ length: concurrency }, lane));
-	const unused = () => Promise.reject(new Error('unused'));
-	const { statements, corrections: sent } = correctionBatcher(store.pool, store.schema, { one: unused, many: unused }).stats;
+	const { statements, corrections: sent } = correctionBatchStats(store.pool, store.schema);
 	send({ done: n, ms: performance.now() - t, statements, corrections: sent });
 	await closeRegistryConnections();
 }

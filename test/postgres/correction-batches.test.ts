@@ -6,7 +6,7 @@
  */
 import { contentHash } from '../../lib/hash';
 import { closeRegistryConnections } from '../../lib/registry/open';
-import { correctionBatcher } from '../../lib/registry/postgres/correction-batch';
+import { correctionBatchStats } from '../../lib/registry/postgres/correction-batch';
 import { parsePostgresUrl } from '../../lib/registry/postgres/settings';
 import { PostgresRegistryStore } from '../../lib/registry/postgres/store';
 import { reviewCaseId } from '../../lib/review/types';
@@ -43,8 +43,7 @@ const correction = (subject: string, id = `correction-${subject.replace(/\W/g, '
 	recorded: { version: 1, modelOutput: false, at: '2026-01-01T00:00:00.000Z' },
 });
 
-const noStatements = { one: () => Promise.reject(new Error('unused')), many: () => Promise.reject(new Error('unused')) };
-const statsOf = (store: PostgresRegistryStore) => ({ ...correctionBatcher(store.pool, store.schema, noStatements).stats });
+const statsOf = (store: PostgresRegistryStore) => correctionBatchStats(store.pool, store.schema);
 
 describe('Record Correction batches on PostgreSQL', () => {
 	it('sends a burst of corrections as fewer statements, each correction answered with its own fixture', async () => {

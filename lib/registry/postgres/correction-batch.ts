@@ -130,3 +130,8 @@ export function correctionBatcher(pool: Pool, schema: string, statements: Correc
 	if (!batcher) bySchema.set(schema, (batcher = new CorrectionBatcher(statements)));
 	return batcher;
 }
+
+/** What the batcher of this pool and schema sent so far in this process (zeros before its first correction). */
+export function correctionBatchStats(pool: Pool, schema: string): CorrectionBatcher['stats'] {
+	return { ...(batchers.get(pool)?.get(schema)?.stats ?? { statements: 0, corrections: 0, fallbacks: 0 }) };
+}
